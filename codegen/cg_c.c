@@ -1,0 +1,323 @@
+/*
+ * cg_c.c — C code generation: the storage plan, fusion into loops, the step functions and the
+ * descriptor tables (see cg_c.h, cg_c_internal.h).
+ *
+ * Fusion: within a function's schedule, a run of consecutive elementwise nodes (and assigns)
+ * over the same iteration space becomes one loop; a value whose consumers all sit in its own
+ * loop lives in a register (`vK`) and never touches memory. Leaves and constants do not break
+ * a run. Storage: params and optimizer state in one weights block; every other materialised
+ * value gets its own 64-byte-aligned slot in one arena (no reuse yet: that is the memory
+ * planner's job).
+ */
+#include "cg_c_internal.h"
+#include <string.h>
+
+const ir_node *cg_c_node(cg_c *c, int id) { return ir_get(c->g, id); }
+
+const char *cg_c_dim(cg_c *c, const ir_shape *s, int i) {
+    if (s->batched && i == 0) return "n";
+    return arena_printf(c->a, "%lld", (long long)s->dims[i]);
+}
+
+const char *cg_c_count(cg_c *c, const ir_shape *s) {
+    if (!s->batched) return arena_printf(c->a, "%lld", (long long)ir_shape_numel(s));
+    return arena_printf(c->a, "((long)n * %lld)", (long long)ir_shape_inner(s));
+}
+
+const char *cg_c_scalar(cg_c *c, int id) {
+    const ir_node *n = cg_c_node(c, id);
+    if (n->op == IR_OP_const) return arena_printf(c->a, "((real)%.17g)", n->fattr[0]);
+    if (n->op == IR_OP_scalar_in) return arena_printf(c->a, "s%d", id);
+    return arena_printf(c->a, "t%d[0]", id);
+}
+
+/* ---- schedule and fusion groups ---- */
+
+static int is_leaf(const ir_node *n) { return (ir_op_flags[n->op] & OPF_LEAF) != 0; }
+static int fusable(const ir_node *n) {
+    return n->op == IR_OP_assign || ((ir_op_flags[n->op] & OPF_ELEM) && !is_leaf(n));
+}
+
+static const ir_shape *space(cg_c *c, int id) {
+    const ir_node *n = cg_c_node(c, id);
+    return n->op == IR_OP_assign ? &cg_c_node(c, n->in[0])->shape : &n->shape;
+}
+
+static int same_space(const ir_shape *a, const ir_shape *b) {
+    return a->batched == b->batched && ir_shape_numel(a) == ir_shape_numel(b);
+}
+
+/* train: every node; eval: what the loss and the outputs depend on (never the update) */
+static int schedule(cg_c *c, int train, int *list) {
+    const ir_graph *g = c->g;
+    char *need = arena_alloc(c->a, (size_t)g->n_nodes + 1);
+    if (!train) {
+        if (g->loss >= 0) need[g->loss] = 1;
+        for (int i = 0; i < g->n_outputs; i++) need[g->outputs[i]] = 1;
+        for (int id = g->n_nodes - 1; id >= 0; id--)
+            if (need[id])
+                for (int i = 0; i < g->nodes[id].n_in; i++) need[g->nodes[id].in[i]] = 1;
+    }
+    int n = 0;
+    for (int id = 0; id < g->n_nodes; id++)
+        if (train || need[id]) list[n++] = id;
+    return n;
+}
+
+static void assign_groups(cg_c *c, const int *list, int n, int *group) {
+    for (int id = 0; id < c->g->n_nodes; id++) group[id] = -1;
+    int last = -1, n_groups = 0;
+    for (int k = 0; k < n; k++) {
+        const ir_node *node = cg_c_node(c, list[k]);
+        if (is_leaf(node)) continue;
+        if (!fusable(node)) {
+            last = -1;
+            continue;
+        }
+        if (last >= 0 && same_space(space(c, last), space(c, list[k]))) group[list[k]] = group[last];
+        else group[list[k]] = n_groups++;
+        last = list[k];
+    }
+}
+
+/* a value needs memory unless every consumer in this schedule reads it inside its own loop */
+static void mark_stored(cg_c *c, const int *list, int n_list, const int *group) {
+    const ir_graph *g = c->g;
+    for (int k = 0; k < n_list; k++) {
+        int id = list[k];
+        const ir_node *n = &g->nodes[id];
+        for (int i = 0; i < n->n_in; i++) {
+            int src = n->in[i];
+            if (is_leaf(&g->nodes[src])) continue;
+            if (group[src] < 0 || group[src] != group[id]) c->stored[src] = 1;
+        }
+        if (!is_leaf(n) && !fusable(n)) c->stored[id] = 1;
+    }
+    if (g->loss >= 0) c->stored[g->loss] = 1;
+    for (int i = 0; i < g->n_outputs; i++) c->stored[g->outputs[i]] = 1;
+    for (int id = 0; id < g->n_nodes; id++)
+        if (g->nodes[id].op == IR_OP_assign || is_leaf(&g->nodes[id])) c->stored[id] = 0;
+}
+
+static int64_t elem_size(cg_c *c, const ir_node *n) {
+    return n->dtype == IR_I32 ? 4 : c->o->f64 ? 8 : 4;
+}
+
+static void plan_storage(cg_c *c) {
+    const ir_graph *g = c->g;
+    for (int pass = 0; pass < 2; pass++) /* params first, then optimizer state */
+        for (int id = 0; id < g->n_nodes; id++) {
+            const ir_node *n = &g->nodes[id];
+            if (n->op != (pass ? IR_OP_state : IR_OP_param)) continue;
+            c->offset[id] = c->weights_count;
+            c->weights_count += (ir_shape_numel(&n->shape) + 15) & ~15LL;
+        }
+    for (int id = 0; id < g->n_nodes; id++) {
+        const ir_node *n = &g->nodes[id];
+        if (n->op == IR_OP_input) c->index[id] = c->n_inputs++;
+        if (n->op == IR_OP_scalar_in) c->index[id] = c->n_scalars++;
+        if (!c->stored[id]) continue;
+        c->offset[id] = c->arena_bytes;
+        c->arena_bytes += (ir_shape_numel(&n->shape) * elem_size(c, n) + 63) & ~63LL;
+    }
+}
+
+/* ---- function bodies ---- */
+
+static const char *operand(cg_c *c, int src, int gid, const ir_shape *sp) {
+    const ir_node *n = cg_c_node(c, src);
+    if (n->op == IR_OP_const || n->op == IR_OP_scalar_in) return cg_c_scalar(c, src);
+    if (gid >= 0 && c->group[src] == gid && !is_leaf(n)) return arena_printf(c->a, "v%d", src);
+    int64_t numel = ir_shape_numel(&n->shape);
+    if (n->shape.rank == 0) return arena_printf(c->a, "t%d[0]", src);
+    if (n->shape.batched == sp->batched && numel == ir_shape_numel(sp))
+        return arena_printf(c->a, "t%d[i]", src);
+    return arena_printf(c->a, "t%d[i %% %lld]", src, (long long)ir_shape_inner(&n->shape));
+}
+
+static void emit_group(cg_c *c, const int *list, int n, int *k) {
+    int gid = c->group[list[*k]];
+    const ir_shape *sp = space(c, list[*k]);
+    sb_printf(c->out, "    for (long i = 0; i < %s; i++) {\n", cg_c_count(c, sp));
+    for (; *k < n; ++*k) {
+        int id = list[*k];
+        const ir_node *node = cg_c_node(c, id);
+        if (is_leaf(node)) continue;
+        if (c->group[id] != gid) break;
+        const char *args[IR_MAX_IN];
+        for (int i = 0; i < node->n_in; i++) args[i] = operand(c, node->in[i], gid, sp);
+        strbuf e;
+        sb_init(&e, c->a);
+        cg_c_emitters[node->op](c, id, args, &e);
+        if (node->op == IR_OP_assign) {
+            sb_printf(c->out, "        t%d[i] = %s; /* update %s */\n", node->in[0], e.data,
+                      cg_c_node(c, node->in[0])->name);
+            continue;
+        }
+        sb_printf(c->out, "        const real v%d = %s; /* %%%d %s */\n", id, e.data, id,
+                  ir_op_names[node->op]);
+        if (c->stored[id]) sb_printf(c->out, "        t%d[i] = v%d;\n", id, id);
+    }
+    --*k;
+    sb_puts(c->out, "    }\n");
+}
+
+static void declare(cg_c *c, int id) {
+    const ir_node *n = cg_c_node(c, id);
+    const char *shape = ir_shape_str(c->a, &n->shape);
+    const char *ty = n->dtype == IR_I32 ? "int" : "real";
+    switch (n->op) {
+    case IR_OP_param: case IR_OP_state:
+        sb_printf(c->out, "    real *restrict const t%d = (real *)weights + %lld; /* %s %s */\n", id,
+                  c->offset[id], n->name, shape);
+        return;
+    case IR_OP_input:
+        sb_printf(c->out, "    const %s *restrict const t%d = (const %s *)inputs[%d]; /* %s %s */\n", ty, id,
+                  ty, c->index[id], n->name, shape);
+        return;
+    case IR_OP_scalar_in:
+        sb_printf(c->out, "    const real s%d = (real)scalars[%d]; /* %s */\n", id, c->index[id],
+                  n->name);
+        return;
+    default:
+        if (!c->stored[id]) return;
+        sb_printf(c->out, "    %s *restrict const t%d = (%s *)(A + %lld); /* %%%d %s %s */\n", ty, id, ty,
+                  c->offset[id], id, ir_op_names[n->op], shape);
+        return;
+    }
+}
+
+static void prologue(cg_c *c, const int *list, int n) {
+    char *used = arena_alloc(c->a, (size_t)c->g->n_nodes);
+    for (int k = 0; k < n; k++) {
+        const ir_node *node = cg_c_node(c, list[k]);
+        if (is_leaf(node)) continue;
+        used[list[k]] = 1;
+        for (int i = 0; i < node->n_in; i++) used[node->in[i]] = 1;
+    }
+    sb_puts(c->out, "    unsigned char *const A = (unsigned char *)arena;\n"
+                    "    (void)A, (void)weights, (void)inputs, (void)n;\n");
+    for (int id = 0; id < c->g->n_nodes; id++)
+        if (used[id] && cg_c_node(c, id)->op != IR_OP_const) declare(c, id);
+}
+
+static void emit_body(cg_c *c, const int *list, int n) {
+    prologue(c, list, n);
+    for (int k = 0; k < n; k++) {
+        const ir_node *node = cg_c_node(c, list[k]);
+        if (is_leaf(node)) continue;
+        if (c->group[list[k]] >= 0) {
+            emit_group(c, list, n, &k);
+            continue;
+        }
+        sb_printf(c->out, "    /* %%%d = %s %s */\n", list[k], ir_op_names[node->op],
+                  ir_shape_str(c->a, &node->shape));
+        cg_c_emitters[node->op](c, list[k], NULL, NULL);
+    }
+}
+
+static int has_node(const int *list, int n, int id) {
+    for (int k = 0; k < n; k++)
+        if (list[k] == id) return 1;
+    return 0;
+}
+
+static void emit_function(cg_c *c, int train, const int *list, int n) {
+    const char *p = c->o->prefix;
+    if (train)
+        sb_printf(c->out, "static void %s_train_step(void *weights, void *arena, const void *const "
+                          "*inputs, int n,\n    const double *scalars, double *loss) {\n    (void)scalars;\n", p);
+    else
+        sb_printf(c->out, "static void %s_eval_step(void *weights, void *arena, const void *const "
+                          "*inputs, int n,\n    double *loss) {\n", p);
+    emit_body(c, list, n);
+    int loss = c->g->loss;
+    if (loss >= 0 && has_node(list, n, loss)) sb_printf(c->out, "    *loss = (double)t%d[0];\n", loss);
+    else sb_puts(c->out, "    *loss = 0;\n");
+    sb_puts(c->out, "}\n\n");
+}
+
+/* ---- descriptor tables ---- */
+
+static void tensor_row(cg_c *c, int id, const char *kind, long long offset, int index) {
+    const ir_node *n = cg_c_node(c, id);
+    int dtype = n->dtype == IR_I32 ? 1 : c->o->f64 ? 2 : 0;
+    sb_printf(c->out, "    {\"%s\", %s, %d, %d, %d, {", n->name ? n->name : "output", kind, dtype,
+              n->shape.rank, n->shape.batched);
+    for (int i = 0; i < 6; i++)
+        sb_printf(c->out, "%s%lld", i ? ", " : "", i < n->shape.rank ? (long long)n->shape.dims[i] : 0LL);
+    static const char *const inits[IR_INIT_COUNT] = {
+        "zeros", "constant", "uniform", "normal", "xavier_uniform", "xavier_normal",
+        "he_uniform", "he_normal", "lecun_normal", "torch_default"};
+    sb_printf(c->out, "}, %lld, %d, \"%s\", %.17g, %.17g, %lld, %lld},\n", offset, index,
+              n->op == IR_OP_param ? inits[n->init.kind] : "zeros", n->init.a, n->init.b,
+              (long long)n->init.fan_in, (long long)n->init.fan_out);
+}
+
+static int emit_tensor_table(cg_c *c) {
+    const ir_graph *g = c->g;
+    int rows = 0;
+    sb_printf(c->out, "static const dlrt_tensor_desc %s_tensors[] = {\n", c->o->prefix);
+    static const ir_op kinds[] = {IR_OP_param, IR_OP_state, IR_OP_input, IR_OP_scalar_in};
+    static const char *const names[] = {"DLRT_PARAM", "DLRT_STATE", "DLRT_INPUT", "DLRT_SCALAR"};
+    for (int k = 0; k < 4; k++)
+        for (int id = 0; id < g->n_nodes; id++)
+            if (g->nodes[id].op == kinds[k]) {
+                tensor_row(c, id, names[k], k < 2 ? c->offset[id] : 0, k < 2 ? 0 : c->index[id]);
+                rows++;
+            }
+    for (int i = 0; i < g->n_outputs; i++, rows++)
+        tensor_row(c, g->outputs[i], "DLRT_OUTPUT", c->offset[g->outputs[i]], i);
+    sb_puts(c->out, "};\n\n");
+    return rows;
+}
+
+static void emit_descriptor(cg_c *c, int rows) {
+    const char *p = c->o->prefix;
+    int64_t max_batch = 1;
+    for (int id = 0; id < c->g->n_nodes; id++)
+        if (c->g->nodes[id].shape.batched) max_batch = c->g->nodes[id].shape.dims[0];
+    sb_printf(c->out,
+              "static const dlrt_model_desc %s_desc = {\n"
+              "    DLRT_ABI_VERSION, \"%s\", %d, %lldLL, %lldLL, %lld, %d, %d, %d, %s_tensors,\n"
+              "    %s, %s_eval_step};\n\n"
+              "const dlrt_model_desc *%s_model(void);\n"
+              "const dlrt_model_desc *%s_model(void) { return &%s_desc; }\n",
+              p, p, c->o->f64 ? 8 : 4, c->weights_count, c->arena_bytes, (long long)max_batch,
+              c->n_inputs, c->n_scalars, rows, p,
+              c->o->has_train ? arena_printf(c->a, "%s_train_step", p) : "NULL", p, p, p, p);
+}
+
+const char *cg_c_generate(const ir_graph *g, const cg_c_options *o, arena *a) {
+    strbuf out;
+    sb_init(&out, a);
+    cg_c c = {.g = g, .o = o, .a = a, .out = &out};
+    size_t nn = (size_t)g->n_nodes + 1;
+    c.group = arena_alloc(a, sizeof(int) * nn);
+    c.stored = arena_alloc(a, nn);
+    c.offset = arena_alloc(a, sizeof(long long) * nn);
+    c.index = arena_alloc(a, sizeof(int) * nn);
+    int *train_list = arena_alloc(a, sizeof(int) * nn), *eval_list = arena_alloc(a, sizeof(int) * nn);
+    int n_train = o->has_train ? schedule(&c, 1, train_list) : 0;
+    int n_eval = schedule(&c, 0, eval_list);
+    if (o->has_train) {
+        assign_groups(&c, train_list, n_train, c.group);
+        mark_stored(&c, train_list, n_train, c.group);
+    }
+    assign_groups(&c, eval_list, n_eval, c.group);
+    mark_stored(&c, eval_list, n_eval, c.group);
+    plan_storage(&c);
+
+    sb_printf(&out, "/* Generated by dlc: model '%s' (%s). Do not edit.\n"
+                    " * weights: %lld reals; arena: %lld bytes; no allocation in the step. */\n",
+              o->prefix, o->f64 ? "f64" : "f32", c.weights_count, c.arena_bytes);
+    cg_c_prelude(&c);
+    if (o->has_train) {
+        assign_groups(&c, train_list, n_train, c.group);
+        emit_function(&c, 1, train_list, n_train);
+    }
+    assign_groups(&c, eval_list, n_eval, c.group);
+    emit_function(&c, 0, eval_list, n_eval);
+    emit_descriptor(&c, emit_tensor_table(&c));
+    return out.data;
+}

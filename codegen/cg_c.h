@@ -1,0 +1,21 @@
+/*
+ * cg_c.h — C code generation. The output is portable C99 that compiles on its own
+ * (`cc -std=c99 -Wall -Wextra -Werror -c`): it embeds the runtime ABI (runtime/dlrt_abi.h),
+ * calls cblas_?gemm when compiled with -DDLC_USE_CBLAS and otherwise a built-in kernel, fuses
+ * runs of elementwise ops into single loops, and exposes one function:
+ *     const dlrt_model_desc *PREFIX_model(void);
+ */
+#ifndef DLC_CG_C_H
+#define DLC_CG_C_H
+#include "../ir/ir.h"
+
+typedef struct cg_c_options {
+    const char *prefix; /* symbol prefix (the model name) */
+    int f64;            /* generate double-precision code (gradient checks) */
+    int has_train;      /* emit the training step (the graph has backward and update) */
+} cg_c_options;
+
+/* Returns the generated C source (in the arena). */
+const char *cg_c_generate(const ir_graph *g, const cg_c_options *o, arena *a);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * cg_c_internal.h — state shared by the C generator's files: cg_c.c (storage plan, fusion
+ * groups, functions, tables), cg_c_ops.c (one emitter per op) and cg_c_prelude.c (fixed text).
+ *
+ * Naming in generated code: every materialised value of node %K is `tK` (a pointer: param,
+ * state, input or arena buffer); a value computed inside a fused loop is the local `vK`; a
+ * per-step scalar is `sK`; constants are inlined as literals.
+ */
+#ifndef DLC_CG_C_INTERNAL_H
+#define DLC_CG_C_INTERNAL_H
+#include "../support/strbuf.h"
+#include "cg_c.h"
+
+typedef struct cg_c {
+    const ir_graph *g;        /* graph being emitted */
+    const cg_c_options *o;    /* options */
+    arena *a;                 /* compilation arena */
+    strbuf *out;              /* generated text */
+    int *group;               /* per node: fusion group in the function being emitted, or -1 */
+    char *stored;             /* per node: has its own buffer in the arena */
+    long long *offset;        /* arena byte offset (stored) or weights element offset (leaves) */
+    int *index;               /* input position in inputs[] / scalar position in scalars[] */
+    long long arena_bytes;    /* total arena size */
+    long long weights_count;  /* total reals in the weights block */
+    int n_inputs;             /* entries of inputs[] */
+    int n_scalars;            /* entries of scalars[] */
+} cg_c;
+
+typedef void (*cg_emit_fn)(cg_c *c, int id, const char *const *args, strbuf *expr);
+extern const cg_emit_fn cg_c_emitters[IR_OP_COUNT];
+
+/* A dimension as C text: "n" for the batch dim of a batched shape, else the number. */
+const char *cg_c_dim(cg_c *c, const ir_shape *s, int i);
+/* Element count as C text: "((long)n * INNER)" for batched shapes, else the number. */
+const char *cg_c_count(cg_c *c, const ir_shape *s);
+const ir_node *cg_c_node(cg_c *c, int id);
+/* A rank-0 value as a C expression: a literal for constants, sK for step scalars, tK[0]. */
+const char *cg_c_scalar(cg_c *c, int id);
+
+extern const char cg_c_abi_text[];
+void cg_c_prelude(cg_c *c);
+
+#endif

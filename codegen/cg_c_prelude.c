@@ -1,0 +1,58 @@
+/*
+ * cg_c_prelude.c — the fixed text at the top of every generated file: includes, the embedded
+ * ABI, the `real` type and its math functions, and the GEMM entry (OpenBLAS when compiled with
+ * -DDLC_USE_CBLAS, else a portable kernel so embedded builds need only libm).
+ */
+#include "cg_c_internal.h"
+
+static const char prelude_math[] =
+    "#include <math.h>\n"
+    "#include <stddef.h>\n"
+    "#include <string.h>\n";
+
+static const char prelude_f32[] =
+    "typedef float real;\n"
+    "#define R_EXP expf\n#define R_LOG logf\n#define R_SQRT sqrtf\n#define R_TANH tanhf\n"
+    "#define R_POW powf\n#define R_FMAX fmaxf\n#define DLC_GEMM_BLAS cblas_sgemm\n";
+
+static const char prelude_f64[] =
+    "typedef double real;\n"
+    "#define R_EXP exp\n#define R_LOG log\n#define R_SQRT sqrt\n#define R_TANH tanh\n"
+    "#define R_POW pow\n#define R_FMAX fmax\n#define DLC_GEMM_BLAS cblas_dgemm\n";
+
+static const char prelude_gemm[] =
+    "#ifdef DLC_USE_CBLAS\n"
+    "#include <cblas.h>\n"
+    "#endif\n\n"
+    "/* C[M,N] = op(A) op(B), row-major; op transposes when ta/tb is set. */\n"
+    "static void dlc_gemm(int ta, int tb, long M, long N, long K, const real *A, const real *B,\n"
+    "                     real *C) {\n"
+    "#ifdef DLC_USE_CBLAS\n"
+    "    DLC_GEMM_BLAS(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,\n"
+    "                  (int)M, (int)N, (int)K, 1, A, (int)(ta ? M : K), B, (int)(tb ? K : N), 0,\n"
+    "                  C, (int)N);\n"
+    "#else\n"
+    "    for (long i = 0; i < M; i++) {\n"
+    "        real *c = C + i * N;\n"
+    "        for (long j = 0; j < N; j++) c[j] = 0;\n"
+    "        for (long k = 0; k < K; k++) {\n"
+    "            const real a = ta ? A[k * M + i] : A[i * K + k];\n"
+    "            if (tb) {\n"
+    "                for (long j = 0; j < N; j++) c[j] += a * B[j * K + k];\n"
+    "            } else {\n"
+    "                const real *b = B + k * N;\n"
+    "                for (long j = 0; j < N; j++) c[j] += a * b[j];\n"
+    "            }\n"
+    "        }\n"
+    "    }\n"
+    "#endif\n"
+    "}\n\n";
+
+void cg_c_prelude(cg_c *c) {
+    sb_puts(c->out, prelude_math);
+    sb_puts(c->out, "\n");
+    sb_puts(c->out, cg_c_abi_text);
+    sb_puts(c->out, "\n");
+    sb_puts(c->out, c->o->f64 ? prelude_f64 : prelude_f32);
+    sb_puts(c->out, prelude_gemm);
+}

@@ -1,0 +1,158 @@
+/*
+ * build.c — turning generated C into a loaded model. The shared object is cached by a hash of
+ * (source, compiler command): a second run of the same model skips the C compiler. clang is
+ * the C driver, falling back to cc. The cache entry is written under a temporary name and
+ * renamed, so an interrupted build never leaves a broken entry behind.
+ */
+#include "driver.h"
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+int dlc_write_file_atomic(const char *path, const char *text) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        fprintf(stderr, "dlc: error: %s: cannot write: %s\n", path, strerror(errno));
+        return -1;
+    }
+    size_t len = strlen(text);
+    int ok = fwrite(text, 1, len, f) == len;
+    ok &= fclose(f) == 0;
+    if (!ok || rename(tmp, path) != 0) {
+        fprintf(stderr, "dlc: error: %s: cannot write: %s\n", path, strerror(errno));
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static uint64_t fnv1a(uint64_t h, const char *s) {
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return h;
+}
+
+static int mkdir_p(const char *path) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static const char *cache_dir(const dlc_options *o, char *buf, size_t n) {
+    const char *env = getenv("DLC_CACHE"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (o->cache_dir) snprintf(buf, n, "%s", o->cache_dir);
+    else if (env && *env) snprintf(buf, n, "%s", env);
+    else if (xdg && *xdg) snprintf(buf, n, "%s/dlc", xdg);
+    else snprintf(buf, n, "%s/.cache/dlc", home && *home ? home : "/tmp");
+    return buf;
+}
+
+static int on_path(const char *prog) {
+    const char *path = getenv("PATH");
+    char buf[4096];
+    while (path && *path) {
+        const char *end = strchr(path, ':');
+        size_t len = end ? (size_t)(end - path) : strlen(path);
+        snprintf(buf, sizeof buf, "%.*s/%s", (int)len, path, prog);
+        if (access(buf, X_OK) == 0) return 1;
+        path = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+static int run_compiler(char *const argv[]) {
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* compiler argv for src -> out; the same text feeds the cache key */
+static int compiler_argv(const char *cc, const char *src, const char *out, char **argv) {
+    int n = 0;
+    argv[n++] = (char *)cc;
+    static char *const flags[] = {"-std=c99", "-O3", "-march=native", "-fPIC", "-shared",
+                                  "-DDLC_USE_CBLAS", "-I" DLC_CBLAS_INCLUDE_DIR, NULL};
+    for (int i = 0; flags[i]; i++) argv[n++] = flags[i];
+    argv[n++] = "-o";
+    argv[n++] = (char *)out;
+    argv[n++] = (char *)src;
+    argv[n++] = DLC_OPENBLAS_LIBRARY;
+    argv[n++] = "-lm";
+    argv[n] = NULL;
+    return n;
+}
+
+static int compile_into_cache(const char *dir, const char *key, const char *cc, const char *source,
+                              const char *so_path, int quiet) {
+    char c_path[4096], tmp_so[4096];
+    snprintf(c_path, sizeof c_path, "%s/%s.c", dir, key);
+    snprintf(tmp_so, sizeof tmp_so, "%s/%s.so.tmp.%ld", dir, key, (long)getpid());
+    if (dlc_write_file_atomic(c_path, source)) return -1;
+    char *argv[20];
+    compiler_argv(cc, c_path, tmp_so, argv);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (run_compiler(argv) != 0 || rename(tmp_so, so_path) != 0) {
+        fprintf(stderr, "dlc: error: the C compiler (%s) failed on the generated code %s\n", cc, c_path);
+        remove(tmp_so);
+        return -1;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (!quiet)
+        fprintf(stderr, "dlc: compiled the model with %s in %.2fs\n", cc,
+                (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9);
+    return 0;
+}
+
+const dlrt_model_desc *dlc_build_and_load(const char *source, const char *prefix,
+                                          const dlc_options *o, void **handle) {
+    char dir[3072], so_path[4096], key[32];
+    cache_dir(o, dir, sizeof dir);
+    if (mkdir_p(dir) != 0) {
+        fprintf(stderr, "dlc: error: cache directory %s: %s\n", dir, strerror(errno));
+        return NULL;
+    }
+    const char *cc = on_path("clang") ? "clang" : "cc";
+    char *argv[20];
+    int argc = compiler_argv(cc, "", "", argv);
+    uint64_t h = fnv1a(0xcbf29ce484222325ULL, source);
+    for (int i = 0; i < argc; i++) h = fnv1a(h, argv[i]);
+    snprintf(key, sizeof key, "%016llx", (unsigned long long)h);
+    snprintf(so_path, sizeof so_path, "%s/%s.so", dir, key);
+    if (access(so_path, R_OK) == 0) {
+        if (!o->quiet) fprintf(stderr, "dlc: using the cached build %s\n", so_path);
+    } else if (compile_into_cache(dir, key, cc, source, so_path, o->quiet)) {
+        return NULL;
+    }
+    *handle = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
+    char sym[256];
+    snprintf(sym, sizeof sym, "%s_model", prefix);
+    const dlrt_model_desc *(*entry)(void) = NULL;
+    if (*handle) *(void **)&entry = dlsym(*handle, sym);
+    if (!entry) {
+        fprintf(stderr, "dlc: error: %s: cannot load: %s\n", so_path, dlerror());
+        return NULL;
+    }
+    return entry();
+}

@@ -1,0 +1,95 @@
+/*
+ * compile.c — the front half shared by every mode: read the file, parse, lower, run the pass
+ * pipeline (verifying between passes), honouring --dump-after.
+ */
+#include "driver.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "dlc: error: %s: cannot open: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (cap - len - 1 == 0) {
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) free(buf);
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        fprintf(stderr, "dlc: error: %s: cannot read\n", path);
+        free(buf);
+        return NULL;
+    }
+    buf[len] = 0;
+    if (strlen(buf) != len) {
+        fprintf(stderr, "dlc: error: %s: contains a NUL byte; is it a text file?\n", path);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* gradient checks read every parameter's gradient as an output and skip the update */
+static void expose_gradients(ir_graph *g) {
+    for (int id = 0; id < g->n_nodes; id++)
+        if (g->nodes[id].op == IR_OP_param && g->nodes[id].grad >= 0 && g->n_outputs < 64)
+            g->outputs[g->n_outputs++] = g->nodes[id].grad;
+}
+
+static int run_passes(dlc_unit *u, const dlc_options *o, int for_gradcheck) {
+    pass_ctx pc = {.g = u->g, .d = &u->d, .opt = for_gradcheck ? NULL : &u->cfg.opt,
+                   .with_backward = u->cfg.present};
+    for (int i = 0; i < pass_pipeline_len; i++) {
+        if (!pass_pipeline[i].run(&pc)) return 1;
+        ir_verify(u->g);
+        if (for_gradcheck && !strcmp(pass_pipeline[i].name, "autodiff")) expose_gradients(u->g);
+        if (o->dump_after && !strcmp(o->dump_after, pass_pipeline[i].name)) {
+            ir_dump(u->g, stdout);
+            u->stopped = 1;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+int dlc_compile(dlc_unit *u, const dlc_options *o, int for_gradcheck) {
+    memset(u, 0, sizeof *u);
+    u->src = read_file(o->input);
+    if (!u->src) return 1;
+    diag_init(&u->d, o->input, u->src);
+    ast_file *f = parse_file(u->src, &u->a, &u->d);
+    if (!f) return 1;
+    if (o->dump_after && !strcmp(o->dump_after, "parse")) {
+        ast_dump(f, stdout);
+        u->stopped = 1;
+        return 0;
+    }
+    u->g = lower_file(f, o->defines, o->n_defines, &u->a, &u->d, &u->cfg);
+    if (!u->g) return 1;
+    ir_verify(u->g);
+    if (o->dump_after && !strcmp(o->dump_after, "lower")) {
+        ir_dump(u->g, stdout);
+        u->stopped = 1;
+        return 0;
+    }
+    return run_passes(u, o, for_gradcheck);
+}
+
+void dlc_unit_free(dlc_unit *u) {
+    arena_free(&u->a);
+    free(u->src);
+    u->src = NULL;
+}

@@ -1,0 +1,53 @@
+/*
+ * driver.h — the dlc command line: option parsing (options.c), the front half of the compiler
+ * shared by every mode (compile.c), building generated C into a cached shared object and
+ * loading it (build.c), and the modes (main.c: -o, --emit-c, --dump-after, --run, --gradcheck).
+ */
+#ifndef DLC_DRIVER_H
+#define DLC_DRIVER_H
+#include "../frontend/lower.h"
+#include "../runtime/dlrt.h"
+
+typedef struct dlc_options {
+    const char *input;        /* the .dl file */
+    const char *output;       /* -o FILE: write generated C */
+    const char *dump_after;   /* --dump-after=PASS */
+    const char *data_dir;     /* --data DIR */
+    const char *report;       /* --report FILE */
+    const char *cache_dir;    /* --cache DIR */
+    int run;                  /* --run */
+    int emit_c;               /* --emit-c */
+    int gradcheck;            /* --gradcheck */
+    int f64;                  /* --f64: double-precision code */
+    int quiet;                /* -q */
+    dlc_define defines[64];   /* -D NAME=VALUE */
+    int n_defines;            /* entries in defines */
+    char define_names[64][64];/* storage for the names in defines */
+} dlc_options;
+
+/* Returns 0 to go on, 1 after printing help/version (exit 0), -1 after an error (exit 1). */
+int dlc_parse_options(int argc, char **argv, dlc_options *o);
+
+typedef struct dlc_unit {
+    arena a;            /* everything the compilation allocated */
+    diag d;             /* its diagnostics */
+    char *src;          /* source text (malloc'd) */
+    ir_graph *g;        /* the graph after the pipeline */
+    train_config cfg;   /* the train block */
+    int stopped;        /* --dump-after stopped the pipeline and printed */
+} dlc_unit;
+
+/* Parse, lower and run the passes. Returns 0 on success, 1 after user errors. */
+int dlc_compile(dlc_unit *u, const dlc_options *o, int for_gradcheck);
+void dlc_unit_free(dlc_unit *u);
+
+/* Compile C source into a shared object in the cache (or reuse it) and load PREFIX_model. */
+const dlrt_model_desc *dlc_build_and_load(const char *c_source, const char *prefix,
+                                          const dlc_options *o, void **handle);
+
+/* Write text to path atomically (temp file + rename). Returns 0 or -1 with a message printed. */
+int dlc_write_file_atomic(const char *path, const char *text);
+
+int dlc_gradcheck(dlc_unit *u, const dlc_options *o);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * main.c — dlc's entry point: parse options, compile, then one mode: print IR (--dump-after),
+ * print or write C (--emit-c, -o), train (--run) or check gradients (--gradcheck).
+ * Exit status: 0 success, 1 for any user error (bad file, options, data), never a crash.
+ */
+#include "../codegen/cg_c.h"
+#include "driver.h"
+#include <stdio.h>
+#include <string.h>
+
+static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
+    if (!u->cfg.present) {
+        fprintf(stderr, "dlc: error: %s: --run needs a train block\n", o->input);
+        return 1;
+    }
+    if (!u->cfg.dataset) {
+        fprintf(stderr, "dlc: error: %s: --run needs `data = ...` in the train block\n", o->input);
+        return 1;
+    }
+    void *handle = NULL;
+    const dlrt_model_desc *m = dlc_build_and_load(source, u->cfg.model, o, &handle);
+    if (!m) return 1;
+    dlrt_train_opts t = {
+        .data_dir = dlrt_data_dir(o->data_dir, DLC_DEFAULT_DATA_DIR),
+        .dataset = u->cfg.dataset, .image_input = u->cfg.image_input,
+        .label_input = u->cfg.label_input, .normalize = u->cfg.normalize, .epochs = u->cfg.epochs, .seed = u->cfg.seed,
+        .validation = u->cfg.validation, .metrics = u->cfg.metrics, .report_path = o->report,
+        .schedule = {.kind = (int)u->cfg.opt.schedule.kind, .lr = u->cfg.opt.lr,
+                     .every = u->cfg.opt.schedule.every, .gamma = u->cfg.opt.schedule.gamma,
+                     .min_lr = u->cfg.opt.schedule.min_lr},
+        .source = o->input, .quiet = o->quiet};
+    char err[1024];
+    if (!o->quiet)
+        printf("training %s on %s: batch %lld, %lld epochs, seed %lld\n", u->cfg.model,
+               u->cfg.dataset, (long long)u->cfg.batch, (long long)u->cfg.epochs,
+               (long long)u->cfg.seed);
+    if (dlrt_train(m, &t, err, sizeof err)) {
+        fprintf(stderr, "dlc: error: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+static int generate(dlc_unit *u, const dlc_options *o) {
+    cg_c_options co = {.prefix = u->cfg.model, .f64 = o->f64, .has_train = u->cfg.present};
+    const char *source = cg_c_generate(u->g, &co, &u->a);
+    if (o->emit_c) fputs(source, stdout);
+    if (o->output && dlc_write_file_atomic(o->output, source)) return 1;
+    if (o->run) return train_now(u, source, o);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    dlc_options o;
+    int r = dlc_parse_options(argc, argv, &o);
+    if (r) return r > 0 ? 0 : 1;
+    dlc_unit u;
+    int status = dlc_compile(&u, &o, o.gradcheck);
+    if (status == 0 && !u.stopped) {
+        if (o.gradcheck) status = dlc_gradcheck(&u, &o);
+        else if (o.output || o.emit_c || o.run) status = generate(&u, &o);
+    }
+    if (u.d.n_errors) status = 1;
+    dlc_unit_free(&u);
+    return status;
+}

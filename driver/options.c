@@ -1,0 +1,125 @@
+/*
+ * options.c — command-line parsing for dlc. Every bad option is an error that names it;
+ * unknown options get a "did you mean".
+ */
+#include "driver.h"
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: dlc [options] MODEL.dl\n"
+    "\n"
+    "  -o FILE            write the model as C (training step, evaluation, tables)\n"
+    "  --run              compile now (clang, cached by content) and train, then test once\n"
+    "  --emit-c           print the generated C to standard output\n"
+    "  --dump-after=PASS  print the IR after PASS and stop; PASS is one of\n"
+    "                     parse, lower, shape, autodiff, optimizer, dce\n"
+    "  -D NAME=VALUE      override `param NAME` of the file\n"
+    "  --data DIR         data directory (default: $DLC_DATA, else the build's data/)\n"
+    "  --report FILE      with --run: write the run's measurements as JSON\n"
+    "  --cache DIR        compiled-model cache (default: $DLC_CACHE, else ~/.cache/dlc)\n"
+    "  --gradcheck        check every parameter gradient against finite differences (f64)\n"
+    "  --f64              generate double-precision code\n"
+    "  -q, --quiet        print only errors and final results\n"
+    "  -h, --help         this help; --version prints the version\n";
+
+static const char *const long_opts[] = {"--run", "--emit-c", "--dump-after", "--data", "--report",
+                                        "--cache", "--gradcheck", "--f64", "--quiet", "--help",
+                                        "--version"};
+
+static int bad_option(const char *arg) {
+    char name[64];
+    snprintf(name, sizeof name, "%s", arg);
+    char *eq = strchr(name, '=');
+    if (eq) *eq = 0;
+    const char *best = diag_closest(name, long_opts, (int)(sizeof long_opts / sizeof *long_opts));
+    fprintf(stderr, "dlc: error: unknown option '%s'%s%s%s\n", name, best ? "; did you mean '" : "",
+            best ? best : "", best ? "'?" : "");
+    return -1;
+}
+
+/* value of "--opt=V" or the next argument of "--opt V" */
+static const char *value_of(int argc, char **argv, int *i, const char *opt) {
+    size_t n = strlen(opt);
+    if (strncmp(argv[*i], opt, n) == 0 && argv[*i][n] == '=') return argv[*i] + n + 1;
+    if (*i + 1 < argc) return argv[++*i];
+    fprintf(stderr, "dlc: error: option '%s' needs a value\n", opt);
+    return NULL;
+}
+
+static int matches(const char *arg, const char *opt) {
+    size_t n = strlen(opt);
+    return strncmp(arg, opt, n) == 0 && (arg[n] == 0 || arg[n] == '=');
+}
+
+static int add_define(dlc_options *o, const char *text) {
+    const char *eq = text ? strchr(text, '=') : NULL;
+    if (!eq || eq == text || !eq[1]) {
+        fprintf(stderr, "dlc: error: -D expects NAME=VALUE, got '%s'\n", text ? text : "");
+        return -1;
+    }
+    if (o->n_defines == 64) {
+        fprintf(stderr, "dlc: error: too many -D options (at most 64)\n");
+        return -1;
+    }
+    int k = o->n_defines++;
+    size_t max = sizeof o->define_names[0] - 1;
+    size_t n = (size_t)(eq - text) < max ? (size_t)(eq - text) : max;
+    memcpy(o->define_names[k], text, n);
+    o->define_names[k][n] = 0;
+    o->defines[k] = (dlc_define){o->define_names[k], eq + 1};
+    return 0;
+}
+
+static int parse_one(int argc, char **argv, int *i, dlc_options *o) {
+    const char *a = argv[*i];
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usage, stdout); return 1; }
+    if (!strcmp(a, "--version")) { puts("dlc 0.1.0"); return 1; }
+    if (!strcmp(a, "--run")) { o->run = 1; return 0; }
+    if (!strcmp(a, "--emit-c")) { o->emit_c = 1; return 0; }
+    if (!strcmp(a, "--gradcheck")) { o->gradcheck = 1; o->f64 = 1; return 0; }
+    if (!strcmp(a, "--f64")) { o->f64 = 1; return 0; }
+    if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { o->quiet = 1; return 0; }
+    if (!strcmp(a, "-o")) return (o->output = value_of(argc, argv, i, "-o")) ? 0 : -1;
+    if (!strncmp(a, "-D", 2)) return add_define(o, a[2] ? a + 2 : (*i + 1 < argc ? argv[++*i] : NULL));
+    if (matches(a, "--dump-after")) return (o->dump_after = value_of(argc, argv, i, "--dump-after")) ? 0 : -1;
+    if (matches(a, "--data")) return (o->data_dir = value_of(argc, argv, i, "--data")) ? 0 : -1;
+    if (matches(a, "--report")) return (o->report = value_of(argc, argv, i, "--report")) ? 0 : -1;
+    if (matches(a, "--cache")) return (o->cache_dir = value_of(argc, argv, i, "--cache")) ? 0 : -1;
+    if (a[0] == '-' && a[1]) return bad_option(a);
+    if (o->input) {
+        fprintf(stderr, "dlc: error: more than one input file ('%s' and '%s')\n", o->input, a);
+        return -1;
+    }
+    o->input = a;
+    return 0;
+}
+
+static int check_dump_pass(const char *p) {
+    static const char *const names[] = {"parse", "lower", "shape", "autodiff", "optimizer", "dce"};
+    for (int i = 0; i < 6; i++)
+        if (!strcmp(p, names[i])) return 0;
+    const char *best = diag_closest(p, names, 6);
+    fprintf(stderr, "dlc: error: --dump-after: unknown pass '%s'%s%s%s (passes: parse, lower, "
+                    "shape, autodiff, optimizer, dce)\n", p, best ? "; did you mean '" : "",
+            best ? best : "", best ? "'?" : "");
+    return -1;
+}
+
+int dlc_parse_options(int argc, char **argv, dlc_options *o) {
+    memset(o, 0, sizeof *o);
+    for (int i = 1; i < argc; i++) {
+        int r = parse_one(argc, argv, &i, o);
+        if (r) return r;
+    }
+    if (!o->input) {
+        fprintf(stderr, "dlc: error: no input file\n%s", usage);
+        return -1;
+    }
+    if (o->dump_after && check_dump_pass(o->dump_after)) return -1;
+    if (o->report && !o->run) {
+        fprintf(stderr, "dlc: error: --report needs --run\n");
+        return -1;
+    }
+    return 0;
+}

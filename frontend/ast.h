@@ -1,0 +1,95 @@
+/*
+ * ast.h — the syntax tree of a .dl file, as the parser builds it.
+ *
+ * The tree is deliberately generic: a file is a list of items (param, model, train); items
+ * hold statements; statements hold expressions (numbers, strings, names, calls with positional
+ * and named arguments, lists, arithmetic). Meaning — which calls are layers, which settings a
+ * train block accepts — is given by lowering (frontend/lower.c), not by the grammar, so new
+ * layers, losses and settings never touch the parser. Everything lives in the compilation's
+ * arena. Every node records the source span that produced it.
+ */
+#ifndef DLC_AST_H
+#define DLC_AST_H
+#include "../support/arena.h"
+#include "../support/diag.h"
+
+typedef enum ast_expr_kind {
+    AST_NUM,   /* numeric literal: num (is_int says if written without '.'/exponent) */
+    AST_STR,   /* string literal: str (quotes removed, no escapes beyond \" and \\) */
+    AST_NAME,  /* identifier: str */
+    AST_CALL,  /* str(args...): callee name in str, args in args/n_args */
+    AST_LIST,  /* [a, b, ...]: elements in args (all positional) */
+    AST_BINOP, /* lhs op rhs, op one of + - * / */
+    AST_NEG,   /* -lhs */
+} ast_expr_kind;
+
+typedef struct ast_expr ast_expr;
+
+typedef struct ast_arg {
+    const char *name; /* keyword name for `name = value`, NULL when positional */
+    src_loc name_loc; /* span of the keyword (valid when name != NULL) */
+    ast_expr *value;  /* the argument's value */
+} ast_arg;
+
+struct ast_expr {
+    ast_expr_kind kind; /* which fields below are meaningful */
+    src_loc loc;        /* span of the whole expression (for calls: the callee name) */
+    double num;         /* AST_NUM value */
+    int is_int;         /* AST_NUM written as an integer literal */
+    const char *str;    /* AST_STR text, AST_NAME identifier, AST_CALL callee */
+    char op;            /* AST_BINOP operator character */
+    ast_expr *lhs;      /* AST_BINOP left operand, AST_NEG operand */
+    ast_expr *rhs;      /* AST_BINOP right operand */
+    ast_arg *args;      /* AST_CALL arguments / AST_LIST elements */
+    int n_args;         /* number of entries in args */
+};
+
+typedef struct ast_type {
+    const char *dtype; /* element type name as written: "f32", "i32", ... */
+    src_loc loc;       /* span of the dtype name */
+    ast_expr **dims;   /* per-sample dimensions (batch is implicit); expressions */
+    int rank;          /* number of dims; 0 for a per-sample scalar: i32[] */
+} ast_type;
+
+typedef enum ast_stmt_kind {
+    AST_STMT_INPUT,  /* input NAME: TYPE */
+    AST_STMT_ASSIGN, /* NAME = EXPR (in models: a value; in train blocks: a setting) */
+} ast_stmt_kind;
+
+typedef struct ast_stmt {
+    ast_stmt_kind kind; /* which of the forms above */
+    const char *name;   /* bound name / setting key */
+    src_loc loc;        /* span of the name */
+    ast_expr *value;    /* AST_STMT_ASSIGN right-hand side */
+    ast_type type;      /* AST_STMT_INPUT declared type */
+} ast_stmt;
+
+typedef enum ast_item_kind {
+    AST_ITEM_PARAM, /* param NAME = EXPR : a hyperparameter, overridable with -D NAME=VALUE */
+    AST_ITEM_MODEL, /* model NAME { stmts } */
+    AST_ITEM_TRAIN, /* train NAME { settings } : NAME is the model trained */
+} ast_item_kind;
+
+typedef struct ast_item {
+    ast_item_kind kind; /* which of the forms above */
+    const char *name;   /* param/model name, or the model a train block trains */
+    src_loc loc;        /* span of the keyword */
+    src_loc name_loc;   /* span of the name */
+    ast_expr *value;    /* AST_ITEM_PARAM value */
+    ast_stmt *stmts;    /* model statements / train settings */
+    int n_stmts;        /* number of entries in stmts */
+} ast_item;
+
+typedef struct ast_file {
+    ast_item *items; /* in source order */
+    int n_items;     /* number of items */
+} ast_file;
+
+/* Parse `src` (NUL-terminated text of `d->file`). Syntax errors go to `d`; returns NULL when
+ * there were any (after reporting all that the parser could recover from). */
+ast_file *parse_file(const char *src, arena *a, diag *d);
+
+/* Debug/golden helper: print the tree in a stable indented form. */
+void ast_dump(const ast_file *f, FILE *out);
+
+#endif

@@ -1,0 +1,296 @@
+/*
+ * lower.c — lowering entry point: param items (with -D overrides), the model body and
+ * expressions. See lower.h for the contract.
+ */
+#include "lower_internal.h"
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- names ---- */
+
+static void bind(lower_ctx *c, const char *name, int node) {
+    if (c->n_env == c->cap_env) {
+        int cap = c->cap_env ? c->cap_env * 2 : 32;
+        c->env = arena_grow(c->a, c->env, sizeof(binding) * (size_t)c->cap_env,
+                            sizeof(binding) * (size_t)cap);
+        c->cap_env = cap;
+    }
+    c->env[c->n_env++] = (binding){name, node};
+}
+
+static int lookup_node(const lower_ctx *c, const char *name) {
+    for (int i = c->n_env - 1; i >= 0; i--)
+        if (strcmp(c->env[i].name, name) == 0) return c->env[i].node;
+    return -1;
+}
+
+static const hyper *lookup_hyper(const lower_ctx *c, const char *name) {
+    for (int i = 0; i < c->n_hypers; i++)
+        if (strcmp(c->hypers[i].name, name) == 0) return &c->hypers[i];
+    return NULL;
+}
+
+static void unknown_name(lower_ctx *c, const ast_expr *e) {
+    const char **cands = arena_alloc(c->a, sizeof(char *) * (size_t)(c->n_env + c->n_hypers + 1));
+    int n = 0;
+    for (int i = 0; i < c->n_env; i++) cands[n++] = c->env[i].name;
+    for (int i = 0; i < c->n_hypers; i++) cands[n++] = c->hypers[i].name;
+    const char *best = diag_closest(e->str, cands, n);
+    if (best) diag_error(c->d, e->loc, "unknown name '%s'; did you mean '%s'?", e->str, best);
+    else diag_error(c->d, e->loc, "unknown name '%s'", e->str);
+}
+
+/* ---- numbers ---- */
+
+int eval_number(lower_ctx *c, const ast_expr *e, double *out) {
+    double a, b;
+    switch (e->kind) {
+    case AST_NUM: *out = e->num; return 1;
+    case AST_NAME: {
+        const hyper *h = lookup_hyper(c, e->str);
+        if (h) { *out = h->value; return 1; }
+        unknown_name(c, e);
+        return 0;
+    }
+    case AST_NEG:
+        if (!eval_number(c, e->lhs, &a)) return 0;
+        *out = -a;
+        return 1;
+    case AST_BINOP:
+        if (!eval_number(c, e->lhs, &a) || !eval_number(c, e->rhs, &b)) return 0;
+        if (e->op == '/' && b == 0) {
+            diag_error(c->d, e->loc, "division by zero");
+            return 0;
+        }
+        *out = e->op == '+' ? a + b : e->op == '-' ? a - b : e->op == '*' ? a * b : a / b;
+        return 1;
+    case AST_STR: case AST_CALL: case AST_LIST: break;
+    }
+    diag_error(c->d, e->loc, "expected a number");
+    return 0;
+}
+
+int eval_int(lower_ctx *c, const ast_expr *e, int64_t *out, int64_t min) {
+    double v;
+    if (!eval_number(c, e, &v)) return 0;
+    if (v != floor(v) || v < (double)min || v > 1e15) {
+        diag_error(c->d, e->loc, "expected an integer >= %lld, got %g", (long long)min, v);
+        return 0;
+    }
+    *out = (int64_t)v;
+    return 1;
+}
+
+const char *eval_symbol(lower_ctx *c, const ast_expr *e, const char *what) {
+    if (e->kind == AST_NAME || e->kind == AST_STR) return e->str;
+    diag_error(c->d, e->loc, "expected %s name", what);
+    return NULL;
+}
+
+/* ---- tensors ---- */
+
+int finish_node(lower_ctx *c, int id) { return ir_infer_shape(c->g, id, c->d) ? id : -1; }
+
+static int lower_binop(lower_ctx *c, const ast_expr *e) {
+    int a = lower_expr(c, e->lhs), b = lower_expr(c, e->rhs);
+    if (a < 0 || b < 0) return -1;
+    ir_op op = e->op == '+' ? IR_OP_add : e->op == '-' ? IR_OP_sub
+             : e->op == '*' ? IR_OP_mul : IR_OP_div;
+    c->g->cur_loc = e->loc;
+    c->g->cur_what = e->op == '+' ? "'+'" : e->op == '-' ? "'-'" : e->op == '*' ? "'*'" : "'/'";
+    return finish_node(c, ir_add2(c->g, op, a, b));
+}
+
+int lower_expr(lower_ctx *c, const ast_expr *e) {
+    switch (e->kind) {
+    case AST_NUM: return ir_const(c->g, e->num);
+    case AST_NAME: {
+        int node = lookup_node(c, e->str);
+        if (node >= 0) return node;
+        const hyper *h = lookup_hyper(c, e->str);
+        if (h) return ir_const(c->g, h->value);
+        unknown_name(c, e);
+        return -1;
+    }
+    case AST_NEG: {
+        int x = lower_expr(c, e->lhs);
+        if (x < 0) return -1;
+        c->g->cur_loc = e->loc;
+        c->g->cur_what = "'-'";
+        return finish_node(c, ir_add1(c->g, IR_OP_neg, x));
+    }
+    case AST_BINOP: return lower_binop(c, e);
+    case AST_CALL: return lower_call(c, e);
+    case AST_STR: case AST_LIST: break;
+    }
+    diag_error(c->d, e->loc, "expected a tensor expression");
+    return -1;
+}
+
+/* ---- call argument helpers ---- */
+
+const ast_expr *find_kwarg(const ast_expr *call, const char *name) {
+    for (int i = 0; i < call->n_args; i++)
+        if (call->args[i].name && strcmp(call->args[i].name, name) == 0) return call->args[i].value;
+    return NULL;
+}
+
+int check_call_args(lower_ctx *c, const ast_expr *call, int min_pos, int max_pos,
+                    const char *const *kwargs) {
+    int n_pos = 0, ok = 1;
+    for (int i = 0; i < call->n_args; i++) {
+        const ast_arg *arg = &call->args[i];
+        if (!arg->name) { n_pos++; continue; }
+        int n_kw = 0, known = 0;
+        while (kwargs && kwargs[n_kw]) known |= strcmp(kwargs[n_kw++], arg->name) == 0;
+        if (known) continue;
+        const char *best = diag_closest(arg->name, kwargs, n_kw);
+        if (best)
+            diag_error(c->d, arg->name_loc, "%s has no argument '%s'; did you mean '%s'?",
+                       call->str, arg->name, best);
+        else
+            diag_error(c->d, arg->name_loc, "%s has no argument '%s'", call->str, arg->name);
+        ok = 0;
+    }
+    if (n_pos < min_pos || n_pos > max_pos) {
+        if (min_pos == max_pos)
+            diag_error(c->d, call->loc, "%s takes %d positional argument%s, got %d", call->str,
+                       min_pos, min_pos == 1 ? "" : "s", n_pos);
+        else
+            diag_error(c->d, call->loc, "%s takes %d to %d positional arguments, got %d",
+                       call->str, min_pos, max_pos, n_pos);
+        ok = 0;
+    }
+    return ok;
+}
+
+/* ---- items ---- */
+
+static int apply_define(lower_ctx *c, const dlc_define *def) {
+    for (int i = 0; i < c->n_hypers; i++) {
+        if (strcmp(c->hypers[i].name, def->name) != 0) continue;
+        char *end;
+        errno = 0;
+        double v = strtod(def->value, &end);
+        if (errno || end == def->value || *end || !isfinite(v)) {
+            diag_plain_error(c->d, "-D %s=%s: value is not a number", def->name, def->value);
+            return 0;
+        }
+        c->hypers[i].value = v;
+        c->hypers[i].overridden = 1;
+        return 1;
+    }
+    const char **names = arena_alloc(c->a, sizeof(char *) * (size_t)(c->n_hypers + 1));
+    for (int i = 0; i < c->n_hypers; i++) names[i] = c->hypers[i].name;
+    const char *best = diag_closest(def->name, names, c->n_hypers);
+    diag_plain_error(c->d, "-D %s: the file has no param '%s'%s%s%s", def->name, def->name,
+                     best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "");
+    return 0;
+}
+
+static int lower_params(lower_ctx *c, const ast_file *f, const dlc_define *defs, int n_defs) {
+    c->hypers = arena_alloc(c->a, sizeof(hyper) * (size_t)(f->n_items + 1));
+    for (int i = 0; i < f->n_items; i++) {
+        const ast_item *it = &f->items[i];
+        if (it->kind != AST_ITEM_PARAM) continue;
+        if (lookup_hyper(c, it->name)) {
+            diag_error(c->d, it->name_loc, "param '%s' is defined twice", it->name);
+            continue;
+        }
+        hyper *h = &c->hypers[c->n_hypers];
+        h->name = it->name;
+        if (eval_number(c, it->value, &h->value)) c->n_hypers++;
+    }
+    int ok = c->d->n_errors == 0;
+    for (int i = 0; i < n_defs; i++) ok &= apply_define(c, &defs[i]);
+    return ok;
+}
+
+static int lower_input(lower_ctx *c, const ast_stmt *s) {
+    const ast_type *t = &s->type;
+    ir_dtype dt;
+    if (strcmp(t->dtype, "f32") == 0) dt = IR_F32;
+    else if (strcmp(t->dtype, "i32") == 0) dt = IR_I32;
+    else {
+        static const char *const dtypes[] = {"f32", "i32"};
+        const char *best = diag_closest(t->dtype, dtypes, 2);
+        diag_error(c->d, t->loc, "unknown element type '%s'%s%s%s", t->dtype,
+                   best ? "; did you mean '" : " (expected f32 or i32)", best ? best : "",
+                   best ? "'?" : "");
+        return 0;
+    }
+    if (t->rank + 1 > IR_MAX_RANK) {
+        diag_error(c->d, t->loc, "input '%s' has %d dimensions; at most %d are supported",
+                   s->name, t->rank, IR_MAX_RANK - 1);
+        return 0;
+    }
+    int64_t dims[IR_MAX_RANK] = {c->max_batch};
+    for (int i = 0; i < t->rank; i++)
+        if (!eval_int(c, t->dims[i], &dims[i + 1], 1)) return 0;
+    ir_shape shape = ir_shape_make(1, t->rank + 1, dims);
+    c->g->cur_loc = s->loc;
+    c->g->cur_what = "input";
+    bind(c, s->name, ir_leaf(c->g, IR_OP_input, s->name, dt, &shape));
+    return 1;
+}
+
+static int lower_model(lower_ctx *c, const ast_item *m) {
+    c->last_value = -1;
+    for (int i = 0; i < m->n_stmts; i++) {
+        const ast_stmt *s = &m->stmts[i];
+        if (s->kind == AST_STMT_INPUT) {
+            if (lookup_node(c, s->name) >= 0)
+                diag_error(c->d, s->loc, "input '%s' is declared twice", s->name);
+            else lower_input(c, s);
+            continue;
+        }
+        int node = lower_expr(c, s->value);
+        if (node < 0) continue;
+        bind(c, s->name, node);
+        c->last_value = node;
+    }
+    if (c->last_value < 0 && c->d->n_errors == 0)
+        diag_error(c->d, m->name_loc, "model '%s' computes nothing", m->name);
+    return c->d->n_errors == 0;
+}
+
+static const ast_item *find_item(const ast_file *f, ast_item_kind kind, lower_ctx *c) {
+    const ast_item *found = NULL;
+    for (int i = 0; i < f->n_items; i++) {
+        if (f->items[i].kind != kind) continue;
+        if (found)
+            diag_error(c->d, f->items[i].loc, "only one %s block per file is supported",
+                       kind == AST_ITEM_MODEL ? "model" : "train");
+        else found = &f->items[i];
+    }
+    return found;
+}
+
+static int64_t peek_batch(lower_ctx *c, const ast_item *train) {
+    int64_t batch = 32;
+    for (int i = 0; train && i < train->n_stmts; i++)
+        if (train->stmts[i].kind == AST_STMT_ASSIGN && strcmp(train->stmts[i].name, "batch") == 0)
+            if (!eval_int(c, train->stmts[i].value, &batch, 1)) return -1;
+    return batch;
+}
+
+ir_graph *lower_file(const ast_file *f, const dlc_define *defs, int n_defs, arena *a, diag *d,
+                     train_config *cfg) {
+    lower_ctx c = {.a = a, .d = d, .g = ir_graph_new(a)};
+    train_config_defaults(cfg);
+    if (!lower_params(&c, f, defs, n_defs)) return NULL;
+    const ast_item *model = find_item(f, AST_ITEM_MODEL, &c);
+    const ast_item *train = find_item(f, AST_ITEM_TRAIN, &c);
+    if (!model) {
+        if (d->n_errors == 0) diag_plain_error(d, "%s: no model block", d->file);
+        return NULL;
+    }
+    c.max_batch = peek_batch(&c, train);
+    if (c.max_batch < 0 || !lower_model(&c, model)) return NULL;
+    cfg->model = model->name;
+    c.g->outputs[c.g->n_outputs++] = c.last_value;
+    if (train && !lower_train(&c, train, cfg)) return NULL;
+    return d->n_errors ? NULL : c.g;
+}

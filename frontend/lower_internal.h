@@ -1,0 +1,52 @@
+/*
+ * lower_internal.h — state shared by the lowering files (lower.c: items, params, expressions;
+ * layers.c: the table of callable layers/ops; lower_train.c: the train block).
+ */
+#ifndef DLC_LOWER_INTERNAL_H
+#define DLC_LOWER_INTERNAL_H
+#include "lower.h"
+
+typedef struct binding {
+    const char *name; /* name in the model (inputs and assigned values) */
+    int node;         /* IR node it refers to */
+} binding;
+
+typedef struct hyper {
+    const char *name; /* param item name */
+    double value;     /* its evaluated value */
+    int overridden;   /* set from -D */
+} hyper;
+
+typedef struct lower_ctx {
+    arena *a;           /* compilation arena */
+    diag *d;            /* user errors */
+    ir_graph *g;        /* graph being built */
+    hyper *hypers;      /* evaluated param items */
+    int n_hypers;       /* entries in hypers */
+    binding *env;       /* model names, latest binding wins */
+    int n_env;          /* entries in env */
+    int cap_env;        /* capacity of env */
+    int64_t max_batch;  /* the compiled batch dimension */
+    int n_dense;        /* dense layers so far, for automatic names */
+    int last_value;     /* node of the model's last statement (the output) */
+} lower_ctx;
+
+/* expressions */
+int lower_expr(lower_ctx *c, const ast_expr *e);       /* tensor value; -1 after an error */
+int eval_number(lower_ctx *c, const ast_expr *e, double *out); /* 0 after an error */
+int eval_int(lower_ctx *c, const ast_expr *e, int64_t *out, int64_t min);
+const char *eval_symbol(lower_ctx *c, const ast_expr *e, const char *what);
+int finish_node(lower_ctx *c, int id);                  /* infer shape; -1 on error */
+const ast_expr *find_kwarg(const ast_expr *call, const char *name);
+int check_call_args(lower_ctx *c, const ast_expr *call, int min_pos, int max_pos,
+                    const char *const *kwargs);
+const char *loc_name(lower_ctx *c, const char *base);
+
+/* layers.c */
+int lower_call(lower_ctx *c, const ast_expr *call);
+
+/* lower_train.c */
+int lower_train(lower_ctx *c, const ast_item *item, train_config *cfg);
+void train_config_defaults(train_config *cfg);
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * ir.h — the graph IR shared by every pass and both backends.
+ *
+ * A graph is an array of nodes addressed by integer id; inputs always have smaller ids than
+ * their users, so id order is a valid schedule (passes append; nothing is reordered in place).
+ * Every node carries the source location that created it; nodes a pass derives from another
+ * inherit its location so errors can point at the user's line. All memory is the
+ * compilation's arena.
+ */
+#ifndef DLC_IR_H
+#define DLC_IR_H
+#include "../support/arena.h"
+#include "../support/diag.h"
+#include <stdint.h>
+
+typedef enum ir_op {
+#define OP(name, n_in, flags, grad) IR_OP_##name,
+#include "ops.def"
+#undef OP
+    IR_OP_COUNT
+} ir_op;
+
+enum {
+    OPF_LEAF = 1, /* no inputs; owns storage (weights block or caller's buffer) */
+    OPF_ELEM = 2, /* elementwise over the broadcast output: fusable into one loop */
+    OPF_SIDE = 4, /* writes another node's storage; a root for dead-code elimination */
+};
+
+enum { IR_MAX_RANK = 6, IR_MAX_IN = 4 };
+
+typedef enum ir_dtype { IR_F32, IR_I32 } ir_dtype;
+
+typedef struct ir_shape {
+    int rank;                 /* number of dims, including the batch dim when batched */
+    int batched;              /* dims[0] is the batch: max batch at compile time, n at run time */
+    int64_t dims[IR_MAX_RANK];/* sizes, outermost first */
+} ir_shape;
+
+typedef enum ir_init_kind {
+    IR_INIT_ZEROS, IR_INIT_CONSTANT, IR_INIT_UNIFORM, IR_INIT_NORMAL,
+    IR_INIT_XAVIER_UNIFORM, IR_INIT_XAVIER_NORMAL, IR_INIT_HE_UNIFORM, IR_INIT_HE_NORMAL,
+    IR_INIT_LECUN_NORMAL, IR_INIT_TORCH_DEFAULT, IR_INIT_COUNT
+} ir_init_kind;
+
+typedef struct ir_init {
+    ir_init_kind kind; /* distribution */
+    double a, b;       /* constant value / uniform bounds / normal mean and std */
+    int64_t fan_in;    /* for the fan-scaled kinds */
+    int64_t fan_out;   /* for the fan-scaled kinds */
+} ir_init;
+
+typedef struct ir_node {
+    ir_op op;                 /* what it computes */
+    int n_in;                 /* number of inputs */
+    int in[IR_MAX_IN];        /* input node ids (all smaller than this node's id) */
+    ir_dtype dtype;           /* element type of the result */
+    ir_shape shape;           /* result shape (set by shape inference) */
+    int shape_known;          /* shape inference has run on this node */
+    int64_t iattr[4];         /* integer attributes (per op; see ops.def) */
+    double fattr[4];          /* float attributes (per op; see ops.def) */
+    const char *name;         /* leaves: parameter/input/state name; others: NULL or a label */
+    ir_init init;             /* param/state: how to initialise */
+    src_loc loc;              /* where in the user's file this node comes from */
+    const char *what;         /* the user-level construct that made it ("dense"), for errors */
+    int grad;                 /* param: id of its gradient node (-1 until autodiff) */
+    int phase;                /* IR_PHASE_*: which part of the step created it */
+} ir_node;
+
+enum { IR_PHASE_FORWARD = 0, IR_PHASE_BACKWARD = 1, IR_PHASE_UPDATE = 2 };
+
+typedef struct ir_graph {
+    arena *a;          /* owning arena */
+    ir_node *nodes;    /* node table, indexed by id */
+    int n_nodes;       /* live entries in nodes */
+    int cap;           /* allocated entries in nodes */
+    int loss;          /* id of the scalar loss, -1 if none */
+    int outputs[64];    /* ids of named outputs (e.g. logits) read by the runtime */
+    int n_outputs;     /* number of entries in outputs */
+    int phase;         /* phase stamped on nodes added now */
+    src_loc cur_loc;   /* location stamped on nodes added now */
+    const char *cur_what; /* user-level construct stamped on nodes added now */
+} ir_graph;
+
+/* Per-op static facts generated from ops.def. */
+extern const char *const ir_op_names[IR_OP_COUNT];
+extern const int ir_op_arity[IR_OP_COUNT];
+extern const int ir_op_flags[IR_OP_COUNT];
+extern const int ir_op_differentiable[IR_OP_COUNT];
+
+ir_graph *ir_graph_new(arena *a);
+ir_node *ir_get(const ir_graph *g, int id);
+int ir_add(ir_graph *g, ir_op op, int n_in, const int *in); /* node at g->cur_loc, g->phase */
+int ir_add1(ir_graph *g, ir_op op, int a);
+int ir_add2(ir_graph *g, ir_op op, int a, int b);
+int ir_add3(ir_graph *g, ir_op op, int a, int b, int c);
+int ir_const(ir_graph *g, double v);
+int ir_leaf(ir_graph *g, ir_op op, const char *name, ir_dtype dt, const ir_shape *shape);
+int ir_matmul(ir_graph *g, int a, int b, int trans_a, int trans_b);
+int ir_find_leaf(const ir_graph *g, ir_op op, const char *name);
+
+/* Shapes */
+int64_t ir_shape_numel(const ir_shape *s);      /* with the batch dim at its max */
+int64_t ir_shape_inner(const ir_shape *s);      /* elements per sample (numel without batch) */
+int ir_shape_equal(const ir_shape *a, const ir_shape *b);
+const char *ir_shape_str(arena *a, const ir_shape *s); /* "[B,784]", "[512]", "[]" */
+ir_shape ir_shape_make(int batched, int rank, const int64_t *dims);
+
+/* Shape inference for one node (its inputs must have shapes). Reports a user error at the
+ * node's location and returns 0 on mismatch. The rules live in ir/shape_rules.c. */
+int ir_infer_shape(ir_graph *g, int id, diag *d);
+
+/* Stable text dump (golden tests diff it). */
+void ir_dump(const ir_graph *g, FILE *out);
+
+/* Structural checks between passes; internal error on violation. */
+void ir_verify(const ir_graph *g);
+
+#endif

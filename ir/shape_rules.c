@@ -1,0 +1,140 @@
+/*
+ * shape_rules.c — shape inference, one rule per op (table generated from ops.def).
+ *
+ * A rule reads the shapes of its node's inputs (already known: inputs have smaller ids) and
+ * sets the node's dtype and shape. On a mismatch it reports a user error at the node's source
+ * location naming the construct and both shapes, and returns 0.
+ */
+#include "ir.h"
+#include <string.h>
+
+typedef int (*shape_fn)(ir_graph *g, ir_node *n, diag *d);
+
+static const ir_shape *in_shape(ir_graph *g, ir_node *n, int i) {
+    return &ir_get(g, n->in[i])->shape;
+}
+
+static const char *construct(const ir_node *n) { return n->what ? n->what : ir_op_names[n->op]; }
+
+static int mismatch(ir_graph *g, ir_node *n, diag *d, const char *why) {
+    diag_error(d, n->loc, "%s: %s: %s and %s", construct(n), why,
+               ir_shape_str(g->a, in_shape(g, n, 0)), ir_shape_str(g->a, in_shape(g, n, 1)));
+    return 0;
+}
+
+static int shape_leaf(ir_graph *g, ir_node *n, diag *d) {
+    (void)g, (void)d;
+    DLC_ASSERT(n->shape_known); /* leaves are created with their shape */
+    return 1;
+}
+#define shape_input shape_leaf
+#define shape_param shape_leaf
+#define shape_state shape_leaf
+#define shape_scalar_in shape_leaf
+#define shape_const shape_leaf
+
+/* a suffix-of-b broadcast: a's dims equal b's trailing dims (a unbatched or both batched) */
+static int is_suffix(const ir_shape *a, const ir_shape *b) {
+    if (a->rank > b->rank || (a->batched && !b->batched)) return 0;
+    if (a->batched && a->rank != b->rank) return 0;
+    for (int i = 1; i <= a->rank; i++)
+        if (a->dims[a->rank - i] != b->dims[b->rank - i]) return 0;
+    return 1;
+}
+
+static int broadcast2(ir_graph *g, ir_node *n, diag *d) {
+    const ir_shape *a = in_shape(g, n, 0), *b = in_shape(g, n, 1);
+    if (is_suffix(b, a)) n->shape = *a;
+    else if (is_suffix(a, b)) n->shape = *b;
+    else return mismatch(g, n, d, "shapes do not broadcast");
+    return 1;
+}
+#define shape_add broadcast2
+#define shape_sub broadcast2
+#define shape_mul broadcast2
+#define shape_div broadcast2
+#define shape_pow broadcast2
+#define shape_relu_grad broadcast2
+#define shape_sigmoid_grad broadcast2
+#define shape_tanh_grad broadcast2
+#define shape_softmax_grad broadcast2
+
+static int same_as_input(ir_graph *g, ir_node *n, diag *d) {
+    (void)d;
+    n->shape = *in_shape(g, n, 0);
+    return 1;
+}
+#define shape_neg same_as_input
+#define shape_sqrt same_as_input
+#define shape_exp same_as_input
+#define shape_log same_as_input
+#define shape_relu same_as_input
+#define shape_sigmoid same_as_input
+#define shape_tanh same_as_input
+#define shape_softmax same_as_input
+#define shape_cross_entropy_grad same_as_input
+#define shape_mse_grad same_as_input
+
+static int shape_reduce_like(ir_graph *g, ir_node *n, diag *d) {
+    if (!is_suffix(in_shape(g, n, 1), in_shape(g, n, 0)))
+        return mismatch(g, n, d, "cannot reduce");
+    n->shape = *in_shape(g, n, 1);
+    return 1;
+}
+
+static int shape_matmul(ir_graph *g, ir_node *n, diag *d) {
+    const ir_shape *a = in_shape(g, n, 0), *b = in_shape(g, n, 1);
+    int ta = (int)n->iattr[0], tb = (int)n->iattr[1];
+    if (a->rank != 2 || b->rank != 2 || (tb && b->batched) || (ta && !a->batched && b->batched))
+        return mismatch(g, n, d, "expects 2-d operands");
+    int64_t k_a = ta ? a->dims[0] : a->dims[1], k_b = tb ? b->dims[1] : b->dims[0];
+    if (k_a != k_b) return mismatch(g, n, d, "inner dimensions differ");
+    int64_t dims[2] = {ta ? a->dims[1] : a->dims[0], tb ? b->dims[0] : b->dims[1]};
+    n->shape = ir_shape_make(a->batched && !ta, 2, dims);
+    return 1;
+}
+
+static int scalar_loss(ir_graph *g, ir_node *n, diag *d, int rows_only) {
+    const ir_shape *p = in_shape(g, n, 0), *t = in_shape(g, n, 1);
+    int ok = rows_only ? (p->rank == 2 && t->rank == 1 && p->dims[0] == t->dims[0] &&
+                          p->batched == t->batched)
+                       : ir_shape_equal(p, t);
+    if (!ok) return mismatch(g, n, d, rows_only ? "expects logits [B,C] and labels [B]"
+                                                : "prediction and target differ");
+    n->shape = ir_shape_make(0, 0, NULL);
+    return 1;
+}
+
+static int shape_cross_entropy(ir_graph *g, ir_node *n, diag *d) {
+    if (ir_get(g, n->in[1])->dtype != IR_I32) {
+        diag_error(d, n->loc, "%s: labels must be integer class indices (i32), got f32",
+                   construct(n));
+        return 0;
+    }
+    return scalar_loss(g, n, d, 1);
+}
+static int shape_mse(ir_graph *g, ir_node *n, diag *d) { return scalar_loss(g, n, d, 0); }
+
+static int shape_assign(ir_graph *g, ir_node *n, diag *d) {
+    if (!ir_shape_equal(in_shape(g, n, 0), in_shape(g, n, 1)))
+        return mismatch(g, n, d, "assigned value has the wrong shape");
+    n->shape = *in_shape(g, n, 0);
+    return 1;
+}
+
+static const shape_fn shape_rules[] = {
+#define OP(name, n_in, flags, grad) [IR_OP_##name] = shape_##name,
+#include "ops.def"
+#undef OP
+};
+_Static_assert(sizeof shape_rules / sizeof shape_rules[0] == IR_OP_COUNT, "shape rule table size");
+
+int ir_infer_shape(ir_graph *g, int id, diag *d) {
+    ir_node *n = ir_get(g, id);
+    for (int i = 0; i < n->n_in; i++)
+        if (!ir_get(g, n->in[i])->shape_known) return 0; /* an input already failed */
+    if (!(ir_op_flags[n->op] & OPF_LEAF)) n->dtype = IR_F32;
+    if (!shape_rules[n->op](g, n, d)) return 0;
+    n->shape_known = 1;
+    return 1;
+}

@@ -1,0 +1,45 @@
+/*
+ * dce.c — dead-code elimination with renumbering.
+ * Requires: shapes known. Establishes: only nodes that reach a root (the loss, a named output,
+ * an assign) remain, in the same relative order, with ids renumbered densely; param grad
+ * links, the loss and outputs are remapped. Gradient nodes of params that nothing updates are
+ * dropped (their grad link becomes -1).
+ */
+#include "pass.h"
+#include <string.h>
+
+static char *mark_live(const ir_graph *g) {
+    char *live = arena_alloc(g->a, (size_t)g->n_nodes);
+    if (g->loss >= 0) live[g->loss] = 1;
+    for (int i = 0; i < g->n_outputs; i++) live[g->outputs[i]] = 1;
+    for (int id = g->n_nodes - 1; id >= 0; id--) {
+        const ir_node *n = ir_get(g, id);
+        if (ir_op_flags[n->op] & OPF_SIDE) live[id] = 1;
+        if (n->op == IR_OP_param) live[id] = 1; /* params are the model: always kept */
+        if (!live[id]) continue;
+        for (int i = 0; i < n->n_in; i++) live[n->in[i]] = 1;
+    }
+    return live;
+}
+
+int pass_dce(pass_ctx *c) {
+    ir_graph *g = c->g;
+    char *live = mark_live(g);
+    int *remap = arena_alloc(g->a, sizeof(int) * (size_t)g->n_nodes);
+    int n = 0;
+    for (int id = 0; id < g->n_nodes; id++) {
+        remap[id] = live[id] ? n : -1;
+        if (!live[id]) continue;
+        ir_node moved = g->nodes[id];
+        for (int i = 0; i < moved.n_in; i++) moved.in[i] = remap[moved.in[i]];
+        g->nodes[n++] = moved;
+    }
+    g->n_nodes = n;
+    for (int id = 0; id < n; id++) {
+        ir_node *node = &g->nodes[id];
+        if (node->grad >= 0) node->grad = remap[node->grad];
+    }
+    if (g->loss >= 0) g->loss = remap[g->loss];
+    for (int i = 0; i < g->n_outputs; i++) g->outputs[i] = remap[g->outputs[i]];
+    return 1;
+}

@@ -1,0 +1,63 @@
+/*
+ * pass.h — the pass pipeline. Each pass is one file with one exported entry point; each states
+ * what it requires and what it establishes. The pipeline table (passes/pipeline.c) lists them
+ * in order; the driver runs them with ir_verify between passes and stops after the one named
+ * by --dump-after to print the IR.
+ */
+#ifndef DLC_PASS_H
+#define DLC_PASS_H
+#include "../ir/ir.h"
+
+typedef enum opt_kind { OPT_SGD, OPT_ADAM } opt_kind;
+
+/* Learning-rate schedules, applied per epoch by the runtime (as torch.optim.lr_scheduler
+ * stepped once per epoch). Same order as DLRT_SCHED_*. */
+typedef enum sched_kind { SCHED_CONSTANT, SCHED_STEP, SCHED_EXPONENTIAL, SCHED_COSINE } sched_kind;
+
+typedef struct lr_schedule {
+    sched_kind kind;  /* which schedule */
+    int64_t every;    /* step: epochs between decays */
+    double gamma;     /* step/exponential: decay factor */
+    double min_lr;    /* cosine: final learning rate */
+} lr_schedule;
+
+/* The optimizer as the train block configured it (validated by lowering). */
+typedef struct opt_config {
+    opt_kind kind;        /* sgd (with optional momentum/nesterov) or adam */
+    double lr;            /* learning rate */
+    double momentum;      /* sgd: momentum factor (0 = plain sgd) */
+    int nesterov;         /* sgd: Nesterov momentum */
+    double beta1, beta2;  /* adam: moment decay rates */
+    double eps;           /* adam: denominator epsilon */
+    double weight_decay;  /* L2 penalty added to the gradient (PyTorch's weight_decay) */
+    lr_schedule schedule; /* how lr changes from epoch to epoch */
+    src_loc loc;          /* where the optimizer was written */
+} opt_config;
+
+typedef struct pass_ctx {
+    ir_graph *g;             /* the graph being transformed */
+    diag *d;                 /* where user errors go */
+    const opt_config *opt;   /* optimizer for the update pass (NULL: no update) */
+    int with_backward;       /* run autodiff (0 for inference-only graphs) */
+} pass_ctx;
+
+typedef int (*pass_fn)(pass_ctx *c); /* returns 0 after reporting user errors */
+
+typedef struct pass_info {
+    const char *name; /* name for --dump-after */
+    pass_fn run;      /* entry point */
+} pass_info;
+
+int pass_shape(pass_ctx *c);
+int pass_autodiff(pass_ctx *c);
+int pass_optimizer(pass_ctx *c);
+int pass_dce(pass_ctx *c);
+
+extern const pass_info pass_pipeline[];
+extern const int pass_pipeline_len;
+
+/* Run the pipeline; if stop_after names a pass, stop after it (returns 1 and sets *stopped). */
+int pass_run_pipeline(pass_ctx *c, const char *stop_after, int *stopped);
+int pass_known(const char *name);
+
+#endif

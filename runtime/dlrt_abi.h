@@ -1,0 +1,62 @@
+/*
+ * dlrt_abi.h — the interface between generated model code and the runtime (or a user's
+ * program). Generated C embeds this text verbatim, so a .c file from `dlc -o` compiles on its
+ * own; the runtime includes the same header. Keep it plain C99 and bump DLRT_ABI_VERSION on
+ * any change.
+ *
+ * Storage: one weights block (params and optimizer state, `weights_count` reals, initialised
+ * by the caller from the tensor table) and one activation arena (`arena_bytes`), both
+ * allocated once by the caller; the step functions allocate nothing.
+ */
+#ifndef DLRT_ABI_H
+#define DLRT_ABI_H
+
+#define DLRT_ABI_VERSION 1
+
+enum dlrt_tensor_kind {
+    DLRT_PARAM = 0,  /* trainable weight, in the weights block */
+    DLRT_STATE = 1,  /* optimizer state, in the weights block, zero-initialised */
+    DLRT_INPUT = 2,  /* fed by the caller: inputs[index] points to n samples */
+    DLRT_OUTPUT = 3, /* produced in the arena at byte `offset` (n samples) */
+    DLRT_SCALAR = 4  /* per-step scalar: scalars[index] (e.g. "step", 1-based) */
+};
+
+enum dlrt_dtype { DLRT_F32 = 0, DLRT_I32 = 1, DLRT_F64 = 2 };
+
+typedef struct dlrt_tensor_desc {
+    const char *name;     /* e.g. "dense1.w", "x", "dense1.w.adam_m" */
+    int kind;             /* enum dlrt_tensor_kind */
+    int dtype;            /* enum dlrt_dtype of the elements */
+    int rank;             /* number of dims, batch included when batched */
+    int batched;          /* dims[0] is the batch (max size; n at run time) */
+    long long dims[6];    /* sizes, outermost first */
+    long long offset;     /* PARAM/STATE: element offset in weights; OUTPUT: byte offset in arena */
+    int index;            /* INPUT: position in inputs[]; SCALAR: position in scalars[] */
+    const char *init;     /* PARAM: initializer name ("torch_default", "he_uniform", ...) */
+    double init_a;        /* PARAM: initializer argument (constant value / bound / mean) */
+    double init_b;        /* PARAM: second initializer argument (std) */
+    long long fan_in;     /* PARAM: fan-in used by scaled initializers */
+    long long fan_out;    /* PARAM: fan-out used by scaled initializers */
+} dlrt_tensor_desc;
+
+typedef void (*dlrt_train_fn)(void *weights, void *arena, const void *const *inputs, int n,
+                              const double *scalars, double *loss);
+typedef void (*dlrt_eval_fn)(void *weights, void *arena, const void *const *inputs, int n,
+                             double *loss);
+
+typedef struct dlrt_model_desc {
+    int abi_version;                 /* DLRT_ABI_VERSION the code was generated for */
+    const char *name;                /* model name */
+    int real_size;                   /* bytes per real: 4 (f32) or 8 (f64) */
+    long long weights_count;         /* reals in the weights block */
+    long long arena_bytes;           /* bytes in the activation arena */
+    int max_batch;                   /* largest n the step functions accept */
+    int n_inputs;                    /* entries of inputs[] */
+    int n_scalars;                   /* entries of scalars[] */
+    int n_tensors;                   /* entries of tensors */
+    const dlrt_tensor_desc *tensors; /* params, state, inputs, outputs, scalars */
+    dlrt_train_fn train_step;        /* forward + backward + update; NULL without training */
+    dlrt_eval_fn eval_step;          /* forward (and loss when there is one; else *loss = 0) */
+} dlrt_model_desc;
+
+#endif

@@ -1,0 +1,210 @@
+/*
+ * dlrt_idx.c — loading IDX files (the MNIST container format), gzip-compressed or raw.
+ *
+ * Format: two zero bytes, a type byte (only 0x08, unsigned byte, is supported), a rank byte
+ * (1..4), then `rank` big-endian uint32 dimensions, then exactly dims[0]*...*dims[rank-1] bytes of
+ * data. zlib's gz* functions read gzip and raw files alike, so one code path serves both.
+ *
+ * Invariants: every failure returns -1 with a message in err that begins with the path; nothing is
+ * allocated on failure and *out is left zeroed (so dlrt_idx_free on it is harmless). The total
+ * data size is capped at 2^31 bytes; reads are chunked because gzread takes an unsigned int and
+ * returns an int.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "dlrt_data.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define IDX_MAX_BYTES ((int64_t)1 << 31) /* largest accepted data size */
+#define IDX_CHUNK ((unsigned)1 << 30)     /* largest single gzread */
+#define IDX_TYPE_UBYTE 0x08               /* the only supported element type */
+
+/* An open IDX file being read: the zlib handle plus what error reporting needs. */
+typedef struct idx_reader {
+    gzFile gz;        /* zlib stream (gzip or raw) */
+    const char *path; /* file name, for messages */
+    char *err;        /* caller's message buffer */
+    size_t errlen;    /* its size */
+} idx_reader;
+
+/* Writes "PATH: <formatted message>" into err (if err is usable) and returns -1. */
+static int fail(const char *path, char *err, size_t errlen, const char *fmt, ...) {
+    if (err && errlen > 0) {
+        int n = snprintf(err, errlen, "%s: ", path);
+        if (n >= 0 && (size_t)n < errlen) {
+            va_list ap;
+            va_start(ap, fmt);
+            vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+            va_end(ap);
+        }
+    }
+    return -1;
+}
+
+/* Reports the stream's error state (I/O error or corrupt gzip) if there is one; 0 if none. */
+static int stream_error(idx_reader *r) {
+    int errnum = Z_OK;
+    const char *msg = gzerror(r->gz, &errnum);
+    if (errnum == Z_OK)
+        return 0;
+    const char *sep = strstr(msg, ": "); /* zlib prefixes its own name for the file, "<fd:N>" */
+    if (sep)
+        msg = sep + 2;
+    if (errnum == Z_ERRNO)
+        return fail(r->path, r->err, r->errlen, "read error: %s", msg);
+    return fail(r->path, r->err, r->errlen, "corrupt or truncated gzip data: %s", msg);
+}
+
+/* Reads up to `len` bytes into buf; returns how many were read (short only at end of file), or
+ * -1 after reporting an error. */
+static int64_t read_bytes(idx_reader *r, uint8_t *buf, int64_t len) {
+    int64_t got = 0;
+    while (got < len) {
+        int64_t want = len - got;
+        unsigned chunk = want > (int64_t)IDX_CHUNK ? IDX_CHUNK : (unsigned)want;
+        int n = gzread(r->gz, buf + got, chunk);
+        if (n < 0) {
+            stream_error(r);
+            return -1;
+        }
+        if (n == 0)
+            break;
+        got += n;
+    }
+    if (got < len && stream_error(r) != 0)
+        return -1;
+    return got;
+}
+
+/* Opens path for reading through zlib, reporting "cannot open: <reason>" on failure. */
+static int open_reader(idx_reader *r) {
+    int fd = open(r->path, O_RDONLY);
+    if (fd < 0)
+        return fail(r->path, r->err, r->errlen, "cannot open: %s", strerror(errno));
+    r->gz = gzdopen(fd, "rb");
+    if (!r->gz) {
+        close(fd);
+        return fail(r->path, r->err, r->errlen, "cannot open: out of memory");
+    }
+    return 0;
+}
+
+/* Reads and checks the magic bytes and rank; sets out->rank. */
+static int read_magic(idx_reader *r, dlrt_idx *out) {
+    uint8_t m[4];
+    int64_t got = read_bytes(r, m, 4);
+    if (got < 0)
+        return -1;
+    if (got == 0)
+        return fail(r->path, r->err, r->errlen, "not an IDX file: the file is empty");
+    if (got < 4)
+        return fail(r->path, r->err, r->errlen,
+                    "truncated: expected a 4-byte IDX header, found %" PRId64 " bytes", got);
+    if (m[0] != 0 || m[1] != 0)
+        return fail(r->path, r->err, r->errlen,
+                    "not an IDX file: bad magic bytes 0x%02x 0x%02x (expected 0x00 0x00)", m[0],
+                    m[1]);
+    if (m[2] != IDX_TYPE_UBYTE)
+        return fail(r->path, r->err, r->errlen,
+                    "unsupported IDX element type 0x%02x (only 0x08, unsigned byte, is supported)",
+                    m[2]);
+    if (m[3] < 1 || m[3] > 4)
+        return fail(r->path, r->err, r->errlen, "bad IDX rank %d (expected 1 to 4)", m[3]);
+    out->rank = m[3];
+    return 0;
+}
+
+/* Reads the big-endian dimensions, checks each is non-zero and the total fits; returns the
+ * total byte count via *total. */
+static int read_dims(idx_reader *r, dlrt_idx *out, int64_t *total) {
+    uint8_t b[16];
+    int64_t need = 4 * (int64_t)out->rank;
+    int64_t got = read_bytes(r, b, need);
+    if (got < 0)
+        return -1;
+    if (got < need)
+        return fail(r->path, r->err, r->errlen,
+                    "truncated: expected %" PRId64 " bytes of IDX dimensions, found %" PRId64,
+                    need, got);
+    *total = 1;
+    for (int i = 0; i < out->rank; i++) {
+        const uint8_t *p = b + 4 * i;
+        out->dims[i] = ((int64_t)p[0] << 24) | ((int64_t)p[1] << 16) | ((int64_t)p[2] << 8) | p[3];
+        if (out->dims[i] == 0)
+            return fail(r->path, r->err, r->errlen, "bad IDX header: dimension %d is 0", i);
+        *total *= out->dims[i]; /* each factor < 2^32 and *total <= 2^31 here: no overflow */
+        if (*total > IDX_MAX_BYTES)
+            return fail(r->path, r->err, r->errlen,
+                        "bad IDX header: dimensions describe more than 2^31 bytes of data");
+    }
+    return 0;
+}
+
+/* Checks that the stream ends right after the `total` data bytes; reading to the end is also what
+ * makes zlib verify the gzip CRC. */
+static int check_end(idx_reader *r, int64_t total) {
+    uint8_t extra[4096];
+    int64_t trailing = 0, n;
+    while ((n = read_bytes(r, extra, (int64_t)sizeof extra)) > 0)
+        trailing += n;
+    if (n < 0)
+        return -1;
+    if (trailing > 0)
+        return fail(r->path, r->err, r->errlen,
+                    "%" PRId64 " unexpected trailing bytes after the %" PRId64
+                    " bytes of data the header describes",
+                    trailing, total);
+    return 0;
+}
+
+/* Reads exactly `total` data bytes into out->data and checks nothing follows them. */
+static int read_data(idx_reader *r, dlrt_idx *out, int64_t total) {
+    uint8_t *data = malloc((size_t)total);
+    if (!data)
+        return fail(r->path, r->err, r->errlen, "out of memory for %" PRId64 " bytes", total);
+    int64_t got = read_bytes(r, data, total);
+    int rc = got == total ? check_end(r, total) : -1;
+    if (got >= 0 && got < total)
+        fail(r->path, r->err, r->errlen,
+             "truncated: expected %" PRId64 " bytes of data, found %" PRId64, total, got);
+    if (rc != 0) {
+        free(data);
+        return -1;
+    }
+    out->data = data;
+    return 0;
+}
+
+int dlrt_idx_load(const char *path, dlrt_idx *out, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    if (err && errlen > 0)
+        err[0] = '\0';
+    idx_reader r = {NULL, path, err, errlen};
+    if (open_reader(&r) != 0)
+        return -1;
+    int64_t total = 0;
+    int rc = read_magic(&r, out);
+    if (rc == 0)
+        rc = read_dims(&r, out, &total);
+    if (rc == 0)
+        rc = read_data(&r, out, total);
+    gzclose_r(r.gz);
+    if (rc != 0)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+void dlrt_idx_free(dlrt_idx *t) {
+    if (!t)
+        return;
+    free(t->data);
+    memset(t, 0, sizeof *t);
+}

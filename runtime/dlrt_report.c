@@ -1,0 +1,94 @@
+/*
+ * dlrt_report.c — the run report as JSON through json-c (see dlrt_report.h).
+ */
+#include "dlrt_report.h"
+#include <errno.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void dlrt_report_begin(dlrt_report *r, const dlrt_model_desc *m, const dlrt_train_opts *o,
+                       long long n_train, long long n_val, long long n_test) {
+    memset(r, 0, sizeof *r);
+    r->model = m;
+    r->opts = o;
+    r->n_train = n_train;
+    r->n_val = n_val;
+    r->n_test = n_test;
+    r->test_accuracy = NAN;
+    r->epochs = calloc((size_t)(o->epochs > 0 ? o->epochs : 1), sizeof *r->epochs);
+}
+
+void dlrt_report_add_epoch(dlrt_report *r, const dlrt_epoch_record *e) {
+    if (r->epochs && r->n_epochs < r->opts->epochs) r->epochs[r->n_epochs++] = *e;
+}
+
+void dlrt_report_free(dlrt_report *r) {
+    free(r->epochs);
+    r->epochs = NULL;
+}
+
+static json_object *num(double v) { return isfinite(v) ? json_object_new_double(v) : NULL; }
+
+static json_object *epoch_json(const dlrt_epoch_record *e) {
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "epoch", json_object_new_int64(e->epoch));
+    json_object_object_add(o, "train_loss", num(e->train_loss));
+    json_object_object_add(o, "train_accuracy", num(e->train_accuracy));
+    json_object_object_add(o, "val_loss", num(e->val_loss));
+    json_object_object_add(o, "val_accuracy", num(e->val_accuracy));
+    json_object_object_add(o, "seconds", num(e->seconds));
+    json_object_object_add(o, "samples_per_sec", num(e->samples_per_sec));
+    return o;
+}
+
+static json_object *train_json(const dlrt_report *r) {
+    double secs = 0, samples = 0;
+    for (int i = 0; i < r->n_epochs; i++) {
+        secs += r->epochs[i].seconds;
+        samples += r->epochs[i].samples_per_sec * r->epochs[i].seconds;
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "samples_per_sec", num(secs > 0 ? samples / secs : NAN));
+    json_object_object_add(o, "seconds", num(secs));
+    json_object_object_add(o, "samples", json_object_new_int64((int64_t)llround(samples)));
+    return o;
+}
+
+static json_object *report_json(const dlrt_report *r) {
+    json_object *root = json_object_new_object(), *split = json_object_new_object();
+    json_object *epochs = json_object_new_array(), *test = json_object_new_object();
+    json_object_object_add(root, "model", json_object_new_string(r->model->name));
+    if (r->opts->source) json_object_object_add(root, "source", json_object_new_string(r->opts->source));
+    json_object_object_add(root, "dataset", json_object_new_string(r->opts->dataset));
+    json_object_object_add(root, "seed", json_object_new_int64(r->opts->seed));
+    json_object_object_add(root, "batch", json_object_new_int64(r->model->max_batch));
+    json_object_object_add(root, "epochs_planned", json_object_new_int64(r->opts->epochs));
+    json_object_object_add(split, "train", json_object_new_int64(r->n_train));
+    json_object_object_add(split, "validation", json_object_new_int64(r->n_val));
+    json_object_object_add(split, "test", json_object_new_int64(r->n_test));
+    json_object_object_add(root, "split", split);
+    for (int i = 0; i < r->n_epochs; i++) json_object_array_add(epochs, epoch_json(&r->epochs[i]));
+    json_object_object_add(root, "epochs", epochs);
+    json_object_object_add(root, "train", train_json(r));
+    json_object_object_add(test, "loss", num(r->test_loss));
+    json_object_object_add(test, "accuracy", num(r->test_accuracy));
+    json_object_object_add(root, "test", test);
+    return root;
+}
+
+int dlrt_report_write(const dlrt_report *r, const char *path, char *err, size_t errlen) {
+    json_object *root = report_json(r);
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int rc = json_object_to_file_ext(tmp, root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+    json_object_put(root);
+    if (rc != 0 || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: cannot write report: %s", path, strerror(errno));
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,167 @@
+/*
+ * diag.c — user diagnostics in clang's format, internal errors, and "did you mean" matching.
+ *
+ *     model.dl:3:12: error: unexpected identifier 'logits'; expected ')'
+ *         h = relu(dense(x, 512)
+ *                ^~~~
+ *
+ * The quoted line is copied verbatim; the caret line copies the line's tabs so the caret lines
+ * up, and counts a UTF-8 multi-byte character as one column of output. Columns in locations
+ * are 1-based byte offsets within the line.
+ */
+#include "diag.h"
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void diag_init(diag *d, const char *file, const char *src) {
+    d->file = file;
+    d->src = src;
+    d->out = stderr;
+    d->n_errors = 0;
+}
+
+/* Start of 1-based line `line` in `src`, or NULL when the text has fewer lines. */
+static const char *find_line(const char *src, int line) {
+    if (!src || line < 1) return NULL;
+    const char *p = src;
+    for (int l = 1; l < line; l++) {
+        p = strchr(p, '\n');
+        if (!p) return NULL;
+        p++;
+    }
+    return p;
+}
+
+/* Length of the line starting at p, without its '\n' or a "\r\n" ending. */
+static size_t line_length(const char *p) {
+    size_t n = strcspn(p, "\n");
+    if (n > 0 && p[n - 1] == '\r') n--;
+    return n;
+}
+
+static int is_utf8_continuation(char c) { return ((unsigned char)c & 0xC0) == 0x80; }
+
+/* The caret line: the prefix keeps tabs and turns every other character into one space. */
+static void print_caret(FILE *out, const char *line, size_t n, src_loc loc) {
+    size_t col = (size_t)(loc.col > 0 ? loc.col - 1 : 0);
+    for (size_t i = 0; i < col; i++) {
+        if (i < n && line[i] == '\t') fputc('\t', out);
+        else if (i >= n || !is_utf8_continuation(line[i])) fputc(' ', out);
+    }
+    fputc('^', out);
+    size_t end = col + (size_t)(loc.len > 1 ? loc.len : 1);
+    for (size_t i = col + 1; i < end && i < n; i++)
+        if (!is_utf8_continuation(line[i])) fputc('~', out);
+    fputc('\n', out);
+}
+
+static FILE *stream(const diag *d) { return d->out ? d->out : stderr; }
+
+static void print_source_line(const diag *d, src_loc loc) {
+    const char *line = find_line(d->src, loc.line);
+    if (!line) return;
+    size_t n = line_length(line);
+    fprintf(stream(d), "%.*s\n", (int)n, line);
+    print_caret(stream(d), line, n, loc);
+}
+
+static void report(diag *d, src_loc loc, const char *kind, const char *fmt, va_list ap) {
+    FILE *out = stream(d);
+    if (loc.line > 0) fprintf(out, "%s:%d:%d: %s: ", d->file, loc.line, loc.col, kind);
+    else fprintf(out, "%s: %s: ", d->file, kind);
+    vfprintf(out, fmt, ap);
+    fputc('\n', out);
+    if (loc.line > 0) print_source_line(d, loc);
+}
+
+void diag_error(diag *d, src_loc loc, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    report(d, loc, "error", fmt, ap);
+    va_end(ap);
+    d->n_errors++;
+}
+
+void diag_note(diag *d, src_loc loc, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    report(d, loc, "note", fmt, ap);
+    va_end(ap);
+}
+
+void diag_plain_error(diag *d, const char *fmt, ...) {
+    FILE *out = stream(d);
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("dlc: error: ", out);
+    vfprintf(out, fmt, ap);
+    fputc('\n', out);
+    va_end(ap);
+    d->n_errors++;
+}
+
+_Noreturn void dlc_internal_error(const char *file, int line, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "dlc: internal error at %s:%d: ", file, line);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    fflush(stderr);
+    abort();
+}
+
+/* ---- closest match ---- */
+
+enum { CLOSEST_MAX_LEN = 255 }; /* longer words are never suggested (no allocation needed) */
+
+/* Optimal-string-alignment distance (Levenshtein plus adjacent transpositions, so "rleu" is
+ * one edit from "relu") between a (length na) and b (length nb), both <= CLOSEST_MAX_LEN. */
+static size_t edit_distance(const char *a, size_t na, const char *b, size_t nb) {
+    size_t rows[3][CLOSEST_MAX_LEN + 1]; /* rows i-2, i-1, i (mod 3) */
+    for (size_t j = 0; j <= nb; j++) rows[0][j] = j;
+    for (size_t i = 1; i <= na; i++) {
+        size_t *cur = rows[i % 3], *prev = rows[(i + 2) % 3], *prev2 = rows[(i + 1) % 3];
+        cur[0] = i;
+        for (size_t j = 1; j <= nb; j++) {
+            size_t best = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            if (prev[j] + 1 < best) best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best) best = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                prev2[j - 2] + 1 < best)
+                best = prev2[j - 2] + 1;
+            cur[j] = best;
+        }
+    }
+    return rows[na % 3][nb];
+}
+
+/* "batchsize" vs "batch": one is a prefix (of at least 3 characters) of the other */
+static int is_prefix_pair(const char *a, size_t na, const char *b, size_t nb) {
+    size_t n = na < nb ? na : nb;
+    return n >= 3 && strncmp(a, b, n) == 0;
+}
+
+const char *diag_closest(const char *word, const char *const *candidates, int n) {
+    size_t nw = strlen(word);
+    if (nw > CLOSEST_MAX_LEN) return NULL;
+    size_t limit = nw / 3 > 1 ? nw / 3 : 1;
+    const char *best = NULL;
+    size_t best_dist = limit + 1;
+    for (int i = 0; i < n; i++) {
+        const char *c = candidates[i];
+        if (!c) continue;
+        size_t nc = strlen(c);
+        if (nc > CLOSEST_MAX_LEN) continue;
+        size_t dist;
+        if (is_prefix_pair(word, nw, c, nc)) dist = 1;
+        else if ((nc > nw ? nc - nw : nw - nc) >= best_dist) continue; /* cannot beat best */
+        else dist = edit_distance(word, nw, c, nc);
+        if (dist < best_dist) {
+            best = c;
+            best_dist = dist;
+        }
+    }
+    return best;
+}

@@ -1,0 +1,46 @@
+/*
+ * diag.h — user diagnostics and internal errors.
+ *
+ * User errors print like clang:
+ *     model.dl:3:12: error: message
+ *         h = relu(dense(x, 512)
+ *                ^~~~
+ * and are counted; the driver exits with status 1 when d->n_errors > 0. All errors of a phase
+ * are reported together. Internal invariant failures are a different thing:
+ * dlc_internal_error prints "dlc: internal error at FILE:LINE: ..." and aborts.
+ */
+#ifndef DLC_DIAG_H
+#define DLC_DIAG_H
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct src_loc {
+    int line; /* 1-based line; 0 means "no location" (e.g. a command-line value) */
+    int col;  /* 1-based column of the first character */
+    int len;  /* characters to underline (at least 1 is drawn) */
+} src_loc;
+
+typedef struct diag {
+    const char *file;   /* file name as given by the user */
+    const char *src;    /* whole source text (NUL-terminated) for quoting lines */
+    FILE *out;          /* where messages go (stderr by default) */
+    int n_errors;       /* user errors reported so far */
+} diag;
+
+void diag_init(diag *d, const char *file, const char *src);
+void diag_error(diag *d, src_loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void diag_note(diag *d, src_loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Error with no source location, e.g. about a command-line option or a data file: "dlc: error: ..." */
+void diag_plain_error(diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+_Noreturn void dlc_internal_error(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define DLC_ASSERT(cond)                                                              \
+    do {                                                                              \
+        if (!(cond)) dlc_internal_error(__FILE__, __LINE__, "assertion '%s' failed", #cond); \
+    } while (0)
+
+/* Closest candidate to `word` by edit distance, or NULL if none is close enough. */
+const char *diag_closest(const char *word, const char *const *candidates, int n);
+
+#endif

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The C that `dlc MODEL -o FILE` writes compiles on its own with strict warnings, both with the
+# built-in GEMM (no dependencies but libm) and, where OpenBLAS is installed, with cblas.
+#   check_c_compiles.sh DLC MODEL.dl
+set -eu
+dlc=$1 model=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$dlc" "$model" -o "$tmp/model.c"
+cc -std=c99 -Wall -Wextra -Werror -c "$tmp/model.c" -o "$tmp/plain.o"
+for inc in /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/openblas; do
+  if [ -f "$inc/cblas.h" ]; then
+    cc -std=c99 -Wall -Wextra -Werror -DDLC_USE_CBLAS -I"$inc" -c "$tmp/model.c" -o "$tmp/blas.o"
+    break
+  fi
+done
+echo "1 passed, 0 failed"
