@@ -7,6 +7,8 @@
  * Semantics follow torch.optim: SGD (momentum, dampening 0, optional Nesterov) and Adam with
  * bias correction; weight_decay adds wd * param to the gradient. The learning rate is a
  * per-step scalar input ("lr") so the runtime can apply a schedule; "step" counts from 1.
+ * Node order must not depend on the C compiler: never pass two node-creating calls as
+ * arguments of one call (their evaluation order is unspecified); sequence them in statements.
  */
 #include "pass.h"
 #include <string.h>
@@ -47,7 +49,8 @@ static void update_sgd(upd *u, int p) {
         int buf = state_like(u, p, "momentum");
         int nbuf = add(u, mul(u, k(u, u->opt->momentum), buf), grad);
         assign(u, buf, nbuf);
-        step = u->opt->nesterov ? add(u, grad, mul(u, k(u, u->opt->momentum), nbuf)) : nbuf;
+        step = nbuf;
+        if (u->opt->nesterov) step = add(u, grad, mul(u, k(u, u->opt->momentum), nbuf));
     }
     assign(u, p, sub(u, p, mul(u, u->lr, step)));
 }
@@ -57,21 +60,30 @@ static void adam_scalars(upd *u) {
     const opt_config *o = u->opt;
     ir_shape scalar = ir_shape_make(0, 0, NULL);
     u->t = ir_leaf(u->g, IR_OP_scalar_in, "step", IR_F32, &scalar);
-    int bc1 = sub(u, k(u, 1.0), ir_add2(u->g, IR_OP_pow, k(u, o->beta1), u->t));
-    int bc2 = sub(u, k(u, 1.0), ir_add2(u->g, IR_OP_pow, k(u, o->beta2), u->t));
+    int one = k(u, 1.0);
+    int beta1_t = ir_add2(u->g, IR_OP_pow, k(u, o->beta1), u->t);
+    int bc1 = sub(u, one, beta1_t);
+    int beta2_t = ir_add2(u->g, IR_OP_pow, k(u, o->beta2), u->t);
+    int bc2 = sub(u, one, beta2_t);
     u->step_size = divide(u, u->lr, bc1);
-    u->inv_bc2_sqrt = divide(u, k(u, 1.0), ir_add1(u->g, IR_OP_sqrt, bc2));
+    int sqrt_bc2 = ir_add1(u->g, IR_OP_sqrt, bc2);
+    u->inv_bc2_sqrt = divide(u, one, sqrt_bc2);
 }
 
 static void update_adam(upd *u, int p) {
     const opt_config *o = u->opt;
     int grad = decayed_grad(u, p);
     int m = state_like(u, p, "adam_m"), v = state_like(u, p, "adam_v");
-    int nm = add(u, mul(u, k(u, o->beta1), m), mul(u, k(u, 1 - o->beta1), grad));
-    int nv = add(u, mul(u, k(u, o->beta2), v), mul(u, k(u, 1 - o->beta2), mul(u, grad, grad)));
+    int m_decayed = mul(u, k(u, o->beta1), m);
+    int nm = add(u, m_decayed, mul(u, k(u, 1 - o->beta1), grad));
+    int v_decayed = mul(u, k(u, o->beta2), v);
+    int grad_sq = mul(u, grad, grad);
+    int nv = add(u, v_decayed, mul(u, k(u, 1 - o->beta2), grad_sq));
     assign(u, m, nm);
     assign(u, v, nv);
-    int denom = add(u, mul(u, ir_add1(u->g, IR_OP_sqrt, nv), u->inv_bc2_sqrt), k(u, o->eps));
+    int sqrt_v = ir_add1(u->g, IR_OP_sqrt, nv);
+    int v_hat_sqrt = mul(u, sqrt_v, u->inv_bc2_sqrt);
+    int denom = add(u, v_hat_sqrt, k(u, o->eps));
     assign(u, p, sub(u, p, mul(u, u->step_size, divide(u, nm, denom))));
 }
 

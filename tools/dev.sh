@@ -3,7 +3,8 @@
 #   tools/dev.sh train [ARGS...]   build, then train models/mnist_mlp.dl (ARGS go to dlc)
 #   tools/dev.sh test [ARGS...]    build, then run the whole test suite (ARGS go to ctest):
 #                                  the Release build's suite, then the compiler's and runtime's
-#                                  tests again under AddressSanitizer + UBSan (build-asan/)
+#                                  tests again under AddressSanitizer + UBSan (build-asan/,
+#                                  clang), including a 30 s run of the frontend fuzzer
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # setup.sh writes data to $DLC_DATA_OUT when set; let dlc and the tests read it from there.
@@ -12,7 +13,8 @@ JOBS=$(nproc)
 
 sanitizer_suite() {
   echo "dev: sanitizer build (ASan + UBSan) in build-asan/"
-  cmake -S "$REPO" -B "$REPO/build-asan" -DCMAKE_BUILD_TYPE=Debug -DDLC_SANITIZE=ON >/dev/null
+  cmake -S "$REPO" -B "$REPO/build-asan" -DCMAKE_BUILD_TYPE=Debug -DDLC_SANITIZE=ON \
+        -DCMAKE_C_COMPILER=clang -DDLC_FUZZ=ON >/dev/null
   cmake --build "$REPO/build-asan" -j"$JOBS" >/dev/null
   # the end-to-end training run is the Release suite's job; everything else runs sanitized
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
