@@ -1,6 +1,7 @@
 /*
- * compile.c — the front half shared by every mode: read the file, parse, lower, run the pass
- * pipeline (verifying between passes), honouring --dump-after.
+ * compile.c — the front half shared by every mode: read the file (or take the text), parse,
+ * lower, run the pass pipeline (verifying between passes), honouring --dump-after; and what
+ * the modes read back from a compiled unit (where a gradient is exposed, the lr schedule).
  */
 #include "driver.h"
 #include <errno.h>
@@ -65,10 +66,7 @@ static int run_passes(dlc_unit *u, const dlc_options *o, int for_gradcheck) {
     return 0;
 }
 
-int dlc_compile(dlc_unit *u, const dlc_options *o, int for_gradcheck) {
-    memset(u, 0, sizeof *u);
-    u->src = read_file(o->input);
-    if (!u->src) return 1;
+static int compile_source(dlc_unit *u, const dlc_options *o, int for_gradcheck) {
     diag_init(&u->d, o->input, u->src);
     ast_file *f = parse_file(u->src, &u->a, &u->d);
     if (!f) return 1;
@@ -86,6 +84,33 @@ int dlc_compile(dlc_unit *u, const dlc_options *o, int for_gradcheck) {
         return 0;
     }
     return run_passes(u, o, for_gradcheck);
+}
+
+const dlrt_tensor_desc *dlc_gradient_output(const ir_graph *g, const dlrt_model_desc *m,
+                                            const char *param) {
+    int id = ir_find_leaf(g, IR_OP_param, param);
+    for (int k = 0; id >= 0 && k < g->n_outputs; k++)
+        if (g->nodes[id].grad == g->outputs[k]) /* outputs are the last n_outputs rows */
+            return &m->tensors[m->n_tensors - g->n_outputs + k];
+    return NULL;
+}
+
+dlrt_schedule dlc_schedule(const train_config *cfg) {
+    const lr_schedule *s = &cfg->opt.schedule;
+    return (dlrt_schedule){.kind = (int)s->kind, .lr = cfg->opt.lr, .every = s->every,
+                           .gamma = s->gamma, .min_lr = s->min_lr};
+}
+
+int dlc_compile(dlc_unit *u, const dlc_options *o, int for_gradcheck) {
+    memset(u, 0, sizeof *u);
+    u->src = read_file(o->input);
+    return u->src ? compile_source(u, o, for_gradcheck) : 1;
+}
+
+int dlc_compile_text(dlc_unit *u, const dlc_options *o, const char *text, int for_gradcheck) {
+    memset(u, 0, sizeof *u);
+    u->src = strdup(text);
+    return u->src ? compile_source(u, o, for_gradcheck) : 1;
 }
 
 void dlc_unit_free(dlc_unit *u) {

@@ -2,6 +2,7 @@
  * driver.h — the dlc command line: option parsing (options.c), the front half of the compiler
  * shared by every mode (compile.c), building generated C into a cached shared object and
  * loading it (build.c), and the modes (main.c: -o, --emit-c, --dump-after, --run, --gradcheck).
+ * Everything but main.c is the library dlc_driver, which the reference tests link too.
  */
 #ifndef DLC_DRIVER_H
 #define DLC_DRIVER_H
@@ -37,9 +38,21 @@ typedef struct dlc_unit {
     int stopped;        /* --dump-after stopped the pipeline and printed */
 } dlc_unit;
 
-/* Parse, lower and run the passes. Returns 0 on success, 1 after user errors. */
+/* Parse, lower and run the passes. Returns 0 on success, 1 after user errors. With
+ * for_gradcheck the optimizer update is left out and every parameter's gradient is exposed as
+ * a model output (see dlc_gradient_output). dlc_compile reads o->input; dlc_compile_text
+ * compiles `text` and names it o->input in diagnostics. */
 int dlc_compile(dlc_unit *u, const dlc_options *o, int for_gradcheck);
+int dlc_compile_text(dlc_unit *u, const dlc_options *o, const char *text, int for_gradcheck);
 void dlc_unit_free(dlc_unit *u);
+
+/* The output of model m (generated from u->g compiled for_gradcheck) that holds the gradient of
+ * parameter `param`, or NULL when it has none. */
+const dlrt_tensor_desc *dlc_gradient_output(const ir_graph *g, const dlrt_model_desc *m,
+                                            const char *param);
+
+/* The train block's learning-rate schedule, as the runtime applies it. */
+dlrt_schedule dlc_schedule(const train_config *cfg);
 
 /* Compile C source into a shared object in the cache (or reuse it) and load PREFIX_model. */
 const dlrt_model_desc *dlc_build_and_load(const char *c_source, const char *prefix,

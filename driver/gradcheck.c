@@ -78,24 +78,23 @@ static int check_all(dlc_unit *u, dlrt_session *s, const void *const *inputs) {
     dlrt_rng_seed(&r, 12345);
     loss_at(s, inputs); /* analytic gradients land in the arena */
     int failed = 0, checked = 0;
-    for (int k = 0; k < g->n_outputs; k++) {
-        for (int id = 0; id < g->n_nodes; id++) {
-            const ir_node *p = &g->nodes[id];
-            if (p->op != IR_OP_param || p->grad != g->outputs[k]) continue;
-            const dlrt_tensor_desc *pd = dlrt_find_tensor(s->model, DLRT_PARAM, p->name);
-            const dlrt_tensor_desc *od = &s->model->tensors[s->model->n_tensors - g->n_outputs + k];
-            long long count = 1;
-            for (int i = 0; i < pd->rank; i++) count *= pd->dims[i];
-            double *grad = malloc(sizeof(double) * (size_t)count);
-            memcpy(grad, (char *)s->arena + od->offset, sizeof(double) * (size_t)count);
-            gc_result res = check_param(s, inputs, pd, grad, &r);
-            free(grad);
-            int ok = res.worst_ratio <= 1;
-            printf("gradcheck %-24s max rel error %.2e  tolerance used %.2g%%  %s\n", p->name,
-                   res.worst_rel, 100 * res.worst_ratio, ok ? "ok" : "FAIL");
-            failed += !ok;
-            checked++;
-        }
+    for (int id = 0; id < g->n_nodes; id++) {
+        const ir_node *p = &g->nodes[id];
+        if (p->op != IR_OP_param) continue;
+        const dlrt_tensor_desc *od = dlc_gradient_output(g, s->model, p->name);
+        if (!od) continue;
+        const dlrt_tensor_desc *pd = dlrt_find_tensor(s->model, DLRT_PARAM, p->name);
+        long long count = 1;
+        for (int i = 0; i < pd->rank; i++) count *= pd->dims[i];
+        double *grad = malloc(sizeof(double) * (size_t)count);
+        memcpy(grad, (char *)s->arena + od->offset, sizeof(double) * (size_t)count);
+        gc_result res = check_param(s, inputs, pd, grad, &r);
+        free(grad);
+        int ok = res.worst_ratio <= 1;
+        printf("gradcheck %-24s max rel error %.2e  tolerance used %.2g%%  %s\n", p->name,
+               res.worst_rel, 100 * res.worst_ratio, ok ? "ok" : "FAIL");
+        failed += !ok;
+        checked++;
     }
     printf("%d parameters checked, %d failed\n", checked, failed);
     return failed || !checked ? 1 : 0;

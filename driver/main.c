@@ -25,9 +25,7 @@ static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
         .dataset = u->cfg.dataset, .image_input = u->cfg.image_input,
         .label_input = u->cfg.label_input, .normalize = u->cfg.normalize, .epochs = u->cfg.epochs, .seed = u->cfg.seed,
         .validation = u->cfg.validation, .metrics = u->cfg.metrics, .report_path = o->report,
-        .schedule = {.kind = (int)u->cfg.opt.schedule.kind, .lr = u->cfg.opt.lr,
-                     .every = u->cfg.opt.schedule.every, .gamma = u->cfg.opt.schedule.gamma,
-                     .min_lr = u->cfg.opt.schedule.min_lr},
+        .schedule = dlc_schedule(&u->cfg),
         .source = o->input, .quiet = o->quiet};
     char err[1024];
     if (!o->quiet)

@@ -56,6 +56,9 @@ typedef struct dlrt_schedule {
 /* Learning rate during epoch `epoch` (0-based) of `epochs`. */
 double dlrt_schedule_lr(const dlrt_schedule *s, long long epoch, long long epochs);
 
+/* The model's per-step scalars, by name: "step" (the 1-based optimizer step) and "lr". */
+void dlrt_step_scalars(const dlrt_model_desc *m, long long step, double lr, double *scalars);
+
 typedef struct dlrt_train_opts {
     const char *data_dir;    /* data directory (see dlrt_data_dir) */
     const char *dataset;     /* "mnist" or "fashion-mnist" */
