@@ -1,7 +1,8 @@
 /*
- * layers.c — the table of names callable in a model: layers (dense), activations and
- * elementwise functions, and losses. Each entry states its positional-argument range, its
- * keyword arguments and its lowering function; an unknown name gets a "did you mean".
+ * layers.c — the table of names callable in a model: layers (dense), free trainable tensors
+ * (variable), activations and elementwise functions, and losses. Each entry states its
+ * positional-argument range, its keyword arguments and its lowering function; an unknown name
+ * gets a "did you mean".
  * Adding a layer = one row here + its lowering function.
  */
 #include "lower_internal.h"
@@ -21,6 +22,7 @@ typedef struct layer_info {
 
 static const char *const no_kwargs[] = {NULL};
 static const char *const dense_kwargs[] = {"init", "bias", "name", NULL};
+static const char *const variable_kwargs[] = {"name", NULL};
 
 static int build_unary(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
     (void)call;
@@ -101,12 +103,29 @@ static int build_dense(lower_ctx *c, const ast_expr *call, const int *args, ir_o
     return b < 0 ? -1 : finish_node(c, ir_add2(c->g, IR_OP_add, y, b));
 }
 
+/* variable(d0, d1, ..., name="variableN"): a trainable tensor of that shape (no dims: a
+ * scalar), not batched, starting at zero */
+static int build_variable(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
+    (void)args, (void)op;
+    int64_t dims[IR_MAX_RANK];
+    int rank = 0;
+    for (int i = 0; i < call->n_args; i++)
+        if (!call->args[i].name && !eval_int(c, call->args[i].value, &dims[rank++], 1)) return -1;
+    const ast_expr *name_e = find_kwarg(call, "name");
+    const char *name = name_e ? eval_symbol(c, name_e, "a variable")
+                              : arena_printf(c->a, "variable%d", ++c->n_variable);
+    if (!name) return -1;
+    ir_init init = {.kind = IR_INIT_ZEROS};
+    return make_param(c, name, rank, dims, &init);
+}
+
 const char *loc_name(lower_ctx *c, const char *base) {
     return arena_printf(c->a, "%s%d", base, ++c->n_dense);
 }
 
 static const layer_info layers[] = {
     {"dense", 2, 2, 1, dense_kwargs, build_dense, IR_OP_matmul},
+    {"variable", 0, IR_MAX_RANK, 0, variable_kwargs, build_variable, IR_OP_param},
     {"relu", 1, 1, 1, no_kwargs, build_unary, IR_OP_relu},
     {"sigmoid", 1, 1, 1, no_kwargs, build_unary, IR_OP_sigmoid},
     {"tanh", 1, 1, 1, no_kwargs, build_unary, IR_OP_tanh},

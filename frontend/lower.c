@@ -51,7 +51,9 @@ int eval_number(lower_ctx *c, const ast_expr *e, double *out) {
     case AST_NAME: {
         const hyper *h = lookup_hyper(c, e->str);
         if (h) { *out = h->value; return 1; }
-        unknown_name(c, e);
+        if (lookup_node(c, e->str) >= 0)
+            diag_error(c->d, e->loc, "expected a number, but '%s' is a tensor", e->str);
+        else unknown_name(c, e);
         return 0;
     }
     case AST_NEG:

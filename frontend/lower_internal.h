@@ -28,6 +28,7 @@ typedef struct lower_ctx {
     int cap_env;        /* capacity of env */
     int64_t max_batch;  /* the compiled batch dimension */
     int n_dense;        /* dense layers so far, for automatic names */
+    int n_variable;     /* unnamed variables so far, for automatic names */
     int last_value;     /* node of the model's last statement (the output) */
 } lower_ctx;
 
