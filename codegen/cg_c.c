@@ -26,7 +26,8 @@ const char *cg_c_count(cg_c *c, const ir_shape *s) {
 
 const char *cg_c_scalar(cg_c *c, int id) {
     const ir_node *n = cg_c_node(c, id);
-    if (n->op == IR_OP_const) return arena_printf(c->a, "((real)%.17g)", n->fattr[0]);
+    if (n->op == IR_OP_const)
+        return arena_printf(c->a, "((%s)%.17g)", c->in_double ? "double" : "real", n->fattr[0]);
     if (n->op == IR_OP_scalar_in) return arena_printf(c->a, "s%d", id);
     return arena_printf(c->a, "t%d[0]", id);
 }
@@ -135,9 +136,17 @@ static const char *operand(cg_c *c, int src, int gid, const ir_shape *sp) {
     return arena_printf(c->a, "t%d[i %% %lld]", src, (long long)ir_shape_inner(&n->shape));
 }
 
+/*
+ * A rank-0 loop is arithmetic on scalars, such as an optimizer's bias corrections from its
+ * hyperparameters and the step: it runs in double, as PyTorch computes those in Python floats.
+ * In float, 1 - 0.999^t would lose three digits to the rounding of 0.999 (1.3e-5 relative).
+ */
+static int in_double(const ir_shape *sp) { return sp->rank == 0 && !sp->batched; }
+
 static void emit_group(cg_c *c, const int *list, int n, int *k) {
     int gid = c->group[list[*k]];
     const ir_shape *sp = space(c, list[*k]);
+    c->in_double = in_double(sp);
     sb_printf(c->out, "    for (long i = 0; i < %s; i++) {\n", cg_c_count(c, sp));
     for (; *k < n; ++*k) {
         int id = list[*k];
@@ -154,11 +163,12 @@ static void emit_group(cg_c *c, const int *list, int n, int *k) {
                       cg_c_node(c, node->in[0])->name);
             continue;
         }
-        sb_printf(c->out, "        const real v%d = %s; /* %%%d %s */\n", id, e.data, id,
-                  ir_op_names[node->op]);
+        sb_printf(c->out, "        const %s v%d = %s; /* %%%d %s */\n",
+                  c->in_double ? "double" : "real", id, e.data, id, ir_op_names[node->op]);
         if (c->stored[id]) sb_printf(c->out, "        t%d[i] = v%d;\n", id, id);
     }
     --*k;
+    c->in_double = 0;
     sb_puts(c->out, "    }\n");
 }
 

@@ -24,6 +24,7 @@ typedef struct cg_c {
     long long weights_count;  /* total reals in the weights block */
     int n_inputs;             /* entries of inputs[] */
     int n_scalars;            /* entries of scalars[] */
+    int in_double;            /* emitting a rank-0 loop: its arithmetic is in double */
 } cg_c;
 
 typedef void (*cg_emit_fn)(cg_c *c, int id, const char *const *args, strbuf *expr);
@@ -34,7 +35,8 @@ const char *cg_c_dim(cg_c *c, const ir_shape *s, int i);
 /* Element count as C text: "((long)n * INNER)" for batched shapes, else the number. */
 const char *cg_c_count(cg_c *c, const ir_shape *s);
 const ir_node *cg_c_node(cg_c *c, int id);
-/* A rank-0 value as a C expression: a literal for constants, sK for step scalars, tK[0]. */
+/* A rank-0 value as a C expression: a literal for constants (of type real, or double inside a
+ * rank-0 loop), sK for step scalars, tK[0]. */
 const char *cg_c_scalar(cg_c *c, int id);
 
 extern const char cg_c_abi_text[];

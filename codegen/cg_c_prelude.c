@@ -5,20 +5,24 @@
  */
 #include "cg_c_internal.h"
 
+/* tgmath.h: the R_ functions follow their argument's type, so a rank-0 loop computing in
+ * double (see cg_c.c) calls the double functions while float loops keep the float ones */
 static const char prelude_math[] =
-    "#include <math.h>\n"
+    "#include <tgmath.h>\n"
     "#include <stddef.h>\n"
     "#include <string.h>\n";
 
 static const char prelude_f32[] =
     "typedef float real;\n"
-    "#define R_EXP expf\n#define R_LOG logf\n#define R_SQRT sqrtf\n#define R_TANH tanhf\n"
-    "#define R_POW powf\n#define R_FMAX fmaxf\n#define DLC_GEMM_BLAS cblas_sgemm\n";
+    "#define DLC_GEMM_BLAS cblas_sgemm\n";
 
 static const char prelude_f64[] =
     "typedef double real;\n"
+    "#define DLC_GEMM_BLAS cblas_dgemm\n";
+
+static const char prelude_functions[] =
     "#define R_EXP exp\n#define R_LOG log\n#define R_SQRT sqrt\n#define R_TANH tanh\n"
-    "#define R_POW pow\n#define R_FMAX fmax\n#define DLC_GEMM_BLAS cblas_dgemm\n";
+    "#define R_POW pow\n#define R_FMAX fmax\n";
 
 static const char prelude_gemm[] =
     "#ifdef DLC_USE_CBLAS\n"
@@ -54,5 +58,6 @@ void cg_c_prelude(cg_c *c) {
     sb_puts(c->out, cg_c_abi_text);
     sb_puts(c->out, "\n");
     sb_puts(c->out, c->o->f64 ? prelude_f64 : prelude_f32);
+    sb_puts(c->out, prelude_functions);
     sb_puts(c->out, prelude_gemm);
 }
