@@ -4,6 +4,9 @@
 #   tools/setup.sh              install packages, prepare data/, configure and build build/
 #   tools/setup.sh --no-build   packages and data only
 #   tools/setup.sh --data-only  data only
+#   tools/setup.sh --reference-tools   also install PyTorch (python3-torch), which only
+#                               tools/torch_reference.py needs (regenerating tests/reference/);
+#                               building and testing do not
 #
 # 1. Packages: apt-get installs whatever dpkg-query says is missing (nothing to do on a rerun).
 # 2. Data (<repo>/data, or $DLC_DATA_OUT): data/mnist/ gets the four MNIST .gz files, symlinked
@@ -25,6 +28,9 @@ FASHION_SRC=${DLC_FASHION_SRC:-/usr/share/datasets/fashion-mnist}
 PACKAGES=(build-essential cmake flex bison clang libclang-rt-dev pkg-config libopenblas-dev zlib1g-dev
           libjson-c-dev python3 python3-numpy curl ca-certificates dataset-fashion-mnist)
 
+# --reference-tools: for tools/torch_reference.py only
+REFERENCE_PACKAGES=(python3-torch)
+
 MNIST_FILES=(train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz
              t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz)
 declare -A MNIST_SHA256=(
@@ -42,7 +48,7 @@ say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-  sed -n '2,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 # Runs a command as root: directly if we are root, else through sudo if there is one.
@@ -167,6 +173,7 @@ main() {
     case "$1" in
       --no-build) do_build=0 ;;
       --data-only) do_packages=0; do_build=0 ;;
+      --reference-tools) PACKAGES+=("${REFERENCE_PACKAGES[@]}") ;;
       -h|--help) usage; exit 0 ;;
       *) usage >&2; die "unknown option: $1" ;;
     esac

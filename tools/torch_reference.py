@@ -1,0 +1,586 @@
+#!/usr/bin/env python3
+"""torch_reference.py — PyTorch reference values for dlc's ops, losses, optimizers and schedules.
+
+Writes tests/reference/*.json. tests/reference/check_reference.c (a ctest, no Python) compiles
+each case's .dl source with dlc, sets the parameters and inputs stored here, and compares what
+dlc computes with what PyTorch computed:
+
+  eval cases   the forward output (the model's last value), the loss, and the gradient of the
+               loss with respect to every parameter. Ops are applied to a free parameter
+               (`variable(...)` in the language) so its gradient is the op's backward;
+               the loss is mse(op(x), t) against a second free parameter t, so the upstream
+               gradient 2 (op(x) - t) / N is random, not all ones.
+  train cases  20 steps of an optimizer (with a learning-rate schedule, one step per epoch) on
+               a fixed small problem: the learning rate and the loss of every step and all
+               parameters after every step.
+
+Every case states its tolerance: |dlc - torch| <= rtol * max(|torch|, floor), with rtol 1e-5
+unless a reason is given next to a looser one.
+
+Requirements: PyTorch (Debian's python3-torch, for /usr/bin/python3: `tools/setup.sh
+--reference-tools` installs it). Only this script needs it; the test suite reads the JSON.
+Run from anywhere:  /usr/bin/python3 tools/torch_reference.py   (then review the diff)
+The output is deterministic for a given PyTorch version: every tensor comes from its own seeded
+generator, computation is float32 on the CPU with one thread, and numbers are written as the
+shortest decimal that reads back as the same float32.
+
+Files, by the dlc feature they need (tests/CMakeLists.txt lists the ones the suite runs):
+  ops.json            relu sigmoid tanh softmax exp log sqrt, + - * / and negation, dense
+  losses.json         cross_entropy, mse
+  optimizers.json     sgd (momentum, nesterov, weight_decay), adam (betas, eps, weight_decay)
+  schedules.json      constant, step, exponential, cosine
+  activations.json    leaky_relu prelu elu selu silu swish mish gelu softplus log_softmax
+  reductions.json     sum, mean
+  losses_more.json    mae, smooth_l1, huber, cross_entropy(label_smoothing, reduction), nll,
+                      bce, bce_with_logits, hinge, reduction = sum
+  optimizers_more.json  sgd dampening, rmsprop, adagrad, adam amsgrad, adamw
+  warmup.json         warmup = K epochs before a schedule
+"""
+import json
+import math
+import os
+import struct
+import sys
+import warnings
+
+import torch
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT_DIR = os.path.join(ROOT, "tests", "reference")
+STEPS = 20
+
+# The default criterion. floor: values are generated at scale ~1 and every value is computed
+# from terms of at least this size, so float32 rounding of those terms (~1e-7 each) bounds the
+# absolute error near zero; below the floor the comparison is absolute: rtol * floor.
+TOL = {"rtol": 1e-5, "floor": 1e-3}
+
+# Trajectories: a parameter after k steps is its start value (|w| up to 1/sqrt(3) = 0.58, the
+# nn.Linear init) plus k updates, so float32 rounding at that magnitude (3e-8 per operation)
+# stays in every entry, however close to zero it ends: the floor is 0.01 (absolute 1e-7, a few
+# float32 ulps of the starting weights), the relative criterion 1e-5 is unchanged.
+TRAJECTORY_FLOOR = 0.01
+TRAJECTORY_FLOOR_REASON = ("floor 0.01: entries are start values of up to 0.58 plus updates, "
+                           "so float32 rounding at that scale stays in entries near zero")
+
+torch.set_num_threads(1)
+torch.use_deterministic_algorithms(True)
+# SequentialLR passes an epoch to scheduler.step(), which this torch version warns about
+warnings.filterwarnings("ignore", message="The epoch parameter")
+
+
+# ---- numbers ----
+
+def f32(v):
+    """The shortest decimal that reads back as the same float32, as a Python float."""
+    v = struct.unpack("f", struct.pack("f", float(v)))[0]
+    if math.isnan(v) or math.isinf(v):
+        raise ValueError("non-finite reference value")
+    for digits in range(6, 10):
+        s = "%.*g" % (digits, v)
+        if struct.unpack("f", struct.pack("f", float(s)))[0] == v:
+            return float(s)
+    return v
+
+
+def flat(t):
+    """A tensor as a flat row-major list of float32 values (ints stay ints)."""
+    t = t.detach().contiguous().view(-1)
+    if t.dtype in (torch.int32, torch.int64):
+        return [int(v) for v in t.tolist()]
+    return [f32(v) for v in t.tolist()]
+
+
+class Rand:
+    """Seeded tensors: each call draws from its own generator, so adding a case changes no other."""
+
+    def __init__(self, seed):
+        self.seed = seed
+        self.k = 0
+
+    def gen(self):
+        self.k += 1
+        return torch.Generator().manual_seed(self.seed * 1000 + self.k)
+
+    def normal(self, *shape, scale=1.0):
+        return torch.randn(shape, generator=self.gen()) * scale
+
+    def uniform(self, lo, hi, *shape):
+        return lo + (hi - lo) * torch.rand(shape, generator=self.gen())
+
+    def away_from_zero(self, *shape, lo=0.3, hi=1.5):
+        """Magnitudes in [lo, hi), random signs: off the kinks and poles."""
+        sign = torch.randint(0, 2, shape, generator=self.gen()) * 2 - 1
+        return sign * self.uniform(lo, hi, *shape)
+
+    def labels(self, n, classes):
+        return torch.randint(0, classes, (n,), generator=self.gen(), dtype=torch.int64)
+
+
+def seed_of(name):
+    """A stable seed per case name (Python's hash() is salted per process)."""
+    h = 2166136261
+    for ch in name.encode():
+        h = ((h ^ ch) * 16777619) & 0xFFFFFFFF
+    return h % 100000
+
+
+# ---- cases ----
+
+def tolerance(rtol=None, floor=None, reason=None):
+    t = dict(TOL)
+    if rtol is not None:
+        t["rtol"] = rtol
+    if floor is not None:
+        t["floor"] = floor
+    if reason:
+        t["reason"] = reason
+    return t
+
+
+def eval_case(name, source, params, inputs, forward, tol=None):
+    """forward(params, inputs) -> (output, loss); params are float32 leaves to differentiate."""
+    leaves = {k: v.detach().float().clone().requires_grad_(True) for k, v in params.items()}
+    output, loss = forward(leaves, inputs)
+    loss.backward()
+    return {
+        "name": name,
+        "kind": "eval",
+        "source": source,
+        "tolerance": tol or tolerance(),
+        "params": {k: flat(v) for k, v in params.items()},
+        "inputs": {k: flat(v) for k, v in inputs.items()},
+        "output": flat(output),
+        "loss": f32(loss.item()),
+        "grads": {k: flat(v.grad) for k, v in leaves.items()},
+    }
+
+
+def train_case(name, source, params, inputs, loss_fn, make_opt, make_sched=None, tol=None):
+    """STEPS optimizer steps, one per epoch; the schedule (if any) steps after each."""
+    leaves = {k: v.detach().float().clone().requires_grad_(True) for k, v in params.items()}
+    opt = make_opt(list(leaves.values()))
+    sched = make_sched(opt) if make_sched else None
+    lrs, losses, trajectory = [], [], []
+    for _ in range(STEPS):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.zero_grad()
+        loss = loss_fn(leaves, inputs)
+        loss.backward()
+        opt.step()
+        if sched:
+            sched.step()
+        losses.append(f32(loss.item()))
+        trajectory.append({k: flat(v) for k, v in leaves.items()})
+    return {
+        "name": name,
+        "kind": "train",
+        "source": source,
+        "tolerance": tol or tolerance(floor=TRAJECTORY_FLOOR, reason=TRAJECTORY_FLOOR_REASON),
+        "params": {k: flat(v) for k, v in params.items()},
+        "inputs": {k: flat(v) for k, v in inputs.items()},
+        "steps": STEPS,
+        "lr": [float(v) for v in lrs],
+        "losses": losses,
+        "trajectory": trajectory,
+    }
+
+
+def dense_init(r, fan_in, units):
+    """nn.Linear's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), in dlc's [in, units] layout."""
+    bound = 1 / math.sqrt(fan_in)
+    return r.uniform(-bound, bound, fan_in, units), r.uniform(-bound, bound, units)
+
+
+# ---- ops: op(x) on free parameters, loss = mse(op(x), t) ----
+
+def unary_source(call, rows, cols):
+    return (f'model m {{\n  x = variable({rows}, {cols}, name = "x")\n'
+            f'  t = variable({rows}, {cols}, name = "t")\n  y = {call}\n}}\n'
+            f'train m {{\n  loss = mse(y, t)\n}}\n')
+
+
+def unary(name, call, fn, x=None, rows=4, cols=5, tol=None):
+    r = Rand(seed_of(name))
+    x = r.normal(rows, cols) if x is None else x(r, rows, cols)
+    params = {"x": x, "t": r.normal(rows, cols)}
+    return eval_case(name, unary_source(call, rows, cols), params, {},
+                     lambda p, i: (lambda y: (y, F.mse_loss(y, p["t"])))(fn(p["x"])), tol)
+
+
+def binary(name, expr, fn, a_shape, b_shape, b_domain=None):
+    r = Rand(seed_of(name))
+    out_shape = torch.broadcast_shapes(a_shape, b_shape)
+    dims = lambda s: ", ".join(str(d) for d in s)
+    source = (f'model m {{\n  a = variable({dims(a_shape)}, name = "a")\n'
+              f'  b = variable({dims(b_shape)}, name = "b")\n'
+              f'  t = variable({dims(out_shape)}, name = "t")\n  y = {expr}\n}}\n'
+              f'train m {{\n  loss = mse(y, t)\n}}\n')
+    b = r.normal(*b_shape) if b_domain is None else b_domain(r, *b_shape)
+    params = {"a": r.normal(*a_shape), "b": b, "t": r.normal(*out_shape)}
+    return eval_case(name, source, params, {},
+                     lambda p, i: (lambda y: (y, F.mse_loss(y, p["t"])))(fn(p["a"], p["b"])))
+
+
+def positive(r, *shape):
+    return r.uniform(0.2, 3.0, *shape)
+
+
+def off_kink(r, *shape):
+    return r.away_from_zero(*shape, lo=0.05, hi=2.0)
+
+
+def ops_cases():
+    cases = [
+        unary("relu", "relu(x)", torch.relu, x=off_kink),
+        unary("sigmoid", "sigmoid(x)", torch.sigmoid, x=lambda r, *s: r.normal(*s, scale=3)),
+        unary("tanh", "tanh(x)", torch.tanh, x=lambda r, *s: r.normal(*s, scale=2)),
+        unary("softmax", "softmax(x)", lambda x: torch.softmax(x, -1),
+              x=lambda r, *s: r.normal(*s, scale=3)),
+        unary("softmax_wide_range", "softmax(x)", lambda x: torch.softmax(x, -1),
+              x=lambda r, *s: r.normal(*s, scale=30), rows=3, cols=7),
+        unary("exp", "exp(x)", torch.exp),
+        unary("log", "log(x)", torch.log, x=positive),
+        unary("sqrt", "sqrt(x)", torch.sqrt, x=positive),
+        unary("neg", "-x", torch.neg),
+        unary("scalar_mul", "x * 2.5", lambda x: x * 2.5),
+        unary("scalar_rsub", "3 - x", lambda x: 3 - x),
+        unary("scalar_rdiv", "1 / x", lambda x: 1 / x, x=lambda r, *s: r.away_from_zero(*s)),
+        unary("composite", "sqrt(exp(x) + 1) * tanh(x) - log(sigmoid(x)) / 2",
+              lambda x: torch.sqrt(torch.exp(x) + 1) * torch.tanh(x) - torch.log(torch.sigmoid(x)) / 2),
+        binary("add", "a + b", torch.add, (4, 5), (4, 5)),
+        binary("sub", "a - b", torch.sub, (4, 5), (4, 5)),
+        binary("mul", "a * b", torch.mul, (4, 5), (4, 5)),
+        binary("div", "a / b", torch.div, (4, 5), (4, 5), b_domain=lambda r, *s: r.away_from_zero(*s)),
+        binary("add_broadcast_row", "a + b", torch.add, (4, 5), (5,)),
+        binary("mul_broadcast_row", "a * b", torch.mul, (4, 5), (5,)),
+        binary("div_broadcast_row", "a / b", torch.div, (4, 5), (5,),
+               b_domain=lambda r, *s: r.away_from_zero(*s)),
+        binary("sub_broadcast_left", "b - a", lambda a, b: b - a, (3, 4, 5), (4, 5)),
+        dense_on_variable("dense", bias=True),
+        dense_on_variable("dense_no_bias", bias=False),
+        batched_mlp(),
+    ]
+    return cases
+
+
+def dense_on_variable(name, bias):
+    r = Rand(seed_of(name))
+    w, b = dense_init(r, 6, 5)
+    params = {"x": r.normal(4, 6), "fc.w": w}
+    if bias:
+        params["fc.b"] = b
+    params["t"] = r.normal(4, 5)
+    kw = "" if bias else ", bias = 0"
+    source = (f'model m {{\n  x = variable(4, 6, name = "x")\n  t = variable(4, 5, name = "t")\n'
+              f'  y = dense(x, 5, name = "fc"{kw})\n}}\ntrain m {{\n  loss = mse(y, t)\n}}\n')
+
+    def fwd(p, i):
+        y = p["x"] @ p["fc.w"] + (p["fc.b"] if bias else 0)
+        return y, F.mse_loss(y, p["t"])
+    return eval_case(name, source, params, {}, fwd)
+
+
+def batched_mlp():
+    name = "mlp_batched"
+    r = Rand(seed_of(name))
+    w1, b1 = dense_init(r, 6, 5)
+    w2, b2 = dense_init(r, 5, 4)
+    params = {"l1.w": w1, "l1.b": b1, "l2.w": w2, "l2.b": b2}
+    inputs = {"x": r.normal(8, 6), "t": r.uniform(0, 1, 8, 4)}
+    source = ('model m {\n  input x: f32[6]\n  input t: f32[4]\n'
+              '  h = tanh(dense(x, 5, name = "l1"))\n  y = softmax(dense(h, 4, name = "l2"))\n}\n'
+              'train m {\n  loss = mse(y, t)\n  batch = 8\n}\n')
+
+    def fwd(p, i):
+        y = torch.softmax(torch.tanh(i["x"] @ p["l1.w"] + p["l1.b"]) @ p["l2.w"] + p["l2.b"], -1)
+        return y, F.mse_loss(y, i["t"])
+    return eval_case(name, source, params, inputs, fwd)
+
+
+# ---- new activations and reductions (op applied to a free parameter) ----
+
+def activations_cases():
+    wide = lambda r, *s: r.normal(*s, scale=3)
+    prelu_name = "prelu"
+    r = Rand(seed_of(prelu_name))
+    prelu = eval_case(
+        prelu_name,
+        'model m {\n  x = variable(4, 5, name = "x")\n  t = variable(4, 5, name = "t")\n'
+        '  y = prelu(x, name = "act")\n}\ntrain m {\n  loss = mse(y, t)\n}\n',
+        {"x": r.away_from_zero(4, 5, lo=0.05, hi=2.0), "act.weight": torch.tensor([0.3]),
+         "t": r.normal(4, 5)}, {},
+        lambda p, i: (lambda y: (y, F.mse_loss(y, p["t"])))(F.prelu(p["x"], p["act.weight"])))
+    return [
+        unary("leaky_relu", "leaky_relu(x)", F.leaky_relu, x=off_kink),
+        unary("leaky_relu_slope", "leaky_relu(x, 0.2)", lambda x: F.leaky_relu(x, 0.2), x=off_kink),
+        prelu,
+        unary("elu", "elu(x)", F.elu, x=wide),
+        unary("elu_alpha", "elu(x, 0.5)", lambda x: F.elu(x, 0.5), x=wide),
+        unary("selu", "selu(x)", F.selu, x=wide),
+        unary("silu", "silu(x)", F.silu, x=wide),
+        unary("swish", "swish(x)", F.silu, x=wide),
+        unary("mish", "mish(x)", F.mish, x=wide),
+        unary("gelu", "gelu(x)", F.gelu, x=wide),
+        unary("softplus", "softplus(x)", F.softplus, x=wide),
+        unary("softplus_threshold", "softplus(x)", F.softplus,
+              x=lambda r, *s: r.uniform(-30, 30, *s)),
+        unary("log_softmax", "log_softmax(x)", lambda x: F.log_softmax(x, -1), x=wide),
+        unary("log_softmax_wide_range", "log_softmax(x)", lambda x: F.log_softmax(x, -1),
+              x=lambda r, *s: r.normal(*s, scale=30)),
+    ]
+
+
+def reduction(name, call, fn):
+    r = Rand(seed_of(name))
+    source = (f'model m {{\n  x = variable(4, 5, name = "x")\n  t = variable(name = "t")\n'
+              f'  y = {call}\n}}\ntrain m {{\n  loss = mse(y, t)\n}}\n')
+    params = {"x": r.normal(4, 5), "t": r.normal()}
+    return eval_case(name, source, params, {},
+                     lambda p, i: (lambda y: (y, F.mse_loss(y, p["t"])))(fn(p["x"])))
+
+
+def reductions_cases():
+    return [
+        reduction("sum", "sum(x)", torch.sum),
+        reduction("mean", "mean(x)", torch.mean),
+        reduction("sum_of_product", "sum(x * exp(x))", lambda x: torch.sum(x * torch.exp(x))),
+    ]
+
+
+# ---- losses: on a dense layer over a batch ----
+
+def loss_case(name, loss_call, loss_fn, units, target, pred="dense(x, {u}, name = \"fc\")",
+              pred_fn=lambda z: z, batch=8, features=6, scale=1.0):
+    """target: (declaration, tensor maker(r, batch, units)) for the model's input `y`."""
+    r = Rand(seed_of(name))
+    w, b = dense_init(r, features, units)
+    decl, make_target = target
+    inputs = {"x": r.normal(batch, features, scale=scale), "y": make_target(r, batch, units)}
+    source = (f'model m {{\n  input x: f32[{features}]\n  input y: {decl}\n'
+              f'  p = {pred.format(u=units)}\n}}\n'
+              f'train m {{\n  loss = {loss_call}\n  batch = {batch}\n}}\n')
+
+    def fwd(p, i):
+        out = pred_fn(i["x"] @ p["fc.w"] + p["fc.b"])
+        return out, loss_fn(out, i["y"])
+    return eval_case(name, source, {"fc.w": w, "fc.b": b}, inputs, fwd)
+
+
+LABELS = ("i32[]", lambda r, n, c: r.labels(n, c))
+REAL = lambda c: (f"f32[{c}]", lambda r, n, cc: r.normal(n, cc))
+
+
+def losses_cases():
+    return [
+        loss_case("cross_entropy", "cross_entropy(p, y)", F.cross_entropy, 5, LABELS),
+        loss_case("cross_entropy_large_logits", "cross_entropy(p, y)", F.cross_entropy, 5, LABELS,
+                  scale=40.0),
+        loss_case("mse", "mse(p, y)", F.mse_loss, 3, REAL(3)),
+    ]
+
+
+def losses_more_cases():
+    probs = ("f32[3]", lambda r, n, c: r.uniform(0, 1, n, c))
+    signs = ("f32[1]", lambda r, n, c: (torch.randint(0, 2, (n, c), generator=r.gen()) * 2 - 1).float())
+    hinge = lambda s, y: torch.clamp(1 - y * s, min=0).mean()
+    return [
+        loss_case("mae", "mae(p, y)", F.l1_loss, 3, REAL(3)),
+        loss_case("mae_sum", "mae(p, y, reduction = sum)", lambda a, b: F.l1_loss(a, b, reduction="sum"),
+                  3, REAL(3)),
+        loss_case("mse_sum", "mse(p, y, reduction = sum)", lambda a, b: F.mse_loss(a, b, reduction="sum"),
+                  3, REAL(3)),
+        loss_case("smooth_l1", "smooth_l1(p, y)", F.smooth_l1_loss, 3, REAL(3), scale=2.0),
+        loss_case("smooth_l1_beta", "smooth_l1(p, y, beta = 0.5)",
+                  lambda a, b: F.smooth_l1_loss(a, b, beta=0.5), 3, REAL(3), scale=2.0),
+        loss_case("huber", "huber(p, y)", F.huber_loss, 3, REAL(3), scale=2.0),
+        loss_case("huber_delta", "huber(p, y, delta = 2)", lambda a, b: F.huber_loss(a, b, delta=2.0),
+                  3, REAL(3), scale=3.0),
+        loss_case("huber_sum", "huber(p, y, reduction = sum)",
+                  lambda a, b: F.huber_loss(a, b, reduction="sum"), 3, REAL(3), scale=2.0),
+        loss_case("cross_entropy_label_smoothing", "cross_entropy(p, y, label_smoothing = 0.1)",
+                  lambda z, y: F.cross_entropy(z, y, label_smoothing=0.1), 5, LABELS),
+        loss_case("cross_entropy_sum", "cross_entropy(p, y, reduction = sum)",
+                  lambda z, y: F.cross_entropy(z, y, reduction="sum"), 5, LABELS),
+        loss_case("cross_entropy_smoothing_sum",
+                  "cross_entropy(p, y, label_smoothing = 0.2, reduction = sum)",
+                  lambda z, y: F.cross_entropy(z, y, label_smoothing=0.2, reduction="sum"), 5, LABELS),
+        loss_case("nll", "nll(p, y)", F.nll_loss, 5, LABELS),
+        loss_case("nll_of_log_softmax", "nll(p, y)", F.nll_loss, 5, LABELS,
+                  pred='log_softmax(dense(x, {u}, name = "fc"))',
+                  pred_fn=lambda z: F.log_softmax(z, -1)),
+        loss_case("bce", "bce(p, y)", F.binary_cross_entropy, 3, probs,
+                  pred='sigmoid(dense(x, {u}, name = "fc"))', pred_fn=torch.sigmoid),
+        loss_case("bce_with_logits", "bce_with_logits(p, y)", F.binary_cross_entropy_with_logits,
+                  3, probs, scale=2.0),
+        loss_case("hinge", "hinge(p, y)", hinge, 1, signs, scale=2.0),
+    ]
+
+
+# ---- optimizers and schedules: 20 steps on a two-layer regression ----
+
+def problem(name, optimizer, schedule=None, extra=""):
+    r = Rand(seed_of("fixed problem"))  # the same data and start for every configuration
+    w1, b1 = dense_init(r, 3, 4)
+    w2, b2 = dense_init(r, 4, 2)
+    params = {"l1.w": w1, "l1.b": b1, "l2.w": w2, "l2.b": b2}
+    inputs = {"x": r.normal(8, 3), "t": r.normal(8, 2)}
+    sched = f"  schedule = {schedule}\n" if schedule else ""
+    source = ('model net {\n  input x: f32[3]\n  input t: f32[2]\n'
+              '  h = tanh(dense(x, 4, name = "l1"))\n  y = dense(h, 2, name = "l2")\n}\n'
+              f'train net {{\n  loss = mse(y, t)\n  optimizer = {optimizer}\n{sched}{extra}'
+              f'  batch = 8\n  epochs = {STEPS}\n}}\n')
+
+    def loss_fn(p, i):
+        h = torch.tanh(i["x"] @ p["l1.w"] + p["l1.b"])
+        return F.mse_loss(h @ p["l2.w"] + p["l2.b"], i["t"])
+    return source, params, inputs, loss_fn
+
+
+def opt_case(name, optimizer, make_opt, schedule=None, make_sched=None, extra="", tol=None):
+    source, params, inputs, loss_fn = problem(name, optimizer, schedule, extra)
+    return train_case(name, source, params, inputs, loss_fn, make_opt, make_sched, tol)
+
+
+O = torch.optim
+S = torch.optim.lr_scheduler
+
+
+def optimizers_cases():
+    return [
+        opt_case("sgd", "sgd(lr = 0.1)", lambda p: O.SGD(p, lr=0.1)),
+        opt_case("sgd_momentum", "sgd(lr = 0.1, momentum = 0.9)",
+                 lambda p: O.SGD(p, lr=0.1, momentum=0.9)),
+        opt_case("sgd_nesterov", "sgd(lr = 0.1, momentum = 0.9, nesterov = 1)",
+                 lambda p: O.SGD(p, lr=0.1, momentum=0.9, nesterov=True)),
+        opt_case("sgd_weight_decay", "sgd(lr = 0.1, weight_decay = 0.05)",
+                 lambda p: O.SGD(p, lr=0.1, weight_decay=0.05)),
+        opt_case("sgd_momentum_weight_decay", "sgd(lr = 0.05, momentum = 0.5, weight_decay = 0.1)",
+                 lambda p: O.SGD(p, lr=0.05, momentum=0.5, weight_decay=0.1)),
+        opt_case("adam", "adam(lr = 0.01)", lambda p: O.Adam(p, lr=0.01)),
+        opt_case("adam_betas_eps", "adam(lr = 0.02, betas = [0.8, 0.99], eps = 1e-6)",
+                 lambda p: O.Adam(p, lr=0.02, betas=(0.8, 0.99), eps=1e-6)),
+        opt_case("adam_weight_decay", "adam(lr = 0.01, weight_decay = 0.1)",
+                 lambda p: O.Adam(p, lr=0.01, weight_decay=0.1)),
+    ]
+
+
+def optimizers_more_cases():
+    return [
+        opt_case("sgd_dampening", "sgd(lr = 0.1, momentum = 0.9, dampening = 0.5)",
+                 lambda p: O.SGD(p, lr=0.1, momentum=0.9, dampening=0.5)),
+        opt_case("rmsprop", "rmsprop(lr = 0.01)", lambda p: O.RMSprop(p, lr=0.01)),
+        opt_case("rmsprop_alpha_weight_decay", "rmsprop(lr = 0.01, alpha = 0.9, eps = 1e-6, weight_decay = 0.1)",
+                 lambda p: O.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.1)),
+        opt_case("rmsprop_centered", "rmsprop(lr = 0.01, centered = 1)",
+                 lambda p: O.RMSprop(p, lr=0.01, centered=True)),
+        opt_case("rmsprop_momentum", "rmsprop(lr = 0.01, momentum = 0.5)",
+                 lambda p: O.RMSprop(p, lr=0.01, momentum=0.5)),
+        opt_case("rmsprop_centered_momentum", "rmsprop(lr = 0.01, momentum = 0.5, centered = 1)",
+                 lambda p: O.RMSprop(p, lr=0.01, momentum=0.5, centered=True)),
+        opt_case("adagrad", "adagrad(lr = 0.1)", lambda p: O.Adagrad(p, lr=0.1)),
+        opt_case("adagrad_lr_decay", "adagrad(lr = 0.1, lr_decay = 0.05)",
+                 lambda p: O.Adagrad(p, lr=0.1, lr_decay=0.05)),
+        opt_case("adagrad_options",
+                 "adagrad(lr = 0.1, weight_decay = 0.1, initial_accumulator_value = 0.1, eps = 1e-6)",
+                 lambda p: O.Adagrad(p, lr=0.1, weight_decay=0.1, initial_accumulator_value=0.1, eps=1e-6)),
+        opt_case("adam_amsgrad", "adam(lr = 0.01, amsgrad = 1)",
+                 lambda p: O.Adam(p, lr=0.01, amsgrad=True)),
+        opt_case("adamw", "adamw(lr = 0.01)", lambda p: O.AdamW(p, lr=0.01)),
+        opt_case("adamw_options", "adamw(lr = 0.02, betas = [0.8, 0.99], eps = 1e-6, weight_decay = 0.1)",
+                 lambda p: O.AdamW(p, lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
+        opt_case("adamw_amsgrad", "adamw(lr = 0.01, weight_decay = 0.1, amsgrad = 1)",
+                 lambda p: O.AdamW(p, lr=0.01, weight_decay=0.1, amsgrad=True)),
+    ]
+
+
+def schedules_cases():
+    sgd = lambda p: O.SGD(p, lr=0.1)
+    return [
+        opt_case("constant", "sgd(lr = 0.1)", sgd, "constant"),
+        opt_case("step", "sgd(lr = 0.1)", sgd, "step(every = 5, gamma = 0.5)",
+                 lambda o: S.StepLR(o, step_size=5, gamma=0.5)),
+        opt_case("step_default", "sgd(lr = 0.1)", sgd, "step()",
+                 lambda o: S.StepLR(o, step_size=1, gamma=0.1)),
+        opt_case("exponential", "sgd(lr = 0.1)", sgd, "exponential(gamma = 0.9)",
+                 lambda o: S.ExponentialLR(o, gamma=0.9)),
+        opt_case("cosine", "sgd(lr = 0.1)", sgd, "cosine()",
+                 lambda o: S.CosineAnnealingLR(o, T_max=STEPS)),
+        opt_case("cosine_min_lr", "sgd(lr = 0.1)", sgd, "cosine(min_lr = 0.01)",
+                 lambda o: S.CosineAnnealingLR(o, T_max=STEPS, eta_min=0.01)),
+        opt_case("adam_cosine", "adam(lr = 0.01)", lambda p: O.Adam(p, lr=0.01), "cosine()",
+                 lambda o: S.CosineAnnealingLR(o, T_max=STEPS)),
+        opt_case("momentum_step", "sgd(lr = 0.1, momentum = 0.9)",
+                 lambda p: O.SGD(p, lr=0.1, momentum=0.9), "step(every = 4, gamma = 0.5)",
+                 lambda o: S.StepLR(o, step_size=4, gamma=0.5)),
+    ]
+
+
+def warmup(kind_sched, k):
+    """Linear warmup over the first k epochs (lr * (e + 1) / k), then the schedule, which starts
+    its own epoch count at 0 after the warmup: SequentialLR(LinearLR(1/k, k), main, [k])."""
+    def make(o):
+        warm = S.LinearLR(o, start_factor=1.0 / k, end_factor=1.0, total_iters=k)
+        return S.SequentialLR(o, [warm, kind_sched(o)], milestones=[k])
+    return make
+
+
+def warmup_cases():
+    sgd = lambda p: O.SGD(p, lr=0.1)
+    return [
+        opt_case("warmup_constant", "sgd(lr = 0.1)", sgd, None,
+                 warmup(lambda o: S.ConstantLR(o, factor=1.0, total_iters=0), 5), extra="  warmup = 5\n"),
+        opt_case("warmup_step", "sgd(lr = 0.1)", sgd, "step(every = 5, gamma = 0.5)",
+                 warmup(lambda o: S.StepLR(o, step_size=5, gamma=0.5), 4), extra="  warmup = 4\n"),
+        opt_case("warmup_cosine", "adam(lr = 0.01)", lambda p: O.Adam(p, lr=0.01), "cosine()",
+                 warmup(lambda o: S.CosineAnnealingLR(o, T_max=STEPS - 5), 5), extra="  warmup = 5\n"),
+    ]
+
+
+# ---- output ----
+
+def dump(v, indent):
+    """JSON with one line per number list (small diffs, readable files)."""
+    pad = " " * indent
+    if isinstance(v, dict) and all(not isinstance(x, (dict, list)) for x in v.values()):
+        return json.dumps(v)
+    if isinstance(v, dict):
+        items = [f'{pad}  {json.dumps(k)}: {dump(x, indent + 2)}' for k, x in v.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(v, list) and v and isinstance(v[0], dict):
+        return "[\n" + ",\n".join(pad + "  " + dump(x, indent + 2) for x in v) + "\n" + pad + "]"
+    return json.dumps(v)
+
+
+def write(file, title, cases):
+    names = [c["name"] for c in cases]
+    assert len(set(names)) == len(names), f"duplicate case names in {file}"
+    doc = {"about": f"{title}. PyTorch {torch.__version__} reference values written by "
+                    "tools/torch_reference.py; regenerate, do not edit.",
+           "cases": cases}
+    path = os.path.join(OUT_DIR, file)
+    with open(path, "w") as f:
+        f.write(dump(doc, 0) + "\n")
+    print(f"{path}: {len(cases)} cases, {os.path.getsize(path)} bytes")
+
+
+def main():
+    os.makedirs(OUT_DIR, exist_ok=True)
+    write("ops.json", "Elementwise ops, softmax, arithmetic with broadcasting, dense", ops_cases())
+    write("losses.json", "cross_entropy and mse on a dense layer", losses_cases())
+    write("optimizers.json", "20 steps of SGD and Adam on a fixed two-layer regression",
+          optimizers_cases())
+    write("schedules.json", "20 epochs of one step each under each learning-rate schedule",
+          schedules_cases())
+    write("activations.json", "Activations beyond the first set", activations_cases())
+    write("reductions.json", "sum and mean", reductions_cases())
+    write("losses_more.json", "Losses beyond cross_entropy and mse, and reduction = sum",
+          losses_more_cases())
+    write("optimizers_more.json", "20 steps of RMSprop, Adagrad, AdamW, AMSGrad, SGD dampening",
+          optimizers_more_cases())
+    write("warmup.json", "Linear learning-rate warmup before a schedule", warmup_cases())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
