@@ -256,11 +256,8 @@ static void tensor_row(cg_c *c, int id, const char *kind, long long offset, int 
               n->shape.rank, n->shape.batched);
     for (int i = 0; i < 6; i++)
         sb_printf(c->out, "%s%lld", i ? ", " : "", i < n->shape.rank ? (long long)n->shape.dims[i] : 0LL);
-    static const char *const inits[IR_INIT_COUNT] = {
-        "zeros", "constant", "uniform", "normal", "xavier_uniform", "xavier_normal",
-        "he_uniform", "he_normal", "lecun_normal", "torch_default"};
     sb_printf(c->out, "}, %lld, %d, \"%s\", %.17g, %.17g, %lld, %lld},\n", offset, index,
-              n->op == IR_OP_param ? inits[n->init.kind] : "zeros", n->init.a, n->init.b,
+              n->op == IR_OP_param ? ir_init_names[n->init.kind] : "zeros", n->init.a, n->init.b,
               (long long)n->init.fan_in, (long long)n->init.fan_out);
 }
 

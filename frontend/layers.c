@@ -21,7 +21,7 @@ typedef struct layer_info {
 } layer_info;
 
 static const char *const no_kwargs[] = {NULL};
-static const char *const dense_kwargs[] = {"init", "bias", "name", NULL};
+static const char *const dense_kwargs[] = {"init", "bias_init", "bias", "name", NULL};
 static const char *const variable_kwargs[] = {"name", NULL};
 
 static int build_unary(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
@@ -32,33 +32,6 @@ static int build_unary(lower_ctx *c, const ast_expr *call, const int *args, ir_o
 static int build_binary(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
     (void)call;
     return finish_node(c, ir_add2(c->g, op, args[0], args[1]));
-}
-
-/* ---- initialisers ---- */
-
-static const char *const init_names[IR_INIT_COUNT] = {
-    [IR_INIT_ZEROS] = "zeros", [IR_INIT_CONSTANT] = "constant", [IR_INIT_UNIFORM] = "uniform",
-    [IR_INIT_NORMAL] = "normal", [IR_INIT_XAVIER_UNIFORM] = "xavier_uniform",
-    [IR_INIT_XAVIER_NORMAL] = "xavier_normal", [IR_INIT_HE_UNIFORM] = "he_uniform",
-    [IR_INIT_HE_NORMAL] = "he_normal", [IR_INIT_LECUN_NORMAL] = "lecun_normal",
-    [IR_INIT_TORCH_DEFAULT] = "torch_default",
-};
-
-static int parse_init(lower_ctx *c, const ast_expr *e, ir_init *out) {
-    const char *name = eval_symbol(c, e, "an initializer");
-    if (!name) return 0;
-    for (int k = 0; k < IR_INIT_COUNT; k++) {
-        /* zeros/constant/uniform/normal take arguments; v0 accepts the fan-scaled ones */
-        if (strcmp(name, init_names[k]) == 0 && k >= IR_INIT_XAVIER_UNIFORM) {
-            out->kind = (ir_init_kind)k;
-            return 1;
-        }
-    }
-    const char *best = diag_closest(name, init_names + IR_INIT_XAVIER_UNIFORM,
-                                    IR_INIT_COUNT - IR_INIT_XAVIER_UNIFORM);
-    diag_error(c->d, e->loc, "unknown initializer '%s'%s%s%s", name,
-               best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "");
-    return 0;
 }
 
 static int make_param(lower_ctx *c, const char *name, int rank, const int64_t *dims,
@@ -73,7 +46,9 @@ static int make_param(lower_ctx *c, const char *name, int rank, const int64_t *d
     return id;
 }
 
-/* dense(x, units, init=torch_default, bias=1, name="denseN"): x @ W + b, W [in, units] */
+/* dense(x, units, init=torch_default, bias_init=..., bias=1, name="denseN"): x @ W + b,
+ * W [in, units]. The bias follows torch_default when the weights do, else starts at zero,
+ * unless bias_init says otherwise; fan-scaled bias initializers use the layer's fans. */
 static int build_dense(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
     (void)op;
     const ir_shape *xs = &ir_get(c->g, args[0])->shape;
@@ -85,11 +60,18 @@ static int build_dense(lower_ctx *c, const ast_expr *call, const int *args, ir_o
         return -1;
     }
     const ast_expr *init_e = find_kwarg(call, "init"), *bias_e = find_kwarg(call, "bias");
-    const ast_expr *name_e = find_kwarg(call, "name");
+    const ast_expr *binit_e = find_kwarg(call, "bias_init"), *name_e = find_kwarg(call, "name");
     ir_init init = {.kind = IR_INIT_TORCH_DEFAULT, .fan_in = xs->dims[1], .fan_out = units};
     double use_bias = 1;
-    if (init_e && !parse_init(c, init_e, &init)) return -1;
+    if (init_e && !lower_init(c, init_e, &init)) return -1;
+    ir_init binit = init;
+    if (init.kind != IR_INIT_TORCH_DEFAULT) binit.kind = IR_INIT_ZEROS;
+    if (binit_e && !lower_init(c, binit_e, &binit)) return -1;
     if (bias_e && !eval_number(c, bias_e, &use_bias)) return -1;
+    if (binit_e && !use_bias) {
+        diag_error(c->d, binit_e->loc, "dense: bias_init is given but bias = 0 drops the bias");
+        return -1;
+    }
     const char *layer = name_e ? eval_symbol(c, name_e, "a layer") : loc_name(c, "dense");
     if (!layer) return -1;
     int64_t wdims[2] = {xs->dims[1], units};
@@ -97,8 +79,6 @@ static int build_dense(lower_ctx *c, const ast_expr *call, const int *args, ir_o
     if (w < 0) return -1;
     int y = finish_node(c, ir_matmul(c->g, args[0], w, 0, 0));
     if (y < 0 || !use_bias) return y;
-    ir_init binit = {.kind = IR_INIT_TORCH_DEFAULT, .fan_in = xs->dims[1], .fan_out = units};
-    if (init.kind != IR_INIT_TORCH_DEFAULT) binit.kind = IR_INIT_ZEROS;
     int b = make_param(c, arena_printf(c->a, "%s.b", layer), 1, &units, &binit);
     return b < 0 ? -1 : finish_node(c, ir_add2(c->g, IR_OP_add, y, b));
 }

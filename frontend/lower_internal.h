@@ -1,6 +1,7 @@
 /*
  * lower_internal.h — state shared by the lowering files (lower.c: items, params, expressions;
- * layers.c: the table of callable layers/ops; lower_train.c: the train block).
+ * layers.c: the table of callable layers/ops; lower_init.c: initializers; lower_train.c: the
+ * train block).
  */
 #ifndef DLC_LOWER_INTERNAL_H
 #define DLC_LOWER_INTERNAL_H
@@ -42,6 +43,9 @@ const ast_expr *find_kwarg(const ast_expr *call, const char *name);
 int check_call_args(lower_ctx *c, const ast_expr *call, int min_pos, int max_pos,
                     const char *const *kwargs);
 const char *loc_name(lower_ctx *c, const char *base);
+
+/* lower_init.c: an initializer expression (kind and arguments; the caller sets the fans) */
+int lower_init(lower_ctx *c, const ast_expr *e, ir_init *out);
 
 /* layers.c */
 int lower_call(lower_ctx *c, const ast_expr *call);

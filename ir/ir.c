@@ -5,6 +5,14 @@
 #include "ir.h"
 #include <string.h>
 
+const char *const ir_init_names[IR_INIT_COUNT] = {
+    [IR_INIT_ZEROS] = "zeros", [IR_INIT_CONSTANT] = "constant", [IR_INIT_UNIFORM] = "uniform",
+    [IR_INIT_NORMAL] = "normal", [IR_INIT_XAVIER_UNIFORM] = "xavier_uniform",
+    [IR_INIT_XAVIER_NORMAL] = "xavier_normal", [IR_INIT_HE_UNIFORM] = "he_uniform",
+    [IR_INIT_HE_NORMAL] = "he_normal", [IR_INIT_LECUN_UNIFORM] = "lecun_uniform",
+    [IR_INIT_LECUN_NORMAL] = "lecun_normal", [IR_INIT_TORCH_DEFAULT] = "torch_default",
+};
+
 const char *const ir_op_names[IR_OP_COUNT] = {
 #define OP(name, n_in, flags, grad) #name,
 #include "ops.def"

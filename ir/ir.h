@@ -39,12 +39,16 @@ typedef struct ir_shape {
 typedef enum ir_init_kind {
     IR_INIT_ZEROS, IR_INIT_CONSTANT, IR_INIT_UNIFORM, IR_INIT_NORMAL,
     IR_INIT_XAVIER_UNIFORM, IR_INIT_XAVIER_NORMAL, IR_INIT_HE_UNIFORM, IR_INIT_HE_NORMAL,
-    IR_INIT_LECUN_NORMAL, IR_INIT_TORCH_DEFAULT, IR_INIT_COUNT
+    IR_INIT_LECUN_UNIFORM, IR_INIT_LECUN_NORMAL, IR_INIT_TORCH_DEFAULT, IR_INIT_COUNT
 } ir_init_kind;
+
+/* Canonical initializer names, as the runtime's tensor descriptors spell them ("he_normal"). */
+extern const char *const ir_init_names[IR_INIT_COUNT];
 
 typedef struct ir_init {
     ir_init_kind kind; /* distribution */
-    double a, b;       /* constant value / uniform bounds / normal mean and std */
+    double a;          /* constant: value; uniform: low; normal: mean */
+    double b;          /* uniform: high; normal: std */
     int64_t fan_in;    /* for the fan-scaled kinds */
     int64_t fan_out;   /* for the fan-scaled kinds */
 } ir_init;

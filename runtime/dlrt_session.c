@@ -22,22 +22,46 @@ static long long numel(const dlrt_tensor_desc *t) {
     return n;
 }
 
-/* one draw of the initializer; returns 0 for an unknown name */
-static int init_draw(const dlrt_tensor_desc *t, dlrt_rng *r, double *v) {
+/* What an initializer draws from: a constant, U[a, b), or N(a, b^2). */
+typedef struct init_law {
+    int kind;  /* LAW_* */
+    double a;  /* constant value, uniform low or normal mean */
+    double b;  /* uniform high or normal std */
+} init_law;
+
+enum { LAW_CONSTANT, LAW_UNIFORM, LAW_NORMAL };
+
+static init_law symmetric(int kind, double size) {
+    return kind == LAW_UNIFORM ? (init_law){LAW_UNIFORM, -size, size} : (init_law){LAW_NORMAL, 0, size};
+}
+
+/* The law of initializer t->init, as torch.nn.init defines it (kaiming: a = 0, relu gain;
+ * xavier: gain 1; lecun: variance 1/fan_in; torch_default: nn.Linear's U(+-1/sqrt(fan_in))).
+ * Returns 0 for an unknown name or a fan-scaled kind without a fan-in. */
+static int find_law(const dlrt_tensor_desc *t, init_law *law) {
     const char *k = t->init;
-    double fi = (double)t->fan_in, fo = (double)t->fan_out, u = dlrt_rng_uniform(r);
-    if (!strcmp(k, "zeros")) *v = 0;
-    else if (!strcmp(k, "constant")) *v = t->init_a;
-    else if (!strcmp(k, "uniform")) *v = t->init_a + (t->init_b - t->init_a) * u;
-    else if (!strcmp(k, "normal")) *v = t->init_a + t->init_b * dlrt_rng_normal(r);
-    else if (!strcmp(k, "torch_default")) *v = (2 * u - 1) / sqrt(fi);
-    else if (!strcmp(k, "he_uniform")) *v = (2 * u - 1) * sqrt(6.0 / fi);
-    else if (!strcmp(k, "he_normal")) *v = sqrt(2.0 / fi) * dlrt_rng_normal(r);
-    else if (!strcmp(k, "xavier_uniform")) *v = (2 * u - 1) * sqrt(6.0 / (fi + fo));
-    else if (!strcmp(k, "xavier_normal")) *v = sqrt(2.0 / (fi + fo)) * dlrt_rng_normal(r);
-    else if (!strcmp(k, "lecun_normal")) *v = sqrt(1.0 / fi) * dlrt_rng_normal(r);
+    double fi = (double)t->fan_in, fo = (double)t->fan_out;
+    if (!strcmp(k, "zeros")) *law = (init_law){LAW_CONSTANT, 0, 0};
+    else if (!strcmp(k, "constant")) *law = (init_law){LAW_CONSTANT, t->init_a, 0};
+    else if (!strcmp(k, "uniform")) *law = (init_law){LAW_UNIFORM, t->init_a, t->init_b};
+    else if (!strcmp(k, "normal")) *law = (init_law){LAW_NORMAL, t->init_a, t->init_b};
+    else if (fi <= 0) return 0;
+    else if (!strcmp(k, "torch_default")) *law = symmetric(LAW_UNIFORM, 1 / sqrt(fi));
+    else if (!strcmp(k, "he_uniform")) *law = symmetric(LAW_UNIFORM, sqrt(6.0 / fi));
+    else if (!strcmp(k, "he_normal")) *law = symmetric(LAW_NORMAL, sqrt(2.0 / fi));
+    else if (!strcmp(k, "lecun_uniform")) *law = symmetric(LAW_UNIFORM, sqrt(3.0 / fi));
+    else if (!strcmp(k, "lecun_normal")) *law = symmetric(LAW_NORMAL, sqrt(1.0 / fi));
+    else if (fi + fo <= 0) return 0;
+    else if (!strcmp(k, "xavier_uniform")) *law = symmetric(LAW_UNIFORM, sqrt(6.0 / (fi + fo)));
+    else if (!strcmp(k, "xavier_normal")) *law = symmetric(LAW_NORMAL, sqrt(2.0 / (fi + fo)));
     else return 0;
     return 1;
+}
+
+static double draw(const init_law *law, dlrt_rng *r) {
+    if (law->kind == LAW_UNIFORM) return law->a + (law->b - law->a) * dlrt_rng_uniform(r);
+    if (law->kind == LAW_NORMAL) return law->a + law->b * dlrt_rng_normal(r);
+    return law->a;
 }
 
 static int init_params(dlrt_session *s, uint64_t seed, char *err, size_t errlen) {
@@ -45,14 +69,15 @@ static int init_params(dlrt_session *s, uint64_t seed, char *err, size_t errlen)
     for (int i = 0; i < m->n_tensors; i++) {
         const dlrt_tensor_desc *t = &m->tensors[i];
         if (t->kind != DLRT_PARAM) continue;
+        init_law law;
+        if (!find_law(t, &law)) {
+            snprintf(err, errlen, "%s: unknown initializer '%s' (or no fan-in for it)", t->name, t->init);
+            return -1;
+        }
         dlrt_rng r;
         dlrt_rng_seed(&r, seed * 1000003ULL + (uint64_t)i); /* per tensor: order-independent */
         for (long long j = 0; j < numel(t); j++) {
-            double v;
-            if (!init_draw(t, &r, &v)) {
-                snprintf(err, errlen, "%s: unknown initializer '%s'", t->name, t->init);
-                return -1;
-            }
+            double v = draw(&law, &r);
             if (m->real_size == 8) ((double *)s->weights)[t->offset + j] = v;
             else ((float *)s->weights)[t->offset + j] = (float)v;
         }
