@@ -8,6 +8,25 @@
 #include <stdio.h>
 #include <string.h>
 
+_Static_assert((int)DLC_METRIC_LOSS == (int)DLRT_METRIC_LOSS &&
+                   (int)DLC_METRIC_ACCURACY == (int)DLRT_METRIC_ACCURACY &&
+                   (int)DLC_METRIC_TOP_K == (int)DLRT_METRIC_TOP_K &&
+                   (int)DLC_METRIC_MSE == (int)DLRT_METRIC_MSE &&
+                   (int)DLC_METRIC_MAE == (int)DLRT_METRIC_MAE &&
+                   (int)DLC_MAX_METRICS == (int)DLRT_MAX_METRICS,
+               "the compiler's metric kinds are the runtime's");
+
+/* metrics and early stopping, from the compiler's train_config to the runtime's options */
+static void copy_evaluation(const train_config *cfg, dlrt_train_opts *t) {
+    for (int i = 0; i < cfg->n_metrics && i < DLRT_MAX_METRICS; i++)
+        t->metrics[i] = (dlrt_metric){.kind = cfg->metrics[i].kind, .k = cfg->metrics[i].k};
+    t->n_metrics = cfg->n_metrics < DLRT_MAX_METRICS ? cfg->n_metrics : DLRT_MAX_METRICS;
+    const early_stop_config *es = &cfg->early_stop;
+    t->early_stop = (dlrt_early_stop){.enabled = es->enabled,
+                                      .monitor = {.kind = es->monitor.kind, .k = es->monitor.k},
+                                      .patience = es->patience, .min_delta = es->min_delta};
+}
+
 static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
     if (!u->cfg.present) {
         fprintf(stderr, "dlc: error: %s: --run needs a train block\n", o->input);
@@ -21,12 +40,15 @@ static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
     const dlrt_model_desc *m = dlc_build_and_load(source, u->cfg.model, o, &handle);
     if (!m) return 1;
     dlrt_train_opts t = {
-        .data_dir = dlrt_data_dir(o->data_dir, DLC_DEFAULT_DATA_DIR),
-        .dataset = u->cfg.dataset, .image_input = u->cfg.image_input,
-        .label_input = u->cfg.label_input, .normalize = u->cfg.normalize, .epochs = u->cfg.epochs, .seed = u->cfg.seed,
-        .validation = u->cfg.validation, .metrics = u->cfg.metrics, .report_path = o->report,
+        .data = {.name = u->cfg.dataset, .dir = dlrt_data_dir(o->data_dir, DLC_DEFAULT_DATA_DIR),
+                 .sine = {.n = u->cfg.sine.n, .n_test = u->cfg.sine.n_test, .low = u->cfg.sine.low,
+                          .high = u->cfg.sine.high, .noise = u->cfg.sine.noise}},
+        .feature_input = u->cfg.feature_input, .target_input = u->cfg.target_input,
+        .normalize = u->cfg.normalize, .epochs = u->cfg.epochs, .seed = u->cfg.seed,
+        .validation = u->cfg.validation, .report_path = o->report,
         .schedule = dlc_schedule(&u->cfg),
         .source = o->input, .quiet = o->quiet};
+    copy_evaluation(&u->cfg, &t);
     char err[1024];
     if (!o->quiet)
         printf("training %s on %s: batch %lld, %lld epochs, seed %lld\n", u->cfg.model,

@@ -17,20 +17,49 @@ typedef struct dlc_define {
     const char *value; /* its value as text (a number) */
 } dlc_define;
 
-enum { DLC_METRIC_LOSS = 1, DLC_METRIC_ACCURACY = 2 };
+/* metrics = [...] entries; the same order as the runtime's DLRT_METRIC_* */
+enum { DLC_METRIC_LOSS, DLC_METRIC_ACCURACY, DLC_METRIC_TOP_K, DLC_METRIC_MSE, DLC_METRIC_MAE };
+enum { DLC_MAX_METRICS = 8 };
+
+typedef struct metric_config {
+    int kind;    /* DLC_METRIC_* */
+    int k;       /* top_k: how many of the highest scores count */
+    src_loc loc; /* where it is written */
+} metric_config;
+
+/* early_stopping = val_loss(patience = 3, min_delta = 0) */
+typedef struct early_stop_config {
+    int enabled;           /* the setting is present */
+    metric_config monitor; /* the validation metric watched (loss, accuracy, mse or mae) */
+    int64_t patience;      /* epochs without improvement before stopping (>= 1) */
+    double min_delta;      /* smallest change that counts as an improvement (>= 0) */
+    src_loc loc;           /* where it is written */
+} early_stop_config;
+
+/* data = sine(n = 2048, n_test = 1024, low = -pi, high = pi, noise = 0): the defaults */
+typedef struct sine_config {
+    int64_t n;      /* training samples */
+    int64_t n_test; /* test samples */
+    double low;     /* smallest x */
+    double high;    /* x stays below this */
+    double noise;   /* std of the Gaussian noise added to y */
+} sine_config;
 
 typedef struct train_config {
     int present;             /* the file has a train block */
     const char *model;       /* name of the model trained (or the only model) */
-    const char *dataset;     /* data directory name: "mnist" or "fashion-mnist" */
-    const char *image_input; /* model input fed the dataset's images (NULL: none) */
-    const char *label_input; /* model input fed the dataset's labels (NULL: none) */
-    int normalize;           /* DLRT_NORM_*: image scaling computed on the training split */
+    const char *dataset;     /* runtime dataset name: "mnist", "fashion-mnist" or "sine" */
+    const char *feature_input; /* model input fed the dataset's samples (images, x; NULL: none) */
+    const char *target_input;  /* model input fed its labels or real targets (NULL: none) */
+    sine_config sine;        /* the sine dataset's parameters */
+    int normalize;           /* DLRT_NORM_*: input scaling computed on the training split */
     int64_t batch;           /* mini-batch size (also the compiled max batch) */
     int64_t epochs;          /* passes over the training split */
     int64_t seed;            /* seeds initialisation, shuffling and the split */
     double validation;       /* fraction of the training set held out for validation */
-    int metrics;             /* DLC_METRIC_* bits reported each epoch */
+    metric_config metrics[DLC_MAX_METRICS]; /* reported each epoch and for the test split */
+    int n_metrics;           /* entries in metrics */
+    early_stop_config early_stop; /* stop on a validation metric */
     opt_config opt;          /* optimizer */
 } train_config;
 

@@ -1,7 +1,7 @@
 /*
  * lower_internal.h — state shared by the lowering files (lower.c: items, params, expressions;
  * layers.c: the table of callable layers/ops; lower_init.c: initializers; lower_train.c: the
- * train block).
+ * train block; lower_data.c: its dataset binding; lower_eval.c: its metrics and early stopping).
  */
 #ifndef DLC_LOWER_INTERNAL_H
 #define DLC_LOWER_INTERNAL_H
@@ -49,6 +49,17 @@ int lower_init(lower_ctx *c, const ast_expr *e, ir_init *out);
 
 /* layers.c */
 int lower_call(lower_ctx *c, const ast_expr *call);
+
+/* lower_data.c: data = DATASET(...) */
+int lower_data(lower_ctx *c, const ast_expr *e, train_config *cfg);
+
+/* lower_eval.c: metrics = [...], early_stopping = ..., and their checks after the block */
+int lower_metrics(lower_ctx *c, const ast_expr *e, train_config *cfg);
+int lower_early_stopping(lower_ctx *c, const ast_expr *e, train_config *cfg);
+int check_evaluation(lower_ctx *c, const train_config *cfg);
+/* an integer setting in [min, max]; errors name it: "WHAT must be an integer in [1, 1e+06], got 0" */
+int eval_count(lower_ctx *c, const ast_expr *e, const char *what, int64_t min, int64_t max,
+               int64_t *out);
 
 /* lower_train.c */
 int lower_train(lower_ctx *c, const ast_item *item, train_config *cfg);

@@ -1,7 +1,7 @@
 /*
- * lower_train.c — the train block: which data feeds which input, the loss, the optimizer and
- * the loop settings. Each setting is validated where it is written; out-of-range values name
- * the parameter and its valid range.
+ * lower_train.c — the train block: the loss, the optimizer and the loop settings (the data
+ * binding is in lower_data.c, metrics and early stopping in lower_eval.c). Each setting is
+ * validated where it is written; out-of-range values name the parameter and its valid range.
  */
 #include "lower_internal.h"
 #include <string.h>
@@ -12,7 +12,8 @@ void train_config_defaults(train_config *cfg) {
     cfg->epochs = 1;
     cfg->seed = 0;
     cfg->validation = 0;
-    cfg->metrics = DLC_METRIC_LOSS;
+    cfg->metrics[0] = (metric_config){.kind = DLC_METRIC_LOSS, .k = 1};
+    cfg->n_metrics = 1;
     cfg->opt = (opt_config){.kind = OPT_SGD, .lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8};
 }
 
@@ -76,105 +77,6 @@ static int lower_optimizer(lower_ctx *c, const ast_expr *e, opt_config *o) {
     return ok;
 }
 
-/* normalize = none | standardize | minmax (statistics from the training split only) */
-static int lower_normalize(lower_ctx *c, const ast_expr *e, train_config *cfg) {
-    static const char *const kinds[] = {"none", "standardize", "minmax"};
-    const char *k = eval_symbol(c, e, "a normalization");
-    if (!k) return 0;
-    for (int i = 0; i < 3; i++)
-        if (strcmp(k, kinds[i]) == 0) {
-            cfg->normalize = i; /* same order as DLRT_NORM_* */
-            return 1;
-        }
-    const char *best = diag_closest(k, kinds, 3);
-    diag_error(c->d, e->loc, "unknown normalization '%s'%s%s%s", k,
-               best ? "; did you mean '" : " (known: none, standardize, minmax)",
-               best ? best : "", best ? "'?" : "");
-    return 0;
-}
-
-/* data = mnist(x = image, y = label): bind model inputs to the dataset's fields */
-static int lower_data(lower_ctx *c, const ast_expr *e, train_config *cfg) {
-    static const char *const sets[] = {"mnist", "fashion_mnist"};
-    static const char *const fields[] = {"image", "label"};
-    if (e->kind != AST_CALL) {
-        diag_error(c->d, e->loc, "data must name a dataset and bind inputs: mnist(x = image, y = label)");
-        return 0;
-    }
-    int which = strcmp(e->str, "mnist") == 0 ? 0 : strcmp(e->str, "fashion_mnist") == 0 ? 1 : -1;
-    if (which < 0) {
-        const char *best = diag_closest(e->str, sets, 2);
-        diag_error(c->d, e->loc, "unknown dataset '%s'%s%s%s", e->str,
-                   best ? "; did you mean '" : " (known: mnist, fashion_mnist)", best ? best : "",
-                   best ? "'?" : "");
-        return 0;
-    }
-    cfg->dataset = which ? "fashion-mnist" : "mnist";
-    for (int i = 0; i < e->n_args; i++) {
-        const ast_arg *arg = &e->args[i];
-        if (arg->name && strcmp(arg->name, "normalize") == 0) {
-            if (!lower_normalize(c, arg->value, cfg)) return 0;
-            continue;
-        }
-        if (!arg->name) {
-            diag_error(c->d, arg->value->loc, "bind inputs by name: %s(x = image, y = label)", e->str);
-            return 0;
-        }
-        int node = ir_find_leaf(c->g, IR_OP_input, arg->name);
-        if (node < 0) {
-            diag_error(c->d, arg->name_loc, "model '%s' has no input '%s'", cfg->model, arg->name);
-            return 0;
-        }
-        const char *field = eval_symbol(c, arg->value, "a dataset field");
-        if (!field) return 0;
-        const ir_node *in = ir_get(c->g, node);
-        if (strcmp(field, "image") == 0) {
-            if (in->dtype != IR_F32 || ir_shape_inner(&in->shape) != 28 * 28) {
-                diag_error(c->d, arg->name_loc, "input '%s' is %s%s but %s images are 28x28 = 784 "
-                           "f32 values", arg->name, in->dtype == IR_I32 ? "i32" : "f32",
-                           ir_shape_str(c->a, &in->shape), e->str);
-                return 0;
-            }
-            cfg->image_input = arg->name;
-        } else if (strcmp(field, "label") == 0) {
-            if (in->dtype != IR_I32 || in->shape.rank != 1) {
-                diag_error(c->d, arg->name_loc, "input '%s' must be declared i32[] to hold a class label",
-                           arg->name);
-                return 0;
-            }
-            cfg->label_input = arg->name;
-        } else {
-            const char *best = diag_closest(field, fields, 2);
-            diag_error(c->d, arg->value->loc, "%s has no field '%s'%s%s%s", e->str, field,
-                       best ? "; did you mean '" : " (fields: image, label)", best ? best : "",
-                       best ? "'?" : "");
-            return 0;
-        }
-    }
-    return 1;
-}
-
-static int lower_metrics(lower_ctx *c, const ast_expr *e, train_config *cfg) {
-    static const char *const metrics[] = {"accuracy", "loss"};
-    if (e->kind != AST_LIST) {
-        diag_error(c->d, e->loc, "metrics must be a list, e.g. [accuracy]");
-        return 0;
-    }
-    for (int i = 0; i < e->n_args; i++) {
-        const char *m = eval_symbol(c, e->args[i].value, "a metric");
-        if (!m) return 0;
-        if (strcmp(m, "accuracy") == 0) cfg->metrics |= DLC_METRIC_ACCURACY;
-        else if (strcmp(m, "loss") != 0) {
-            const char *best = diag_closest(m, metrics, 2);
-            diag_error(c->d, e->args[i].value->loc, "unknown metric '%s'%s%s%s", m,
-                       best ? "; did you mean '" : " (known: accuracy, loss)", best ? best : "",
-                       best ? "'?" : "");
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static int lower_loss(lower_ctx *c, const ast_stmt *s) {
     int loss = lower_expr(c, s->value);
     if (loss < 0) return 0;
@@ -215,7 +117,7 @@ static int lower_schedule(lower_ctx *c, const ast_expr *e, lr_schedule *s) {
 }
 
 static const char *const settings[] = {"data", "loss", "optimizer", "schedule", "batch", "epochs",
-                                       "seed", "validation", "metrics", NULL};
+                                       "seed", "validation", "metrics", "early_stopping", NULL};
 
 static int lower_setting(lower_ctx *c, const ast_stmt *s, train_config *cfg) {
     const char *k = s->name;
@@ -233,21 +135,11 @@ static int lower_setting(lower_ctx *c, const ast_stmt *s, train_config *cfg) {
     if (!strcmp(k, "validation"))
         return in_range(c, s->value, "validation", 0, 1, 0, 1, &cfg->validation);
     if (!strcmp(k, "metrics")) return lower_metrics(c, s->value, cfg);
-    const char *best = diag_closest(k, settings, 9);
+    if (!strcmp(k, "early_stopping")) return lower_early_stopping(c, s->value, cfg);
+    const char *best = diag_closest(k, settings, 10);
     diag_error(c->d, s->loc, "unknown train setting '%s'%s%s%s", k, best ? "; did you mean '" : "",
                best ? best : "", best ? "'?" : "");
     return 0;
-}
-
-static int check_accuracy(lower_ctx *c, const ast_item *item, train_config *cfg) {
-    if (!(cfg->metrics & DLC_METRIC_ACCURACY)) return 1;
-    const ir_node *out = ir_get(c->g, c->g->outputs[0]);
-    if (!cfg->label_input || out->shape.rank != 2) {
-        diag_error(c->d, item->loc, "accuracy needs class scores [B,C] as the model's last value "
-                   "and a label input bound to the dataset's labels");
-        return 0;
-    }
-    return 1;
 }
 
 int lower_train(lower_ctx *c, const ast_item *item, train_config *cfg) {
@@ -261,5 +153,5 @@ int lower_train(lower_ctx *c, const ast_item *item, train_config *cfg) {
     if (c->d->n_errors) return 0;
     if (c->g->loss < 0) diag_error(c->d, item->loc, "train block has no loss = ...");
     if (c->d->n_errors) return 0;
-    return check_accuracy(c, item, cfg);
+    return check_evaluation(c, cfg);
 }

@@ -36,7 +36,58 @@ int dlrt_session_init(dlrt_session *s, const dlrt_model_desc *m, uint64_t seed, 
 void dlrt_session_free(dlrt_session *s);
 const dlrt_tensor_desc *dlrt_find_tensor(const dlrt_model_desc *m, int kind, const char *name);
 
-enum { DLRT_METRIC_LOSS = 1, DLRT_METRIC_ACCURACY = 2 };
+/* Metrics distinct from the loss (see dlrt_metrics.c for their exact definitions), computed
+ * from the model's output and the target input over each epoch's training batches, over the
+ * validation part and over the test split. */
+enum {
+    DLRT_METRIC_LOSS = 0,     /* the training loss, as the model computes it */
+    DLRT_METRIC_ACCURACY = 1, /* share of argmax predictions equal to the label */
+    DLRT_METRIC_TOP_K = 2,    /* share of labels among the k highest scores */
+    DLRT_METRIC_MSE = 3,      /* mean squared error of output vs target (one-hot for labels) */
+    DLRT_METRIC_MAE = 4       /* mean absolute error of output vs target (one-hot for labels) */
+};
+enum { DLRT_MAX_METRICS = 8 };
+
+typedef struct dlrt_metric {
+    int kind; /* DLRT_METRIC_* */
+    int k;    /* top_k: how many of the highest scores count */
+} dlrt_metric;
+
+/* What one batch gives the metrics: output rows and their targets. */
+typedef struct dlrt_batch_view {
+    const float *out;       /* the model's output: n rows of cols reals */
+    long long cols;         /* reals per output row */
+    const int32_t *labels;  /* class labels (n), or NULL when targets are real */
+    const float *targets;   /* real targets (n rows of cols), or NULL when labels are given */
+    int n;                  /* rows in the batch */
+    double loss;            /* the batch's mean loss */
+} dlrt_batch_view;
+
+/* Running sums over batches, one slot per metric in the list. */
+typedef struct dlrt_metric_sums {
+    double sum[DLRT_MAX_METRICS];   /* summed hits, errors or loss * rows */
+    double count[DLRT_MAX_METRICS]; /* what the sum is divided by */
+} dlrt_metric_sums;
+
+void dlrt_metrics_reset(dlrt_metric_sums *s);
+void dlrt_metrics_add(dlrt_metric_sums *s, const dlrt_metric *m, int n_metrics,
+                      const dlrt_batch_view *b);
+/* values[i] = sum / count (NAN when nothing was counted) */
+void dlrt_metrics_values(const dlrt_metric_sums *s, int n_metrics, double *values);
+/* "loss", "accuracy", "top_5", "mse", "mae" (written into buf, which is returned) */
+const char *dlrt_metric_name(const dlrt_metric *m, char *buf, size_t n);
+int dlrt_metric_higher_is_better(const dlrt_metric *m);
+
+/* Early stopping: after each epoch the monitored validation metric is compared with the best
+ * so far; an improvement is a decrease (loss, mse, mae) or increase (accuracy) by more than
+ * min_delta. After `patience` epochs without one, training stops; either way the weights of
+ * the best epoch are restored before the test split is evaluated. */
+typedef struct dlrt_early_stop {
+    int enabled;        /* early stopping is on (needs a validation split) */
+    dlrt_metric monitor; /* the validation metric watched */
+    long long patience; /* epochs without improvement before stopping (>= 1) */
+    double min_delta;   /* smallest change that counts as an improvement (>= 0) */
+} dlrt_early_stop;
 
 /* Input normalisation: statistics are computed on the training part of the split (never on
  * validation or test data) and then applied to every split. */
@@ -60,15 +111,16 @@ double dlrt_schedule_lr(const dlrt_schedule *s, long long epoch, long long epoch
 void dlrt_step_scalars(const dlrt_model_desc *m, long long step, double lr, double *scalars);
 
 typedef struct dlrt_train_opts {
-    const char *data_dir;    /* data directory (see dlrt_data_dir) */
-    const char *dataset;     /* "mnist" or "fashion-mnist" */
-    const char *image_input; /* model input fed images (NULL: none) */
-    const char *label_input; /* model input fed labels (NULL: none) */
+    dlrt_data_spec data;     /* the dataset (its seed is set from `seed` by dlrt_train) */
+    const char *feature_input; /* model input fed the samples (images, x; NULL: none) */
+    const char *target_input;  /* model input fed the labels or real targets (NULL: none) */
     int normalize;           /* DLRT_NORM_*: statistics from the training split only */
     long long epochs;        /* passes over the training split */
     long long seed;          /* initialisation, split and shuffling */
     double validation;       /* held-out fraction of the training set */
-    int metrics;             /* DLRT_METRIC_* bits */
+    dlrt_metric metrics[DLRT_MAX_METRICS]; /* reported each epoch and for the test split */
+    int n_metrics;           /* entries in metrics */
+    dlrt_early_stop early_stop; /* stop on a validation metric, restore the best weights */
     dlrt_schedule schedule;  /* learning rate per epoch (fed to the model's "lr" scalar) */
     const char *report_path; /* JSON report file, or NULL */
     const char *source;      /* the .dl file, recorded in the report */
@@ -79,6 +131,11 @@ typedef struct dlrt_train_opts {
  * reports the applied (x - shift) / scale. */
 void dlrt_normalize(dlrt_dataset *train, dlrt_dataset *test, const int64_t *train_idx,
                     int64_t n_train, int kind, double *shift, double *scale);
+
+/* The order the training part is visited in epoch `epoch`: a seeded shuffle of `idx` (the
+ * previous epoch's order) from a stream of (seed, epoch), so every epoch's order differs and
+ * the same seed gives the same sequence of orders. */
+void dlrt_epoch_shuffle(int64_t *idx, int64_t n, long long seed, long long epoch);
 
 /* Train, validate each epoch, then evaluate the test split once. */
 int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, size_t errlen);

@@ -193,10 +193,18 @@ int dlrt_dataset_load(const char *dir, const char *name, const char *split, dlrt
     return rc;
 }
 
+int dlrt_dataset_open(const dlrt_data_spec *spec, const char *split, dlrt_dataset *out, char *err,
+                      size_t errlen) {
+    if (strcmp(spec->name, "sine") == 0)
+        return dlrt_sine_make(&spec->sine, spec->seed, split, out, err, errlen);
+    return dlrt_dataset_load(spec->dir, spec->name, split, out, err, errlen);
+}
+
 void dlrt_dataset_free(dlrt_dataset *ds) {
     if (!ds)
         return;
     free(ds->x);
     free(ds->y);
+    free(ds->target);
     memset(ds, 0, sizeof *ds);
 }

@@ -1,6 +1,7 @@
 /*
- * dlrt_data.h — datasets for the runtime: IDX files (gzip or raw) and the named image datasets
- * (mnist, fashion-mnist) found in a data directory.
+ * dlrt_data.h — datasets for the runtime: IDX files (gzip or raw), the named image datasets
+ * (mnist, fashion-mnist) found in a data directory, and synthetic datasets drawn from a seed
+ * (sine). dlrt_dataset_open is the one entry point the training loop uses for all of them.
  *
  * Errors never abort: functions return 0 on success and -1 on failure, writing a message that
  * names the file and what is wrong into err[errlen] (e.g. "data/mnist/train-images-idx3-ubyte.gz:
@@ -22,15 +23,18 @@ typedef struct dlrt_idx {
 int dlrt_idx_load(const char *path, dlrt_idx *out, char *err, size_t errlen);
 void dlrt_idx_free(dlrt_idx *t);
 
-/* A labelled dataset in memory: n samples of sample_size floats each, plus one label each. */
+/* A dataset in memory: n samples of sample_size floats each (the features), and per sample
+ * either a class label (y, classification) or target_size reals (target, regression). */
 typedef struct dlrt_dataset {
     int64_t n;              /* number of samples */
-    int rank;               /* per-sample rank (mnist: 3 = [1, 28, 28]) */
+    int rank;               /* per-sample rank (mnist: 3 = [1, 28, 28]; sine: 1 = [1]) */
     int64_t shape[4];       /* per-sample shape */
     int64_t sample_size;    /* product of shape: floats per sample */
-    float *x;               /* n * sample_size floats, pixels scaled to [0, 1]; malloc'd */
-    int32_t *y;             /* n labels in [0, n_classes); malloc'd */
-    int n_classes;          /* 10 for mnist and fashion-mnist */
+    float *x;               /* n * sample_size floats (mnist: pixels scaled to [0, 1]); malloc'd */
+    int32_t *y;             /* n labels in [0, n_classes), or NULL with real targets; malloc'd */
+    int n_classes;          /* classes of y (10 for mnist and fashion-mnist); 0 with real targets */
+    float *target;          /* n * target_size reals, or NULL with class labels; malloc'd */
+    int64_t target_size;    /* reals per target (sine: 1); 0 with class labels */
 } dlrt_dataset;
 
 /* The data directory: `flag` (from --data) if non-NULL, else $DLC_DATA if set and non-empty,
@@ -47,5 +51,31 @@ void dlrt_dataset_free(dlrt_dataset *ds);
 /* Names of the datasets dlrt_dataset_load knows, for "did you mean" suggestions. */
 extern const char *const dlrt_dataset_names[];
 extern const int dlrt_dataset_count;
+
+/* The parameters of the synthetic sine dataset: x ~ U[low, high), y = sin(x) + N(0, noise^2),
+ * both f32[1]. The train and test splits are separate draws from streams seeded by `seed`. */
+typedef struct dlrt_sine_opts {
+    int64_t n;      /* training samples */
+    int64_t n_test; /* test samples */
+    double low;     /* smallest x */
+    double high;    /* x stays below this */
+    double noise;   /* standard deviation of the noise added to y (0: none) */
+} dlrt_sine_opts;
+
+/* Which dataset a run reads and where from. */
+typedef struct dlrt_data_spec {
+    const char *name;    /* "mnist", "fashion-mnist" (files in dir) or "sine" (synthetic) */
+    const char *dir;     /* data directory of the file datasets (see dlrt_data_dir) */
+    dlrt_sine_opts sine; /* sine: its parameters */
+    uint64_t seed;       /* synthetic datasets: the draws */
+} dlrt_data_spec;
+
+/* Fills split "train" or "test" of the dataset `spec` names. */
+int dlrt_dataset_open(const dlrt_data_spec *spec, const char *split, dlrt_dataset *out, char *err,
+                      size_t errlen);
+
+/* The sine dataset's split "train" (n samples) or "test" (n_test samples). */
+int dlrt_sine_make(const dlrt_sine_opts *o, uint64_t seed, const char *split, dlrt_dataset *out,
+                   char *err, size_t errlen);
 
 #endif

@@ -18,6 +18,8 @@ void dlrt_report_begin(dlrt_report *r, const dlrt_model_desc *m, const dlrt_trai
     r->n_val = n_val;
     r->n_test = n_test;
     r->test_accuracy = NAN;
+    r->best = r->restored = NAN;
+    for (int i = 0; i < DLRT_MAX_METRICS; i++) r->test_metrics[i] = NAN;
     r->epochs = calloc((size_t)(o->epochs > 0 ? o->epochs : 1), sizeof *r->epochs);
 }
 
@@ -32,8 +34,27 @@ void dlrt_report_free(dlrt_report *r) {
 
 static json_object *num(double v) { return isfinite(v) ? json_object_new_double(v) : NULL; }
 
-static json_object *epoch_json(const dlrt_epoch_record *e) {
-    json_object *o = json_object_new_object();
+static json_object *epoch_num(long long epoch) { return epoch > 0 ? json_object_new_int64(epoch) : NULL; }
+
+double dlrt_report_val_metric(const dlrt_report *r, const dlrt_epoch_record *e, const dlrt_metric *m) {
+    if (m->kind == DLRT_METRIC_LOSS) return e->val_loss;
+    for (int i = 0; i < r->opts->n_metrics; i++)
+        if (r->opts->metrics[i].kind == m->kind && r->opts->metrics[i].k == m->k) return e->val_metrics[i];
+    return NAN;
+}
+
+/* {NAME: value} for each entry of the metrics list; NULL (JSON null) when absent */
+static json_object *metrics_json(const dlrt_train_opts *o, const double *values, int present) {
+    if (!present) return NULL;
+    json_object *m = json_object_new_object();
+    char name[32];
+    for (int i = 0; i < o->n_metrics; i++)
+        json_object_object_add(m, dlrt_metric_name(&o->metrics[i], name, sizeof name), num(values[i]));
+    return m;
+}
+
+static json_object *epoch_json(const dlrt_report *r, const dlrt_epoch_record *e) {
+    json_object *o = json_object_new_object(), *m = json_object_new_object();
     json_object_object_add(o, "epoch", json_object_new_int64(e->epoch));
     json_object_object_add(o, "train_loss", num(e->train_loss));
     json_object_object_add(o, "train_accuracy", num(e->train_accuracy));
@@ -41,6 +62,31 @@ static json_object *epoch_json(const dlrt_epoch_record *e) {
     json_object_object_add(o, "val_accuracy", num(e->val_accuracy));
     json_object_object_add(o, "seconds", num(e->seconds));
     json_object_object_add(o, "samples_per_sec", num(e->samples_per_sec));
+    json_object_object_add(m, "train", metrics_json(r->opts, e->train_metrics, 1));
+    json_object_object_add(m, "val", metrics_json(r->opts, e->val_metrics, r->n_val > 0));
+    json_object_object_add(o, "metrics", m);
+    return o;
+}
+
+static json_object *early_stopping_json(const dlrt_report *r) {
+    const dlrt_early_stop *es = &r->opts->early_stop;
+    if (!es->enabled) return NULL;
+    json_object *o = json_object_new_object(), *curve = json_object_new_array();
+    char name[40] = "val_";
+    dlrt_metric_name(&es->monitor, name + 4, sizeof name - 4);
+    json_object_object_add(o, "monitor", json_object_new_string(name));
+    json_object_object_add(o, "mode", json_object_new_string(
+                                          dlrt_metric_higher_is_better(&es->monitor) ? "max" : "min"));
+    json_object_object_add(o, "patience", json_object_new_int64(es->patience));
+    json_object_object_add(o, "min_delta", json_object_new_double(es->min_delta));
+    for (int i = 0; i < r->n_epochs; i++)
+        json_object_array_add(curve, num(dlrt_report_val_metric(r, &r->epochs[i], &es->monitor)));
+    json_object_object_add(o, "values", curve);
+    json_object_object_add(o, "best_epoch", epoch_num(r->best_epoch));
+    json_object_object_add(o, "best", num(r->best));
+    json_object_object_add(o, "stopped_epoch", epoch_num(r->stopped_epoch));
+    json_object_object_add(o, "weights_restored", json_object_new_boolean(r->best_epoch > 0));
+    json_object_object_add(o, "restored_value", num(r->restored));
     return o;
 }
 
@@ -62,7 +108,7 @@ static json_object *report_json(const dlrt_report *r) {
     json_object *epochs = json_object_new_array(), *test = json_object_new_object();
     json_object_object_add(root, "model", json_object_new_string(r->model->name));
     if (r->opts->source) json_object_object_add(root, "source", json_object_new_string(r->opts->source));
-    json_object_object_add(root, "dataset", json_object_new_string(r->opts->dataset));
+    json_object_object_add(root, "dataset", json_object_new_string(r->opts->data.name));
     json_object_object_add(root, "seed", json_object_new_int64(r->opts->seed));
     json_object_object_add(root, "batch", json_object_new_int64(r->model->max_batch));
     json_object_object_add(root, "epochs_planned", json_object_new_int64(r->opts->epochs));
@@ -70,11 +116,13 @@ static json_object *report_json(const dlrt_report *r) {
     json_object_object_add(split, "validation", json_object_new_int64(r->n_val));
     json_object_object_add(split, "test", json_object_new_int64(r->n_test));
     json_object_object_add(root, "split", split);
-    for (int i = 0; i < r->n_epochs; i++) json_object_array_add(epochs, epoch_json(&r->epochs[i]));
+    for (int i = 0; i < r->n_epochs; i++) json_object_array_add(epochs, epoch_json(r, &r->epochs[i]));
     json_object_object_add(root, "epochs", epochs);
     json_object_object_add(root, "train", train_json(r));
+    json_object_object_add(root, "early_stopping", early_stopping_json(r));
     json_object_object_add(test, "loss", num(r->test_loss));
     json_object_object_add(test, "accuracy", num(r->test_accuracy));
+    json_object_object_add(test, "metrics", metrics_json(r->opts, r->test_metrics, 1));
     json_object_object_add(root, "test", test);
     return root;
 }

@@ -3,11 +3,19 @@
  *   { "model", "source", "dataset", "seed", "batch", "epochs_planned",
  *     "split": {"train", "validation", "test"},
  *     "epochs": [ {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
- *                  "seconds", "samples_per_sec"} ],
+ *                  "seconds", "samples_per_sec",
+ *                  "metrics": {"train": {NAME: value, ...}, "val": {NAME: value, ...}}} ],
  *     "train": {"samples_per_sec", "seconds", "samples"},
- *     "test": {"loss", "accuracy"} }
- * Metrics that were not measured are null. The file is written to FILE.tmp and renamed, so a
- * failed write never leaves a partial report behind.
+ *     "early_stopping": {"monitor", "mode", "patience", "min_delta", "values", "best_epoch",
+ *                        "best", "stopped_epoch", "weights_restored", "restored_value"},
+ *     "test": {"loss", "accuracy", "metrics": {NAME: value, ...}} }
+ * NAME is each entry of the train block's metrics list ("accuracy", "top_5", "mse", "mae",
+ * "loss"). Metrics that were not measured are null; "val" is null without a validation split.
+ * Without early stopping "early_stopping" is null. With it, "values" is the monitored
+ * validation metric of every epoch run, "stopped_epoch" is null when every planned epoch ran,
+ * and "restored_value" is the monitored metric re-measured on the validation part after the
+ * best epoch's weights were put back (it equals "best"); the test split is evaluated after.
+ * The file is written to FILE.tmp and renamed, so a failed write never leaves a partial report.
  */
 #ifndef DLRT_REPORT_H
 #define DLRT_REPORT_H
@@ -21,6 +29,8 @@ typedef struct dlrt_epoch_record {
     double val_accuracy;    /* NAN when not measured */
     double seconds;         /* training time of the epoch (validation excluded) */
     double samples_per_sec; /* training samples / seconds */
+    double train_metrics[DLRT_MAX_METRICS]; /* per entry of the metrics list */
+    double val_metrics[DLRT_MAX_METRICS];   /* per entry; NAN without a validation split */
 } dlrt_epoch_record;
 
 typedef struct dlrt_report {
@@ -31,6 +41,11 @@ typedef struct dlrt_report {
     int n_epochs;                  /* epochs recorded */
     double test_loss;              /* evaluated once at the end */
     double test_accuracy;          /* NAN when not measured */
+    double test_metrics[DLRT_MAX_METRICS]; /* per entry of the metrics list */
+    long long best_epoch;          /* early stopping: epoch whose weights were kept (0: off) */
+    long long stopped_epoch;       /* early stopping: last epoch when it stopped early, else 0 */
+    double best;                   /* early stopping: the monitored value at best_epoch */
+    double restored;               /* early stopping: that value re-measured after restoring */
 } dlrt_report;
 
 void dlrt_report_begin(dlrt_report *r, const dlrt_model_desc *m, const dlrt_train_opts *o,
@@ -38,5 +53,8 @@ void dlrt_report_begin(dlrt_report *r, const dlrt_model_desc *m, const dlrt_trai
 void dlrt_report_add_epoch(dlrt_report *r, const dlrt_epoch_record *e);
 int dlrt_report_write(const dlrt_report *r, const char *path, char *err, size_t errlen);
 void dlrt_report_free(dlrt_report *r);
+/* The validation value of metric m in epoch e: val_loss for the loss, else the slot of the
+ * metrics list holding m (NAN if m is not listed). */
+double dlrt_report_val_metric(const dlrt_report *r, const dlrt_epoch_record *e, const dlrt_metric *m);
 
 #endif

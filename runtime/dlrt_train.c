@@ -1,9 +1,12 @@
 /*
  * dlrt_train.c — the training loop. The training split is divided once (seeded) into train and
- * validation parts; each epoch shuffles the train part, runs the compiled step over
- * mini-batches (the last one may be smaller), then evaluates the validation part in eval mode.
- * The test split is evaluated once, at the end. Batches are gathered into buffers allocated
- * before the loop; nothing is allocated per step.
+ * validation parts; each epoch shuffles the train part (dlrt_epoch_shuffle), runs the compiled
+ * step over mini-batches (the last one may be smaller), then evaluates the validation part in
+ * eval mode. Metrics (dlrt_metrics.c) are accumulated over the training batches, the
+ * validation part and the test split. With early stopping, the weights block of the best
+ * epoch is kept in a copy allocated before the loop and restored at the end. The test split is
+ * evaluated once, at the end. Batches are gathered into buffers allocated before the loop;
+ * nothing is allocated per step.
  */
 #include "dlrt.h"
 #include "dlrt_report.h"
@@ -14,16 +17,25 @@
 #include <time.h>
 #include <unistd.h>
 
+#define SHUFFLE_STREAM 0x7368756666UL /* keeps the epoch streams apart from the others */
+
 typedef struct batcher {
     const dlrt_model_desc *m;    /* model being fed */
     const dlrt_dataset *ds;      /* source samples */
-    int image_slot, label_slot;  /* positions in inputs[] (-1: not fed) */
-    float *x;                    /* max_batch images */
-    int32_t *y;                  /* max_batch labels */
+    float *x;                    /* max_batch samples (NULL: no feature input) */
+    int32_t *y;                  /* max_batch labels (NULL: the dataset has real targets) */
+    float *t;                    /* max_batch real targets (NULL: the dataset has labels) */
     const void *inputs[16];      /* what the step reads */
-    const float *logits;         /* the model's first output, in the arena */
-    long long classes;           /* columns of the logits */
+    const float *out;            /* the model's first output, in the arena */
+    long long cols;              /* reals per output row */
 } batcher;
+
+/* What one pass over some samples measured. */
+typedef struct totals {
+    dlrt_metric_sums sums; /* per entry of the metrics list */
+    double loss;           /* sum of per-batch mean loss times batch size */
+    long long n;           /* samples */
+} totals;
 
 static double now(void) {
     struct timespec ts;
@@ -31,51 +43,41 @@ static double now(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int input_slot(const dlrt_model_desc *m, const char *name) {
-    const dlrt_tensor_desc *t = name ? dlrt_find_tensor(m, DLRT_INPUT, name) : NULL;
-    return t ? t->index : -1;
+void dlrt_epoch_shuffle(int64_t *idx, int64_t n, long long seed, long long epoch) {
+    dlrt_rng r;
+    dlrt_rng_seed(&r, ((uint64_t)seed * 1000003ULL + (uint64_t)epoch) ^ SHUFFLE_STREAM);
+    dlrt_rng_shuffle(&r, idx, n);
 }
 
 static void gather(batcher *b, const int64_t *idx, int n) {
-    int64_t sz = b->ds->sample_size;
+    const dlrt_dataset *ds = b->ds;
     for (int i = 0; i < n; i++) {
-        if (b->x) memcpy(b->x + (size_t)i * (size_t)sz, b->ds->x + idx[i] * sz, sizeof(float) * (size_t)sz);
-        if (b->y) b->y[i] = b->ds->y[idx[i]];
+        int64_t k = idx[i];
+        if (b->x) memcpy(b->x + (size_t)i * (size_t)ds->sample_size, ds->x + k * ds->sample_size,
+                         sizeof(float) * (size_t)ds->sample_size);
+        if (b->y) b->y[i] = ds->y[k];
+        if (b->t) memcpy(b->t + (size_t)i * (size_t)ds->target_size, ds->target + k * ds->target_size,
+                         sizeof(float) * (size_t)ds->target_size);
     }
 }
 
-static int correct(const batcher *b, int n) {
-    int hits = 0;
-    for (int i = 0; i < n; i++) {
-        const float *row = b->logits + (size_t)i * (size_t)b->classes;
-        int best = 0;
-        for (int j = 1; j < b->classes; j++)
-            if (row[j] > row[best]) best = j;
-        hits += best == b->y[i];
-    }
-    return hits;
-}
-
-typedef struct totals {
-    double loss;  /* sum of per-batch mean loss times batch size */
-    long long hits; /* correct predictions */
-    long long n;    /* samples */
-} totals;
-
-static void add_batch(totals *t, const batcher *b, double loss, int n, int want_acc) {
+static void add_batch(totals *t, const batcher *b, const dlrt_train_opts *o, double loss, int n) {
+    dlrt_batch_view v = {b->out, b->cols, b->y, b->t, n, loss};
+    dlrt_metrics_add(&t->sums, o->metrics, o->n_metrics, &v);
     t->loss += loss * n;
     t->n += n;
-    if (want_acc) t->hits += correct(b, n);
 }
 
-static totals evaluate(dlrt_session *s, batcher *b, const int64_t *idx, int64_t n, int want_acc) {
-    totals t = {0, 0, 0};
+static totals evaluate(dlrt_session *s, batcher *b, const dlrt_train_opts *o, const int64_t *idx,
+                       int64_t n) {
+    totals t;
+    memset(&t, 0, sizeof t);
     for (int64_t at = 0; at < n; at += s->model->max_batch) {
         int bn = (int)(n - at < s->model->max_batch ? n - at : s->model->max_batch);
         double loss;
         gather(b, idx + at, bn);
         s->model->eval_step(s->weights, s->arena, b->inputs, bn, &loss);
-        add_batch(&t, b, loss, bn, want_acc);
+        add_batch(&t, b, o, loss, bn);
     }
     return t;
 }
@@ -95,11 +97,11 @@ void dlrt_step_scalars(const dlrt_model_desc *m, long long step, double lr, doub
 }
 
 static totals train_epoch(dlrt_session *s, batcher *b, const dlrt_train_opts *o, long long epoch,
-                          int64_t *idx, int64_t n, dlrt_rng *rng) {
-    totals t = {0, 0, 0};
+                          int64_t *idx, int64_t n) {
+    totals t;
+    memset(&t, 0, sizeof t);
     double lr = dlrt_schedule_lr(&o->schedule, epoch - 1, o->epochs), scalars[8];
-    dlrt_rng_shuffle(rng, idx, n);
-    int acc = (o->metrics & DLRT_METRIC_ACCURACY) != 0;
+    dlrt_epoch_shuffle(idx, n, o->seed, epoch);
     for (int64_t at = 0; at < n; at += s->model->max_batch) {
         int bn = (int)(n - at < s->model->max_batch ? n - at : s->model->max_batch);
         double loss;
@@ -107,11 +109,65 @@ static totals train_epoch(dlrt_session *s, batcher *b, const dlrt_train_opts *o,
         dlrt_step_scalars(s->model, s->step, lr, scalars);
         gather(b, idx + at, bn);
         s->model->train_step(s->weights, s->arena, b->inputs, bn, scalars, &loss);
-        add_batch(&t, b, loss, bn, acc);
+        add_batch(&t, b, o, loss, bn);
         if ((at / s->model->max_batch) % 50 == 0) progress(o, epoch, at, n);
     }
     if (!o->quiet && isatty(STDERR_FILENO)) fprintf(stderr, "\r\033[K");
     return t;
+}
+
+/* ---- setup: inputs must match the dataset, metrics must have what they compare ---- */
+
+static long long inner(const dlrt_tensor_desc *t) {
+    long long n = 1;
+    for (int i = t->batched ? 1 : 0; i < t->rank; i++) n *= t->dims[i];
+    return n;
+}
+
+/* the input slot for `name`, checked against `dtype` and `size` reals per sample; -1 if none */
+static int input_slot(const dlrt_model_desc *m, const char *name, int dtype, long long size,
+                      const char *what, char *err, size_t errlen, int *bad) {
+    const dlrt_tensor_desc *t = name ? dlrt_find_tensor(m, DLRT_INPUT, name) : NULL;
+    if (!t) return -1;
+    if (t->dtype != dtype || inner(t) != size) {
+        snprintf(err, errlen, "model '%s': input '%s' must hold %lld %s per sample for the dataset's %s",
+                 m->name, name, size, dtype == DLRT_I32 ? "i32" : "f32", what);
+        *bad = 1;
+    }
+    return t->index;
+}
+
+/* every input the step reads must be fed by the dataset */
+static int check_bound(const batcher *b, char *err, size_t errlen) {
+    for (int i = 0; i < b->m->n_tensors; i++) {
+        const dlrt_tensor_desc *t = &b->m->tensors[i];
+        if (t->kind != DLRT_INPUT || b->inputs[t->index]) continue;
+        snprintf(err, errlen, "model '%s': input '%s' is not bound to a field of the dataset "
+                 "(data = DATASET(%s = FIELD, ...))", b->m->name, t->name, t->name);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_metrics(const batcher *b, const dlrt_train_opts *o, char *err, size_t errlen) {
+    for (int i = 0; i < o->n_metrics; i++) {
+        const dlrt_metric *m = &o->metrics[i];
+        char name[32];
+        dlrt_metric_name(m, name, sizeof name);
+        const char *bad = NULL;
+        if ((m->kind == DLRT_METRIC_ACCURACY || m->kind == DLRT_METRIC_TOP_K) && !b->y)
+            bad = "needs class labels";
+        else if (m->kind == DLRT_METRIC_TOP_K && (m->k < 1 || m->k > b->cols))
+            bad = "needs 1 <= k <= the number of classes";
+        else if ((m->kind == DLRT_METRIC_MSE || m->kind == DLRT_METRIC_MAE) && b->t &&
+                 b->ds->target_size != b->cols)
+            bad = "needs an output with as many values per sample as the target";
+        if (bad) {
+            snprintf(err, errlen, "metric %s %s", name, bad);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int setup_batcher(batcher *b, const dlrt_session *s, const dlrt_dataset *ds,
@@ -120,25 +176,31 @@ static int setup_batcher(batcher *b, const dlrt_session *s, const dlrt_dataset *
     memset(b, 0, sizeof *b);
     b->m = m;
     b->ds = ds;
-    b->image_slot = input_slot(m, o->image_input);
-    b->label_slot = input_slot(m, o->label_input);
     const dlrt_tensor_desc *out = dlrt_find_tensor(m, DLRT_OUTPUT, NULL);
     if (m->n_inputs > 16 || m->n_scalars > 8 || !out || m->real_size != 4) {
         snprintf(err, errlen, "model '%s' cannot be trained by the runtime (needs f32, an output)",
                  m->name);
         return -1;
     }
-    b->x = b->image_slot >= 0 ? malloc(sizeof(float) * (size_t)(m->max_batch * ds->sample_size)) : NULL;
-    b->y = malloc(sizeof(int32_t) * (size_t)m->max_batch);
-    if ((b->image_slot >= 0 && !b->x) || !b->y) {
+    int bad = 0, labels = ds->y != NULL;
+    int xs = input_slot(m, o->feature_input, DLRT_F32, ds->sample_size, "samples", err, errlen, &bad);
+    int ys = input_slot(m, o->target_input, labels ? DLRT_I32 : DLRT_F32,
+                        labels ? 1 : ds->target_size, labels ? "labels" : "targets", err, errlen, &bad);
+    if (bad) return -1;
+    size_t mb = (size_t)m->max_batch;
+    b->x = xs >= 0 ? malloc(sizeof(float) * mb * (size_t)ds->sample_size) : NULL;
+    if (labels) b->y = malloc(sizeof(int32_t) * mb);
+    else b->t = malloc(sizeof(float) * mb * (size_t)(ds->target_size > 0 ? ds->target_size : 1));
+    if ((xs >= 0 && !b->x) || (!b->y && !b->t)) {
         snprintf(err, errlen, "out of memory for batch buffers");
         return -1;
     }
-    if (b->image_slot >= 0) b->inputs[b->image_slot] = b->x;
-    if (b->label_slot >= 0) b->inputs[b->label_slot] = b->y;
-    b->classes = out->rank == 2 ? out->dims[1] : 1;
-    b->logits = (const float *)((const char *)s->arena + out->offset);
-    return 0;
+    if (xs >= 0) b->inputs[xs] = b->x;
+    if (ys >= 0) b->inputs[ys] = labels ? (const void *)b->y : (const void *)b->t;
+    if (check_bound(b, err, errlen)) return -1;
+    b->cols = inner(out);
+    b->out = (const float *)((const char *)s->arena + out->offset);
+    return check_metrics(b, o, err, errlen);
 }
 
 static int64_t *iota(int64_t n) {
@@ -152,6 +214,8 @@ typedef struct run_state {
     dlrt_session sess;            /* the model instance */
     batcher train_b, test_b;      /* batch buffers over each split */
     int64_t *order;               /* permutation of the training split */
+    void *best_weights;           /* early stopping: the weights block of the best epoch */
+    long long since_best;         /* early stopping: epochs since the last improvement */
     dlrt_report report;           /* what the run measured */
 } run_state;
 
@@ -159,8 +223,10 @@ static void run_free(run_state *r) {
     dlrt_dataset_free(&r->train);
     dlrt_dataset_free(&r->test);
     dlrt_session_free(&r->sess);
-    free(r->train_b.x), free(r->train_b.y), free(r->test_b.x), free(r->test_b.y);
+    free(r->train_b.x), free(r->train_b.y), free(r->train_b.t);
+    free(r->test_b.x), free(r->test_b.y), free(r->test_b.t);
     free(r->order);
+    free(r->best_weights);
     dlrt_report_free(&r->report);
 }
 
@@ -170,14 +236,18 @@ static int run_setup(run_state *r, const dlrt_model_desc *m, const dlrt_train_op
         snprintf(err, errlen, "model '%s' has no training step", m->name);
         return -1;
     }
-    if (dlrt_dataset_load(o->data_dir, o->dataset, "train", &r->train, err, errlen) ||
-        dlrt_dataset_load(o->data_dir, o->dataset, "test", &r->test, err, errlen) ||
+    dlrt_data_spec data = o->data;
+    data.seed = (uint64_t)o->seed;
+    if (dlrt_dataset_open(&data, "train", &r->train, err, errlen) ||
+        dlrt_dataset_open(&data, "test", &r->test, err, errlen) ||
         dlrt_session_init(&r->sess, m, (uint64_t)o->seed, err, errlen) ||
         setup_batcher(&r->train_b, &r->sess, &r->train, o, err, errlen) ||
         setup_batcher(&r->test_b, &r->sess, &r->test, o, err, errlen))
         return -1;
     r->order = iota(r->train.n);
-    if (!r->order) {
+    size_t wbytes = (size_t)(m->weights_count * m->real_size);
+    if (o->early_stop.enabled) r->best_weights = malloc(wbytes > 0 ? wbytes : 1);
+    if (!r->order || (o->early_stop.enabled && !r->best_weights)) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -187,36 +257,126 @@ static int run_setup(run_state *r, const dlrt_model_desc *m, const dlrt_train_op
     return 0;
 }
 
-static void print_epoch(const dlrt_train_opts *o, const dlrt_epoch_record *e, int acc, int val) {
+/* ---- per epoch: record, print, watch for early stopping ---- */
+
+static int metric_index(const dlrt_train_opts *o, int kind) {
+    for (int i = 0; i < o->n_metrics; i++)
+        if (o->metrics[i].kind == kind) return i;
+    return -1;
+}
+
+/* values per entry of the metrics list, and the accuracy among them (NAN if not listed) */
+static double metric_values(const dlrt_train_opts *o, const totals *t, double *values) {
+    dlrt_metrics_values(&t->sums, o->n_metrics, values);
+    int acc = metric_index(o, DLRT_METRIC_ACCURACY);
+    return acc >= 0 ? values[acc] : NAN;
+}
+
+/* four decimals, or four significant digits for small values (a regression's 3.1e-05) */
+static void print_value(const char *prefix, const char *name, double v) {
+    printf(fabs(v) >= 0.001 || v == 0 ? "  %s%s %.4f" : "  %s%s %.3e", prefix, name, v);
+}
+
+/* "  acc 0.9812  mse 0.0031" for every listed metric but the loss (printed apart);
+ * accuracy is "acc" in the epoch lines (short) and "accuracy" in the test line */
+static void print_metrics(const dlrt_train_opts *o, const char *prefix, const double *values,
+                          int short_acc) {
+    char name[32];
+    for (int i = 0; i < o->n_metrics; i++) {
+        if (o->metrics[i].kind == DLRT_METRIC_LOSS) continue;
+        const char *n = o->metrics[i].kind == DLRT_METRIC_ACCURACY && short_acc
+                            ? "acc" : dlrt_metric_name(&o->metrics[i], name, sizeof name);
+        print_value(prefix, n, values[i]);
+    }
+}
+
+static void print_epoch(const dlrt_train_opts *o, const dlrt_epoch_record *e, int val) {
     if (o->quiet) return;
-    printf("epoch %lld/%lld  loss %.4f", e->epoch, o->epochs, e->train_loss);
-    if (acc) printf("  acc %.4f", e->train_accuracy);
-    if (val) printf("  val_loss %.4f", e->val_loss);
-    if (val && acc) printf("  val_acc %.4f", e->val_accuracy);
+    printf("epoch %lld/%lld", e->epoch, o->epochs);
+    print_value("", "loss", e->train_loss);
+    print_metrics(o, "", e->train_metrics, 1);
+    if (val) print_value("", "val_loss", e->val_loss);
+    if (val) print_metrics(o, "val_", e->val_metrics, 1);
     printf("  %.0f samples/s  %.1fs\n", e->samples_per_sec, e->seconds);
     fflush(stdout);
 }
 
+/* Early stopping after epoch e: keeps a copy of the weights when the monitored metric improved;
+ * returns 1 when it has not improved for `patience` epochs. */
+static int watch(run_state *r, const dlrt_train_opts *o, const dlrt_epoch_record *e) {
+    const dlrt_early_stop *es = &o->early_stop;
+    if (!es->enabled) return 0;
+    double v = dlrt_report_val_metric(&r->report, e, &es->monitor), best = r->report.best;
+    int up = dlrt_metric_higher_is_better(&es->monitor);
+    int better = isfinite(v) && (r->report.best_epoch == 0 ||
+                                 (up ? v > best + es->min_delta : v < best - es->min_delta));
+    if (better) {
+        r->report.best = v;
+        r->report.best_epoch = e->epoch;
+        r->since_best = 0;
+        memcpy(r->best_weights, r->sess.weights,
+               (size_t)(r->sess.model->weights_count * r->sess.model->real_size));
+        return 0;
+    }
+    return ++r->since_best >= es->patience;
+}
+
 static void run_epochs(run_state *r, const dlrt_train_opts *o, int64_t n_val) {
-    int acc = (o->metrics & DLRT_METRIC_ACCURACY) != 0;
     int64_t n_train = r->train.n - n_val;
-    dlrt_rng shuffle;
-    dlrt_rng_seed(&shuffle, (uint64_t)o->seed + 1);
     for (long long ep = 1; ep <= o->epochs; ep++) {
         double t0 = now();
-        totals t = train_epoch(&r->sess, &r->train_b, o, ep, r->order, n_train, &shuffle);
+        totals t = train_epoch(&r->sess, &r->train_b, o, ep, r->order, n_train);
         double secs = now() - t0;
-        dlrt_epoch_record e = {ep, t.loss / (double)t.n, (double)t.hits / (double)t.n, NAN, NAN,
-                               secs, (double)t.n / secs};
+        dlrt_epoch_record e = {.epoch = ep, .train_loss = t.loss / (double)t.n, .val_loss = NAN,
+                               .val_accuracy = NAN, .seconds = secs,
+                               .samples_per_sec = (double)t.n / secs};
+        e.train_accuracy = metric_values(o, &t, e.train_metrics);
+        for (int i = 0; i < DLRT_MAX_METRICS; i++) e.val_metrics[i] = NAN;
         if (n_val > 0) {
-            totals v = evaluate(&r->sess, &r->train_b, r->order + n_train, n_val, acc);
+            totals v = evaluate(&r->sess, &r->train_b, o, r->order + n_train, n_val);
             e.val_loss = v.loss / (double)v.n;
-            e.val_accuracy = acc ? (double)v.hits / (double)v.n : NAN;
+            e.val_accuracy = metric_values(o, &v, e.val_metrics);
         }
-        if (!acc) e.train_accuracy = NAN;
         dlrt_report_add_epoch(&r->report, &e);
-        print_epoch(o, &e, acc, n_val > 0);
+        print_epoch(o, &e, n_val > 0);
+        if (watch(r, o, &e)) {
+            r->report.stopped_epoch = ep;
+            break;
+        }
     }
+}
+
+/* puts back the best epoch's weights and re-measures the monitored metric on them */
+static void restore_best(run_state *r, const dlrt_train_opts *o, int64_t n_val) {
+    if (!o->early_stop.enabled || r->report.best_epoch == 0) return;
+    const dlrt_model_desc *m = r->sess.model;
+    memcpy(r->sess.weights, r->best_weights, (size_t)(m->weights_count * m->real_size));
+    int64_t n_train = r->train.n - n_val;
+    totals v = evaluate(&r->sess, &r->train_b, o, r->order + n_train, n_val);
+    dlrt_epoch_record e = {.val_loss = v.loss / (double)v.n};
+    metric_values(o, &v, e.val_metrics);
+    r->report.restored = dlrt_report_val_metric(&r->report, &e, &o->early_stop.monitor);
+    if (o->quiet) return;
+    char name[32];
+    dlrt_metric_name(&o->early_stop.monitor, name, sizeof name);
+    if (r->report.stopped_epoch)
+        printf("early stopping: val_%s has not improved for %lld epochs; ", name, o->early_stop.patience);
+    else printf("early stopping: ");
+    printf("restored the weights of epoch %lld (val_%s %.6g)\n", r->report.best_epoch, name,
+           r->report.restored);
+}
+
+static void test_once(run_state *r, const dlrt_train_opts *o) {
+    int64_t *test_idx = iota(r->test.n);
+    totals t = evaluate(&r->sess, &r->test_b, o, test_idx, test_idx ? r->test.n : 0);
+    free(test_idx);
+    r->report.test_loss = t.loss / (double)t.n;
+    r->report.test_accuracy = metric_values(o, &t, r->report.test_metrics);
+    if (o->quiet) return;
+    printf("test");
+    print_value("", "loss", r->report.test_loss);
+    print_metrics(o, "", r->report.test_metrics, 0);
+    printf("  (%lld samples, evaluated once)\n", t.n);
 }
 
 int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, size_t errlen) {
@@ -225,6 +385,12 @@ int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, si
     int status = run_setup(&r, m, o, err, errlen);
     if (status == 0) {
         int64_t n_val = (int64_t)floor(o->validation * (double)r.train.n);
+        if (o->early_stop.enabled && n_val == 0) {
+            snprintf(err, errlen, "early stopping needs a validation split, but validation = %g "
+                     "holds out no sample of %lld", o->validation, (long long)r.train.n);
+            run_free(&r);
+            return -1;
+        }
         double shift, scale;
         dlrt_normalize(&r.train, &r.test, r.order, r.train.n - n_val, o->normalize, &shift, &scale);
         if (o->normalize && !o->quiet)
@@ -232,17 +398,8 @@ int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, si
                    scale, (long long)(r.train.n - n_val));
         dlrt_report_begin(&r.report, m, o, r.train.n - n_val, n_val, r.test.n);
         run_epochs(&r, o, n_val);
-        int64_t *test_idx = iota(r.test.n);
-        int acc = (o->metrics & DLRT_METRIC_ACCURACY) != 0;
-        totals t = evaluate(&r.sess, &r.test_b, test_idx, r.test.n, acc);
-        free(test_idx);
-        r.report.test_loss = t.loss / (double)t.n;
-        r.report.test_accuracy = acc ? (double)t.hits / (double)t.n : NAN;
-        if (!o->quiet) {
-            printf("test  loss %.4f", r.report.test_loss);
-            if (acc) printf("  accuracy %.4f", r.report.test_accuracy);
-            printf("  (%lld samples, evaluated once)\n", (long long)t.n);
-        }
+        restore_best(&r, o, n_val);
+        test_once(&r, o);
         if (o->report_path) status = dlrt_report_write(&r.report, o->report_path, err, errlen);
     }
     run_free(&r);

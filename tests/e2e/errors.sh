@@ -48,5 +48,26 @@ printf 'model m {\n  x = \n}\n' >"$tmp/broken.dl"
 expect 1 "broken.dl:3:1: error" -- "$dlc" "$tmp/broken.dl" -o "$tmp/keep.c"
 if [ "$(cat "$tmp/keep.c")" = "keep" ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: -o clobbered"; fi
 
+# a validation fraction that holds out no sample cannot drive early stopping
+cat >"$tmp/tiny_val.dl" <<'DL'
+model m {
+  input x: f32[1]
+  input y: f32[1]
+  pred = dense(x, 1)
+}
+train m {
+  data = sine(x = x, y = y, n = 20)
+  loss = mse(pred, y)
+  validation = 0.01
+  early_stopping = val_loss
+}
+DL
+expect 1 "early stopping needs a validation split, but validation = 0.01 holds out no sample of 20" -- \
+  "$dlc" -q --run "$tmp/tiny_val.dl"
+
+# an input the dataset does not feed
+sed -e 's/sine(x = x, y = y, n = 20)/sine(x = x)/' -e '/validation\|early_stopping/d' "$tmp/tiny_val.dl" >"$tmp/unbound.dl"
+expect 1 "input 'y' is not bound to a field of the dataset" -- "$dlc" -q --run "$tmp/unbound.dl"
+
 echo "errors: $passed passed, $failed failed"
 [ "$failed" = 0 ]

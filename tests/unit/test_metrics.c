@@ -1,0 +1,180 @@
+/*
+ * test_metrics.c — the runtime's data discipline and metrics, on hand-made data:
+ *   - metrics (dlrt_metrics.c) against values computed by hand with PyTorch's definitions:
+ *     accuracy = (argmax(out, 1) == y).float().mean() (the first maximum wins ties, as
+ *     torch.argmax), top_k = share of labels among torch.topk(out, k), mse / mae =
+ *     F.mse_loss / F.l1_loss of the output against one_hot(y) (or the real targets), all
+ *     accumulated over several batches of different sizes;
+ *   - normalization (dlrt_normalize): statistics come from the training indices only, and the
+ *     same shift and scale are applied to the validation part and to the test split;
+ *   - the epoch shuffle: a permutation, the same for the same (seed, epoch), different across
+ *     epochs and seeds;
+ *   - the sine dataset: x in [low, high), y = sin(x) without noise, noise of the stated std,
+ *     the same draws for the same seed, different draws for the test split.
+ * Prints "N passed, M failed" last; exits non-zero on any failure.
+ */
+#include "dlrt.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed;
+
+static void near(double got, double want, double tol, const char *what) {
+    if (fabs(got - want) <= tol) {
+        passed++;
+        return;
+    }
+    failed++;
+    fprintf(stderr, "FAIL: %s: got %.9g, want %.9g\n", what, got, want);
+}
+
+static void truth(int ok, const char *what) { near(ok ? 1 : 0, 1, 0, what); }
+
+static void test_class_metrics(void) {
+    const dlrt_metric m[] = {{DLRT_METRIC_LOSS, 1}, {DLRT_METRIC_ACCURACY, 1}, {DLRT_METRIC_TOP_K, 1},
+                             {DLRT_METRIC_TOP_K, 2}, {DLRT_METRIC_MSE, 1}, {DLRT_METRIC_MAE, 1}};
+    const float out1[] = {0.1f, 0.7f, 0.1f, 0.1f,  /* label 1: hit */
+                          0.5f, 0.2f, 0.2f, 0.1f,  /* label 2: miss; in the top 2 (tie) */
+                          0.3f, 0.3f, 0.2f, 0.2f}; /* label 1: argmax is 0 (first wins); top 2 */
+    const int32_t y1[] = {1, 2, 1};
+    const float out2[] = {0, 0, 0, 1};
+    const int32_t y2[] = {3};
+    dlrt_metric_sums s;
+    dlrt_metrics_reset(&s);
+    dlrt_metrics_add(&s, m, 6, &(dlrt_batch_view){out1, 4, y1, NULL, 3, 2.0});
+    dlrt_metrics_add(&s, m, 6, &(dlrt_batch_view){out2, 4, y2, NULL, 1, 1.0});
+    double v[6];
+    dlrt_metrics_values(&s, 6, v);
+    near(v[0], 7.0 / 4, 1e-12, "loss: batch means weighted by batch size");
+    near(v[1], 2.0 / 4, 1e-12, "accuracy");
+    near(v[2], 2.0 / 4, 1e-12, "top_1 equals accuracy");
+    near(v[3], 4.0 / 4, 1e-12, "top_2");
+    near(v[4], 1.72 / 16, 1e-7, "mse against one-hot labels");
+    near(v[5], 3.6 / 16, 1e-7, "mae against one-hot labels");
+    char name[32];
+    truth(strcmp(dlrt_metric_name(&m[3], name, sizeof name), "top_2") == 0, "top_k's name");
+    truth(dlrt_metric_higher_is_better(&m[1]) && dlrt_metric_higher_is_better(&m[3]) &&
+              !dlrt_metric_higher_is_better(&m[0]) && !dlrt_metric_higher_is_better(&m[4]),
+          "accuracy and top_k are maximised, loss and errors minimised");
+}
+
+static void test_regression_metrics(void) {
+    const dlrt_metric m[] = {{DLRT_METRIC_MSE, 1}, {DLRT_METRIC_MAE, 1}};
+    const float out[] = {1, 2, 3, 4}, target[] = {1, 1, 1, 1};
+    dlrt_metric_sums s;
+    dlrt_metrics_reset(&s);
+    dlrt_metrics_add(&s, m, 2, &(dlrt_batch_view){out, 2, NULL, target, 2, 0});
+    double v[2];
+    dlrt_metrics_values(&s, 2, v);
+    near(v[0], 14.0 / 4, 1e-12, "mse against real targets");
+    near(v[1], 6.0 / 4, 1e-12, "mae against real targets");
+    dlrt_metrics_reset(&s);
+    dlrt_metrics_values(&s, 2, v);
+    truth(isnan(v[0]), "a metric over no sample is NaN (null in the report)");
+}
+
+/* train: 6 samples of 2 values; indices 4, 1, 5 are the training part, 0, 2, 3 validation */
+static void test_normalize(int kind) {
+    float tx[12] = {1000, 1000, 1, 2, 1000, -1000, 500, 500, 3, 4, 5, 6};
+    float sx[4] = {7, -7, 0, 100};
+    const float orig_tx0 = tx[0], orig_sx3 = sx[3];
+    dlrt_dataset train = {.n = 6, .rank = 1, .shape = {2}, .sample_size = 2, .x = tx};
+    dlrt_dataset test = {.n = 2, .rank = 1, .shape = {2}, .sample_size = 2, .x = sx};
+    const int64_t idx[] = {4, 1, 5, 0, 2, 3};
+    double shift, scale;
+    dlrt_normalize(&train, &test, idx, 3, kind, &shift, &scale);
+    /* the training part holds 3, 4, 1, 2, 5, 6 */
+    double want_shift = kind == DLRT_NORM_STANDARDIZE ? 3.5 : 1;
+    double want_scale = kind == DLRT_NORM_STANDARDIZE ? sqrt(17.5 / 6) : 5;
+    const char *k = kind == DLRT_NORM_STANDARDIZE ? "standardize" : "minmax";
+    char what[96];
+    snprintf(what, sizeof what, "%s: shift from the training part only", k);
+    near(shift, want_shift, 1e-9, what);
+    snprintf(what, sizeof what, "%s: scale from the training part only", k);
+    near(scale, want_scale, 1e-9, what);
+    snprintf(what, sizeof what, "%s: validation sample scaled with the training statistics", k);
+    near(tx[0], (orig_tx0 - want_shift) / want_scale, 1e-3, what);
+    snprintf(what, sizeof what, "%s: test sample scaled with the training statistics", k);
+    near(sx[3], (orig_sx3 - want_shift) / want_scale, 1e-4, what);
+    snprintf(what, sizeof what, "%s: training sample", k);
+    near(tx[8], (3 - want_shift) / want_scale, 1e-6, what);
+}
+
+static int is_permutation(const int64_t *v, int64_t n) {
+    char seen[64] = {0};
+    for (int64_t i = 0; i < n; i++) {
+        if (v[i] < 0 || v[i] >= n || seen[v[i]]) return 0;
+        seen[v[i]] = 1;
+    }
+    return 1;
+}
+
+static void shuffled(int64_t *v, long long seed, long long epoch) {
+    for (int i = 0; i < 64; i++) v[i] = i;
+    dlrt_epoch_shuffle(v, 64, seed, epoch);
+}
+
+static void test_shuffle(void) {
+    int64_t a[64], b[64], c[64], d[64];
+    shuffled(a, 7, 1);
+    shuffled(b, 7, 1);
+    shuffled(c, 7, 2);
+    shuffled(d, 8, 1);
+    truth(is_permutation(a, 64) && is_permutation(c, 64), "the epoch shuffle is a permutation");
+    truth(memcmp(a, b, sizeof a) == 0, "same seed and epoch: same order");
+    truth(memcmp(a, c, sizeof a) != 0, "another epoch: another order");
+    truth(memcmp(a, d, sizeof a) != 0, "another seed: another order");
+}
+
+static void sine_stats(const dlrt_dataset *ds, double *max_resid, double *sd, int *in_range) {
+    double s = 0, s2 = 0;
+    *max_resid = 0;
+    *in_range = 1;
+    for (int64_t i = 0; i < ds->n; i++) {
+        double r = ds->target[i] - sin(ds->x[i]);
+        s += r, s2 += r * r;
+        *max_resid = fmax(*max_resid, fabs(r));
+        *in_range &= ds->x[i] >= -2 && ds->x[i] < 1;
+    }
+    *sd = sqrt(s2 / (double)ds->n - (s / (double)ds->n) * (s / (double)ds->n));
+}
+
+static void test_sine(void) {
+    dlrt_sine_opts o = {.n = 4000, .n_test = 500, .low = -2, .high = 1, .noise = 0};
+    dlrt_dataset a, b, t;
+    char err[256];
+    int ok = !dlrt_sine_make(&o, 5, "train", &a, err, sizeof err) &&
+             !dlrt_sine_make(&o, 5, "train", &b, err, sizeof err) &&
+             !dlrt_sine_make(&o, 5, "test", &t, err, sizeof err);
+    truth(ok, "sine: splits are made");
+    if (!ok) return;
+    double resid, sd;
+    int in_range;
+    sine_stats(&a, &resid, &sd, &in_range);
+    truth(in_range && a.n == 4000 && t.n == 500 && a.target_size == 1 && !a.y, "sine: x in [low, high)");
+    near(resid, 0, 1e-6, "sine: y = sin(x) without noise");
+    truth(memcmp(a.x, b.x, sizeof(float) * 4000) == 0, "sine: same seed, same draws");
+    truth(memcmp(a.x, t.x, sizeof(float) * 500) != 0, "sine: the test split is another draw");
+    dlrt_dataset_free(&a), dlrt_dataset_free(&b), dlrt_dataset_free(&t);
+    o.noise = 0.1;
+    truth(!dlrt_sine_make(&o, 5, "train", &a, err, sizeof err), "sine: noisy split is made");
+    sine_stats(&a, &resid, &sd, &in_range);
+    near(sd, 0.1, 0.005, "sine: noise has the stated standard deviation");
+    dlrt_dataset_free(&a);
+    o.n = 0;
+    truth(dlrt_sine_make(&o, 5, "train", &a, err, sizeof err) == -1 && strstr(err, "n must be >= 1"),
+          "sine: n < 1 is an error naming n");
+}
+
+int main(void) {
+    test_class_metrics();
+    test_regression_metrics();
+    test_normalize(DLRT_NORM_STANDARDIZE);
+    test_normalize(DLRT_NORM_MINMAX);
+    test_shuffle();
+    test_sine();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
