@@ -257,7 +257,8 @@ static void tensor_row(cg_c *c, int id, const char *kind, long long offset, int 
     for (int i = 0; i < 6; i++)
         sb_printf(c->out, "%s%lld", i ? ", " : "", i < n->shape.rank ? (long long)n->shape.dims[i] : 0LL);
     sb_printf(c->out, "}, %lld, %d, \"%s\", %.17g, %.17g, %lld, %lld},\n", offset, index,
-              n->op == IR_OP_param ? ir_init_names[n->init.kind] : "zeros", n->init.a, n->init.b,
+              n->op == IR_OP_param || n->op == IR_OP_state ? ir_init_names[n->init.kind] : "zeros",
+              n->init.a, n->init.b,
               (long long)n->init.fan_in, (long long)n->init.fan_out);
 }
 

@@ -176,6 +176,38 @@ static void emit_mse_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
               cg_c_scalar(c, in_id(c, id, 2)), count, count, id, in_id(c, id, 0), in_id(c, id, 1));
 }
 
+/* ---- optimizer support ---- */
+EX2(maximum, "R_FMAX(%s, %s)")
+static void emit_minimum(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)c, (void)id;
+    sb_printf(e, "(%s < %s ? %s : %s)", a[0], a[1], a[0], a[1]);
+}
+static void emit_sum_abs_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)c, (void)id;
+    sb_printf(e, "(%s > (real)0 ? %s : %s < (real)0 ? -%s : (real)0)", a[0], a[1], a[0], a[1]);
+}
+
+/* sum of f(x) over every element of input 0 into the scalar tID; f is `fx` over `x` */
+static void emit_sum_of(cg_c *c, int id, const char *fx) {
+    sb_printf(OUT, "    {\n"
+                   "        double s = 0;\n"
+                   "        for (long i = 0; i < %s; i++) {\n"
+                   "            const double x = t%d[i];\n"
+                   "            s += %s;\n"
+                   "        }\n"
+                   "        t%d[0] = (real)s;\n"
+                   "    }\n",
+              cg_c_count(c, &in_node(c, id, 0)->shape), in_id(c, id, 0), fx, id);
+}
+static void emit_sum_squares(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    emit_sum_of(c, id, "x * x");
+}
+static void emit_sum_abs(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    emit_sum_of(c, id, "fabs(x)");
+}
+
 const cg_emit_fn cg_c_emitters[IR_OP_COUNT] = {
 #define OP(name, n_in, flags, grad) [IR_OP_##name] = emit_##name,
 #include "../ir/ops.def"

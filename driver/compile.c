@@ -98,7 +98,8 @@ const dlrt_tensor_desc *dlc_gradient_output(const ir_graph *g, const dlrt_model_
 dlrt_schedule dlc_schedule(const train_config *cfg) {
     const lr_schedule *s = &cfg->opt.schedule;
     return (dlrt_schedule){.kind = (int)s->kind, .lr = cfg->opt.lr, .every = s->every,
-                           .gamma = s->gamma, .min_lr = s->min_lr};
+                           .gamma = s->gamma, .min_lr = s->min_lr, .warmup = s->warmup,
+                           .warmup_start = s->warmup_start};
 }
 
 int dlc_compile(dlc_unit *u, const dlc_options *o, int for_gradcheck) {

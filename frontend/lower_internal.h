@@ -1,7 +1,8 @@
 /*
  * lower_internal.h — state shared by the lowering files (lower.c: items, params, expressions;
  * layers.c: the table of callable layers/ops; lower_init.c: initializers; lower_train.c: the
- * train block; lower_data.c: its dataset binding; lower_eval.c: its metrics and early stopping).
+ * train block; lower_data.c: its dataset binding; lower_eval.c: its metrics and early stopping;
+ * lower_optim.c: its optimization settings).
  */
 #ifndef DLC_LOWER_INTERNAL_H
 #define DLC_LOWER_INTERNAL_H
@@ -31,6 +32,7 @@ typedef struct lower_ctx {
     int n_dense;        /* dense layers so far, for automatic names */
     int n_variable;     /* unnamed variables so far, for automatic names */
     int last_value;     /* node of the model's last statement (the output) */
+    const ast_expr *regularize; /* train block's `regularize = [...]`, lowered after the loss */
 } lower_ctx;
 
 /* expressions */
@@ -64,5 +66,15 @@ int eval_count(lower_ctx *c, const ast_expr *e, const char *what, int64_t min, i
 /* lower_train.c */
 int lower_train(lower_ctx *c, const ast_item *item, train_config *cfg);
 void train_config_defaults(train_config *cfg);
+/* number in [lo, hi] (ends excluded when lo_open / hi_open) into *out, else an error
+ * "WHAT must be in [lo, hi), got V" */
+int in_range(lower_ctx *c, const ast_expr *e, const char *what, double lo, double hi,
+             int lo_open, int hi_open, double *out);
+
+/* lower_optim.c: optimizer, schedule, warmup, regularize settings (0 after an error) */
+int lower_optimizer(lower_ctx *c, const ast_expr *e, opt_config *o);
+int lower_schedule(lower_ctx *c, const ast_expr *e, lr_schedule *s);
+int lower_warmup(lower_ctx *c, const ast_expr *e, lr_schedule *s);
+int lower_regularize(lower_ctx *c, const ast_expr *e); /* adds the penalty to g->loss */
 
 #endif

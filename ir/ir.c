@@ -176,6 +176,9 @@ static void dump_attrs(const ir_node *n, FILE *out) {
         if (n->iattr[0]) fprintf(out, " trans_a");
         if (n->iattr[1]) fprintf(out, " trans_b");
         break;
+    case IR_OP_state:
+        if (n->init.kind == IR_INIT_CONSTANT) fprintf(out, " init=%.9g", n->init.a);
+        break;
     default: break;
     }
 }

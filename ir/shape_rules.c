@@ -122,6 +122,19 @@ static int shape_assign(ir_graph *g, ir_node *n, diag *d) {
     return 1;
 }
 
+/* ---- optimizer support ---- */
+#define shape_maximum broadcast2
+#define shape_minimum broadcast2
+#define shape_sum_abs_grad broadcast2
+
+static int to_scalar(ir_graph *g, ir_node *n, diag *d) {
+    (void)g, (void)d;
+    n->shape = ir_shape_make(0, 0, NULL);
+    return 1;
+}
+#define shape_sum_squares to_scalar
+#define shape_sum_abs to_scalar
+
 static const shape_fn shape_rules[] = {
 #define OP(name, n_in, flags, grad) [IR_OP_##name] = shape_##name,
 #include "ops.def"

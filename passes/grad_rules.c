@@ -90,6 +90,16 @@ static void grad_mse(ir_graph *g, int id, int dy, int *dx) {
     dx[1] = B1(IR_OP_neg, d_pred);
 }
 
+/* ---- optimizer support ---- */
+static void grad_sum_squares(ir_graph *g, int id, int dy, int *dx) {
+    int x = in(g, id, 0);
+    dx[0] = B2(IR_OP_mul, x, B2(IR_OP_mul, infer(g, ir_const(g, 2.0)), dy));
+}
+
+static void grad_sum_abs(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = B2(IR_OP_sum_abs_grad, in(g, id, 0), dy);
+}
+
 #define GRADFN_DIFF(name) grad_##name
 #define GRADFN_NODIFF(name) NULL
 const grad_fn grad_rules[IR_OP_COUNT] = {

@@ -4,18 +4,18 @@
  * own; the runtime includes the same header. Keep it plain C99 and bump DLRT_ABI_VERSION on
  * any change.
  *
- * Storage: one weights block (params and optimizer state, `weights_count` reals, initialised
- * by the caller from the tensor table) and one activation arena (`arena_bytes`), both
- * allocated once by the caller; the step functions allocate nothing.
+ * Storage: one weights block (params and optimizer state, `weights_count` reals, each tensor
+ * initialised by the caller as its row of the tensor table says) and one activation arena
+ * (`arena_bytes`), both allocated once by the caller; the step functions allocate nothing.
  */
 #ifndef DLRT_ABI_H
 #define DLRT_ABI_H
 
-#define DLRT_ABI_VERSION 1
+#define DLRT_ABI_VERSION 2
 
 enum dlrt_tensor_kind {
     DLRT_PARAM = 0,  /* trainable weight, in the weights block */
-    DLRT_STATE = 1,  /* optimizer state, in the weights block, zero-initialised */
+    DLRT_STATE = 1,  /* optimizer state, in the weights block, initialised like a PARAM */
     DLRT_INPUT = 2,  /* fed by the caller: inputs[index] points to n samples */
     DLRT_OUTPUT = 3, /* produced in the arena at byte `offset` (n samples) */
     DLRT_SCALAR = 4  /* per-step scalar: scalars[index] (e.g. "step", 1-based) */
@@ -32,11 +32,11 @@ typedef struct dlrt_tensor_desc {
     long long dims[6];    /* sizes, outermost first */
     long long offset;     /* PARAM/STATE: element offset in weights; OUTPUT: byte offset in arena */
     int index;            /* INPUT: position in inputs[]; SCALAR: position in scalars[] */
-    const char *init;     /* PARAM: initializer name ("torch_default", "he_uniform", ...) */
-    double init_a;        /* PARAM: initializer argument (constant value / bound / mean) */
-    double init_b;        /* PARAM: second initializer argument (std) */
-    long long fan_in;     /* PARAM: fan-in used by scaled initializers */
-    long long fan_out;    /* PARAM: fan-out used by scaled initializers */
+    const char *init;     /* PARAM/STATE: initializer name ("torch_default", "constant", ...) */
+    double init_a;        /* PARAM/STATE: initializer argument (constant value / bound / mean) */
+    double init_b;        /* PARAM/STATE: second initializer argument (std) */
+    long long fan_in;     /* PARAM/STATE: fan-in used by scaled initializers */
+    long long fan_out;    /* PARAM/STATE: fan-out used by scaled initializers */
 } dlrt_tensor_desc;
 
 typedef void (*dlrt_train_fn)(void *weights, void *arena, const void *const *inputs, int n,

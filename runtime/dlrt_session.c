@@ -1,7 +1,7 @@
 /*
  * dlrt_session.c — a model instance: one weights block and one arena, allocated once and
- * 64-byte aligned; parameters initialised from the seed as their descriptor says; optimizer
- * state zeroed.
+ * 64-byte aligned; parameters and optimizer state initialised as their descriptor rows say
+ * (random initializers draw from the seed, one stream per tensor).
  */
 #include "dlrt.h"
 #include <math.h>
@@ -64,11 +64,11 @@ static double draw(const init_law *law, dlrt_rng *r) {
     return law->a;
 }
 
-static int init_params(dlrt_session *s, uint64_t seed, char *err, size_t errlen) {
+static int init_weights(dlrt_session *s, uint64_t seed, char *err, size_t errlen) {
     const dlrt_model_desc *m = s->model;
     for (int i = 0; i < m->n_tensors; i++) {
         const dlrt_tensor_desc *t = &m->tensors[i];
-        if (t->kind != DLRT_PARAM) continue;
+        if (t->kind != DLRT_PARAM && t->kind != DLRT_STATE) continue;
         init_law law;
         if (!find_law(t, &law)) {
             snprintf(err, errlen, "%s: unknown initializer '%s' (or no fan-in for it)", t->name, t->init);
@@ -109,7 +109,7 @@ int dlrt_session_init(dlrt_session *s, const dlrt_model_desc *m, uint64_t seed, 
         dlrt_session_free(s);
         return -1;
     }
-    return init_params(s, seed, err, errlen);
+    return init_weights(s, seed, err, errlen);
 }
 
 void dlrt_session_free(dlrt_session *s) {

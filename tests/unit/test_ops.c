@@ -54,9 +54,33 @@ static void check_broadcast_shapes(void) {
     arena_free(&a);
 }
 
+/* the optimizer-support ops: whole-tensor reductions give a scalar, min/max broadcast */
+static void check_optimizer_shapes(void) {
+    arena a = {0};
+    ir_graph *g = ir_graph_new(&a);
+    int64_t bd[2] = {8, 5}, wd[2] = {5, 3};
+    ir_shape batch = ir_shape_make(1, 2, bd), mat = ir_shape_make(0, 2, wd);
+    int x = ir_leaf(g, IR_OP_input, "x", IR_F32, &batch);
+    int w = ir_leaf(g, IR_OP_param, "w", IR_F32, &mat);
+    static const ir_op reductions[] = {IR_OP_sum_squares, IR_OP_sum_abs};
+    for (int i = 0; i < 2; i++) {
+        int r = ir_add1(g, reductions[i], i ? w : x);
+        check(ir_infer_shape(g, r, NULL) && ir_get(g, r)->shape.rank == 0 &&
+              !ir_get(g, r)->shape.batched, "reduces to a scalar", ir_op_names[reductions[i]]);
+    }
+    int m = ir_add2(g, IR_OP_maximum, w, ir_const(g, -1.0));
+    check(ir_infer_shape(g, m, NULL) && ir_shape_equal(&ir_get(g, m)->shape, &mat),
+          "scalar broadcast", "maximum");
+    int s = ir_add2(g, IR_OP_sum_abs_grad, x, ir_const(g, 2.0));
+    check(ir_infer_shape(g, s, NULL) && ir_shape_equal(&ir_get(g, s)->shape, &batch),
+          "takes the shape of x", "sum_abs_grad");
+    arena_free(&a);
+}
+
 int main(void) {
     check_tables();
     check_broadcast_shapes();
+    check_optimizer_shapes();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
