@@ -72,6 +72,7 @@ int in_range(lower_ctx *c, const ast_expr *e, const char *what, double lo, doubl
              int lo_open, int hi_open, double *out);
 
 /* lower_optim.c: optimizer, schedule, warmup, regularize settings (0 after an error) */
+void opt_config_defaults(opt_kind kind, opt_config *o); /* torch.optim's defaults for `kind` */
 int lower_optimizer(lower_ctx *c, const ast_expr *e, opt_config *o);
 int lower_schedule(lower_ctx *c, const ast_expr *e, lr_schedule *s);
 int lower_warmup(lower_ctx *c, const ast_expr *e, lr_schedule *s);

@@ -25,7 +25,7 @@ static const char *const *const opt_kwargs[OPT_COUNT] = {
 };
 
 /* torch.optim's defaults (torch >= 2.2, where SGD's lr defaults to 1e-3 too) */
-static void opt_defaults(opt_kind kind, opt_config *o) {
+void opt_config_defaults(opt_kind kind, opt_config *o) {
     o->kind = kind;
     o->lr = 0, o->momentum = 0, o->dampening = 0, o->nesterov = 0, o->weight_decay = 0;
     o->alpha = 0.99, o->centered = 0, o->lr_decay = 0, o->initial_accumulator = 0;
@@ -123,7 +123,7 @@ int lower_optimizer(lower_ctx *c, const ast_expr *e, opt_config *o) {
     opt_kind kind;
     if (!find_opt_kind(c, e, &kind)) return 0;
     opt_config fresh = *o; /* keeps the schedule and clipping set by other settings */
-    opt_defaults(kind, &fresh);
+    opt_config_defaults(kind, &fresh);
     fresh.loc = e->loc;
     if (e->kind == AST_CALL && !lower_opt_args(c, e, &fresh)) return 0;
     if (fresh.nesterov && (fresh.momentum == 0 || fresh.dampening != 0)) {

@@ -15,7 +15,7 @@ void train_config_defaults(train_config *cfg) {
     cfg->validation = 0;
     cfg->metrics[0] = (metric_config){.kind = DLC_METRIC_LOSS, .k = 1};
     cfg->n_metrics = 1;
-    cfg->opt = (opt_config){.kind = OPT_SGD, .lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8};
+    opt_config_defaults(OPT_SGD, &cfg->opt); /* no optimizer setting: sgd() as torch */
 }
 
 /* value in [lo, hi] (or [lo, hi) when hi_open), else an error naming the parameter */
