@@ -178,20 +178,24 @@ int lower_schedule(lower_ctx *c, const ast_expr *e, lr_schedule *s) {
     return ok;
 }
 
-/* warmup = K | linear(K, start_factor = 1/3): a factor rising linearly from start_factor at
- * epoch 0 to 1 at epoch K, multiplying the schedule (torch LinearLR(start_factor, total_iters=K)) */
+/* warmup = K | linear(K, start_factor = 1/K): the first K epochs run at lr * (s + (1 - s) * e / K)
+ * before the schedule starts (torch SequentialLR([LinearLR(start_factor=s, total_iters=K),
+ * schedule], milestones=[K])); the default s = 1/K makes epoch 0 run at lr / K */
 int lower_warmup(lower_ctx *c, const ast_expr *e, lr_schedule *s) {
     static const char *const kwargs[] = {"start_factor", NULL};
-    s->warmup_start = 1.0 / 3.0;
-    if (e->kind != AST_CALL) return named_int(c, e, "warmup", 0, &s->warmup);
-    if (strcmp(e->str, "linear") != 0) {
+    int ok;
+    if (e->kind != AST_CALL) {
+        ok = named_int(c, e, "warmup", 0, &s->warmup);
+    } else if (strcmp(e->str, "linear") != 0) {
         diag_error(c->d, e->loc, "unknown warmup '%s' (known: linear(epochs, start_factor = "
-                                 "1/3), or a number of epochs)", e->str);
+                                 "1/epochs), or a number of epochs)", e->str);
         return 0;
+    } else {
+        if (!check_call_args(c, e, 1, 1, kwargs)) return 0;
+        ok = named_int(c, e->args[0].value, "warmup: epochs", 1, &s->warmup);
     }
-    if (!check_call_args(c, e, 1, 1, kwargs)) return 0;
-    const ast_expr *v = find_kwarg(e, "start_factor");
-    int ok = named_int(c, e->args[0].value, "warmup: epochs", 1, &s->warmup);
+    s->warmup_start = s->warmup > 0 ? 1.0 / (double)s->warmup : 1;
+    const ast_expr *v = e->kind == AST_CALL ? find_kwarg(e, "start_factor") : NULL;
     if (v) ok &= in_range(c, v, "warmup: start_factor", 0, 1, 1, 0, &s->warmup_start);
     return ok;
 }

@@ -20,7 +20,7 @@ typedef struct lr_schedule {
     int64_t every;         /* step: epochs between decays */
     double gamma;          /* step/exponential: decay factor */
     double min_lr;         /* cosine: final learning rate */
-    int64_t warmup;        /* linear warmup epochs multiplying the schedule (0: none) */
+    int64_t warmup;        /* linear warmup epochs before the schedule (0: none) */
     double warmup_start;   /* warmup factor of epoch 0 (torch LinearLR's start_factor) */
 } lr_schedule;
 

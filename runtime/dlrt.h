@@ -102,12 +102,13 @@ typedef struct dlrt_schedule {
     long long every; /* step: epochs between decays */
     double gamma;    /* step/exponential: decay factor */
     double min_lr;   /* cosine: learning rate reached after the last epoch */
-    long long warmup;     /* linear warmup epochs (0: none) */
+    long long warmup;     /* linear warmup epochs before the schedule (0: none) */
     double warmup_start;  /* warmup factor at epoch 0 (torch LinearLR's start_factor) */
 } dlrt_schedule;
 
-/* Learning rate during epoch `epoch` (0-based) of `epochs`: the schedule's value times the
- * warmup factor start + (1 - start) * min(epoch, warmup) / warmup. */
+/* Learning rate during epoch `epoch` (0-based) of `epochs`: during the first `warmup` epochs
+ * lr * (start + (1 - start) * epoch / warmup), then the schedule at epoch - warmup of
+ * epochs - warmup (torch's SequentialLR of LinearLR and the schedule). */
 double dlrt_schedule_lr(const dlrt_schedule *s, long long epoch, long long epochs);
 
 /* The model's per-step scalars, by name: "step" (the 1-based optimizer step) and "lr". */

@@ -6,12 +6,12 @@
  *   exponential  lr * gamma^e                                     ExponentialLR(gamma)
  *   cosine       min + (lr - min) * (1 + cos(pi * e / E)) / 2     CosineAnnealingLR(T_max=E,
  *                                                                 eta_min=min)
- * Linear warmup over K epochs multiplies the schedule's value by
- *   w(e) = start + (1 - start) * min(e, K) / K                    LinearLR(start_factor=start,
+ * Linear warmup over the first K epochs comes before the schedule, which then starts its own
+ * epoch count at 0 (and cosine anneals over the E - K epochs left):
+ *   e < K        lr * (s + (1 - s) * e / K)                       LinearLR(start_factor=s,
  *                                                                 end_factor=1, total_iters=K)
- * so the result is torch's ChainedScheduler([LinearLR, main]) for step and exponential (both
- * purely multiplicative) and for cosine with min = 0; with min > 0 it is the product of the two
- * closed forms above.
+ *   e >= K       the schedule above at epoch e - K of E - K
+ * which is torch's SequentialLR([LinearLR(...), main], milestones=[K]).
  */
 #include "dlrt.h"
 #include <math.h>
@@ -27,11 +27,9 @@ static double base_lr(const dlrt_schedule *s, long long epoch, long long epochs)
     }
 }
 
-static double warmup_factor(const dlrt_schedule *s, long long epoch) {
-    if (s->warmup <= 0 || epoch >= s->warmup) return 1;
-    return s->warmup_start + (1 - s->warmup_start) * (double)epoch / (double)s->warmup;
-}
-
 double dlrt_schedule_lr(const dlrt_schedule *s, long long epoch, long long epochs) {
-    return base_lr(s, epoch, epochs) * warmup_factor(s, epoch);
+    long long k = s->warmup > 0 ? s->warmup : 0;
+    if (epoch < k)
+        return s->lr * (s->warmup_start + (1 - s->warmup_start) * (double)epoch / (double)k);
+    return base_lr(s, epoch - k, epochs - k);
 }
