@@ -152,22 +152,35 @@ static void update_sgd(upd *u, int p, int grad) {
     assign(u, p, sub(u, p, mul(u, u->lr, step)));
 }
 
-/* a = alpha * a + (1 - alpha) * value, assigned; returns the new average */
-static int running_avg(upd *u, int p, const char *slot, int value) {
-    double alpha = u->opt->alpha;
-    int avg = state_like(u, p, slot, 0);
-    int old = kmul(u, alpha, avg);
-    int navg = add(u, old, kmul(u, 1 - alpha, value));
-    assign(u, avg, navg);
-    return navg;
+/* Running averages in torch.optim's operation order (as the reference values' torch 1.13
+ * writes them; torch 2 computes the first moment as lerp_, equal up to one rounding), so float
+ * roundings match where they are amplified, e.g. by centered rmsprop's sq - ga^2. */
+
+/* state s <- s * beta + (1 - beta) * g (mul_(beta).add_(g, alpha=1 - beta)) */
+static int moving_avg(upd *u, int p, const char *slot, double beta, int g) {
+    int s = state_like(u, p, slot, 0);
+    int old = opk(u, IR_OP_mul, s, beta);
+    int ns = add(u, old, kmul(u, 1 - beta, g));
+    assign(u, s, ns);
+    return ns;
+}
+
+/* state s <- s * beta + ((1 - beta) * g) * g (mul_(beta).addcmul_(g, g, value=1 - beta)) */
+static int square_avg(upd *u, int p, const char *slot, double beta, int g) {
+    int s = state_like(u, p, slot, 0);
+    int old = opk(u, IR_OP_mul, s, beta);
+    int ng = kmul(u, 1 - beta, g);
+    int ns = add(u, old, mul(u, ng, g));
+    assign(u, s, ns);
+    return ns;
 }
 
 static void update_rmsprop(upd *u, int p, int grad) {
     const opt_config *o = u->opt;
     int g = decayed_grad(u, p, grad);
-    int sq = running_avg(u, p, "square_avg", mul(u, g, g));
+    int sq = square_avg(u, p, "square_avg", o->alpha, g);
     if (o->centered) {
-        int ga = running_avg(u, p, "grad_avg", g);
+        int ga = moving_avg(u, p, "grad_avg", o->alpha, g);
         sq = sub(u, sq, mul(u, ga, ga));
     }
     int avg = addk(u, root(u, sq), o->eps);
@@ -189,13 +202,8 @@ static void update_adagrad(upd *u, int p, int grad) {
 static void update_adam(upd *u, int p, int grad) {
     const opt_config *o = u->opt;
     int adamw = o->kind == OPT_ADAMW, g = adamw ? grad : decayed_grad(u, p, grad);
-    int m = state_like(u, p, "exp_avg", 0), v = state_like(u, p, "exp_avg_sq", 0);
-    int old_m = kmul(u, o->beta1, m);
-    int nm = add(u, old_m, kmul(u, 1 - o->beta1, g));
-    int old_v = kmul(u, o->beta2, v);
-    int nv = add(u, old_v, kmul(u, 1 - o->beta2, mul(u, g, g)));
-    assign(u, m, nm);
-    assign(u, v, nv);
+    int nm = moving_avg(u, p, "exp_avg", o->beta1, g);
+    int nv = square_avg(u, p, "exp_avg_sq", o->beta2, g);
     if (o->amsgrad) {
         int vmax = state_like(u, p, "max_exp_avg_sq", 0);
         int nvmax = ir_add2(u->g, IR_OP_maximum, vmax, nv);
