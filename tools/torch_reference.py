@@ -31,7 +31,7 @@ Files, by the dlc feature they need (tests/CMakeLists.txt lists the ones the sui
   schedules.json      constant, step, exponential, cosine
   activations.json    leaky_relu prelu elu selu silu swish mish gelu softplus log_softmax
   reductions.json     sum, mean
-  losses_more.json    mae, smooth_l1, huber, cross_entropy(label_smoothing, reduction), nll,
+  losses_more.json    mae (l1), smooth_l1, huber, cross_entropy(label_smoothing, reduction), nll,
                       bce, bce_with_logits, hinge, reduction = sum
   optimizers_more.json  sgd dampening, rmsprop, adagrad, adam amsgrad, adamw
   warmup.json         warmup = K or linear(K, start_factor = s): LinearLR before a schedule
@@ -424,7 +424,20 @@ def reductions_cases():
         reduction("sum", "sum(x)", torch.sum),
         reduction("mean", "mean(x)", torch.mean),
         reduction("sum_of_product", "sum(x * exp(x))", lambda x: torch.sum(x * torch.exp(x))),
+        batched_reduction("sum_batched", "sum", torch.sum),
+        batched_reduction("mean_batched", "mean", torch.mean),
     ]
+
+
+def batched_reduction(name, fn_name, fn):
+    """a reduction over a batch: fn(tanh(x * w)) for an input x [8, 5] and a free w [5]"""
+    r = Rand(seed_of(name))
+    source = (f'model m {{\n  input x: f32[5]\n  w = variable(5, name = "w")\n'
+              f'  t = variable(name = "t")\n  y = {fn_name}(tanh(x * w))\n}}\n'
+              f'train m {{\n  loss = mse(y, t)\n  batch = 8\n}}\n')
+    params = {"w": r.normal(5), "t": r.normal()}
+    return eval_case(name, source, params, {"x": r.normal(8, 5)},
+                     lambda p, i: (lambda y: (y, F.mse_loss(y, p["t"])))(fn(torch.tanh(i["x"] * p["w"]))))
 
 
 # ---- losses: on a dense layer over a batch ----
@@ -472,6 +485,9 @@ def losses_more_cases():
         loss_case("smooth_l1", "smooth_l1(p, y)", F.smooth_l1_loss, 3, REAL(3), scale=2.0),
         loss_case("smooth_l1_beta", "smooth_l1(p, y, beta = 0.5)",
                   lambda a, b: F.smooth_l1_loss(a, b, beta=0.5), 3, REAL(3), scale=2.0),
+        loss_case("smooth_l1_beta_zero", "smooth_l1(p, y, beta = 0)",
+                  lambda a, b: F.smooth_l1_loss(a, b, beta=0.0), 3, REAL(3), scale=2.0),
+        loss_case("l1", "l1(p, y)", F.l1_loss, 3, REAL(3)),
         loss_case("huber", "huber(p, y)", F.huber_loss, 3, REAL(3), scale=2.0),
         loss_case("huber_delta", "huber(p, y, delta = 2)", lambda a, b: F.huber_loss(a, b, delta=2.0),
                   3, REAL(3), scale=3.0),
