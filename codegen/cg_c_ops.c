@@ -2,9 +2,12 @@
  * cg_c_ops.c — one C emitter per op (table generated from ops.def). Elementwise ops return an
  * expression over their operands' expressions (the caller fuses them into loops); the others
  * write whole statements that read their inputs `tK` and write their own buffer `tID`.
- * Reductions accumulate in double.
+ * Reductions accumulate in double. Formulas follow PyTorch's CPU kernels term by term (which
+ * side of a kink gets which derivative, clamps, the stable forms), so results agree to rounding.
+ * Elementwise formulas are templates in which $0..$3 stand for the operand expressions.
  */
 #include "cg_c_internal.h"
+#include <string.h>
 
 #define OUT c->out
 static const ir_node *in_node(cg_c *c, int id, int i) { return cg_c_node(c, cg_c_node(c, id)->in[i]); }
@@ -19,6 +22,29 @@ static void emit_leaf(cg_c *c, int id, const char *const *a, strbuf *e) {
 #define emit_state emit_leaf
 #define emit_scalar_in emit_leaf
 #define emit_const emit_leaf
+
+/* `tmpl` with each $K replaced by the operand expression a[K] */
+static void expand(strbuf *e, const char *tmpl, const char *const *a) {
+    for (const char *p = tmpl; *p;) {
+        const char *dollar = strchr(p, '$');
+        if (!dollar) {
+            sb_puts(e, p);
+            return;
+        }
+        sb_printf(e, "%.*s%s", (int)(dollar - p), p, a[dollar[1] - '0']);
+        p = dollar + 2;
+    }
+}
+
+/* a number as a literal of the generated code's real type */
+static const char *lit(cg_c *c, double v) { return arena_printf(c->a, "((real)%.17g)", v); }
+
+/* an elementwise op whose formula is a template over its operands */
+#define ETMPL(name, tmpl) \
+    static void emit_##name(cg_c *c, int id, const char *const *a, strbuf *e) { \
+        (void)c, (void)id;                                                      \
+        expand(e, tmpl, a);                                                     \
+    }
 
 /* ---- elementwise ---- */
 #define EX2(name, fmt) \
@@ -52,6 +78,59 @@ static void emit_tanh_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
     (void)c, (void)id;
     sb_printf(e, "(%s * ((real)1 - %s * %s))", a[1], a[0], a[0]);
 }
+/* torch: x > 0 ? x : x * slope; backward x > 0 ? dy : dy * slope */
+static void emit_leaky_relu(cg_c *c, int id, const char *const *a, strbuf *e) {
+    sb_printf(e, "(%s > (real)0 ? %s : %s * %s)", a[0], a[0], a[0], lit(c, cg_c_node(c, id)->fattr[0]));
+}
+static void emit_leaky_relu_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
+    sb_printf(e, "(%s > (real)0 ? %s : %s * %s)", a[0], a[1], a[1], lit(c, cg_c_node(c, id)->fattr[0]));
+}
+ETMPL(prelu, "($0 > (real)0 ? $0 : $1 * $0)")
+ETMPL(prelu_grad, "($0 > (real)0 ? $2 : $1 * $2)")
+ETMPL(prelu_slope_grad, "($0 > (real)0 ? (real)0 : $0 * $1)")
+
+/* torch: x <= 0 ? expm1(x) * alpha * scale : x * scale; backward x <= 0 ? dy * alpha * scale *
+ * exp(x) : dy * scale */
+static void emit_elu(cg_c *c, int id, const char *const *a, strbuf *e) {
+    const ir_node *n = cg_c_node(c, id);
+    sb_printf(e, "(%s <= (real)0 ? R_EXPM1(%s) * %s : %s * %s)", a[0], a[0],
+              lit(c, n->fattr[0] * n->fattr[1]), a[0], lit(c, n->fattr[1]));
+}
+static void emit_elu_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
+    const ir_node *n = cg_c_node(c, id);
+    sb_printf(e, "(%s <= (real)0 ? %s * %s * R_EXP(%s) : %s * %s)", a[0], a[1],
+              lit(c, n->fattr[0] * n->fattr[1]), a[0], a[1], lit(c, n->fattr[1]));
+}
+
+#define SIGMOID(x) "((real)1 / ((real)1 + R_EXP(-" x ")))"
+#define TANH_SOFTPLUS(x) "R_TANH(R_LOG1P(R_EXP(" x ")))"
+ETMPL(silu, "($0 / ((real)1 + R_EXP(-$0)))")
+ETMPL(silu_grad, "($1 * " SIGMOID("$0") " * ((real)1 + $0 * ((real)1 - " SIGMOID("$0") ")))")
+ETMPL(mish, "($0 * " TANH_SOFTPLUS("$0") ")")
+ETMPL(mish_grad, "($1 * (" TANH_SOFTPLUS("$0") " + $0 * " SIGMOID("$0") " * ((real)1 - "
+                 TANH_SOFTPLUS("$0") " * " TANH_SOFTPLUS("$0") ")))")
+/* torch: x * Phi(x) with Phi(x) = (1 + erf(x / sqrt 2)) / 2, written erfc(-x / sqrt 2) / 2 (the
+ * same function, without 1 + erf's cancellation for negative x); phi(x) = exp(-x^2 / 2) /
+ * sqrt(2 pi) */
+ETMPL(gelu, "($0 * (real)0.5 * R_ERFC($0 * (real)-0.70710678118654752))")
+ETMPL(gelu_grad, "($1 * ((real)0.5 * R_ERFC($0 * (real)-0.70710678118654752) + $0 * "
+                 "(real)0.39894228040143268 * R_EXP($0 * $0 * (real)-0.5)))")
+
+/* torch: x * beta > threshold ? x : log1p(exp(x * beta)) / beta; backward with z = exp(x * beta):
+ * x * beta > threshold ? dy : dy * z / (z + 1) */
+static void emit_softplus(cg_c *c, int id, const char *const *a, strbuf *e) {
+    const ir_node *n = cg_c_node(c, id);
+    const char *beta = lit(c, n->fattr[0]);
+    sb_printf(e, "(%s * %s > %s ? %s : R_LOG1P(R_EXP(%s * %s)) / %s)", a[0], beta,
+              lit(c, n->fattr[1]), a[0], a[0], beta, beta);
+}
+static void emit_softplus_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
+    const ir_node *n = cg_c_node(c, id);
+    const char *beta = lit(c, n->fattr[0]);
+    sb_printf(e, "(%s * %s > %s ? %s : %s * R_EXP(%s * %s) / (R_EXP(%s * %s) + (real)1))", a[0],
+              beta, lit(c, n->fattr[1]), a[1], a[1], a[0], beta, a[0], beta);
+}
+
 static void emit_assign(cg_c *c, int id, const char *const *a, strbuf *e) {
     (void)c, (void)id;
     sb_printf(e, "%s", a[1]); /* the caller stores it into the target */
@@ -119,61 +198,226 @@ static void emit_reduce_like(cg_c *c, int id, const char *const *a, strbuf *e) {
               cg_c_count(c, &in_node(c, id, 0)->shape), L, L, id, L, id, in_id(c, id, 0), L);
 }
 
-/* log-sum-exp of row r of logits tL with C classes, into `lse` (shared by loss and grad) */
-static void row_lse(cg_c *c, int logits, long long C) {
+/* row r of tX with C entries: its max `m` and `s` = sum(exp(x - m)) */
+static void row_max_sum(cg_c *c, int x, long long C) {
     sb_printf(OUT, "        const real *xr = t%d + r * %lld;\n"
                    "        real m = xr[0];\n"
                    "        for (long j = 1; j < %lld; j++) m = R_FMAX(m, xr[j]);\n"
                    "        double s = 0;\n"
-                   "        for (long j = 0; j < %lld; j++) s += R_EXP(xr[j] - m);\n"
-                   "        const double lse = m + log(s);\n",
-              logits, C, C, C);
+                   "        for (long j = 0; j < %lld; j++) s += R_EXP(xr[j] - m);\n",
+              x, C, C, C);
+}
+
+/* log-sum-exp of row r of logits tL with C classes, into `lse` (shared by loss and grad) */
+static void row_lse(cg_c *c, int logits, long long C) {
+    row_max_sum(c, logits, C);
+    sb_puts(OUT, "        const double lse = m + log(s);\n");
+}
+
+/* ---- log-softmax ---- */
+
+static void emit_log_softmax(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    const char *rows;
+    long long C;
+    rows_cols(c, &cg_c_node(c, id)->shape, &rows, &C);
+    sb_printf(OUT, "    for (long r = 0; r < %s; r++) {\n", rows);
+    row_max_sum(c, in_id(c, id, 0), C);
+    sb_printf(OUT, "        const real ls = (real)log(s);\n"
+                   "        for (long j = 0; j < %lld; j++) t%d[r * %lld + j] = (xr[j] - m) - ls;\n"
+                   "    }\n",
+              C, id, C);
+}
+
+static void emit_log_softmax_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    const char *rows;
+    long long C;
+    rows_cols(c, &cg_c_node(c, id)->shape, &rows, &C);
+    sb_printf(OUT, "    for (long r = 0; r < %s; r++) {\n"
+                   "        const real *yr = t%d + r * %lld, *dr = t%d + r * %lld;\n"
+                   "        double s = 0;\n"
+                   "        for (long j = 0; j < %lld; j++) s += dr[j];\n"
+                   "        for (long j = 0; j < %lld; j++) t%d[r * %lld + j] = dr[j] - R_EXP(yr[j]) * (real)s;\n"
+                   "    }\n",
+              rows, in_id(c, id, 0), C, in_id(c, id, 1), C, C, C, id, C);
+}
+
+/* ---- reductions to a scalar ---- */
+
+static void reduce_all(cg_c *c, int id, int mean) {
+    const char *count = cg_c_count(c, &in_node(c, id, 0)->shape);
+    sb_printf(OUT, "    {\n"
+                   "        double s = 0;\n"
+                   "        for (long i = 0; i < %s; i++) s += t%d[i];\n"
+                   "        t%d[0] = (real)(s%s%s);\n"
+                   "    }\n",
+              count, in_id(c, id, 0), id, mean ? " / (double)" : "", mean ? count : "");
+}
+static void emit_sum(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    reduce_all(c, id, 0);
+}
+static void emit_mean(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    reduce_all(c, id, 1);
+}
+static void emit_broadcast(cg_c *c, int id, const char *const *a, strbuf *e) {
+    if (!cg_c_node(c, id)->iattr[0]) sb_puts(e, a[0]);
+    else sb_printf(e, "(%s / (real)%s)", a[0], cg_c_count(c, &cg_c_node(c, id)->shape));
+}
+
+/* ---- losses over class labels: rows of scores [B,C] and labels [B] ---- */
+
+static int sums(cg_c *c, int id) { return cg_c_node(c, id)->iattr[0] != 0; }
+
+/* dloss, divided by the batch for reduction=mean */
+static const char *row_scale(cg_c *c, int id) {
+    const char *dloss = cg_c_scalar(c, in_id(c, id, 2));
+    return sums(c, id) ? dloss : arena_printf(c->a, "%s / (real)n", dloss);
 }
 
 static void emit_cross_entropy(cg_c *c, int id, const char *const *a, strbuf *e) {
     (void)a, (void)e;
     long long C = in_node(c, id, 0)->shape.dims[1];
+    double eps = cg_c_node(c, id)->fattr[0];
     sb_puts(OUT, "    {\n    double total = 0;\n    for (long r = 0; r < n; r++) {\n");
     row_lse(c, in_id(c, id, 0), C);
-    sb_printf(OUT, "        total += lse - xr[t%d[r]];\n    }\n    t%d[0] = (real)(total / n);\n    }\n",
-              in_id(c, id, 1), id);
+    if (eps == 0) {
+        sb_printf(OUT, "        total += lse - xr[t%d[r]];\n", in_id(c, id, 1));
+    } else { /* torch: (1 - eps) * nll + eps / C * sum_j -log p_j */
+        sb_printf(OUT, "        double sx = 0;\n"
+                       "        for (long j = 0; j < %lld; j++) sx += xr[j];\n"
+                       "        total += %.17g * (lse - xr[t%d[r]]) + %.17g * (%lld * lse - sx);\n",
+                  C, 1 - eps, in_id(c, id, 1), eps / (double)C, C);
+    }
+    sb_printf(OUT, "    }\n    t%d[0] = (real)(total%s);\n    }\n", id, sums(c, id) ? "" : " / n");
 }
 
 static void emit_cross_entropy_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
     (void)a, (void)e;
     long long C = in_node(c, id, 0)->shape.dims[1];
+    double eps = cg_c_node(c, id)->fattr[0];
     sb_printf(OUT, "    for (long r = 0; r < n; r++) {\n");
     row_lse(c, in_id(c, id, 0), C);
-    sb_printf(OUT, "        const real scale = %s / (real)n;\n"
-                   "        real *gr = t%d + r * %lld;\n"
-                   "        for (long j = 0; j < %lld; j++) gr[j] = (real)(exp(xr[j] - lse)) * scale;\n"
-                   "        gr[t%d[r]] -= scale;\n"
-                   "    }\n",
-              cg_c_scalar(c, in_id(c, id, 2)), id, C, C, in_id(c, id, 1));
+    sb_printf(OUT, "        const real scale = %s;\n"
+                   "        real *gr = t%d + r * %lld;\n",
+              row_scale(c, id), id, C);
+    if (eps == 0)
+        sb_printf(OUT, "        for (long j = 0; j < %lld; j++) gr[j] = (real)(exp(xr[j] - lse)) * scale;\n"
+                       "        gr[t%d[r]] -= scale;\n",
+                  C, in_id(c, id, 1));
+    else
+        sb_printf(OUT, "        for (long j = 0; j < %lld; j++) gr[j] = (real)(exp(xr[j] - lse) - %.17g) * scale;\n"
+                       "        gr[t%d[r]] -= (real)%.17g * scale;\n",
+                  C, eps / (double)C, in_id(c, id, 1), 1 - eps);
+    sb_puts(OUT, "    }\n");
 }
 
-static void emit_mse(cg_c *c, int id, const char *const *a, strbuf *e) {
+static void emit_nll(cg_c *c, int id, const char *const *a, strbuf *e) {
     (void)a, (void)e;
+    long long C = in_node(c, id, 0)->shape.dims[1];
+    sb_printf(OUT, "    {\n"
+                   "        double total = 0;\n"
+                   "        for (long r = 0; r < n; r++) total -= t%d[r * %lld + t%d[r]];\n"
+                   "        t%d[0] = (real)(total%s);\n"
+                   "    }\n",
+              in_id(c, id, 0), C, in_id(c, id, 1), id, sums(c, id) ? "" : " / n");
+}
+
+static void emit_nll_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    long long C = in_node(c, id, 0)->shape.dims[1];
+    sb_printf(OUT, "    for (long r = 0; r < n; r++) {\n"
+                   "        real *gr = t%d + r * %lld;\n"
+                   "        for (long j = 0; j < %lld; j++) gr[j] = 0;\n"
+                   "        gr[t%d[r]] = -(%s);\n"
+                   "    }\n",
+              id, C, C, in_id(c, id, 1), row_scale(c, id));
+}
+
+/* ---- losses over elements: prediction $0 and target $1 of equal shapes ---- */
+
+/* the sum of `tmpl` over all elements, divided by their count for reduction=mean */
+static void elem_loss(cg_c *c, int id, const char *tmpl) {
+    static const char *const pt[] = {"p", "t"};
     const char *count = cg_c_count(c, &in_node(c, id, 0)->shape);
+    strbuf term;
+    sb_init(&term, c->a);
+    expand(&term, tmpl, pt);
     sb_printf(OUT, "    {\n"
                    "        double s = 0;\n"
                    "        for (long i = 0; i < %s; i++) {\n"
-                   "            const double d = (double)t%d[i] - t%d[i];\n"
-                   "            s += d * d;\n"
+                   "            const real p = t%d[i], t = t%d[i];\n"
+                   "            s += (double)(%s);\n"
                    "        }\n"
-                   "        t%d[0] = (real)(s / %s);\n"
+                   "        t%d[0] = (real)(s%s%s);\n"
                    "    }\n",
-              count, in_id(c, id, 0), in_id(c, id, 1), id, count);
+              count, in_id(c, id, 0), in_id(c, id, 1), term.data, id,
+              sums(c, id) ? "" : " / (double)", sums(c, id) ? "" : count);
 }
 
-static void emit_mse_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
+/* elementwise gradient: the derivative template (for the target when iattr[1]) times dloss $2,
+ * divided by the element count for reduction=mean */
+static void elem_loss_grad(cg_c *c, int id, const char *const *a, strbuf *e, const char *d_pred,
+                           const char *d_target) {
+    const ir_node *n = cg_c_node(c, id);
+    sb_puts(e, "((");
+    expand(e, n->iattr[1] ? d_target : d_pred, a);
+    if (sums(c, id)) sb_printf(e, ") * %s)", a[2]);
+    else sb_printf(e, ") * (%s / (real)%s))", a[2], cg_c_count(c, &n->shape));
+}
+
+#define ELOSS(name, tmpl) \
+    static void emit_##name(cg_c *c, int id, const char *const *a, strbuf *e) { \
+        (void)a, (void)e;                                                       \
+        elem_loss(c, id, tmpl);                                                 \
+    }
+#define ELOSS_GRAD(name, d_pred, d_target) \
+    static void emit_##name(cg_c *c, int id, const char *const *a, strbuf *e) { \
+        elem_loss_grad(c, id, a, e, d_pred, d_target);                          \
+    }
+
+ELOSS(mse, "($0 - $1) * ($0 - $1)")
+ELOSS_GRAD(mse_grad, "(real)2 * ($0 - $1)", NULL)
+ELOSS(mae, "R_FABS($0 - $1)")
+ELOSS_GRAD(mae_grad, "(real)(($0 > $1) - ($0 < $1))", NULL)
+ELOSS(bce, "($1 - (real)1) * R_FMAX(R_LOG1P(-$0), (real)-100) - $1 * R_FMAX(R_LOG($0), (real)-100)")
+ELOSS_GRAD(bce_grad, "($0 - $1) / R_FMAX(((real)1 - $0) * $0, (real)1e-12)",
+           "-R_LOG($0 / ((real)1 - $0))")
+ELOSS(bce_with_logits, "((real)1 - $1) * $0 - (R_FMIN($0, (real)0) - R_LOG1P(R_EXP(-R_FABS($0))))")
+ELOSS_GRAD(bce_with_logits_grad, "(real)1 / ((real)1 + R_EXP(-$0)) - $1", "-$0")
+ELOSS(hinge, "R_FMAX((real)1 - $1 * $0, (real)0)")
+ELOSS_GRAD(hinge_grad, "((real)1 - $1 * $0 > (real)0 ? -$1 : (real)0)",
+           "((real)1 - $1 * $0 > (real)0 ? -$0 : (real)0)")
+
+/* smooth L1 with beta B; beta = 0 is the L1 loss, as torch */
+static void emit_smooth_l1(cg_c *c, int id, const char *const *a, strbuf *e) {
     (void)a, (void)e;
-    const char *count = cg_c_count(c, &in_node(c, id, 0)->shape);
-    sb_printf(OUT, "    {\n"
-                   "        const real scale = (real)2 * %s / (real)%s;\n"
-                   "        for (long i = 0; i < %s; i++) t%d[i] = (t%d[i] - t%d[i]) * scale;\n"
-                   "    }\n",
-              cg_c_scalar(c, in_id(c, id, 2)), count, count, id, in_id(c, id, 0), in_id(c, id, 1));
+    double beta = cg_c_node(c, id)->fattr[0];
+    const char *B = lit(c, beta);
+    elem_loss(c, id, beta == 0 ? "R_FABS($0 - $1)" : arena_printf(c->a,
+              "(R_FABS($0 - $1) < %s ? (real)0.5 * ($0 - $1) * ($0 - $1) / %s "
+              ": R_FABS($0 - $1) - (real)0.5 * %s)", B, B, B));
+}
+static void emit_smooth_l1_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
+    double beta = cg_c_node(c, id)->fattr[0];
+    const char *B = lit(c, beta);
+    elem_loss_grad(c, id, a, e, beta == 0 ? "(real)(($0 > $1) - ($0 < $1))" : arena_printf(c->a,
+                   "(($0 - $1) <= -%s ? (real)-1 : ($0 - $1) >= %s ? (real)1 : ($0 - $1) / %s)",
+                   B, B, B), NULL);
+}
+
+static void emit_huber(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    const char *D = lit(c, cg_c_node(c, id)->fattr[0]);
+    elem_loss(c, id, arena_printf(c->a, "(R_FABS($0 - $1) < %s ? (real)0.5 * ($0 - $1) * ($0 - $1) "
+                                        ": %s * (R_FABS($0 - $1) - (real)0.5 * %s))", D, D, D));
+}
+static void emit_huber_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
+    const char *D = lit(c, cg_c_node(c, id)->fattr[0]);
+    elem_loss_grad(c, id, a, e, arena_printf(c->a, "(($0 - $1) <= -%s ? -%s : ($0 - $1) >= %s ? %s "
+                                                   ": ($0 - $1))", D, D, D, D), NULL);
 }
 
 /* ---- optimizer support ---- */

@@ -22,7 +22,8 @@ static const char prelude_f64[] =
 
 static const char prelude_functions[] =
     "#define R_EXP exp\n#define R_LOG log\n#define R_SQRT sqrt\n#define R_TANH tanh\n"
-    "#define R_POW pow\n#define R_FMAX fmax\n";
+    "#define R_POW pow\n#define R_FMAX fmax\n#define R_FMIN fmin\n#define R_FABS fabs\n"
+    "#define R_LOG1P log1p\n#define R_EXPM1 expm1\n#define R_ERFC erfc\n";
 
 static const char prelude_gemm[] =
     "#ifdef DLC_USE_CBLAS\n"

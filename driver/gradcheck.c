@@ -21,10 +21,11 @@ typedef struct gc_result {
     double worst_rel;   /* max |a - n| / max(|a|, |n|) over entries not both ~0 */
 } gc_result;
 
-/* classes for a label input: the width of the logits it is scored against */
+/* classes for a label input: the width of the scores it is compared with */
 static long long label_classes(const ir_graph *g, int input) {
     for (int id = 0; id < g->n_nodes; id++)
-        if (g->nodes[id].op == IR_OP_cross_entropy && g->nodes[id].in[1] == input)
+        if ((g->nodes[id].op == IR_OP_cross_entropy || g->nodes[id].op == IR_OP_nll) &&
+            g->nodes[id].in[1] == input)
             return ir_get(g, g->nodes[id].in[0])->shape.dims[1];
     return 2;
 }

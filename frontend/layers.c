@@ -1,9 +1,11 @@
 /*
- * layers.c — the table of names callable in a model: layers (dense), free trainable tensors
- * (variable), activations and elementwise functions, and losses. Each entry states its
- * positional-argument range, its keyword arguments and its lowering function; an unknown name
- * gets a "did you mean".
- * Adding a layer = one row here + its lowering function.
+ * layers.c — the table of names callable in a model: layers (dense, prelu), free trainable
+ * tensors (variable), activations and elementwise functions, reductions and losses.
+ * Each entry states its positional-argument range, its keyword arguments, its numeric
+ * arguments (given by position after the tensors or by name, each with a default and a valid
+ * range, stored in the op's fattr[] in order) and its lowering function. An unknown name gets
+ * a "did you mean"; a numeric argument out of range is an error naming it and its range.
+ * Adding a layer = one row here + its lowering function (often a generic one).
  */
 #include "lower_internal.h"
 #include <math.h>
@@ -11,27 +13,100 @@
 
 typedef int (*layer_fn)(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
 
+/* A numeric argument: its value lands in c->num[k] for the k-th entry of a row's list. */
+typedef struct num_arg {
+    const char *name;      /* keyword; NULL ends a list */
+    double def;            /* default; NAN: the argument is required */
+    double lo, hi;         /* valid range (hi may be INFINITY) */
+    int lo_open, hi_open;  /* the bound itself is excluded */
+} num_arg;
+
 typedef struct layer_info {
     const char *name;              /* callee name in the language */
     int min_pos, max_pos;          /* positional arguments accepted */
     int n_tensor;                  /* leading positional args lowered as tensors */
-    const char *const *kwargs;     /* keyword arguments accepted (NULL-terminated) */
+    const char *const *kwargs;     /* other keyword arguments accepted (NULL-terminated) */
     layer_fn lower;                /* builds the IR */
-    ir_op op;                      /* op for the generic unary/binary builders */
+    ir_op op;                      /* op for the generic builders */
+    const num_arg *nums;           /* numeric arguments after the tensors (NULL: none) */
 } layer_info;
 
 static const char *const no_kwargs[] = {NULL};
 static const char *const dense_kwargs[] = {"init", "bias_init", "bias", "name", NULL};
-static const char *const variable_kwargs[] = {"name", NULL};
+static const char *const name_kwargs[] = {"name", NULL};
+static const char *const loss_kwargs[] = {"reduction", NULL};
+
+#define INF INFINITY
+static const num_arg slope_arg[] = {{"slope", 0.01, 0, INF, 0, 1}, {NULL, 0, 0, 0, 0, 0}};
+static const num_arg alpha_arg[] = {{"alpha", 1, 0, INF, 0, 1}, {NULL, 0, 0, 0, 0, 0}};
+static const num_arg softplus_args[] = {{"beta", 1, 0, INF, 1, 1}, {"threshold", 20, 0, INF, 1, 1},
+                                        {NULL, 0, 0, 0, 0, 0}};
+static const num_arg beta_arg[] = {{"beta", 1, 0, INF, 0, 1}, {NULL, 0, 0, 0, 0, 0}};
+static const num_arg delta_arg[] = {{"delta", 1, 0, INF, 1, 1}, {NULL, 0, 0, 0, 0, 0}};
+static const num_arg prelu_arg[] = {{"init", 0.25, -INF, INF, 0, 0}, {NULL, 0, 0, 0, 0, 0}};
+static const num_arg smoothing_arg[] = {{"label_smoothing", 0, 0, 1, 0, 0}, {NULL, 0, 0, 0, 0, 0}};
+
+/* the call's numeric arguments (c->num) become the node's float attributes */
+static int with_nums(lower_ctx *c, int id) {
+    for (int k = 0; k < 4; k++) ir_get(c->g, id)->fattr[k] = c->num[k];
+    return finish_node(c, id);
+}
 
 static int build_unary(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
     (void)call;
-    return finish_node(c, ir_add1(c->g, op, args[0]));
+    return with_nums(c, ir_add1(c->g, op, args[0]));
 }
 
-static int build_binary(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
+/* elu(x, alpha): scale 1 */
+static int build_elu(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
     (void)call;
-    return finish_node(c, ir_add2(c->g, op, args[0], args[1]));
+    int id = ir_add1(c->g, op, args[0]);
+    ir_get(c->g, id)->fattr[0] = c->num[0];
+    ir_get(c->g, id)->fattr[1] = 1;
+    return finish_node(c, id);
+}
+
+/* selu(x) = elu with torch's fixed alpha and scale (self-normalizing networks) */
+static int build_selu(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
+    (void)call;
+    int id = ir_add1(c->g, op, args[0]);
+    ir_get(c->g, id)->fattr[0] = 1.6732632423543772848170429916717;
+    ir_get(c->g, id)->fattr[1] = 1.0507009873554804934193349852946;
+    return finish_node(c, id);
+}
+
+/* reduction = mean | sum (torch's reduction=; "none" has no scalar to train on) */
+static int parse_reduction(lower_ctx *c, const ast_expr *call, int64_t *out) {
+    static const char *const kinds[] = {"mean", "sum"};
+    const ast_expr *e = find_kwarg(call, "reduction");
+    *out = 0;
+    if (!e) return 1;
+    const char *k = eval_symbol(c, e, "a reduction");
+    if (!k) return 0;
+    for (int i = 0; i < 2; i++)
+        if (strcmp(k, kinds[i]) == 0) {
+            *out = i;
+            return 1;
+        }
+    if (strcmp(k, "none") == 0) {
+        diag_error(c->d, e->loc, "%s: reduction 'none' leaves no scalar to train on (expected mean "
+                   "or sum)", call->str);
+        return 0;
+    }
+    const char *best = diag_closest(k, kinds, 2);
+    diag_error(c->d, e->loc, "%s: unknown reduction '%s'%s%s%s", call->str, k,
+               best ? "; did you mean '" : " (expected mean or sum)", best ? best : "",
+               best ? "'?" : "");
+    return 0;
+}
+
+/* a loss: (prediction or scores, target or labels), numeric arguments and the reduction */
+static int build_loss(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
+    int64_t reduction;
+    if (!parse_reduction(c, call, &reduction)) return -1;
+    int id = ir_add2(c->g, op, args[0], args[1]);
+    ir_get(c->g, id)->iattr[0] = reduction;
+    return with_nums(c, id);
 }
 
 static int make_param(lower_ctx *c, const char *name, int rank, const int64_t *dims,
@@ -99,22 +174,76 @@ static int build_variable(lower_ctx *c, const ast_expr *call, const int *args, i
     return make_param(c, name, rank, dims, &init);
 }
 
+/* prelu(x, init = 0.25, name = "preluN"): x [B, C], one learned slope per feature C, named
+ * NAME.slope and initialised to init (torch.nn.PReLU(num_parameters = C, init = 0.25), whose
+ * channel axis is dim 1) */
+static int build_prelu(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
+    const ir_shape *xs = &ir_get(c->g, args[0])->shape;
+    if (xs->rank != 2 || !xs->batched) {
+        diag_error(c->d, call->loc, "prelu: expects features [B,C] (one slope per C), got %s",
+                   ir_shape_str(c->a, xs));
+        return -1;
+    }
+    const ast_expr *name_e = find_kwarg(call, "name");
+    const char *layer = name_e ? eval_symbol(c, name_e, "a layer") : loc_name(c, "prelu");
+    if (!layer) return -1;
+    int64_t channels = xs->dims[xs->rank - 1];
+    ir_init init = {.kind = IR_INIT_CONSTANT, .a = c->num[0]};
+    int slope = make_param(c, arena_printf(c->a, "%s.slope", layer), 1, &channels, &init);
+    return slope < 0 ? -1 : finish_node(c, ir_add2(c->g, op, args[0], slope));
+}
+
+/* "dense1", "dense2", ...: the first BASE<k> that names no parameter yet, counted per base */
 const char *loc_name(lower_ctx *c, const char *base) {
-    return arena_printf(c->a, "%s%d", base, ++c->n_dense);
+    for (int k = 1;; k++) {
+        const char *prefix = arena_printf(c->a, "%s%d.", base, k);
+        size_t len = strlen(prefix);
+        int taken = 0;
+        for (int id = 0; id < c->g->n_nodes && !taken; id++) {
+            const ir_node *n = &c->g->nodes[id];
+            taken = n->op == IR_OP_param && strncmp(n->name, prefix, len) == 0;
+        }
+        if (!taken) return arena_printf(c->a, "%s%d", base, k);
+    }
 }
 
 static const layer_info layers[] = {
-    {"dense", 2, 2, 1, dense_kwargs, build_dense, IR_OP_matmul},
-    {"variable", 0, IR_MAX_RANK, 0, variable_kwargs, build_variable, IR_OP_param},
-    {"relu", 1, 1, 1, no_kwargs, build_unary, IR_OP_relu},
-    {"sigmoid", 1, 1, 1, no_kwargs, build_unary, IR_OP_sigmoid},
-    {"tanh", 1, 1, 1, no_kwargs, build_unary, IR_OP_tanh},
-    {"softmax", 1, 1, 1, no_kwargs, build_unary, IR_OP_softmax},
-    {"exp", 1, 1, 1, no_kwargs, build_unary, IR_OP_exp},
-    {"log", 1, 1, 1, no_kwargs, build_unary, IR_OP_log},
-    {"sqrt", 1, 1, 1, no_kwargs, build_unary, IR_OP_sqrt},
-    {"cross_entropy", 2, 2, 2, no_kwargs, build_binary, IR_OP_cross_entropy},
-    {"mse", 2, 2, 2, no_kwargs, build_binary, IR_OP_mse},
+    {"dense", 2, 2, 1, dense_kwargs, build_dense, IR_OP_matmul, NULL},
+    {"variable", 0, IR_MAX_RANK, 0, name_kwargs, build_variable, IR_OP_param, NULL},
+    {"prelu", 1, 2, 1, name_kwargs, build_prelu, IR_OP_prelu, prelu_arg},
+    /* activations */
+    {"relu", 1, 1, 1, no_kwargs, build_unary, IR_OP_relu, NULL},
+    {"sigmoid", 1, 1, 1, no_kwargs, build_unary, IR_OP_sigmoid, NULL},
+    {"tanh", 1, 1, 1, no_kwargs, build_unary, IR_OP_tanh, NULL},
+    {"leaky_relu", 1, 2, 1, no_kwargs, build_unary, IR_OP_leaky_relu, slope_arg},
+    {"elu", 1, 2, 1, no_kwargs, build_elu, IR_OP_elu, alpha_arg},
+    {"selu", 1, 1, 1, no_kwargs, build_selu, IR_OP_elu, NULL},
+    {"swish", 1, 1, 1, no_kwargs, build_unary, IR_OP_silu, NULL},
+    {"silu", 1, 1, 1, no_kwargs, build_unary, IR_OP_silu, NULL},
+    {"mish", 1, 1, 1, no_kwargs, build_unary, IR_OP_mish, NULL},
+    {"gelu", 1, 1, 1, no_kwargs, build_unary, IR_OP_gelu, NULL},
+    {"softplus", 1, 3, 1, no_kwargs, build_unary, IR_OP_softplus, softplus_args},
+    {"softmax", 1, 1, 1, no_kwargs, build_unary, IR_OP_softmax, NULL},
+    {"log_softmax", 1, 1, 1, no_kwargs, build_unary, IR_OP_log_softmax, NULL},
+    /* elementwise functions */
+    {"exp", 1, 1, 1, no_kwargs, build_unary, IR_OP_exp, NULL},
+    {"log", 1, 1, 1, no_kwargs, build_unary, IR_OP_log, NULL},
+    {"sqrt", 1, 1, 1, no_kwargs, build_unary, IR_OP_sqrt, NULL},
+    /* reductions */
+    {"sum", 1, 1, 1, no_kwargs, build_unary, IR_OP_sum, NULL},
+    {"mean", 1, 1, 1, no_kwargs, build_unary, IR_OP_mean, NULL},
+    /* losses */
+    {"cross_entropy", 2, 3, 2, loss_kwargs, build_loss, IR_OP_cross_entropy, smoothing_arg},
+    {"nll", 2, 2, 2, loss_kwargs, build_loss, IR_OP_nll, NULL},
+    {"mse", 2, 2, 2, loss_kwargs, build_loss, IR_OP_mse, NULL},
+    {"mae", 2, 2, 2, loss_kwargs, build_loss, IR_OP_mae, NULL},
+    {"l1", 2, 2, 2, loss_kwargs, build_loss, IR_OP_mae, NULL},
+    {"smooth_l1", 2, 3, 2, loss_kwargs, build_loss, IR_OP_smooth_l1, beta_arg},
+    {"huber", 2, 3, 2, loss_kwargs, build_loss, IR_OP_huber, delta_arg},
+    /* before bce, so that a misspelt "bce_with_logit" is not offered "bce" */
+    {"bce_with_logits", 2, 2, 2, loss_kwargs, build_loss, IR_OP_bce_with_logits, NULL},
+    {"bce", 2, 2, 2, loss_kwargs, build_loss, IR_OP_bce, NULL},
+    {"hinge", 2, 2, 2, loss_kwargs, build_loss, IR_OP_hinge, NULL},
 };
 enum { N_LAYERS = (int)(sizeof layers / sizeof layers[0]) };
 
@@ -130,12 +259,74 @@ static const layer_info *find_layer(lower_ctx *c, const ast_expr *call) {
     return NULL;
 }
 
+/* the row's keyword arguments: its numeric ones, then the others (NULL-terminated) */
+static const char *const *all_kwargs(lower_ctx *c, const layer_info *L) {
+    int n_num = 0, n_kw = 0;
+    while (L->nums && L->nums[n_num].name) n_num++;
+    while (L->kwargs[n_kw]) n_kw++;
+    const char **all = arena_alloc(c->a, sizeof(char *) * (size_t)(n_num + n_kw + 1));
+    for (int i = 0; i < n_num; i++) all[i] = L->nums[i].name;
+    for (int i = 0; i < n_kw; i++) all[n_num + i] = L->kwargs[i];
+    return all;
+}
+
+static const ast_expr *positional(const ast_expr *call, int i) {
+    return i < call->n_args && !call->args[i].name ? call->args[i].value : NULL;
+}
+
+static const char *bound(double v) {
+    static char buf[2][32];
+    static int which;
+    which ^= 1;
+    if (isinf(v)) return "inf";
+    snprintf(buf[which], sizeof buf[which], "%g", v);
+    return buf[which];
+}
+
+/* a numeric argument's value, checked against its range; errors name the function, the
+ * argument and the range */
+static int eval_num(lower_ctx *c, const ast_expr *call, const num_arg *na, const ast_expr *e,
+                    double *out) {
+    if (!eval_number(c, e, out)) return 0;
+    int ok = (na->lo_open ? *out > na->lo : *out >= na->lo) &&
+             (na->hi_open ? *out < na->hi : *out <= na->hi);
+    if (!ok) {
+        const char *lo = bound(na->lo), *hi = bound(na->hi);
+        diag_error(c->d, e->loc, "%s: %s must be in %c%s, %s%c, got %g", call->str, na->name,
+                   na->lo_open ? '(' : '[', lo, hi, na->hi_open ? ')' : ']', *out);
+    }
+    return ok;
+}
+
+/* fill c->num from the call (by position after the tensors, or by name) or the defaults */
+static int eval_nums(lower_ctx *c, const ast_expr *call, const layer_info *L) {
+    int ok = 1;
+    for (int k = 0; k < 4; k++) c->num[k] = 0;
+    for (int k = 0; L->nums && L->nums[k].name; k++) {
+        const num_arg *na = &L->nums[k];
+        const ast_expr *pos = positional(call, L->n_tensor + k), *kw = find_kwarg(call, na->name);
+        if (pos && kw) {
+            diag_error(c->d, kw->loc, "%s: argument '%s' is given twice", call->str, na->name);
+            ok = 0;
+        } else if (pos || kw) {
+            ok &= eval_num(c, call, na, pos ? pos : kw, &c->num[k]);
+        } else if (isnan(na->def)) {
+            diag_error(c->d, call->loc, "%s: missing argument '%s'", call->str, na->name);
+            ok = 0;
+        } else {
+            c->num[k] = na->def;
+        }
+    }
+    return ok;
+}
+
 int lower_call(lower_ctx *c, const ast_expr *call) {
     const layer_info *L = find_layer(c, call);
-    if (!L || !check_call_args(c, call, L->min_pos, L->max_pos, L->kwargs)) return -1;
+    if (!L || !check_call_args(c, call, L->min_pos, L->max_pos, all_kwargs(c, L))) return -1;
     int args[IR_MAX_IN];
     for (int i = 0; i < L->n_tensor; i++)
         if ((args[i] = lower_expr(c, call->args[i].value)) < 0) return -1;
+    if (!eval_nums(c, call, L)) return -1;
     c->g->cur_loc = call->loc;
     c->g->cur_what = L->name;
     return L->lower(c, call, args, L->op);

@@ -29,10 +29,11 @@ typedef struct lower_ctx {
     int n_env;          /* entries in env */
     int cap_env;        /* capacity of env */
     int64_t max_batch;  /* the compiled batch dimension */
-    int n_dense;        /* dense layers so far, for automatic names */
     int n_variable;     /* unnamed variables so far, for automatic names */
     int last_value;     /* node of the model's last statement (the output) */
     const ast_expr *regularize; /* train block's `regularize = [...]`, lowered after the loss */
+    double num[4];      /* numeric arguments of the call being lowered (layers.c), in the
+                           order of its row's list; the generic builders copy them to fattr */
 } lower_ctx;
 
 /* expressions */
@@ -44,7 +45,7 @@ int finish_node(lower_ctx *c, int id);                  /* infer shape; -1 on er
 const ast_expr *find_kwarg(const ast_expr *call, const char *name);
 int check_call_args(lower_ctx *c, const ast_expr *call, int min_pos, int max_pos,
                     const char *const *kwargs);
-const char *loc_name(lower_ctx *c, const char *base);
+const char *loc_name(lower_ctx *c, const char *base); /* "dense1": first unused BASE<k> */
 
 /* lower_init.c: an initializer expression (kind and arguments; the caller sets the fans) */
 int lower_init(lower_ctx *c, const ast_expr *e, ir_init *out);

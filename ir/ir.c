@@ -169,15 +169,49 @@ const char *ir_shape_str(arena *a, const ir_shape *s) {
 
 static const char *const phase_names[] = {"forward", "backward", "update"};
 
+/* losses: the reduction when it is not the default mean, and which operand a gradient is for */
+static void dump_loss_attrs(const ir_node *n, FILE *out) {
+    if (n->iattr[0]) fprintf(out, " reduction=sum");
+    if (n->iattr[1]) fprintf(out, " wrt=target");
+}
+
 static void dump_attrs(const ir_node *n, FILE *out) {
+    const double *f = n->fattr;
     switch (n->op) {
-    case IR_OP_const: fprintf(out, " value=%.9g", n->fattr[0]); break;
+    case IR_OP_const: fprintf(out, " value=%.9g", f[0]); break;
     case IR_OP_matmul:
         if (n->iattr[0]) fprintf(out, " trans_a");
         if (n->iattr[1]) fprintf(out, " trans_b");
         break;
     case IR_OP_state:
         if (n->init.kind == IR_INIT_CONSTANT) fprintf(out, " init=%.9g", n->init.a);
+        break;
+    case IR_OP_leaky_relu: case IR_OP_leaky_relu_grad: fprintf(out, " slope=%.9g", f[0]); break;
+    case IR_OP_elu: case IR_OP_elu_grad:
+        fprintf(out, " alpha=%.9g scale=%.9g", f[0], f[1]);
+        break;
+    case IR_OP_softplus: case IR_OP_softplus_grad:
+        fprintf(out, " beta=%.9g threshold=%.9g", f[0], f[1]);
+        break;
+    case IR_OP_broadcast:
+        if (n->iattr[0]) fprintf(out, " mean");
+        break;
+    case IR_OP_cross_entropy: case IR_OP_cross_entropy_grad:
+        if (f[0] != 0) fprintf(out, " label_smoothing=%.9g", f[0]);
+        dump_loss_attrs(n, out);
+        break;
+    case IR_OP_smooth_l1: case IR_OP_smooth_l1_grad:
+        fprintf(out, " beta=%.9g", f[0]);
+        dump_loss_attrs(n, out);
+        break;
+    case IR_OP_huber: case IR_OP_huber_grad:
+        fprintf(out, " delta=%.9g", f[0]);
+        dump_loss_attrs(n, out);
+        break;
+    case IR_OP_nll: case IR_OP_nll_grad: case IR_OP_mse: case IR_OP_mse_grad: case IR_OP_mae:
+    case IR_OP_mae_grad: case IR_OP_bce: case IR_OP_bce_grad: case IR_OP_bce_with_logits:
+    case IR_OP_bce_with_logits_grad: case IR_OP_hinge: case IR_OP_hinge_grad:
+        dump_loss_attrs(n, out);
         break;
     default: break;
     }

@@ -58,6 +58,14 @@ static int broadcast2(ir_graph *g, ir_node *n, diag *d) {
 #define shape_sigmoid_grad broadcast2
 #define shape_tanh_grad broadcast2
 #define shape_softmax_grad broadcast2
+#define shape_log_softmax_grad broadcast2
+#define shape_leaky_relu_grad broadcast2
+#define shape_prelu_slope_grad broadcast2
+#define shape_elu_grad broadcast2
+#define shape_silu_grad broadcast2
+#define shape_mish_grad broadcast2
+#define shape_gelu_grad broadcast2
+#define shape_softplus_grad broadcast2
 
 static int same_as_input(ir_graph *g, ir_node *n, diag *d) {
     (void)d;
@@ -72,8 +80,41 @@ static int same_as_input(ir_graph *g, ir_node *n, diag *d) {
 #define shape_sigmoid same_as_input
 #define shape_tanh same_as_input
 #define shape_softmax same_as_input
+#define shape_leaky_relu same_as_input
+#define shape_elu same_as_input
+#define shape_silu same_as_input
+#define shape_mish same_as_input
+#define shape_gelu same_as_input
+#define shape_softplus same_as_input
+#define shape_log_softmax same_as_input
+#define shape_prelu_grad same_as_input
 #define shape_cross_entropy_grad same_as_input
+#define shape_nll_grad same_as_input
 #define shape_mse_grad same_as_input
+#define shape_mae_grad same_as_input
+#define shape_smooth_l1_grad same_as_input
+#define shape_huber_grad same_as_input
+#define shape_bce_grad same_as_input
+#define shape_bce_with_logits_grad same_as_input
+#define shape_hinge_grad same_as_input
+
+/* (x [B, C], slope [C]): one slope per feature */
+static int shape_prelu(ir_graph *g, ir_node *n, diag *d) {
+    const ir_shape *x = in_shape(g, n, 0), *a = in_shape(g, n, 1);
+    if (x->rank != 2 || !x->batched || a->rank != 1 || a->batched || a->dims[0] != x->dims[1])
+        return mismatch(g, n, d, "expects features [B,C] and one slope per C");
+    n->shape = *x;
+    return 1;
+}
+
+#define shape_sum to_scalar /* defined with the optimizer-support rules below */
+#define shape_mean to_scalar
+
+static int shape_broadcast(ir_graph *g, ir_node *n, diag *d) {
+    if (in_shape(g, n, 0)->rank != 0) return mismatch(g, n, d, "expects a scalar");
+    n->shape = *in_shape(g, n, 1);
+    return 1;
+}
 
 static int shape_reduce_like(ir_graph *g, ir_node *n, diag *d) {
     if (!is_suffix(in_shape(g, n, 1), in_shape(g, n, 0)))
@@ -99,13 +140,14 @@ static int scalar_loss(ir_graph *g, ir_node *n, diag *d, int rows_only) {
     int ok = rows_only ? (p->rank == 2 && t->rank == 1 && p->dims[0] == t->dims[0] &&
                           p->batched == t->batched)
                        : ir_shape_equal(p, t);
-    if (!ok) return mismatch(g, n, d, rows_only ? "expects logits [B,C] and labels [B]"
+    if (!ok) return mismatch(g, n, d, rows_only ? "expects scores [B,C] and labels [B]"
                                                 : "prediction and target differ");
     n->shape = ir_shape_make(0, 0, NULL);
     return 1;
 }
 
-static int shape_cross_entropy(ir_graph *g, ir_node *n, diag *d) {
+/* (scores [B,C], labels i32 [B]) */
+static int label_loss(ir_graph *g, ir_node *n, diag *d) {
     if (ir_get(g, n->in[1])->dtype != IR_I32) {
         diag_error(d, n->loc, "%s: labels must be integer class indices (i32), got f32",
                    construct(n));
@@ -113,7 +155,27 @@ static int shape_cross_entropy(ir_graph *g, ir_node *n, diag *d) {
     }
     return scalar_loss(g, n, d, 1);
 }
-static int shape_mse(ir_graph *g, ir_node *n, diag *d) { return scalar_loss(g, n, d, 0); }
+#define shape_cross_entropy label_loss
+#define shape_nll label_loss
+
+/* (prediction, target) of equal shapes, both real */
+static int element_loss(ir_graph *g, ir_node *n, diag *d) {
+    for (int i = 0; i < 2; i++)
+        if (ir_get(g, n->in[i])->dtype != IR_F32) {
+            diag_error(d, n->loc, "%s: the %s must be f32, got i32 %s (integer labels are for "
+                       "cross_entropy and nll)", construct(n), i ? "target" : "prediction",
+                       ir_shape_str(g->a, in_shape(g, n, i)));
+            return 0;
+        }
+    return scalar_loss(g, n, d, 0);
+}
+#define shape_mse element_loss
+#define shape_mae element_loss
+#define shape_smooth_l1 element_loss
+#define shape_huber element_loss
+#define shape_bce element_loss
+#define shape_bce_with_logits element_loss
+#define shape_hinge element_loss
 
 static int shape_assign(ir_graph *g, ir_node *n, diag *d) {
     if (!ir_shape_equal(in_shape(g, n, 0), in_shape(g, n, 1)))

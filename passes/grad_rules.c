@@ -67,6 +67,22 @@ static void grad_exp(ir_graph *g, int id, int dy, int *dx) { dx[0] = B2(IR_OP_mu
 static void grad_log(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = B2(IR_OP_div, dy, in(g, id, 0));
 }
+/* a gradient node with the forward node's attributes (slope, p, reduction, ...) */
+static int like_fwd(ir_graph *g, int grad, int fwd) {
+    ir_node *n = node(g, grad);
+    const ir_node *f = node(g, fwd);
+    for (int i = 0; i < 4; i++) {
+        n->iattr[i] = f->iattr[i];
+        n->fattr[i] = f->fattr[i];
+    }
+    return infer(g, grad);
+}
+
+/* (x, dy) -> local gradient op over the forward input */
+static int on_input(ir_graph *g, ir_op op, int id, int dy) {
+    return like_fwd(g, ir_add2(g, op, in(g, id, 0), dy), id);
+}
+
 static void grad_relu(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = B2(IR_OP_relu_grad, in(g, id, 0), dy);
 }
@@ -74,20 +90,93 @@ static void grad_sigmoid(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = B2(IR_OP_sigmoid_grad, id, dy);
 }
 static void grad_tanh(ir_graph *g, int id, int dy, int *dx) { dx[0] = B2(IR_OP_tanh_grad, id, dy); }
+static void grad_leaky_relu(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = on_input(g, IR_OP_leaky_relu_grad, id, dy);
+}
+static void grad_prelu(ir_graph *g, int id, int dy, int *dx) {
+    int x = in(g, id, 0), slope = in(g, id, 1);
+    dx[0] = infer(g, ir_add3(g, IR_OP_prelu_grad, x, slope, dy));
+    dx[1] = unbroadcast(g, B2(IR_OP_prelu_slope_grad, x, dy), slope);
+}
+static void grad_elu(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = on_input(g, IR_OP_elu_grad, id, dy);
+}
+static void grad_silu(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = on_input(g, IR_OP_silu_grad, id, dy);
+}
+static void grad_mish(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = on_input(g, IR_OP_mish_grad, id, dy);
+}
+static void grad_gelu(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = on_input(g, IR_OP_gelu_grad, id, dy);
+}
+static void grad_softplus(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = on_input(g, IR_OP_softplus_grad, id, dy);
+}
 static void grad_softmax(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = B2(IR_OP_softmax_grad, id, dy);
 }
-
-static void grad_cross_entropy(ir_graph *g, int id, int dy, int *dx) {
-    int logits = in(g, id, 0), labels = in(g, id, 1);
-    dx[0] = infer(g, ir_add3(g, IR_OP_cross_entropy_grad, logits, labels, dy));
-    dx[1] = -1; /* labels are data */
+static void grad_log_softmax(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = B2(IR_OP_log_softmax_grad, id, dy);
 }
 
+static void grad_sum(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = B2(IR_OP_broadcast, dy, in(g, id, 0));
+}
+static void grad_mean(ir_graph *g, int id, int dy, int *dx) {
+    int x = in(g, id, 0), b = ir_add2(g, IR_OP_broadcast, dy, x);
+    node(g, b)->iattr[0] = 1;
+    dx[0] = infer(g, b);
+}
+
+/* a loss gradient op (input 0, input 1, dloss) for operand `wrt`, with the loss's attributes */
+static int loss_grad(ir_graph *g, ir_op op, int id, int dy, int wrt) {
+    int gid = like_fwd(g, ir_add3(g, op, in(g, id, 0), in(g, id, 1), dy), id);
+    node(g, gid)->iattr[1] = wrt;
+    return gid;
+}
+
+/* labels are data: no gradient flows to them */
+static void grad_cross_entropy(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = loss_grad(g, IR_OP_cross_entropy_grad, id, dy, 0);
+    dx[1] = -1;
+}
+static void grad_nll(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = loss_grad(g, IR_OP_nll_grad, id, dy, 0);
+    dx[1] = -1;
+}
+
+/* losses of d = pred - target: the target's gradient is the prediction's, negated */
+static void difference_loss(ir_graph *g, ir_op op, int id, int dy, int *dx) {
+    dx[0] = loss_grad(g, op, id, dy, 0);
+    dx[1] = B1(IR_OP_neg, dx[0]);
+}
 static void grad_mse(ir_graph *g, int id, int dy, int *dx) {
-    int d_pred = infer(g, ir_add3(g, IR_OP_mse_grad, in(g, id, 0), in(g, id, 1), dy));
-    dx[0] = d_pred;
-    dx[1] = B1(IR_OP_neg, d_pred);
+    difference_loss(g, IR_OP_mse_grad, id, dy, dx);
+}
+static void grad_mae(ir_graph *g, int id, int dy, int *dx) {
+    difference_loss(g, IR_OP_mae_grad, id, dy, dx);
+}
+static void grad_smooth_l1(ir_graph *g, int id, int dy, int *dx) {
+    difference_loss(g, IR_OP_smooth_l1_grad, id, dy, dx);
+}
+static void grad_huber(ir_graph *g, int id, int dy, int *dx) {
+    difference_loss(g, IR_OP_huber_grad, id, dy, dx);
+}
+
+/* losses whose target gradient has its own formula */
+static void two_sided_loss(ir_graph *g, ir_op op, int id, int dy, int *dx) {
+    dx[0] = loss_grad(g, op, id, dy, 0);
+    dx[1] = loss_grad(g, op, id, dy, 1);
+}
+static void grad_bce(ir_graph *g, int id, int dy, int *dx) {
+    two_sided_loss(g, IR_OP_bce_grad, id, dy, dx);
+}
+static void grad_bce_with_logits(ir_graph *g, int id, int dy, int *dx) {
+    two_sided_loss(g, IR_OP_bce_with_logits_grad, id, dy, dx);
+}
+static void grad_hinge(ir_graph *g, int id, int dy, int *dx) {
+    two_sided_loss(g, IR_OP_hinge_grad, id, dy, dx);
 }
 
 /* ---- optimizer support ---- */
