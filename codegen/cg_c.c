@@ -185,9 +185,11 @@ static void declare(cg_c *c, int id) {
         sb_printf(c->out, "    const %s *restrict const t%d = (const %s *)inputs[%d]; /* %s %s */\n", ty, id,
                   ty, c->index[id], n->name, shape);
         return;
-    case IR_OP_scalar_in:
-        sb_printf(c->out, "    const real s%d = (real)scalars[%d]; /* %s */\n", id, c->index[id],
-                  n->name);
+    case IR_OP_scalar_in: /* eval_step has no scalars: only train-mode ops read them */
+        if (c->train)
+            sb_printf(c->out, "    const %s s%d = (%s)scalars[%d]; /* %s */\n",
+                      n->dtype == IR_I32 ? "long long" : "real", id,
+                      n->dtype == IR_I32 ? "long long" : "real", c->index[id], n->name);
         return;
     default:
         if (!c->stored[id]) return;
@@ -234,6 +236,7 @@ static int has_node(const int *list, int n, int id) {
 
 static void emit_function(cg_c *c, int train, const int *list, int n) {
     const char *p = c->o->prefix;
+    c->train = train;
     if (train)
         sb_printf(c->out, "static void %s_train_step(void *weights, void *arena, const void *const "
                           "*inputs, int n,\n    const double *scalars, double *loss) {\n    (void)scalars;\n", p);
@@ -245,6 +248,12 @@ static void emit_function(cg_c *c, int train, const int *list, int n) {
     if (loss >= 0 && has_node(list, n, loss)) sb_printf(c->out, "    *loss = (double)t%d[0];\n", loss);
     else sb_puts(c->out, "    *loss = 0;\n");
     sb_puts(c->out, "}\n\n");
+}
+
+static int has_op(const ir_graph *g, ir_op op) {
+    for (int id = 0; id < g->n_nodes; id++)
+        if (g->nodes[id].op == op) return 1;
+    return 0;
 }
 
 /* ---- descriptor tables ---- */
@@ -320,6 +329,8 @@ const char *cg_c_generate(const ir_graph *g, const cg_c_options *o, arena *a) {
                     " * weights: %lld reals; arena: %lld bytes; no allocation in the step. */\n",
               o->prefix, o->f64 ? "f64" : "f32", c.weights_count, c.arena_bytes);
     cg_c_prelude(&c);
+    if (o->has_train && (has_op(g, IR_OP_dropout) || has_op(g, IR_OP_gaussian_noise)))
+        cg_c_random_prelude(&c, has_op(g, IR_OP_gaussian_noise));
     if (o->has_train) {
         assign_groups(&c, train_list, n_train, c.group);
         emit_function(&c, 1, train_list, n_train);

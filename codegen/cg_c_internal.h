@@ -4,7 +4,8 @@
  *
  * Naming in generated code: every materialised value of node %K is `tK` (a pointer: param,
  * state, input or arena buffer); a value computed inside a fused loop is the local `vK`; a
- * per-step scalar is `sK`; constants are inlined as literals.
+ * per-step scalar is `sK` (a real, or a long long for integer scalars such as the random seed
+ * and the step); constants are inlined as literals.
  */
 #ifndef DLC_CG_C_INTERNAL_H
 #define DLC_CG_C_INTERNAL_H
@@ -25,6 +26,7 @@ typedef struct cg_c {
     int n_inputs;             /* entries of inputs[] */
     int n_scalars;            /* entries of scalars[] */
     int in_double;            /* emitting a rank-0 loop: its arithmetic is in double */
+    int train;                /* emitting train_step (1: dropout and noise draw) or eval_step (0) */
 } cg_c;
 
 typedef void (*cg_emit_fn)(cg_c *c, int id, const char *const *args, strbuf *expr);
@@ -41,5 +43,8 @@ const char *cg_c_scalar(cg_c *c, int id);
 
 extern const char cg_c_abi_text[];
 void cg_c_prelude(cg_c *c);
+/* The counter-based random functions for train_step's dropout and noise: dlc_key and
+ * dlc_uniform, and dlc_normal when with_normal (only what is used: unused statics warn). */
+void cg_c_random_prelude(cg_c *c, int with_normal);
 
 #endif

@@ -243,6 +243,33 @@ static void emit_log_softmax_grad(cg_c *c, int id, const char *const *a, strbuf 
               rows, in_id(c, id, 0), C, in_id(c, id, 1), C, C, C, id, C);
 }
 
+/* ---- dropout and noise: random in train_step, the identity in eval_step ---- */
+
+static const char *rand_key(cg_c *c, int id, const char *const *a) {
+    return arena_printf(c->a, "dlc_key(%s, %s, %d)", a[1], a[2], (int)cg_c_node(c, id)->iattr[0]);
+}
+
+/* x * keep / (1 - p): keep when the element's uniform draw is >= p (probability 1 - p) */
+static void emit_dropout(cg_c *c, int id, const char *const *a, strbuf *e) {
+    double p = cg_c_node(c, id)->fattr[0];
+    if (!c->train) {
+        sb_puts(e, a[0]);
+        return;
+    }
+    sb_printf(e, "(dlc_uniform(%s, i) >= %.17g ? %s * %s : (real)0)", rand_key(c, id, a), p, a[0],
+              lit(c, 1 / (1 - p)));
+}
+#define emit_dropout_grad emit_dropout /* the same mask on dy: same key, same element index */
+
+static void emit_gaussian_noise(cg_c *c, int id, const char *const *a, strbuf *e) {
+    if (!c->train) {
+        sb_puts(e, a[0]);
+        return;
+    }
+    sb_printf(e, "(%s + (real)(%.17g * dlc_normal(%s, i)))", a[0], cg_c_node(c, id)->fattr[0],
+              rand_key(c, id, a));
+}
+
 /* ---- reductions to a scalar ---- */
 
 static void reduce_all(cg_c *c, int id, int mean) {

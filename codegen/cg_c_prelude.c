@@ -1,7 +1,8 @@
 /*
  * cg_c_prelude.c — the fixed text at the top of every generated file: includes, the embedded
  * ABI, the `real` type and its math functions, and the GEMM entry (OpenBLAS when compiled with
- * -DDLC_USE_CBLAS, else a portable kernel so embedded builds need only libm).
+ * -DDLC_USE_CBLAS, else a portable kernel so embedded builds need only libm), and, for models
+ * with dropout or noise, the counter-based random functions their training step uses.
  */
 #include "cg_c_internal.h"
 
@@ -52,6 +53,38 @@ static const char prelude_gemm[] =
     "    }\n"
     "#endif\n"
     "}\n\n";
+
+static const char prelude_uniform[] =
+    "#include <stdint.h>\n\n"
+    "/* Counter-based random numbers for dropout and noise: a stateless hash (splitmix64 mixing)\n"
+    " * of (seed, step, stream, element index), so the backward pass recomputes the forward\n"
+    " * pass's draws instead of storing them. */\n"
+    "static uint64_t dlc_mix(uint64_t z) {\n"
+    "    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;\n"
+    "    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;\n"
+    "    return z ^ (z >> 31);\n"
+    "}\n\n"
+    "static uint64_t dlc_key(long long seed, long long step, int stream) {\n"
+    "    uint64_t h = dlc_mix((uint64_t)seed * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL);\n"
+    "    h = dlc_mix(h ^ ((uint64_t)step * 0xd1b54a32d192ed03ULL));\n"
+    "    return dlc_mix(h ^ ((uint64_t)stream * 0x8cb92ba72f3d8dd7ULL));\n"
+    "}\n\n"
+    "/* uniform in [0, 1): draw number i of the stream `key` */\n"
+    "static double dlc_uniform(uint64_t key, long i) {\n"
+    "    return (double)(dlc_mix(key + (uint64_t)i * 0x9e3779b97f4a7c15ULL) >> 11) * 0x1.0p-53;\n"
+    "}\n\n";
+
+static const char prelude_normal[] =
+    "/* standard normal (Box-Muller over draws 2i and 2i + 1) */\n"
+    "static double dlc_normal(uint64_t key, long i) {\n"
+    "    const double u1 = dlc_uniform(key, 2 * i), u2 = dlc_uniform(key, 2 * i + 1);\n"
+    "    return sqrt(-2.0 * log(1.0 - u1)) * cos(6.283185307179586 * u2);\n"
+    "}\n\n";
+
+void cg_c_random_prelude(cg_c *c, int with_normal) {
+    sb_puts(c->out, prelude_uniform);
+    if (with_normal) sb_puts(c->out, prelude_normal);
+}
 
 void cg_c_prelude(cg_c *c) {
     sb_puts(c->out, prelude_math);

@@ -1,6 +1,7 @@
 /*
  * layers.c — the table of names callable in a model: layers (dense, prelu), free trainable
- * tensors (variable), activations and elementwise functions, reductions and losses.
+ * tensors (variable), activations and elementwise functions, train-only noise (dropout,
+ * gaussian_noise), reductions and losses.
  * Each entry states its positional-argument range, its keyword arguments, its numeric
  * arguments (given by position after the tensors or by name, each with a default and a valid
  * range, stored in the op's fattr[] in order) and its lowering function. An unknown name gets
@@ -41,6 +42,8 @@ static const num_arg slope_arg[] = {{"slope", 0.01, 0, INF, 0, 1}, {NULL, 0, 0, 
 static const num_arg alpha_arg[] = {{"alpha", 1, 0, INF, 0, 1}, {NULL, 0, 0, 0, 0, 0}};
 static const num_arg softplus_args[] = {{"beta", 1, 0, INF, 1, 1}, {"threshold", 20, 0, INF, 1, 1},
                                         {NULL, 0, 0, 0, 0, 0}};
+static const num_arg p_arg[] = {{"p", 0.5, 0, 1, 0, 1}, {NULL, 0, 0, 0, 0, 0}};
+static const num_arg std_arg[] = {{"std", NAN, 0, INF, 0, 1}, {NULL, 0, 0, 0, 0, 0}};
 static const num_arg beta_arg[] = {{"beta", 1, 0, INF, 0, 1}, {NULL, 0, 0, 0, 0, 0}};
 static const num_arg delta_arg[] = {{"delta", 1, 0, INF, 1, 1}, {NULL, 0, 0, 0, 0, 0}};
 static const num_arg prelu_arg[] = {{"init", 0.25, -INF, INF, 0, 0}, {NULL, 0, 0, 0, 0, 0}};
@@ -73,6 +76,26 @@ static int build_selu(lower_ctx *c, const ast_expr *call, const int *args, ir_op
     ir_get(c->g, id)->fattr[0] = 1.6732632423543772848170429916717;
     ir_get(c->g, id)->fattr[1] = 1.0507009873554804934193349852946;
     return finish_node(c, id);
+}
+
+/* an integer per-step scalar the runtime fills by name ("seed", "step"), shared by every use */
+static int step_scalar(lower_ctx *c, const char *name) {
+    int id = ir_find_leaf(c->g, IR_OP_scalar_in, name);
+    if (id >= 0) return id;
+    ir_shape scalar = ir_shape_make(0, 0, NULL);
+    return ir_leaf(c->g, IR_OP_scalar_in, name, IR_I32, &scalar);
+}
+
+/* dropout / gaussian_noise: (x, seed, step), a stream number of its own, fattr[0] = p or std */
+static int build_random(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
+    (void)call;
+    int stream = 0;
+    for (int id = 0; id < c->g->n_nodes; id++)
+        stream += c->g->nodes[id].op == IR_OP_dropout || c->g->nodes[id].op == IR_OP_gaussian_noise;
+    int seed = step_scalar(c, "seed"), step = step_scalar(c, "step");
+    int id = ir_add3(c->g, op, args[0], seed, step);
+    ir_get(c->g, id)->iattr[0] = stream;
+    return with_nums(c, id);
 }
 
 /* reduction = mean | sum (torch's reduction=; "none" has no scalar to train on) */
@@ -229,6 +252,9 @@ static const layer_info layers[] = {
     {"exp", 1, 1, 1, no_kwargs, build_unary, IR_OP_exp, NULL},
     {"log", 1, 1, 1, no_kwargs, build_unary, IR_OP_log, NULL},
     {"sqrt", 1, 1, 1, no_kwargs, build_unary, IR_OP_sqrt, NULL},
+    /* train-only noise */
+    {"dropout", 1, 2, 1, no_kwargs, build_random, IR_OP_dropout, p_arg},
+    {"gaussian_noise", 1, 2, 1, no_kwargs, build_random, IR_OP_gaussian_noise, std_arg},
     /* reductions */
     {"sum", 1, 1, 1, no_kwargs, build_unary, IR_OP_sum, NULL},
     {"mean", 1, 1, 1, no_kwargs, build_unary, IR_OP_mean, NULL},

@@ -193,6 +193,12 @@ static void dump_attrs(const ir_node *n, FILE *out) {
     case IR_OP_softplus: case IR_OP_softplus_grad:
         fprintf(out, " beta=%.9g threshold=%.9g", f[0], f[1]);
         break;
+    case IR_OP_dropout: case IR_OP_dropout_grad:
+        fprintf(out, " p=%.9g stream=%lld", f[0], (long long)n->iattr[0]);
+        break;
+    case IR_OP_gaussian_noise:
+        fprintf(out, " std=%.9g stream=%lld", f[0], (long long)n->iattr[0]);
+        break;
     case IR_OP_broadcast:
         if (n->iattr[0]) fprintf(out, " mean");
         break;

@@ -88,6 +88,9 @@ static int same_as_input(ir_graph *g, ir_node *n, diag *d) {
 #define shape_softplus same_as_input
 #define shape_log_softmax same_as_input
 #define shape_prelu_grad same_as_input
+#define shape_dropout same_as_input
+#define shape_dropout_grad same_as_input
+#define shape_gaussian_noise same_as_input
 #define shape_cross_entropy_grad same_as_input
 #define shape_nll_grad same_as_input
 #define shape_mse_grad same_as_input

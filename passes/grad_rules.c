@@ -120,6 +120,15 @@ static void grad_log_softmax(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = B2(IR_OP_log_softmax_grad, id, dy);
 }
 
+/* the same mask (same seed, step, stream and element index) applied to dy */
+static void grad_dropout(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = like_fwd(g, ir_add3(g, IR_OP_dropout_grad, dy, in(g, id, 1), in(g, id, 2)), id);
+}
+static void grad_gaussian_noise(ir_graph *g, int id, int dy, int *dx) {
+    (void)g, (void)id;
+    dx[0] = dy;
+}
+
 static void grad_sum(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = B2(IR_OP_broadcast, dy, in(g, id, 0));
 }

@@ -111,8 +111,10 @@ typedef struct dlrt_schedule {
  * epochs - warmup (torch's SequentialLR of LinearLR and the schedule). */
 double dlrt_schedule_lr(const dlrt_schedule *s, long long epoch, long long epochs);
 
-/* The model's per-step scalars, by name: "step" (the 1-based optimizer step) and "lr". */
-void dlrt_step_scalars(const dlrt_model_desc *m, long long step, double lr, double *scalars);
+/* The model's per-step scalars, by name: "step" (the 1-based optimizer step), "lr" and "seed"
+ * (the run's seed; with the step it keys dropout's and noise's draws). */
+void dlrt_step_scalars(const dlrt_model_desc *m, long long seed, long long step, double lr,
+                       double *scalars);
 
 typedef struct dlrt_train_opts {
     dlrt_data_spec data;     /* the dataset (its seed is set from `seed` by dlrt_train) */

@@ -88,11 +88,15 @@ static void progress(const dlrt_train_opts *o, long long epoch, int64_t done, in
     fflush(stderr);
 }
 
-void dlrt_step_scalars(const dlrt_model_desc *m, long long step, double lr, double *scalars) {
+void dlrt_step_scalars(const dlrt_model_desc *m, long long seed, long long step, double lr,
+                       double *scalars) {
     for (int i = 0; i < m->n_tensors; i++) {
         const dlrt_tensor_desc *t = &m->tensors[i];
         if (t->kind != DLRT_SCALAR) continue;
-        scalars[t->index] = !strcmp(t->name, "step") ? (double)step : !strcmp(t->name, "lr") ? lr : 0;
+        scalars[t->index] = !strcmp(t->name, "step") ? (double)step
+                          : !strcmp(t->name, "lr")   ? lr
+                          : !strcmp(t->name, "seed") ? (double)seed
+                                                     : 0;
     }
 }
 
@@ -106,7 +110,7 @@ static totals train_epoch(dlrt_session *s, batcher *b, const dlrt_train_opts *o,
         int bn = (int)(n - at < s->model->max_batch ? n - at : s->model->max_batch);
         double loss;
         s->step++;
-        dlrt_step_scalars(s->model, s->step, lr, scalars);
+        dlrt_step_scalars(s->model, o->seed, s->step, lr, scalars);
         gather(b, idx + at, bn);
         s->model->train_step(s->weights, s->arena, b->inputs, bn, scalars, &loss);
         add_batch(&t, b, o, loss, bn);

@@ -210,7 +210,7 @@ static void train_step(verdict *v, loaded *L, int step, json_object *c, const dl
     }
     snprintf(what, sizeof what, "step %d lr", step);
     check_value(v, what, 0, lr, json_object_get_double(json_object_array_get_idx(lrs, (size_t)step - 1)));
-    dlrt_step_scalars(m, step, lr, scalars);
+    dlrt_step_scalars(m, L->u.cfg.seed, step, lr, scalars);
     m->train_step(L->s.weights, L->s.arena, L->inputs, L->n, scalars, &loss);
     snprintf(what, sizeof what, "step %d loss", step);
     check_value(v, what, 0, loss, json_object_get_double(json_object_array_get_idx(losses, (size_t)step - 1)));
