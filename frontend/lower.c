@@ -10,6 +10,10 @@
 
 /* ---- names ---- */
 
+/* What a name is bound to when its definition failed: the error is already reported, so a use
+ * of the name fails quietly instead of adding "unknown name" errors that are not the cause. */
+enum { NODE_FAILED = -2 };
+
 static void bind(lower_ctx *c, const char *name, int node) {
     if (c->n_env == c->cap_env) {
         int cap = c->cap_env ? c->cap_env * 2 : 32;
@@ -51,7 +55,9 @@ int eval_number(lower_ctx *c, const ast_expr *e, double *out) {
     case AST_NAME: {
         const hyper *h = lookup_hyper(c, e->str);
         if (h) { *out = h->value; return 1; }
-        if (lookup_node(c, e->str) >= 0)
+        int node = lookup_node(c, e->str);
+        if (node == NODE_FAILED) return 0;
+        if (node >= 0)
             diag_error(c->d, e->loc, "expected a number, but '%s' is a tensor", e->str);
         else unknown_name(c, e);
         return 0;
@@ -111,6 +117,7 @@ int lower_expr(lower_ctx *c, const ast_expr *e) {
     case AST_NAME: {
         int node = lookup_node(c, e->str);
         if (node >= 0) return node;
+        if (node == NODE_FAILED) return -1;
         const hyper *h = lookup_hyper(c, e->str);
         if (h) return ir_const(c->g, h->value);
         unknown_name(c, e);
@@ -249,8 +256,8 @@ static int lower_model(lower_ctx *c, const ast_item *m) {
             continue;
         }
         int node = lower_expr(c, s->value);
+        bind(c, s->name, node < 0 ? NODE_FAILED : node);
         if (node < 0) continue;
-        bind(c, s->name, node);
         c->last_value = node;
     }
     if (c->last_value < 0 && c->d->n_errors == 0)
