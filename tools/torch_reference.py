@@ -24,7 +24,7 @@ The output is deterministic for a given PyTorch version: every tensor comes from
 generator, computation is float32 on the CPU with one thread, and numbers are written as the
 shortest decimal that reads back as the same float32.
 
-Files, by the dlc feature they need (tests/CMakeLists.txt lists the ones the suite runs):
+Files, by the dlc feature they need (ctest runs every file as reference.NAME):
   ops.json            relu sigmoid tanh softmax exp log sqrt, + - * / and negation, dense
   losses.json         cross_entropy, mse
   optimizers.json     sgd (momentum, nesterov, weight_decay), adam (betas, eps, weight_decay)
