@@ -1,6 +1,7 @@
 /*
  * cg_c_internal.h — state shared by the C generator's files: cg_c.c (storage plan, fusion
- * groups, functions, tables), cg_c_ops.c (one emitter per op) and cg_c_prelude.c (fixed text).
+ * groups, functions, tables), cg_c_ops.c (one emitter per op), cg_c_pool.c (the emitters for
+ * pooling and concatenation) and cg_c_prelude.c (fixed text).
  *
  * Naming in generated code: every materialised value of node %K is `tK` (a pointer: param,
  * state, input or arena buffer); a value computed inside a fused loop is the local `vK`; a
@@ -40,6 +41,16 @@ const ir_node *cg_c_node(cg_c *c, int id);
 /* A rank-0 value as a C expression: a literal for constants (of type real, or double inside a
  * rank-0 loop), sK for step scalars, tK[0]. */
 const char *cg_c_scalar(cg_c *c, int id);
+
+/* cg_c_pool.c: pooling and concatenation over NCHW images */
+void emit_max_pool2d(cg_c *c, int id, const char *const *a, strbuf *e);
+void emit_max_pool2d_grad(cg_c *c, int id, const char *const *a, strbuf *e);
+void emit_avg_pool2d(cg_c *c, int id, const char *const *a, strbuf *e);
+void emit_avg_pool2d_grad(cg_c *c, int id, const char *const *a, strbuf *e);
+void emit_global_avg_pool(cg_c *c, int id, const char *const *a, strbuf *e);
+void emit_global_avg_pool_grad(cg_c *c, int id, const char *const *a, strbuf *e);
+void emit_concat(cg_c *c, int id, const char *const *a, strbuf *e);
+void emit_slice(cg_c *c, int id, const char *const *a, strbuf *e);
 
 extern const char cg_c_abi_text[];
 void cg_c_prelude(cg_c *c);

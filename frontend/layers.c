@@ -1,7 +1,7 @@
 /*
  * layers.c — the table of names callable in a model: layers (dense, prelu), free trainable
  * tensors (variable), activations and elementwise functions, train-only noise (dropout,
- * gaussian_noise), reductions and losses.
+ * gaussian_noise), reductions, pooling and concatenation (built in lower_pool.c) and losses.
  * Each entry states its positional-argument range, its keyword arguments, its numeric
  * arguments (given by position after the tensors or by name, each with a default and a valid
  * range, stored in the op's fattr[] in order) and its lowering function. An unknown name gets
@@ -47,6 +47,10 @@ static const num_arg std_arg[] = {{"std", NAN, 0, INF, 0, 1}, {NULL, 0, 0, 0, 0,
 static const num_arg beta_arg[] = {{"beta", 1, 0, INF, 0, 1}, {NULL, 0, 0, 0, 0, 0}};
 static const num_arg delta_arg[] = {{"delta", 1, 0, INF, 1, 1}, {NULL, 0, 0, 0, 0, 0}};
 static const num_arg prelu_arg[] = {{"init", 0.25, -INF, INF, 0, 0}, {NULL, 0, 0, 0, 0, 0}};
+static const char *const axis_kwargs[] = {"axis", NULL};
+/* stride 0 stands for "the kernel" (never accepted from the user: the range starts at 1) */
+static const num_arg pool_args[] = {{"kernel", NAN, 1, INF, 0, 1}, {"stride", 0, 1, INF, 0, 1},
+                                    {"padding", 0, 0, INF, 0, 1}, {NULL, 0, 0, 0, 0, 0}};
 static const num_arg smoothing_arg[] = {{"label_smoothing", 0, 0, 1, 0, 0}, {NULL, 0, 0, 0, 0, 0}};
 
 /* the call's numeric arguments (c->num) become the node's float attributes */
@@ -258,6 +262,11 @@ static const layer_info layers[] = {
     /* reductions */
     {"sum", 1, 1, 1, no_kwargs, build_unary, IR_OP_sum, NULL},
     {"mean", 1, 1, 1, no_kwargs, build_unary, IR_OP_mean, NULL},
+    /* pooling and concatenation over NCHW images (lower_pool.c) */
+    {"max_pool2d", 1, 4, 1, no_kwargs, build_pool, IR_OP_max_pool2d, pool_args},
+    {"avg_pool2d", 1, 4, 1, no_kwargs, build_pool, IR_OP_avg_pool2d, pool_args},
+    {"global_avg_pool", 1, 1, 1, no_kwargs, build_unary, IR_OP_global_avg_pool, NULL},
+    {"concat", 2, CONCAT_MAX_INPUTS, 0, axis_kwargs, build_concat, IR_OP_concat, NULL},
     /* losses */
     {"cross_entropy", 2, 3, 2, loss_kwargs, build_loss, IR_OP_cross_entropy, smoothing_arg},
     {"nll", 2, 2, 2, loss_kwargs, build_loss, IR_OP_nll, NULL},

@@ -2,7 +2,7 @@
  * lower_internal.h — state shared by the lowering files (lower.c: items, params, expressions;
  * layers.c: the table of callable layers/ops; lower_init.c: initializers; lower_train.c: the
  * train block; lower_data.c: its dataset binding; lower_eval.c: its metrics and early stopping;
- * lower_optim.c: its optimization settings).
+ * lower_optim.c: its optimization settings; lower_pool.c: pooling and concatenation).
  */
 #ifndef DLC_LOWER_INTERNAL_H
 #define DLC_LOWER_INTERNAL_H
@@ -52,6 +52,11 @@ int lower_init(lower_ctx *c, const ast_expr *e, ir_init *out);
 
 /* layers.c */
 int lower_call(lower_ctx *c, const ast_expr *call);
+
+/* lower_pool.c: pooling and concatenation (layer-table builders) */
+enum { CONCAT_MAX_INPUTS = 32 }; /* tensors one concat call takes */
+int build_pool(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int build_concat(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
 
 /* lower_data.c: data = DATASET(...) */
 int lower_data(lower_ctx *c, const ast_expr *e, train_config *cfg);

@@ -219,6 +219,16 @@ static void dump_attrs(const ir_node *n, FILE *out) {
     case IR_OP_bce_with_logits_grad: case IR_OP_hinge: case IR_OP_hinge_grad:
         dump_loss_attrs(n, out);
         break;
+    case IR_OP_max_pool2d: case IR_OP_max_pool2d_grad: case IR_OP_avg_pool2d:
+    case IR_OP_avg_pool2d_grad:
+        fprintf(out, " kernel=%lld stride=%lld padding=%lld", (long long)n->iattr[0],
+                (long long)n->iattr[1], (long long)n->iattr[2]);
+        break;
+    case IR_OP_concat: fprintf(out, " axis=%lld", (long long)n->iattr[0]); break;
+    case IR_OP_slice:
+        fprintf(out, " axis=%lld start=%lld length=%lld", (long long)n->iattr[0],
+                (long long)n->iattr[1], (long long)n->iattr[2]);
+        break;
     default: break;
     }
 }

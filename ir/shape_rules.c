@@ -200,6 +200,74 @@ static int to_scalar(ir_graph *g, ir_node *n, diag *d) {
 #define shape_sum_squares to_scalar
 #define shape_sum_abs to_scalar
 
+/* ---- pooling and concatenation (NCHW) ---- */
+
+/* images [B, C, H, W] (dims[0] is the batch, or the leading dim of an unbatched tensor) */
+static int expect_images(ir_graph *g, ir_node *n, diag *d) {
+    const ir_shape *x = in_shape(g, n, 0);
+    if (x->rank == 4) return 1;
+    diag_error(d, n->loc, "%s: expects images [B,C,H,W], got %s", construct(n),
+               ir_shape_str(g->a, x));
+    return 0;
+}
+
+/* out = floor((in + 2 padding - kernel) / stride) + 1 per spatial dim; the kernel must fit in
+ * the padded input */
+static int shape_pool(ir_graph *g, ir_node *n, diag *d) {
+    if (!expect_images(g, n, d)) return 0;
+    const ir_shape *x = in_shape(g, n, 0);
+    int64_t k = n->iattr[0], s = n->iattr[1], p = n->iattr[2];
+    if (x->dims[2] + 2 * p < k || x->dims[3] + 2 * p < k) {
+        diag_error(d, n->loc, "%s: kernel [%lld,%lld] is larger than the input %s padded to "
+                   "[%lld,%lld]", construct(n), (long long)k, (long long)k,
+                   ir_shape_str(g->a, x), (long long)(x->dims[2] + 2 * p),
+                   (long long)(x->dims[3] + 2 * p));
+        return 0;
+    }
+    n->shape = *x;
+    n->shape.dims[2] = (x->dims[2] + 2 * p - k) / s + 1;
+    n->shape.dims[3] = (x->dims[3] + 2 * p - k) / s + 1;
+    return 1;
+}
+#define shape_max_pool2d shape_pool
+#define shape_avg_pool2d shape_pool
+#define shape_max_pool2d_grad same_as_input
+#define shape_avg_pool2d_grad same_as_input
+#define shape_global_avg_pool_grad same_as_input
+
+static int shape_global_avg_pool(ir_graph *g, ir_node *n, diag *d) {
+    if (!expect_images(g, n, d)) return 0;
+    const ir_shape *x = in_shape(g, n, 0);
+    n->shape = ir_shape_make(x->batched, 2, x->dims);
+    return 1;
+}
+
+/* equal shapes (batched alike) except along the axis; the result sums the axis */
+static int shape_concat(ir_graph *g, ir_node *n, diag *d) {
+    const ir_shape *a = in_shape(g, n, 0);
+    int axis = (int)n->iattr[0];
+    n->shape = *a;
+    for (int i = 1; i < n->n_in; i++) {
+        const ir_shape *b = in_shape(g, n, i);
+        int ok = b->rank == a->rank && b->batched == a->batched;
+        for (int j = 0; ok && j < a->rank; j++) ok = j == axis || a->dims[j] == b->dims[j];
+        if (!ok) {
+            diag_error(d, n->loc, "%s: shapes differ outside axis %d: %s and %s", construct(n),
+                       axis, ir_shape_str(g->a, a), ir_shape_str(g->a, b));
+            return 0;
+        }
+        n->shape.dims[axis] += b->dims[axis];
+    }
+    return 1;
+}
+
+static int shape_slice(ir_graph *g, ir_node *n, diag *d) {
+    (void)d;
+    n->shape = *in_shape(g, n, 0);
+    n->shape.dims[n->iattr[0]] = n->iattr[2];
+    return 1;
+}
+
 static const shape_fn shape_rules[] = {
 #define OP(name, n_in, flags, grad) [IR_OP_##name] = shape_##name,
 #include "ops.def"

@@ -198,6 +198,32 @@ static void grad_sum_abs(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = B2(IR_OP_sum_abs_grad, in(g, id, 0), dy);
 }
 
+/* ---- pooling and concatenation ---- */
+static void grad_max_pool2d(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = on_input(g, IR_OP_max_pool2d_grad, id, dy);
+}
+static void grad_avg_pool2d(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = on_input(g, IR_OP_avg_pool2d_grad, id, dy);
+}
+static void grad_global_avg_pool(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = on_input(g, IR_OP_global_avg_pool_grad, id, dy);
+}
+
+/* each input's gradient is its own stretch of dy along the axis */
+static void grad_concat(ir_graph *g, int id, int dy, int *dx) {
+    int axis = (int)node(g, id)->iattr[0];
+    int64_t start = 0;
+    for (int i = 0; i < node(g, id)->n_in; i++) {
+        int64_t len = node(g, in(g, id, i))->shape.dims[axis];
+        int s = ir_add1(g, IR_OP_slice, dy);
+        node(g, s)->iattr[0] = axis;
+        node(g, s)->iattr[1] = start;
+        node(g, s)->iattr[2] = len;
+        dx[i] = infer(g, s);
+        start += len;
+    }
+}
+
 #define GRADFN_DIFF(name) grad_##name
 #define GRADFN_NODIFF(name) NULL
 const grad_fn grad_rules[IR_OP_COUNT] = {

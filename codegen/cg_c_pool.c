@@ -1,0 +1,189 @@
+/*
+ * cg_c_pool.c — C emitters for pooling and concatenation over NCHW images (declared in
+ * cg_c_internal.h, listed in the op table by cg_c_ops.c).
+ *
+ * A pooled image is a run of planes (batch x channels), each H x W, row-major. Every output
+ * pixel's window is clipped to the image, so padding is never read: for max pooling it acts as
+ * -inf, for average pooling as zeros counted in the divisor kernel^2 (torch's
+ * count_include_pad; with ceil_mode off a window never reaches past the padding, so the
+ * divisor is always kernel^2). Max pooling scans a window row by row and keeps the first
+ * maximum (a NaN wins, as torch's `val > max || isnan(val)`); its gradient recomputes that
+ * choice from x. Sums accumulate in double.
+ */
+#include "cg_c_internal.h"
+
+#define OUT c->out
+
+/* the geometry of a pooling node's input x [.., C, H, W] and output [.., C, OH, OW] */
+typedef struct pool_geom {
+    const char *planes;   /* number of H x W planes, as C text (batch x channels) */
+    long long H, W;       /* input plane */
+    long long OH, OW;     /* output plane */
+    long long K, S, P;    /* kernel, stride, padding */
+    int x;                /* id of the input x */
+} pool_geom;
+
+static pool_geom geometry(cg_c *c, int fwd) {
+    const ir_node *n = cg_c_node(c, fwd);
+    const ir_shape *xs = &cg_c_node(c, n->in[0])->shape;
+    pool_geom p = {.H = xs->dims[2], .W = xs->dims[3], .K = n->iattr[0], .S = n->iattr[1],
+                   .P = n->iattr[2], .x = n->in[0]};
+    p.planes = arena_printf(c->a, "(%s / %lld)", cg_c_count(c, xs), p.H * p.W);
+    p.OH = (p.H + 2 * p.P - p.K) / p.S + 1;
+    p.OW = (p.W + 2 * p.P - p.K) / p.S + 1;
+    return p;
+}
+
+/* opens the loops over planes and output pixels: in the body, xp is the plane of x (when
+ * reads_x), o the output pixel's index in its plane, and the window is rows [hs, he) x columns
+ * [ws, we); `plane_setup` declares the body's other per-plane pointers */
+static void open_windows(cg_c *c, const pool_geom *p, int reads_x, const char *plane_setup) {
+    sb_printf(OUT, "    for (long p = 0; p < %s; p++) {\n%s%s"
+                   "        for (long oh = 0; oh < %lld; oh++) {\n"
+                   "            const long h0 = oh * %lld - %lld, hs = h0 > 0 ? h0 : 0;\n"
+                   "            const long he = h0 + %lld < %lld ? h0 + %lld : %lld;\n"
+                   "            for (long ow = 0; ow < %lld; ow++) {\n"
+                   "                const long w0 = ow * %lld - %lld, ws = w0 > 0 ? w0 : 0;\n"
+                   "                const long we = w0 + %lld < %lld ? w0 + %lld : %lld;\n"
+                   "                const long o = oh * %lld + ow;\n",
+              p->planes,
+              reads_x ? arena_printf(c->a, "        const real *xp = t%d + p * %lld;\n", p->x,
+                                     p->H * p->W) : "",
+              plane_setup, p->OH, p->S, p->P, p->K, p->H, p->K,
+              p->H, p->OW, p->S, p->P, p->K, p->W, p->K, p->W, p->OW);
+}
+
+static void close_windows(cg_c *c) { sb_puts(OUT, "            }\n        }\n    }\n"); }
+
+/* the body's loop over the window, with `stmt` run for each element at index `h * W + w` */
+static void for_window(cg_c *c, const pool_geom *p, const char *stmt) {
+    sb_printf(OUT, "                for (long h = hs; h < he; h++)\n"
+                   "                    for (long w = ws; w < we; w++) {\n"
+                   "                        const long j = h * %lld + w;\n"
+                   "                        %s\n"
+                   "                    }\n",
+              p->W, stmt);
+}
+
+/* the first maximum of the window: its value m and index arg in the plane */
+static void window_max(cg_c *c, const pool_geom *p) {
+    sb_printf(OUT, "                real m = -(real)INFINITY;\n"
+                   "                long arg = hs * %lld + ws;\n", p->W);
+    for_window(c, p, "if (xp[j] > m || isnan(xp[j])) { m = xp[j]; arg = j; }");
+}
+
+static const char *plane_out(cg_c *c, int id, long long size) {
+    return arena_printf(c->a, "        real *yp = t%d + p * %lld;\n", id, size);
+}
+
+/* dy's plane and the gradient's plane, zeroed */
+static const char *plane_grad(cg_c *c, int id, const pool_geom *p) {
+    return arena_printf(c->a, "        const real *dyp = t%d + p * %lld;\n"
+                              "        real *gp = t%d + p * %lld;\n"
+                              "        for (long j = 0; j < %lld; j++) gp[j] = 0;\n",
+                        cg_c_node(c, id)->in[1], p->OH * p->OW, id, p->H * p->W, p->H * p->W);
+}
+
+void emit_max_pool2d(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    pool_geom p = geometry(c, id);
+    open_windows(c, &p, 1, plane_out(c, id, p.OH * p.OW));
+    window_max(c, &p);
+    sb_puts(OUT, "                (void)arg;\n                yp[o] = m;\n");
+    close_windows(c);
+}
+
+void emit_max_pool2d_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    pool_geom p = geometry(c, id);
+    open_windows(c, &p, 1, plane_grad(c, id, &p));
+    window_max(c, &p);
+    sb_puts(OUT, "                gp[arg] += dyp[o];\n");
+    close_windows(c);
+}
+
+void emit_avg_pool2d(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    pool_geom p = geometry(c, id);
+    open_windows(c, &p, 1, plane_out(c, id, p.OH * p.OW));
+    sb_puts(OUT, "                double s = 0;\n");
+    for_window(c, &p, "s += xp[j];");
+    sb_printf(OUT, "                yp[o] = (real)(s / %lld);\n", p.K * p.K);
+    close_windows(c);
+}
+
+void emit_avg_pool2d_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    pool_geom p = geometry(c, id);
+    open_windows(c, &p, 0, plane_grad(c, id, &p));
+    sb_printf(OUT, "                const real g = dyp[o] / (real)%lld;\n", p.K * p.K);
+    for_window(c, &p, "gp[j] += g;");
+    close_windows(c);
+}
+
+/* planes of x (input 0 of node id) and their size H W */
+static const char *planes_of(cg_c *c, int id, long long *hw) {
+    const ir_shape *xs = &cg_c_node(c, cg_c_node(c, id)->in[0])->shape;
+    *hw = xs->dims[2] * xs->dims[3];
+    return arena_printf(c->a, "(%s / %lld)", cg_c_count(c, xs), *hw);
+}
+
+void emit_global_avg_pool(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    long long hw;
+    const char *planes = planes_of(c, id, &hw);
+    sb_printf(OUT, "    for (long p = 0; p < %s; p++) {\n"
+                   "        const real *xp = t%d + p * %lld;\n"
+                   "        double s = 0;\n"
+                   "        for (long j = 0; j < %lld; j++) s += xp[j];\n"
+                   "        t%d[p] = (real)(s / %lld);\n"
+                   "    }\n",
+              planes, cg_c_node(c, id)->in[0], hw, hw, id, hw);
+}
+
+void emit_global_avg_pool_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    long long hw;
+    const char *planes = planes_of(c, id, &hw);
+    sb_printf(OUT, "    for (long p = 0; p < %s; p++) {\n"
+                   "        const real g = t%d[p] / (real)%lld;\n"
+                   "        for (long j = 0; j < %lld; j++) t%d[p * %lld + j] = g;\n"
+                   "    }\n",
+              planes, cg_c_node(c, id)->in[1], hw, hw, id, hw);
+}
+
+/* ---- concatenation: each value is rows (everything before the axis) of a contiguous stretch
+ * (the axis and everything after it) ---- */
+
+/* elements of one stretch of shape s from `axis` on */
+static long long stretch(const ir_shape *s, int axis) {
+    long long len = 1;
+    for (int i = axis; i < s->rank; i++) len *= s->dims[i];
+    return len;
+}
+
+void emit_concat(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    const ir_node *n = cg_c_node(c, id);
+    int axis = (int)n->iattr[0];
+    long long total = stretch(&n->shape, axis), offset = 0;
+    sb_printf(OUT, "    for (long r = 0; r < %s / %lld; r++) {\n", cg_c_count(c, &n->shape), total);
+    for (int i = 0; i < n->n_in; i++) {
+        long long len = stretch(&cg_c_node(c, n->in[i])->shape, axis);
+        sb_printf(OUT, "        for (long j = 0; j < %lld; j++) t%d[r * %lld + %lld + j] = "
+                       "t%d[r * %lld + j];\n", len, id, total, offset, n->in[i], len);
+        offset += len;
+    }
+    sb_puts(OUT, "    }\n");
+}
+
+void emit_slice(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    const ir_node *n = cg_c_node(c, id), *src = cg_c_node(c, n->in[0]);
+    int axis = (int)n->iattr[0];
+    long long len = stretch(&n->shape, axis), total = stretch(&src->shape, axis);
+    long long offset = n->iattr[1] * (len / n->iattr[2]);
+    sb_printf(OUT, "    for (long r = 0; r < %s / %lld; r++)\n"
+                   "        for (long j = 0; j < %lld; j++) t%d[r * %lld + j] = t%d[r * %lld + %lld + j];\n",
+              cg_c_count(c, &n->shape), len, len, id, len, n->in[0], total, offset);
+}
