@@ -36,6 +36,7 @@ Files, by the dlc feature they need (ctest runs every file as reference.NAME):
   optimizers_more.json  sgd dampening, rmsprop, adagrad, adam amsgrad, adamw
   warmup.json         warmup = K or linear(K, start_factor = s): LinearLR before a schedule
   regularization.json regularize = [l1(...), l2(...)], clip_value, clip_norm
+  pool.json           max_pool2d, avg_pool2d (kernel, stride, padding), global_avg_pool, concat
 """
 import json
 import math
@@ -686,6 +687,89 @@ def regularization_cases():
     ]
 
 
+# ---- pooling and concatenation on NCHW images ----
+
+def dims_of(shape):
+    return ", ".join(str(d) for d in shape)
+
+
+def image_case(name, shapes, expr, fn, tol=None):
+    """expr over free parameters named by `shapes` (name -> shape, images [N, C, H, W] as
+    unbatched 4-d tensors), loss = mse(expr, t) against a free t of the output's shape. Values
+    are continuous normals: no two entries of a window are equal (max pooling has no ties)."""
+    r = Rand(seed_of(name))
+    params = {k: r.normal(*s) for k, s in shapes.items()}
+    out_shape = tuple(fn(params).shape)
+    params["t"] = r.normal(*out_shape)
+    decls = "".join(f'  {k} = variable({dims_of(s)}, name = "{k}")\n' for k, s in shapes.items())
+    source = (f'model m {{\n{decls}  t = variable({dims_of(out_shape)}, name = "t")\n'
+              f'  y = {expr}\n}}\ntrain m {{\n  loss = mse(y, t)\n}}\n')
+    return eval_case(name, source, params, {},
+                     lambda p, i: (lambda y: (y, F.mse_loss(y, p["t"])))(fn(p)), tol)
+
+
+def small_cnn():
+    """a batch of input images [8, 3, 6, 6] through a learned per-pixel offset, both pools,
+    concat along channels, global average pooling and a dense layer, under cross-entropy"""
+    name = "pool_concat_batched"
+    r = Rand(seed_of(name))
+    w, b = dense_init(r, 6, 4)
+    params = {"offset": r.normal(3, 6, 6, scale=0.5), "fc.w": w, "fc.b": b}
+    inputs = {"x": r.normal(8, 3, 6, 6), "y": r.labels(8, 4)}
+    source = ('model m {\n  input x: f32[3, 6, 6]\n  input y: i32[]\n'
+              '  h = tanh(x + variable(3, 6, 6, name = "offset"))\n'
+              '  c = concat(max_pool2d(h, 3, stride = 2, padding = 1), avg_pool2d(h, 4, 2, 1))\n'
+              '  z = dense(global_avg_pool(c), 4, name = "fc")\n}\n'
+              'train m {\n  loss = cross_entropy(z, y)\n  batch = 8\n}\n')
+
+    def fwd(p, i):
+        h = torch.tanh(i["x"] + p["offset"])
+        c = torch.cat([F.max_pool2d(h, 3, stride=2, padding=1), F.avg_pool2d(h, 4, 2, 1)], 1)
+        z = c.mean((2, 3)) @ p["fc.w"] + p["fc.b"]
+        return z, F.cross_entropy(z, i["y"])
+    return eval_case(name, source, params, inputs, fwd)
+
+
+def pool_cases():
+    x = lambda f: (lambda p: f(p["x"]))
+    gap = lambda v: F.adaptive_avg_pool2d(v, 1).flatten(1)
+    return [
+        image_case("max_pool2d", {"x": (2, 3, 6, 6)}, "max_pool2d(x, 2)", x(lambda v: F.max_pool2d(v, 2))),
+        image_case("max_pool2d_odd_size", {"x": (2, 2, 7, 5)}, "max_pool2d(x, 2)",
+                   x(lambda v: F.max_pool2d(v, 2))),
+        image_case("max_pool2d_overlapping", {"x": (1, 2, 6, 6)}, "max_pool2d(x, 3, stride = 1)",
+                   x(lambda v: F.max_pool2d(v, 3, stride=1))),
+        image_case("max_pool2d_stride_padding", {"x": (2, 2, 7, 6)},
+                   "max_pool2d(x, 3, stride = 2, padding = 1)",
+                   x(lambda v: F.max_pool2d(v, 3, stride=2, padding=1))),
+        image_case("max_pool2d_negative_padded", {"x": (1, 2, 5, 5)}, "max_pool2d(x - 5, 4, 3, 2)",
+                   x(lambda v: F.max_pool2d(v - 5, 4, 3, 2))),
+        image_case("avg_pool2d", {"x": (2, 3, 6, 6)}, "avg_pool2d(x, 2)", x(lambda v: F.avg_pool2d(v, 2))),
+        image_case("avg_pool2d_overlapping", {"x": (1, 2, 6, 5)}, "avg_pool2d(x, 3, stride = 1)",
+                   x(lambda v: F.avg_pool2d(v, 3, stride=1))),
+        image_case("avg_pool2d_stride_padding", {"x": (2, 2, 7, 6)},
+                   "avg_pool2d(x, 3, stride = 2, padding = 1)",
+                   x(lambda v: F.avg_pool2d(v, 3, stride=2, padding=1))),
+        image_case("avg_pool2d_kernel4_padding2", {"x": (1, 2, 5, 6)}, "avg_pool2d(x, 4, 3, 2)",
+                   x(lambda v: F.avg_pool2d(v, 4, 3, 2))),
+        image_case("global_avg_pool", {"x": (2, 3, 4, 5)}, "global_avg_pool(x)", x(gap)),
+        image_case("concat_channels", {"a": (2, 2, 3, 3), "b": (2, 3, 3, 3)}, "concat(a, b)",
+                   lambda p: torch.cat([p["a"], p["b"]], 1)),
+        image_case("concat_last_axis", {"a": (2, 2, 3, 2), "b": (2, 2, 3, 4), "c": (2, 2, 3, 1)},
+                   "concat(a, b * 2, c, axis = -1)",
+                   lambda p: torch.cat([p["a"], p["b"] * 2, p["c"]], -1)),
+        image_case("concat_rows_five", {"a": (1, 2, 2, 3), "b": (1, 2, 1, 3)},
+                   "concat(a, b, a, b, exp(a), axis = 2)",
+                   lambda p: torch.cat([p["a"], p["b"], p["a"], p["b"], torch.exp(p["a"])], 2)),
+        image_case("concat_features", {"a": (4, 3), "b": (4, 2)}, "concat(a, b, axis = 1)",
+                   lambda p: torch.cat([p["a"], p["b"]], 1)),
+        image_case("pools_composed", {"x": (2, 2, 8, 8)},
+                   "concat(max_pool2d(x, 2), avg_pool2d(x, 3, 2, 1)) * 2",
+                   x(lambda v: torch.cat([F.max_pool2d(v, 2), F.avg_pool2d(v, 3, 2, 1)], 1) * 2)),
+        small_cnn(),
+    ]
+
+
 # ---- output ----
 
 def dump(v, indent):
@@ -730,6 +814,8 @@ def main():
     write("warmup.json", "Linear learning-rate warmup before a schedule", warmup_cases())
     write("regularization.json", "l1/l2 penalties in the loss, gradient clipping by value and norm",
           regularization_cases())
+    write("pool.json", "max_pool2d, avg_pool2d, global_avg_pool and concat on NCHW images",
+          pool_cases())
     return 0
 
 
