@@ -202,12 +202,13 @@ static int to_scalar(ir_graph *g, ir_node *n, diag *d) {
 
 /* ---- pooling and concatenation (NCHW) ---- */
 
-/* images [B, C, H, W] (dims[0] is the batch, or the leading dim of an unbatched tensor) */
+/* f32 images [B, C, H, W] (dims[0] is the batch, or the leading dim of an unbatched tensor) */
 static int expect_images(ir_graph *g, ir_node *n, diag *d) {
     const ir_shape *x = in_shape(g, n, 0);
-    if (x->rank == 4) return 1;
-    diag_error(d, n->loc, "%s: expects images [B,C,H,W], got %s", construct(n),
-               ir_shape_str(g->a, x));
+    int real = ir_get(g, n->in[0])->dtype == IR_F32;
+    if (x->rank == 4 && real) return 1;
+    diag_error(d, n->loc, "%s: expects f32 images [B,C,H,W], got %s%s", construct(n),
+               real ? "" : "i32 ", ir_shape_str(g->a, x));
     return 0;
 }
 
