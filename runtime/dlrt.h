@@ -8,6 +8,7 @@
 #ifndef DLRT_H
 #define DLRT_H
 #include "dlrt_abi.h"
+#include "dlrt_augment.h"
 #include "dlrt_data.h"
 #include <stddef.h>
 #include <stdint.h>
@@ -121,6 +122,8 @@ typedef struct dlrt_train_opts {
     const char *feature_input; /* model input fed the samples (images, x; NULL: none) */
     const char *target_input;  /* model input fed the labels or real targets (NULL: none) */
     int normalize;           /* DLRT_NORM_*: statistics from the training split only */
+    dlrt_augment augment[DLRT_MAX_AUGMENTS]; /* applied to training batches only, in order */
+    int n_augment;           /* entries in augment (0: none) */
     long long epochs;        /* passes over the training split */
     long long seed;          /* initialisation, split and shuffling */
     double validation;       /* held-out fraction of the training set */

@@ -103,6 +103,16 @@ static json_object *train_json(const dlrt_report *r) {
     return o;
 }
 
+/* the training batches' augmentation: ["shift(2)", "hflip(0.5)"] ([] when none) */
+static json_object *augment_json(const dlrt_train_opts *o) {
+    json_object *list = json_object_new_array();
+    char name[64];
+    for (int i = 0; i < o->n_augment; i++)
+        json_object_array_add(list, json_object_new_string(dlrt_augment_name(&o->augment[i], name,
+                                                                             sizeof name)));
+    return list;
+}
+
 static json_object *report_json(const dlrt_report *r) {
     json_object *root = json_object_new_object(), *split = json_object_new_object();
     json_object *epochs = json_object_new_array(), *test = json_object_new_object();
@@ -112,6 +122,7 @@ static json_object *report_json(const dlrt_report *r) {
     json_object_object_add(root, "seed", json_object_new_int64(r->opts->seed));
     json_object_object_add(root, "batch", json_object_new_int64(r->model->max_batch));
     json_object_object_add(root, "epochs_planned", json_object_new_int64(r->opts->epochs));
+    json_object_object_add(root, "augment", augment_json(r->opts));
     json_object_object_add(split, "train", json_object_new_int64(r->n_train));
     json_object_object_add(split, "validation", json_object_new_int64(r->n_val));
     json_object_object_add(split, "test", json_object_new_int64(r->n_test));

@@ -6,7 +6,8 @@
  * validation part and the test split. With early stopping, the weights block of the best
  * epoch is kept in a copy allocated before the loop and restored at the end. The test split is
  * evaluated once, at the end. Batches are gathered into buffers allocated before the loop;
- * nothing is allocated per step.
+ * nothing is allocated per step. Training batches (only they) are augmented as they are
+ * gathered (dlrt_augment.c), after normalization, with black as the fill value.
  */
 #include "dlrt.h"
 #include "dlrt_report.h"
@@ -49,12 +50,16 @@ void dlrt_epoch_shuffle(int64_t *idx, int64_t n, long long seed, long long epoch
     dlrt_rng_shuffle(&r, idx, n);
 }
 
-static void gather(batcher *b, const int64_t *idx, int n) {
+/* samples idx[0..n) into the batch buffers; `aug` (training batches only, else NULL)
+ * augments the samples with epoch `epoch`'s draws on the way */
+static void gather(batcher *b, const int64_t *idx, int n, const dlrt_augmenter *aug,
+                   long long epoch) {
     const dlrt_dataset *ds = b->ds;
     for (int i = 0; i < n; i++) {
         int64_t k = idx[i];
-        if (b->x) memcpy(b->x + (size_t)i * (size_t)ds->sample_size, ds->x + k * ds->sample_size,
-                         sizeof(float) * (size_t)ds->sample_size);
+        float *x = b->x ? b->x + (size_t)i * (size_t)ds->sample_size : NULL;
+        if (x && aug) dlrt_augment_sample(aug, ds->x + k * ds->sample_size, x, k, epoch);
+        else if (x) memcpy(x, ds->x + k * ds->sample_size, sizeof(float) * (size_t)ds->sample_size);
         if (b->y) b->y[i] = ds->y[k];
         if (b->t) memcpy(b->t + (size_t)i * (size_t)ds->target_size, ds->target + k * ds->target_size,
                          sizeof(float) * (size_t)ds->target_size);
@@ -75,7 +80,7 @@ static totals evaluate(dlrt_session *s, batcher *b, const dlrt_train_opts *o, co
     for (int64_t at = 0; at < n; at += s->model->max_batch) {
         int bn = (int)(n - at < s->model->max_batch ? n - at : s->model->max_batch);
         double loss;
-        gather(b, idx + at, bn);
+        gather(b, idx + at, bn, NULL, 0);
         s->model->eval_step(s->weights, s->arena, b->inputs, bn, &loss);
         add_batch(&t, b, o, loss, bn);
     }
@@ -100,8 +105,8 @@ void dlrt_step_scalars(const dlrt_model_desc *m, long long seed, long long step,
     }
 }
 
-static totals train_epoch(dlrt_session *s, batcher *b, const dlrt_train_opts *o, long long epoch,
-                          int64_t *idx, int64_t n) {
+static totals train_epoch(dlrt_session *s, batcher *b, const dlrt_train_opts *o,
+                          const dlrt_augmenter *aug, long long epoch, int64_t *idx, int64_t n) {
     totals t;
     memset(&t, 0, sizeof t);
     double lr = dlrt_schedule_lr(&o->schedule, epoch - 1, o->epochs), scalars[8];
@@ -111,7 +116,7 @@ static totals train_epoch(dlrt_session *s, batcher *b, const dlrt_train_opts *o,
         double loss;
         s->step++;
         dlrt_step_scalars(s->model, o->seed, s->step, lr, scalars);
-        gather(b, idx + at, bn);
+        gather(b, idx + at, bn, aug->n_ops > 0 ? aug : NULL, epoch);
         s->model->train_step(s->weights, s->arena, b->inputs, bn, scalars, &loss);
         add_batch(&t, b, o, loss, bn);
         if ((at / s->model->max_batch) % 50 == 0) progress(o, epoch, at, n);
@@ -217,6 +222,7 @@ typedef struct run_state {
     dlrt_dataset train, test;     /* loaded splits */
     dlrt_session sess;            /* the model instance */
     batcher train_b, test_b;      /* batch buffers over each split */
+    dlrt_augmenter aug;           /* the training batches' augmentation (n_ops 0: none) */
     int64_t *order;               /* permutation of the training split */
     void *best_weights;           /* early stopping: the weights block of the best epoch */
     long long since_best;         /* early stopping: epochs since the last improvement */
@@ -231,6 +237,7 @@ static void run_free(run_state *r) {
     free(r->test_b.x), free(r->test_b.y), free(r->test_b.t);
     free(r->order);
     free(r->best_weights);
+    dlrt_augmenter_free(&r->aug);
     dlrt_report_free(&r->report);
 }
 
@@ -329,7 +336,7 @@ static void run_epochs(run_state *r, const dlrt_train_opts *o, int64_t n_val) {
     int64_t n_train = r->train.n - n_val;
     for (long long ep = 1; ep <= o->epochs; ep++) {
         double t0 = now();
-        totals t = train_epoch(&r->sess, &r->train_b, o, ep, r->order, n_train);
+        totals t = train_epoch(&r->sess, &r->train_b, o, &r->aug, ep, r->order, n_train);
         double secs = now() - t0;
         dlrt_epoch_record e = {.epoch = ep, .train_loss = t.loss / (double)t.n, .val_loss = NAN,
                                .val_accuracy = NAN, .seconds = secs,
@@ -383,6 +390,23 @@ static void test_once(run_state *r, const dlrt_train_opts *o) {
     printf("  (%lld samples, evaluated once)\n", t.n);
 }
 
+/* binds the augmentation list to the training images; black (a 0 pixel) is normalized as the
+ * images were, so it is the fill value */
+static int start_augment(run_state *r, const dlrt_train_opts *o, double shift, double scale,
+                         char *err, size_t errlen) {
+    float fill = (float)((0.0 - shift) / scale);
+    if (dlrt_augmenter_init(&r->aug, o->augment, o->n_augment, &r->train, o->seed, fill, err,
+                            errlen))
+        return -1;
+    if (o->quiet || o->n_augment == 0) return 0;
+    char name[64];
+    printf("augmenting training batches:");
+    for (int i = 0; i < o->n_augment; i++)
+        printf("%s %s", i ? "," : "", dlrt_augment_name(&o->augment[i], name, sizeof name));
+    printf("\n");
+    return 0;
+}
+
 int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, size_t errlen) {
     run_state r;
     memset(&r, 0, sizeof r);
@@ -400,6 +424,10 @@ int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, si
         if (o->normalize && !o->quiet)
             printf("normalized inputs: (x - %.4f) / %.4f, from %lld training samples\n", shift,
                    scale, (long long)(r.train.n - n_val));
+        if (start_augment(&r, o, shift, scale, err, errlen)) {
+            run_free(&r);
+            return -1;
+        }
         dlrt_report_begin(&r.report, m, o, r.train.n - n_val, n_val, r.test.n);
         run_epochs(&r, o, n_val);
         restore_best(&r, o, n_val);
