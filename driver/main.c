@@ -15,6 +15,10 @@ _Static_assert((int)DLC_METRIC_LOSS == (int)DLRT_METRIC_LOSS &&
                    (int)DLC_METRIC_MAE == (int)DLRT_METRIC_MAE &&
                    (int)DLC_MAX_METRICS == (int)DLRT_MAX_METRICS,
                "the compiler's metric kinds are the runtime's");
+_Static_assert((int)DLC_AUG_SHIFT == (int)DLRT_AUG_SHIFT && (int)DLC_AUG_CROP == (int)DLRT_AUG_CROP &&
+                   (int)DLC_AUG_HFLIP == (int)DLRT_AUG_HFLIP &&
+                   (int)DLC_MAX_AUGMENTS == (int)DLRT_MAX_AUGMENTS,
+               "the compiler's augmentation kinds are the runtime's");
 
 /* metrics and early stopping, from the compiler's train_config to the runtime's options */
 static void copy_evaluation(const train_config *cfg, dlrt_train_opts *t) {
@@ -25,6 +29,15 @@ static void copy_evaluation(const train_config *cfg, dlrt_train_opts *t) {
     t->early_stop = (dlrt_early_stop){.enabled = es->enabled,
                                       .monitor = {.kind = es->monitor.kind, .k = es->monitor.k},
                                       .patience = es->patience, .min_delta = es->min_delta};
+}
+
+/* the training batches' augmentation list */
+static void copy_augment(const train_config *cfg, dlrt_train_opts *t) {
+    for (int i = 0; i < cfg->n_augment && i < DLRT_MAX_AUGMENTS; i++) {
+        const augment_config *a = &cfg->augment[i];
+        t->augment[i] = (dlrt_augment){.kind = a->kind, .n = a->n, .size = a->size, .p = a->p};
+    }
+    t->n_augment = cfg->n_augment < DLRT_MAX_AUGMENTS ? cfg->n_augment : DLRT_MAX_AUGMENTS;
 }
 
 static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
@@ -49,6 +62,7 @@ static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
         .schedule = dlc_schedule(&u->cfg),
         .source = o->input, .quiet = o->quiet};
     copy_evaluation(&u->cfg, &t);
+    copy_augment(&u->cfg, &t);
     char err[1024];
     if (!o->quiet)
         printf("training %s on %s: batch %lld, %lld epochs, seed %lld\n", u->cfg.model,

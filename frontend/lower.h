@@ -3,9 +3,10 @@
  *
  * Lowering evaluates `param` items (after -D overrides), builds the model's forward graph
  * (inferring shapes node by node, so a layer like dense(x, 512) knows its fan-in), then reads
- * the train block: dataset binding, loss, optimizer, batch, epochs, seed, validation split and
- * metrics. Every bad name or value is a user error at its source location; unknown names get a
- * "did you mean" suggestion and out-of-range hyperparameters name their valid range.
+ * the train block: dataset binding, image augmentation, loss, optimizer, batch, epochs, seed,
+ * validation split and metrics. Every bad name or value is a user error at its source location;
+ * unknown names get a "did you mean" suggestion and out-of-range hyperparameters name their
+ * valid range.
  */
 #ifndef DLC_LOWER_H
 #define DLC_LOWER_H
@@ -45,6 +46,20 @@ typedef struct sine_config {
     double noise;   /* std of the Gaussian noise added to y */
 } sine_config;
 
+/* augment = [shift(2), crop(28, padding = 4), hflip(0.5)]: the same order as the runtime's
+ * DLRT_AUG_* (semantics in runtime/dlrt_augment.h) */
+enum { DLC_AUG_SHIFT, DLC_AUG_CROP, DLC_AUG_HFLIP };
+enum { DLC_MAX_AUGMENTS = 8 };
+
+typedef struct augment_config {
+    int kind;       /* DLC_AUG_* */
+    int64_t n;      /* shift: largest move in pixels; crop: padding */
+    int64_t size;   /* crop: window size */
+    double p;       /* hflip: probability */
+    src_loc loc;    /* where it is written */
+    src_loc n_loc;  /* where shift's n or crop's padding is written (range errors) */
+} augment_config;
+
 typedef struct train_config {
     int present;             /* the file has a train block */
     const char *model;       /* name of the model trained (or the only model) */
@@ -53,6 +68,10 @@ typedef struct train_config {
     const char *target_input;  /* model input fed its labels or real targets (NULL: none) */
     sine_config sine;        /* the sine dataset's parameters */
     int normalize;           /* DLRT_NORM_*: input scaling computed on the training split */
+    int64_t image_hw[2];     /* the dataset's image height and width (0, 0: no images) */
+    augment_config augment[DLC_MAX_AUGMENTS]; /* training-batch augmentation, in order */
+    int n_augment;           /* entries in augment */
+    src_loc augment_loc;     /* where augment = ... is written (0 line: absent) */
     int64_t batch;           /* mini-batch size (also the compiled max batch) */
     int64_t epochs;          /* passes over the training split */
     int64_t seed;            /* seeds initialisation, shuffling and the split */

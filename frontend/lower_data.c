@@ -25,15 +25,16 @@ typedef struct dataset_info {
     const char *runtime;       /* the runtime's name for it */
     field_info fields[2];      /* samples, then target */
     int synthetic;             /* takes the sine settings */
+    int64_t image[2];          /* image height and width (0, 0: the samples are no images) */
 } dataset_info;
 
 static const dataset_info datasets[] = {
     {"mnist", "mnist", {{"image", 0, IR_F32, 784, "images are 28x28 = 784 f32 values"},
-                        {"label", 1, IR_I32, 1, "labels are i32[] class indices"}}, 0},
+                        {"label", 1, IR_I32, 1, "labels are i32[] class indices"}}, 0, {28, 28}},
     {"fashion_mnist", "fashion-mnist", {{"image", 0, IR_F32, 784, "images are 28x28 = 784 f32 values"},
-                                        {"label", 1, IR_I32, 1, "labels are i32[] class indices"}}, 0},
+                                        {"label", 1, IR_I32, 1, "labels are i32[] class indices"}}, 0, {28, 28}},
     {"sine", "sine", {{"x", 0, IR_F32, 1, "x is one f32 value (f32[1])"},
-                      {"y", 1, IR_F32, 1, "y is one f32 value (f32[1])"}}, 1},
+                      {"y", 1, IR_F32, 1, "y is one f32 value (f32[1])"}}, 1, {0, 0}},
 };
 enum { N_DATASETS = (int)(sizeof datasets / sizeof datasets[0]) };
 
@@ -135,6 +136,7 @@ int lower_data(lower_ctx *c, const ast_expr *e, train_config *cfg) {
     cfg->dataset = ds->runtime;
     cfg->feature_input = cfg->target_input = NULL; /* a later data = ... replaces an earlier one */
     cfg->normalize = 0;
+    cfg->image_hw[0] = ds->image[0], cfg->image_hw[1] = ds->image[1];
     cfg->sine = (sine_config){.n = 2048, .n_test = 1024, .low = -SINE_PI, .high = SINE_PI, .noise = 0};
     for (int i = 0; i < e->n_args; i++) {
         const ast_arg *arg = &e->args[i];

@@ -1,8 +1,9 @@
 /*
  * lower_internal.h — state shared by the lowering files (lower.c: items, params, expressions;
  * layers.c: the table of callable layers/ops; lower_init.c: initializers; lower_train.c: the
- * train block; lower_data.c: its dataset binding; lower_eval.c: its metrics and early stopping;
- * lower_optim.c: its optimization settings; lower_pool.c: pooling and concatenation).
+ * train block; lower_data.c: its dataset binding; lower_augment.c: its image augmentation;
+ * lower_eval.c: its metrics and early stopping; lower_optim.c: its optimization settings;
+ * lower_pool.c: pooling and concatenation).
  */
 #ifndef DLC_LOWER_INTERNAL_H
 #define DLC_LOWER_INTERNAL_H
@@ -60,6 +61,10 @@ int build_concat(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
 
 /* lower_data.c: data = DATASET(...) */
 int lower_data(lower_ctx *c, const ast_expr *e, train_config *cfg);
+
+/* lower_augment.c: augment = [...], and its check against the dataset after the block */
+int lower_augment(lower_ctx *c, const ast_expr *e, train_config *cfg);
+int check_augment(lower_ctx *c, const train_config *cfg);
 
 /* lower_eval.c: metrics = [...], early_stopping = ..., and their checks after the block */
 int lower_metrics(lower_ctx *c, const ast_expr *e, train_config *cfg);
