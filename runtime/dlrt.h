@@ -132,6 +132,9 @@ typedef struct dlrt_train_opts {
     dlrt_early_stop early_stop; /* stop on a validation metric, restore the best weights */
     dlrt_schedule schedule;  /* learning rate per epoch (fed to the model's "lr" scalar) */
     const char *report_path; /* JSON report file, or NULL */
+    const char *save_weights;      /* after training and the restore: the weights file, or NULL */
+    const char *const *save_names; /* the PARAM/STATE tensors it holds (what inference reads) */
+    int n_save_names;              /* entries of save_names */
     const char *source;      /* the .dl file, recorded in the report */
     int quiet;               /* no per-epoch lines */
 } dlrt_train_opts;
@@ -146,7 +149,8 @@ void dlrt_normalize(dlrt_dataset *train, dlrt_dataset *test, const int64_t *trai
  * the same seed gives the same sequence of orders. */
 void dlrt_epoch_shuffle(int64_t *idx, int64_t n, long long seed, long long epoch);
 
-/* Train, validate each epoch, then evaluate the test split once. */
+/* Train, validate each epoch, then evaluate the test split once; with save_weights, then write
+ * the weights file (runtime/dlrt_weights.h) with save_names and the input normalisation. */
 int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, size_t errlen);
 
 #endif

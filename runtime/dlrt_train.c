@@ -11,6 +11,7 @@
  */
 #include "dlrt.h"
 #include "dlrt_report.h"
+#include "dlrt_weights.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,6 +408,19 @@ static int start_augment(run_state *r, const dlrt_train_opts *o, double shift, d
     return 0;
 }
 
+/* the weights after the restore, and the normalisation the inputs were given */
+static int save(const run_state *r, const dlrt_train_opts *o, double shift, double scale,
+                char *err, size_t errlen) {
+    const char *normalized = o->normalize != DLRT_NORM_NONE ? o->feature_input : NULL;
+    if (dlrt_weights_save(o->save_weights, &r->sess, o->save_names, o->n_save_names, normalized,
+                          shift, scale, err, errlen))
+        return -1;
+    if (!o->quiet)
+        printf("saved the weights to %s (%d tensors)\n", o->save_weights,
+               o->n_save_names + (normalized != NULL));
+    return 0;
+}
+
 int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, size_t errlen) {
     run_state r;
     memset(&r, 0, sizeof r);
@@ -433,6 +447,7 @@ int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, si
         restore_best(&r, o, n_val);
         test_once(&r, o);
         if (o->report_path) status = dlrt_report_write(&r.report, o->report_path, err, errlen);
+        if (status == 0 && o->save_weights) status = save(&r, o, shift, scale, err, errlen);
     }
     run_free(&r);
     return status;
