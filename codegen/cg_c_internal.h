@@ -52,6 +52,11 @@ void emit_global_avg_pool_grad(cg_c *c, int id, const char *const *a, strbuf *e)
 void emit_concat(cg_c *c, int id, const char *const *a, strbuf *e);
 void emit_slice(cg_c *c, int id, const char *const *a, strbuf *e);
 
+/* Inference C (cg_c_infer.c): the weights block as static const data, then the predict API
+ * over PREFIX_forward (the evaluation function without a loss). */
+void cg_c_infer_weights(cg_c *c);
+void cg_c_infer_api(cg_c *c);
+
 extern const char cg_c_abi_text[];
 void cg_c_prelude(cg_c *c);
 /* The counter-based random functions for train_step's dropout and noise: dlc_key and

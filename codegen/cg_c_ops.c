@@ -479,6 +479,14 @@ static void emit_sum_abs(cg_c *c, int id, const char *const *a, strbuf *e) {
     emit_sum_of(c, id, "fabs(x)");
 }
 
+/* ---- inference ---- */
+
+/* (x - shift) / scale in double, rounded once: bit for bit what dlrt_normalize feeds training */
+static void emit_normalize(cg_c *c, int id, const char *const *a, strbuf *e) {
+    const ir_node *n = cg_c_node(c, id);
+    sb_printf(e, "(real)(((double)%s - %.17g) / %.17g)", a[0], n->fattr[0], n->fattr[1]);
+}
+
 const cg_emit_fn cg_c_emitters[IR_OP_COUNT] = {
 #define OP(name, n_in, flags, grad) [IR_OP_##name] = emit_##name,
 #include "../ir/ops.def"

@@ -89,8 +89,10 @@ void cg_c_random_prelude(cg_c *c, int with_normal) {
 void cg_c_prelude(cg_c *c) {
     sb_puts(c->out, prelude_math);
     sb_puts(c->out, "\n");
-    sb_puts(c->out, cg_c_abi_text);
-    sb_puts(c->out, "\n");
+    if (!c->o->weights) { /* inference C has no descriptor: it needs none of the ABI */
+        sb_puts(c->out, cg_c_abi_text);
+        sb_puts(c->out, "\n");
+    }
     sb_puts(c->out, c->o->f64 ? prelude_f64 : prelude_f32);
     sb_puts(c->out, prelude_functions);
     sb_puts(c->out, prelude_gemm);

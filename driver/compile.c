@@ -50,14 +50,34 @@ static void expose_gradients(ir_graph *g) {
             g->outputs[g->n_outputs++] = g->nodes[id].grad;
 }
 
-static int run_passes(dlc_unit *u, const dlc_options *o, int for_gradcheck) {
-    pass_ctx pc = {.g = u->g, .d = &u->d, .opt = for_gradcheck ? NULL : &u->cfg.opt,
+/* what a compilation is for: training (the default), gradient checks or inference */
+typedef struct compile_mode {
+    int for_gradcheck;               /* no update; gradients exposed as outputs */
+    int inference;                   /* the forward-only inference pipeline */
+    const struct dlrt_weights *weights; /* inference: the trained weights (or NULL) */
+} compile_mode;
+
+static pass_ctx make_ctx(dlc_unit *u, const compile_mode *m) {
+    pass_ctx pc = {.g = u->g, .d = &u->d, .opt = m->for_gradcheck ? NULL : &u->cfg.opt,
                    .with_backward = u->cfg.present};
-    for (int i = 0; i < pass_pipeline_len; i++) {
-        if (!pass_pipeline[i].run(&pc)) return 1;
+    if (m->inference) {
+        pc.opt = NULL;
+        pc.with_backward = 0;
+        pc.weights = m->weights;
+        pc.normalized_input = u->cfg.normalize ? u->cfg.feature_input : NULL;
+    }
+    return pc;
+}
+
+static int run_passes(dlc_unit *u, const dlc_options *o, const compile_mode *m) {
+    pass_ctx pc = make_ctx(u, m);
+    const pass_info *pipeline = m->inference ? pass_inference_pipeline : pass_pipeline;
+    int len = m->inference ? pass_inference_pipeline_len : pass_pipeline_len;
+    for (int i = 0; i < len; i++) {
+        if (!pipeline[i].run(&pc)) return 1;
         ir_verify(u->g);
-        if (for_gradcheck && !strcmp(pass_pipeline[i].name, "autodiff")) expose_gradients(u->g);
-        if (o->dump_after && !strcmp(o->dump_after, pass_pipeline[i].name)) {
+        if (m->for_gradcheck && !strcmp(pipeline[i].name, "autodiff")) expose_gradients(u->g);
+        if (o->dump_after && !strcmp(o->dump_after, pipeline[i].name)) {
             ir_dump(u->g, stdout);
             u->stopped = 1;
             return 0;
@@ -66,7 +86,7 @@ static int run_passes(dlc_unit *u, const dlc_options *o, int for_gradcheck) {
     return 0;
 }
 
-static int compile_source(dlc_unit *u, const dlc_options *o, int for_gradcheck) {
+static int compile_source(dlc_unit *u, const dlc_options *o, const compile_mode *m) {
     diag_init(&u->d, o->input, u->src);
     ast_file *f = parse_file(u->src, &u->a, &u->d);
     if (!f) return 1;
@@ -83,7 +103,7 @@ static int compile_source(dlc_unit *u, const dlc_options *o, int for_gradcheck) 
         u->stopped = 1;
         return 0;
     }
-    return run_passes(u, o, for_gradcheck);
+    return run_passes(u, o, m);
 }
 
 const dlrt_tensor_desc *dlc_gradient_output(const ir_graph *g, const dlrt_model_desc *m,
@@ -105,13 +125,22 @@ dlrt_schedule dlc_schedule(const train_config *cfg) {
 int dlc_compile(dlc_unit *u, const dlc_options *o, int for_gradcheck) {
     memset(u, 0, sizeof *u);
     u->src = read_file(o->input);
-    return u->src ? compile_source(u, o, for_gradcheck) : 1;
+    compile_mode m = {.for_gradcheck = for_gradcheck};
+    return u->src ? compile_source(u, o, &m) : 1;
 }
 
 int dlc_compile_text(dlc_unit *u, const dlc_options *o, const char *text, int for_gradcheck) {
     memset(u, 0, sizeof *u);
     u->src = strdup(text);
-    return u->src ? compile_source(u, o, for_gradcheck) : 1;
+    compile_mode m = {.for_gradcheck = for_gradcheck};
+    return u->src ? compile_source(u, o, &m) : 1;
+}
+
+int dlc_compile_inference(dlc_unit *u, const dlc_options *o, const struct dlrt_weights *w) {
+    memset(u, 0, sizeof *u);
+    u->src = read_file(o->input);
+    compile_mode m = {.inference = 1, .weights = w};
+    return u->src ? compile_source(u, o, &m) : 1;
 }
 
 void dlc_unit_free(dlc_unit *u) {

@@ -1,7 +1,8 @@
 /*
  * driver.h — the dlc command line: option parsing (options.c), the front half of the compiler
  * shared by every mode (compile.c), building generated C into a cached shared object and
- * loading it (build.c), and the modes (main.c: -o, --emit-c, --dump-after, --run, --gradcheck).
+ * loading it (build.c), inference C from trained weights (inference.c), and the modes (main.c:
+ * -o, --emit-c, --dump-after, --run, --gradcheck, --weights).
  * Everything but main.c is the library dlc_driver, which the reference tests link too.
  */
 #ifndef DLC_DRIVER_H
@@ -16,6 +17,8 @@ typedef struct dlc_options {
     const char *data_dir;     /* --data DIR */
     const char *report;       /* --report FILE */
     const char *cache_dir;    /* --cache DIR */
+    const char *weights;      /* --weights FILE: compile for inference with these weights */
+    const char *save_weights; /* --save-weights FILE: with --run, write the trained weights */
     int run;                  /* --run */
     int emit_c;               /* --emit-c */
     int gradcheck;            /* --gradcheck */
@@ -45,6 +48,18 @@ typedef struct dlc_unit {
 int dlc_compile(dlc_unit *u, const dlc_options *o, int for_gradcheck);
 int dlc_compile_text(dlc_unit *u, const dlc_options *o, const char *text, int for_gradcheck);
 void dlc_unit_free(dlc_unit *u);
+
+/* Compile o->input's forward graph for inference (the pass_inference_pipeline) against the
+ * weights w, or with w NULL only to list which tensors a weights file holds. */
+int dlc_compile_inference(dlc_unit *u, const dlc_options *o, const struct dlrt_weights *w);
+
+/* dlc MODEL --weights FILE: read the weights, compile the inference graph, honour
+ * --dump-after, write the inference C (-o, --emit-c). Returns the exit status. */
+int dlc_inference(const dlc_options *o);
+
+/* The names of the param and state tensors that inference reads, for --save-weights: compiles
+ * the inference graph of o->input into u (freed by the caller). Returns 0, or 1 after errors. */
+int dlc_inference_tensors(dlc_unit *u, const dlc_options *o, const char ***names, int *n);
 
 /* The output of model m (generated from u->g compiled for_gradcheck) that holds the gradient of
  * parameter `param`, or NULL when it has none. */

@@ -1,6 +1,7 @@
 /*
  * main.c — dlc's entry point: parse options, compile, then one mode: print IR (--dump-after),
- * print or write C (--emit-c, -o), train (--run) or check gradients (--gradcheck).
+ * print or write C (--emit-c, -o), train (--run, writing the weights with --save-weights),
+ * check gradients (--gradcheck) or compile for inference with trained weights (--weights).
  * Exit status: 0 success, 1 for any user error (bad file, options, data), never a crash.
  */
 #include "../codegen/cg_c.h"
@@ -40,6 +41,19 @@ static void copy_augment(const train_config *cfg, dlrt_train_opts *t) {
     t->n_augment = cfg->n_augment < DLRT_MAX_AUGMENTS ? cfg->n_augment : DLRT_MAX_AUGMENTS;
 }
 
+static int run_training(const dlc_unit *u, const dlrt_model_desc *m, const dlrt_train_opts *t) {
+    char err[1024];
+    if (!t->quiet)
+        printf("training %s on %s: batch %lld, %lld epochs, seed %lld\n", u->cfg.model,
+               u->cfg.dataset, (long long)u->cfg.batch, (long long)u->cfg.epochs,
+               (long long)u->cfg.seed);
+    if (dlrt_train(m, t, err, sizeof err)) {
+        fprintf(stderr, "dlc: error: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
 static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
     if (!u->cfg.present) {
         fprintf(stderr, "dlc: error: %s: --run needs a train block\n", o->input);
@@ -63,16 +77,18 @@ static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
         .source = o->input, .quiet = o->quiet};
     copy_evaluation(&u->cfg, &t);
     copy_augment(&u->cfg, &t);
-    char err[1024];
-    if (!o->quiet)
-        printf("training %s on %s: batch %lld, %lld epochs, seed %lld\n", u->cfg.model,
-               u->cfg.dataset, (long long)u->cfg.batch, (long long)u->cfg.epochs,
-               (long long)u->cfg.seed);
-    if (dlrt_train(m, &t, err, sizeof err)) {
-        fprintf(stderr, "dlc: error: %s\n", err);
+    dlc_unit listing; /* --save-weights: the inference graph names the tensors to save */
+    memset(&listing, 0, sizeof listing);
+    const char **names = NULL;
+    if (o->save_weights && dlc_inference_tensors(&listing, o, &names, &t.n_save_names)) {
+        dlc_unit_free(&listing);
         return 1;
     }
-    return 0;
+    t.save_weights = o->save_weights;
+    t.save_names = names;
+    int status = run_training(u, m, &t);
+    dlc_unit_free(&listing);
+    return status;
 }
 
 static int generate(dlc_unit *u, const dlc_options *o) {
@@ -89,6 +105,7 @@ int main(int argc, char **argv) {
     int r = dlc_parse_options(argc, argv, &o);
     if (r) return r > 0 ? 0 : 1;
     dlc_unit u;
+    if (o.weights) return dlc_inference(&o);
     int status = dlc_compile(&u, &o, o.gradcheck);
     if (status == 0 && !u.stopped) {
         if (o.gradcheck) status = dlc_gradcheck(&u, &o);

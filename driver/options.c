@@ -14,6 +14,10 @@ static const char usage[] =
     "  --emit-c           print the generated C to standard output\n"
     "  --dump-after=PASS  print the IR after PASS and stop; PASS is one of\n"
     "                     parse, lower, shape, autodiff, optimizer, dce\n"
+    "                     (with --weights: parse, lower, shape, inference, dce)\n"
+    "  --weights FILE     compile the forward graph for inference with the trained weights of\n"
+    "                     FILE embedded (with -o / --emit-c: one self-contained C file)\n"
+    "  --save-weights FILE  with --run: write the trained weights to FILE\n"
     "  -D NAME=VALUE      override `param NAME` of the file\n"
     "  --data DIR         data directory (default: $DLC_DATA, else the build's data/)\n"
     "  --report FILE      with --run: write the run's measurements as JSON\n"
@@ -25,7 +29,7 @@ static const char usage[] =
 
 static const char *const long_opts[] = {"--run", "--emit-c", "--dump-after", "--data", "--report",
                                         "--cache", "--gradcheck", "--f64", "--quiet", "--help",
-                                        "--version"};
+                                        "--version", "--weights", "--save-weights"};
 
 static int bad_option(const char *arg) {
     char name[64];
@@ -86,6 +90,9 @@ static int parse_one(int argc, char **argv, int *i, dlc_options *o) {
     if (matches(a, "--data")) return (o->data_dir = value_of(argc, argv, i, "--data")) ? 0 : -1;
     if (matches(a, "--report")) return (o->report = value_of(argc, argv, i, "--report")) ? 0 : -1;
     if (matches(a, "--cache")) return (o->cache_dir = value_of(argc, argv, i, "--cache")) ? 0 : -1;
+    if (matches(a, "--weights")) return (o->weights = value_of(argc, argv, i, "--weights")) ? 0 : -1;
+    if (matches(a, "--save-weights"))
+        return (o->save_weights = value_of(argc, argv, i, "--save-weights")) ? 0 : -1;
     if (a[0] == '-' && a[1]) return bad_option(a);
     if (o->input) {
         fprintf(stderr, "dlc: error: more than one input file ('%s' and '%s')\n", o->input, a);
@@ -95,15 +102,40 @@ static int parse_one(int argc, char **argv, int *i, dlc_options *o) {
     return 0;
 }
 
-static int check_dump_pass(const char *p) {
-    static const char *const names[] = {"parse", "lower", "shape", "autodiff", "optimizer", "dce"};
-    for (int i = 0; i < 6; i++)
+/* the passes of the training pipeline, or with --weights of the inference pipeline */
+static int check_dump_pass(const char *p, int inference) {
+    static const char *const train[] = {"parse", "lower", "shape", "autodiff", "optimizer", "dce"};
+    static const char *const infer[] = {"parse", "lower", "shape", "inference", "dce"};
+    const char *const *names = inference ? infer : train;
+    int n = inference ? 5 : 6;
+    for (int i = 0; i < n; i++)
         if (!strcmp(p, names[i])) return 0;
-    const char *best = diag_closest(p, names, 6);
-    fprintf(stderr, "dlc: error: --dump-after: unknown pass '%s'%s%s%s (passes: parse, lower, "
-                    "shape, autodiff, optimizer, dce)\n", p, best ? "; did you mean '" : "",
-            best ? best : "", best ? "'?" : "");
+    if (!inference && !strcmp(p, "inference")) {
+        fprintf(stderr, "dlc: error: --dump-after=inference needs --weights FILE\n");
+        return -1;
+    }
+    const char *best = diag_closest(p, names, n);
+    fprintf(stderr, "dlc: error: --dump-after: unknown pass '%s'%s%s%s (passes%s:", p,
+            best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "",
+            inference ? " with --weights" : "");
+    for (int i = 0; i < n; i++) fprintf(stderr, "%s %s", i ? "," : "", names[i]);
+    fprintf(stderr, ")\n");
     return -1;
+}
+
+/* --weights compiles for inference: no training, gradients or double precision */
+static int check_weights_options(const dlc_options *o) {
+    const char *clash = o->run ? "--run" : o->gradcheck ? "--gradcheck" : o->f64 ? "--f64" : NULL;
+    if (o->weights && clash) {
+        fprintf(stderr, "dlc: error: --weights compiles for inference and cannot be combined "
+                        "with %s\n", clash);
+        return -1;
+    }
+    if (o->save_weights && !o->run) {
+        fprintf(stderr, "dlc: error: --save-weights needs --run\n");
+        return -1;
+    }
+    return 0;
 }
 
 int dlc_parse_options(int argc, char **argv, dlc_options *o) {
@@ -116,7 +148,8 @@ int dlc_parse_options(int argc, char **argv, dlc_options *o) {
         fprintf(stderr, "dlc: error: no input file\n%s", usage);
         return -1;
     }
-    if (o->dump_after && check_dump_pass(o->dump_after)) return -1;
+    if (check_weights_options(o)) return -1;
+    if (o->dump_after && check_dump_pass(o->dump_after, o->weights != NULL)) return -1;
     if (o->report && !o->run) {
         fprintf(stderr, "dlc: error: --report needs --run\n");
         return -1;

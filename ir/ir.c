@@ -199,6 +199,7 @@ static void dump_attrs(const ir_node *n, FILE *out) {
     case IR_OP_gaussian_noise:
         fprintf(out, " std=%.9g stream=%lld", f[0], (long long)n->iattr[0]);
         break;
+    case IR_OP_normalize: fprintf(out, " shift=%.9g scale=%.9g", f[0], f[1]); break;
     case IR_OP_broadcast:
         if (n->iattr[0]) fprintf(out, " mean");
         break;

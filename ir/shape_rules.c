@@ -199,6 +199,7 @@ static int to_scalar(ir_graph *g, ir_node *n, diag *d) {
 }
 #define shape_sum_squares to_scalar
 #define shape_sum_abs to_scalar
+#define shape_normalize same_as_input
 
 /* ---- pooling and concatenation (NCHW) ---- */
 

@@ -53,6 +53,9 @@ typedef struct pass_ctx {
     diag *d;                 /* where user errors go */
     const opt_config *opt;   /* optimizer for the update pass (NULL: no update) */
     int with_backward;       /* run autodiff (0 for inference-only graphs) */
+    const struct dlrt_weights *weights; /* inference: the trained weights (NULL: only list the
+                                           tensors a weights file must hold) */
+    const char *normalized_input;       /* inference: the input the runtime normalised, or NULL */
 } pass_ctx;
 
 typedef int (*pass_fn)(pass_ctx *c); /* returns 0 after reporting user errors */
@@ -66,9 +69,14 @@ int pass_shape(pass_ctx *c);
 int pass_autodiff(pass_ctx *c);
 int pass_optimizer(pass_ctx *c);
 int pass_dce(pass_ctx *c);
+int pass_inference(pass_ctx *c);
 
 extern const pass_info pass_pipeline[];
 extern const int pass_pipeline_len;
+/* The forward-only graph compiled with trained weights (`dlc --weights`): shape, inference,
+ * dce. Passes rewriting the inference graph (BatchNorm folding) go after "inference". */
+extern const pass_info pass_inference_pipeline[];
+extern const int pass_inference_pipeline_len;
 
 /* Run the pipeline; if stop_after names a pass, stop after it (returns 1 and sets *stopped). */
 int pass_run_pipeline(pass_ctx *c, const char *stop_after, int *stopped);

@@ -13,6 +13,14 @@ const pass_info pass_pipeline[] = {
 };
 const int pass_pipeline_len = (int)(sizeof pass_pipeline / sizeof pass_pipeline[0]);
 
+const pass_info pass_inference_pipeline[] = {
+    {"shape", pass_shape},
+    {"inference", pass_inference},
+    {"dce", pass_dce},
+};
+const int pass_inference_pipeline_len =
+    (int)(sizeof pass_inference_pipeline / sizeof pass_inference_pipeline[0]);
+
 int pass_known(const char *name) {
     for (int i = 0; i < pass_pipeline_len; i++)
         if (strcmp(pass_pipeline[i].name, name) == 0) return 1;

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The C that `dlc MODEL -o FILE` writes compiles on its own with strict warnings, both with the
 # built-in GEMM (no dependencies but libm) and, where OpenBLAS is installed, with cblas.
-#   check_c_compiles.sh DLC MODEL.dl
+#   check_c_compiles.sh DLC MODEL.dl [DLC OPTIONS...]   (e.g. --weights FILE: the inference C)
 set -eu
 dlc=$1 model=$2
+shift 2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$dlc" "$model" -o "$tmp/model.c"
+"$dlc" "$model" "$@" -o "$tmp/model.c"
 cc -std=c99 -Wall -Wextra -Werror -c "$tmp/model.c" -o "$tmp/plain.o"
 for inc in /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/openblas; do
   if [ -f "$inc/cblas.h" ]; then

@@ -1,0 +1,150 @@
+/*
+ * inference.c — the forward-only inference graph that `dlc --weights FILE` compiles.
+ * Requires: shapes known; no backward or update nodes (the inference pipeline runs neither
+ * autodiff nor the optimizer).
+ * Establishes:
+ *   - no loss: what remains computes the model's outputs from its inputs;
+ *   - dropout and gaussian_noise, the identity in evaluation, are gone (their users read
+ *     their input);
+ *   - the input the train block normalised is followed by a normalize node holding the training
+ *     statistics (shift, scale) from the weights file, so the graph takes raw samples;
+ *   - every param and state leaf left has a tensor of the same name, dtype (f32) and shape in
+ *     the weights file, and the file holds nothing else: otherwise user errors name the file
+ *     and the tensor (missing, wrong dtype, wrong shape, extra);
+ *   - dead nodes are removed (pass_dce), ids dense and in order.
+ * Without weights (c->weights NULL, used to list what a weights file must hold) nothing is
+ * checked and normalize's statistics are NaN; no code is generated from such a graph.
+ * Passes after this one (BatchNorm folding) may rewrite leaves and their weights.
+ */
+#include "../runtime/dlrt_weights.h"
+#include "pass.h"
+#include <math.h>
+#include <string.h>
+
+static int is_eval_identity(ir_op op) { return op == IR_OP_dropout || op == IR_OP_gaussian_noise; }
+
+/* the normalize node read by the users of input leaf `leaf` */
+static ir_node normalize_node(const ir_node *leaf, int leaf_id, const double *stats) {
+    ir_node n;
+    memset(&n, 0, sizeof n);
+    n.op = IR_OP_normalize;
+    n.n_in = 1;
+    n.in[0] = leaf_id;
+    n.dtype = IR_F32;
+    n.shape = leaf->shape;
+    n.shape_known = 1;
+    n.fattr[0] = stats[0];
+    n.fattr[1] = stats[1];
+    n.loc = leaf->loc;
+    n.what = "normalize";
+    n.grad = -1;
+    n.phase = IR_PHASE_FORWARD;
+    return n;
+}
+
+/* Copies the graph in order, bypassing the eval identities and inserting the normalize node
+ * after the input leaf `norm` (-1: none). */
+static void rebuild(ir_graph *g, int norm, const double *stats) {
+    int n_old = g->n_nodes;
+    ir_node *old = g->nodes, *nodes = arena_alloc(g->a, sizeof(ir_node) * (size_t)(n_old + 1));
+    int *remap = arena_alloc(g->a, sizeof(int) * (size_t)n_old);
+    int n = 0;
+    for (int id = 0; id < n_old; id++) {
+        ir_node moved = old[id];
+        for (int i = 0; i < moved.n_in; i++) moved.in[i] = remap[moved.in[i]];
+        if (is_eval_identity(moved.op)) {
+            remap[id] = moved.in[0];
+            continue;
+        }
+        nodes[n] = moved;
+        remap[id] = n++;
+        if (id == norm) {
+            nodes[n] = normalize_node(&moved, n - 1, stats);
+            remap[id] = n++;
+        }
+    }
+    g->nodes = nodes;
+    g->n_nodes = n;
+    g->cap = n_old + 1;
+    g->loss = -1;
+    for (int i = 0; i < g->n_outputs; i++) g->outputs[i] = remap[g->outputs[i]];
+}
+
+/* ---- the weights file against the graph ---- */
+
+static const char *file_shape(pass_ctx *c, const dlrt_weight *t) {
+    char buf[160];
+    size_t k = (size_t)snprintf(buf, sizeof buf, "%s[", dlrt_dtype_name(t->dtype));
+    for (int i = 0; i < t->rank && k < sizeof buf - 24; i++)
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%lld", i ? "," : "", t->dims[i]);
+    snprintf(buf + k, sizeof buf - k, "]");
+    return arena_strdup(c->g->a, buf);
+}
+
+/* the tensor `name` as dtype[dims]; reports what differs. Returns it, or NULL */
+static const dlrt_weight *expect(pass_ctx *c, const char *name, int dtype, int rank,
+                                 const int64_t *dims, char *used) {
+    const dlrt_weights *w = c->weights;
+    dlrt_weight want = {.name = name, .dtype = dtype, .rank = rank};
+    for (int i = 0; i < rank; i++) want.dims[i] = dims[i];
+    const char *shape = file_shape(c, &want);
+    const dlrt_weight *t = dlrt_weights_find(w, name);
+    if (!t) {
+        diag_plain_error(c->d, "%s: missing tensor '%s' (the model needs %s)", w->path, name, shape);
+        return NULL;
+    }
+    used[t - w->t] = 1;
+    if (t->dtype != dtype) {
+        diag_plain_error(c->d, "%s: tensor '%s' has dtype %s; the model needs %s", w->path, name,
+                         dlrt_dtype_name(t->dtype), shape);
+        return NULL;
+    }
+    int same = t->rank == rank;
+    for (int i = 0; same && i < rank; i++) same = t->dims[i] == dims[i];
+    if (!same) {
+        diag_plain_error(c->d, "%s: tensor '%s' has shape %s; the model needs %s", w->path, name,
+                         file_shape(c, t), shape);
+        return NULL;
+    }
+    return t;
+}
+
+/* shift and scale of the normalised input (NaN without weights or when they do not match) */
+static void normalization(pass_ctx *c, double *stats, char *used) {
+    stats[0] = stats[1] = NAN;
+    if (!c->weights) return;
+    char name[512];
+    const int64_t two = 2;
+    const dlrt_weight *t = expect(c, dlrt_normalize_tensor_name(c->normalized_input, name,
+                                                                 sizeof name),
+                                  DLRT_F64, 1, &two, used);
+    if (t) memcpy(stats, t->data, 2 * sizeof(double));
+}
+
+static void check_leaves(pass_ctx *c, char *used) {
+    const ir_graph *g = c->g;
+    for (int id = 0; id < g->n_nodes; id++) {
+        const ir_node *n = ir_get(g, id);
+        if (n->op != IR_OP_param && n->op != IR_OP_state) continue;
+        expect(c, n->name, n->dtype == IR_I32 ? DLRT_I32 : DLRT_F32, n->shape.rank, n->shape.dims,
+               used);
+    }
+    const dlrt_weights *w = c->weights;
+    for (int k = 0; k < w->n; k++)
+        if (!used[k])
+            diag_plain_error(c->d, "%s: extra tensor '%s' (%s): the model has no such tensor",
+                             w->path, w->t[k].name, file_shape(c, &w->t[k]));
+}
+
+int pass_inference(pass_ctx *c) {
+    ir_graph *g = c->g;
+    char *used = c->weights ? arena_alloc(g->a, (size_t)c->weights->n + 1) : NULL;
+    int norm = c->normalized_input ? ir_find_leaf(g, IR_OP_input, c->normalized_input) : -1;
+    double stats[2];
+    int errors = c->d->n_errors;
+    if (c->normalized_input) normalization(c, stats, used);
+    rebuild(g, norm, stats);
+    if (!pass_dce(c)) return 0;
+    if (c->weights) check_leaves(c, used);
+    return c->d->n_errors == errors;
+}
