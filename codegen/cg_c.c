@@ -5,9 +5,9 @@
  * Fusion: within a function's schedule, a run of consecutive elementwise nodes (and assigns)
  * over the same iteration space becomes one loop; a value whose consumers all sit in its own
  * loop lives in a register (`vK`) and never touches memory. Leaves and constants do not break
- * a run. Storage: params and optimizer state in one weights block; every other materialised
- * value gets its own 64-byte-aligned slot in one arena (no reuse yet: that is the memory
- * planner's job).
+ * a run. Storage: params, model buffers (batchnorm's running statistics) and optimizer state
+ * in one weights block; every other materialised value gets its own 64-byte-aligned slot in
+ * one arena (no reuse yet: that is the memory planner's job).
  */
 #include "cg_c_internal.h"
 #include <string.h>
@@ -106,10 +106,11 @@ static int64_t elem_size(cg_c *c, const ir_node *n) {
 
 static void plan_storage(cg_c *c) {
     const ir_graph *g = c->g;
-    for (int pass = 0; pass < 2; pass++) /* params first, then optimizer state */
+    static const ir_op order[] = {IR_OP_param, IR_OP_buffer, IR_OP_state};
+    for (int pass = 0; pass < 3; pass++) /* params, model buffers, then optimizer state */
         for (int id = 0; id < g->n_nodes; id++) {
             const ir_node *n = &g->nodes[id];
-            if (n->op != (pass ? IR_OP_state : IR_OP_param)) continue;
+            if (n->op != order[pass]) continue;
             c->offset[id] = c->weights_count;
             c->weights_count += (ir_shape_numel(&n->shape) + 15) & ~15LL;
         }
@@ -177,7 +178,7 @@ static void declare(cg_c *c, int id) {
     const char *shape = ir_shape_str(c->a, &n->shape);
     const char *ty = n->dtype == IR_I32 ? "int" : "real";
     switch (n->op) {
-    case IR_OP_param: case IR_OP_state:
+    case IR_OP_param: case IR_OP_state: case IR_OP_buffer:
         sb_printf(c->out, "    %sreal *restrict const t%d = (%sreal *)weights + %lld; /* %s %s */\n",
                   c->o->weights ? "const " : "", id, c->o->weights ? "const " : "", c->offset[id],
                   n->name, shape);
@@ -274,7 +275,7 @@ static void tensor_row(cg_c *c, int id, const char *kind, long long offset, int 
     for (int i = 0; i < 6; i++)
         sb_printf(c->out, "%s%lld", i ? ", " : "", i < n->shape.rank ? (long long)n->shape.dims[i] : 0LL);
     sb_printf(c->out, "}, %lld, %d, \"%s\", %.17g, %.17g, %lld, %lld},\n", offset, index,
-              n->op == IR_OP_param || n->op == IR_OP_state ? ir_init_names[n->init.kind] : "zeros",
+              n->op == IR_OP_param || n->op == IR_OP_state || n->op == IR_OP_buffer ? ir_init_names[n->init.kind] : "zeros",
               n->init.a, n->init.b,
               (long long)n->init.fan_in, (long long)n->init.fan_out);
 }
@@ -283,12 +284,14 @@ static int emit_tensor_table(cg_c *c) {
     const ir_graph *g = c->g;
     int rows = 0;
     sb_printf(c->out, "static const dlrt_tensor_desc %s_tensors[] = {\n", c->o->prefix);
-    static const ir_op kinds[] = {IR_OP_param, IR_OP_state, IR_OP_input, IR_OP_scalar_in};
-    static const char *const names[] = {"DLRT_PARAM", "DLRT_STATE", "DLRT_INPUT", "DLRT_SCALAR"};
-    for (int k = 0; k < 4; k++)
+    static const ir_op kinds[] = {IR_OP_param, IR_OP_buffer, IR_OP_state, IR_OP_input,
+                                  IR_OP_scalar_in};
+    static const char *const names[] = {"DLRT_PARAM", "DLRT_BUFFER", "DLRT_STATE", "DLRT_INPUT",
+                                        "DLRT_SCALAR"};
+    for (int k = 0; k < 5; k++)
         for (int id = 0; id < g->n_nodes; id++)
             if (g->nodes[id].op == kinds[k]) {
-                tensor_row(c, id, names[k], k < 2 ? c->offset[id] : 0, k < 2 ? 0 : c->index[id]);
+                tensor_row(c, id, names[k], k < 3 ? c->offset[id] : 0, k < 3 ? 0 : c->index[id]);
                 rows++;
             }
     for (int i = 0; i < g->n_outputs; i++, rows++)

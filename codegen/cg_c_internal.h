@@ -27,7 +27,8 @@ typedef struct cg_c {
     int n_inputs;             /* entries of inputs[] */
     int n_scalars;            /* entries of scalars[] */
     int in_double;            /* emitting a rank-0 loop: its arithmetic is in double */
-    int train;                /* emitting train_step (1: dropout and noise draw) or eval_step (0) */
+    int train;                /* emitting train_step (1: dropout and noise draw, batchnorm uses
+                                 the batch's statistics) or eval_step (0) */
 } cg_c;
 
 typedef void (*cg_emit_fn)(cg_c *c, int id, const char *const *args, strbuf *expr);

@@ -487,6 +487,126 @@ static void emit_normalize(cg_c *c, int id, const char *const *a, strbuf *e) {
     sb_printf(e, "(real)(((double)%s - %.17g) / %.17g)", a[0], n->fattr[0], n->fattr[1]);
 }
 
+/* ---- batchnorm: channel c of x [B, C] or [B, C, H, W] is B runs of `inner` values ---- */
+
+typedef struct bn_geom {
+    const char *outer; /* the batch: "n" or a number */
+    long long C;       /* channels, dims[1] */
+    long long inner;   /* values per (sample, channel): H * W, or 1 */
+} bn_geom;
+
+static bn_geom geom_of(cg_c *c, int x) {
+    const ir_shape *s = &cg_c_node(c, x)->shape;
+    bn_geom g = {cg_c_dim(c, s, 0), s->dims[1], 1};
+    for (int i = 2; i < s->rank; i++) g.inner *= s->dims[i];
+    return g;
+}
+
+/* `body` once per value of channel c, at index k of x-shaped buffers */
+static void channel_loop(cg_c *c, const bn_geom *g, const char *body) {
+    sb_printf(OUT, "        for (long b = 0; b < %s; b++)\n"
+                   "            for (long k = (b * %lld + c) * %lld; k < (b * %lld + c + 1) * %lld; k++) %s\n",
+              g->outer, g->C, g->inner, g->C, g->inner, body);
+}
+
+/* opens `for c` with `mean` and `invstd` (double) of channel c from stats tS */
+static void channel_open(cg_c *c, const bn_geom *g, int stats, double eps) {
+    sb_printf(OUT, "    for (long c = 0; c < %lld; c++) {\n"
+                   "        const double cnt = (double)%s * %lld;\n"
+                   "        const double mean = t%d[c], invstd = 1.0 / sqrt((double)t%d[%lld + c] + %.17g);\n"
+                   "        (void)cnt, (void)invstd;\n",
+              g->C, g->outer, g->inner, stats, stats, g->C, eps);
+}
+
+/* training (and --gradcheck): the batch's mean and biased variance, in double; evaluation:
+ * the running statistics */
+static void emit_batchnorm_stats(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    int x = in_id(c, id, 0);
+    bn_geom g = geom_of(c, x);
+    if (!c->train && !c->o->batch_stats) {
+        sb_printf(OUT, "    for (long c = 0; c < %lld; c++) {\n"
+                       "        t%d[c] = t%d[c];\n        t%d[%lld + c] = t%d[c];\n    }\n",
+                  g.C, id, in_id(c, id, 1), id, g.C, in_id(c, id, 2));
+        return;
+    }
+    sb_printf(OUT, "    for (long c = 0; c < %lld; c++) {\n"
+                   "        const double cnt = (double)%s * %lld;\n"
+                   "        double s = 0, v = 0;\n", g.C, g.outer, g.inner);
+    channel_loop(c, &g, arena_printf(c->a, "s += t%d[k];", x));
+    sb_puts(OUT, "        const double mean = s / cnt;\n");
+    channel_loop(c, &g, arena_printf(c->a, "v += (t%d[k] - mean) * (t%d[k] - mean);", x, x));
+    sb_printf(OUT, "        t%d[c] = (real)mean;\n        t%d[%lld + c] = (real)(v / cnt);\n    }\n",
+              id, id, g.C);
+}
+
+/* torch's CPU form: y = x * alpha + shift, alpha = invstd * gamma, shift = beta - mean * alpha */
+static void emit_batchnorm(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    const ir_node *n = cg_c_node(c, id);
+    int x = n->in[0];
+    bn_geom g = geom_of(c, x);
+    channel_open(c, &g, n->in[1], n->fattr[0]);
+    if (n->n_in == 4)
+        sb_printf(OUT, "        const real alpha = (real)(invstd * t%d[c]);\n"
+                       "        const real shift = (real)(t%d[c] - mean * invstd * t%d[c]);\n",
+                  n->in[2], n->in[3], n->in[2]);
+    else
+        sb_puts(OUT, "        const real alpha = (real)invstd, shift = (real)(-mean * invstd);\n");
+    channel_loop(c, &g, arena_printf(c->a, "t%d[k] = t%d[k] * alpha + shift;", id, x));
+    sb_puts(OUT, "    }\n");
+}
+
+/* per channel: sdy = sum dy, dot = sum (x - mean) dy */
+static void channel_sums(cg_c *c, const bn_geom *g, int x, int dy) {
+    sb_puts(OUT, "        double sdy = 0, dot = 0;\n");
+    channel_loop(c, g, arena_printf(c->a, "{ sdy += t%d[k]; dot += (t%d[k] - mean) * t%d[k]; }",
+                                    dy, x, dy));
+    sb_puts(OUT, "        (void)sdy, (void)dot;\n");
+}
+
+/* torch's batch-statistics backward: dx = (dy - sdy / N - (x - mean) invstd^2 dot / N) invstd gamma */
+static void emit_batchnorm_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    const ir_node *n = cg_c_node(c, id);
+    int x = n->in[0], dy = n->in[2];
+    bn_geom g = geom_of(c, x);
+    channel_open(c, &g, n->in[1], n->fattr[0]);
+    channel_sums(c, &g, x, dy);
+    sb_printf(OUT, "        const double proj = dot * invstd * invstd / cnt, mdy = sdy / cnt;\n"
+                   "        const double w = invstd%s;\n",
+              n->n_in == 4 ? arena_printf(c->a, " * t%d[c]", n->in[3]) : "");
+    channel_loop(c, &g, arena_printf(c->a, "t%d[k] = (real)((t%d[k] - mdy - (t%d[k] - mean) * proj) * w);",
+                                     id, dy, x));
+    sb_puts(OUT, "    }\n");
+}
+
+/* dgamma = dot * invstd (the sum of dy * xhat), dbeta = sdy */
+static void emit_batchnorm_param_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    const ir_node *n = cg_c_node(c, id);
+    bn_geom g = geom_of(c, n->in[0]);
+    channel_open(c, &g, n->in[1], n->fattr[0]);
+    channel_sums(c, &g, n->in[0], n->in[2]);
+    sb_printf(OUT, "        t%d[c] = (real)%s;\n    }\n", id, n->iattr[0] ? "sdy" : "(dot * invstd)");
+}
+
+/* torch: running = momentum * stat + (1 - momentum) * running, the variance unbiased */
+static void emit_batchnorm_running(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    const ir_node *n = cg_c_node(c, id);
+    bn_geom g = geom_of(c, n->in[2]);
+    int row = (int)n->iattr[0];
+    double m = n->fattr[0];
+    sb_printf(OUT, "    {\n        const double cnt = (double)%s * %lld;\n"
+                   "        for (long c = 0; c < %lld; c++)\n"
+                   "            t%d[c] = cnt > 1 ? (real)(%.17g * t%d[%lld + c]%s + %.17g * t%d[c]) : t%d[c];\n"
+                   "    }\n",
+              g.outer, g.inner, g.C, id, m, n->in[1], row * g.C, row ? " * (cnt / (cnt - 1))" : "",
+              1 - m, n->in[0], n->in[0]);
+}
+#define emit_buffer emit_leaf
+
 const cg_emit_fn cg_c_emitters[IR_OP_COUNT] = {
 #define OP(name, n_in, flags, grad) [IR_OP_##name] = emit_##name,
 #include "../ir/ops.def"

@@ -4,7 +4,9 @@
  * The model is compiled without the optimizer update and with each gradient exposed as an
  * output. For up to 24 entries per parameter the criterion is torch.autograd.gradcheck's,
  * with its defaults: step 1e-6 and |analytic - numeric| <= atol + rtol * |numeric| with
- * atol = 1e-5, rtol = 1e-3. The report also gives the largest relative error seen.
+ * atol = 1e-5, rtol = 1e-3. The report also gives the largest relative error seen. The loss
+ * differentiated is the evaluation step's, with batchnorm on the batch's statistics (the
+ * training-mode function, whose gradient autodiff builds; dropout and noise stay off).
  */
 #include "../codegen/cg_c.h"
 #include "driver.h"
@@ -106,7 +108,7 @@ int dlc_gradcheck(dlc_unit *u, const dlc_options *o) {
         fprintf(stderr, "dlc: error: %s: --gradcheck needs a train block with a loss\n", o->input);
         return 1;
     }
-    cg_c_options co = {.prefix = u->cfg.model, .f64 = 1, .has_train = 0};
+    cg_c_options co = {.prefix = u->cfg.model, .f64 = 1, .has_train = 0, .batch_stats = 1};
     const char *src = cg_c_generate(u->g, &co, &u->a);
     void *handle = NULL;
     const dlrt_model_desc *m = dlc_build_and_load(src, u->cfg.model, o, &handle);

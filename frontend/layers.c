@@ -1,7 +1,8 @@
 /*
- * layers.c — the table of names callable in a model: layers (dense, prelu), free trainable
- * tensors (variable), activations and elementwise functions, train-only noise (dropout,
- * gaussian_noise), reductions, pooling and concatenation (built in lower_pool.c) and losses.
+ * layers.c — the table of names callable in a model: layers (dense, prelu, batchnorm), free
+ * trainable tensors (variable), activations and elementwise functions, train-only noise
+ * (dropout, gaussian_noise), reductions, pooling and concatenation (built in lower_pool.c) and
+ * losses.
  * Each entry states its positional-argument range, its keyword arguments, its numeric
  * arguments (given by position after the tensors or by name, each with a default and a valid
  * range, stored in the op's fattr[] in order) and its lowering function. An unknown name gets
@@ -52,6 +53,8 @@ static const char *const axis_kwargs[] = {"axis", NULL};
 static const num_arg pool_args[] = {{"kernel", NAN, 1, INF, 0, 1}, {"stride", 0, 1, INF, 0, 1},
                                     {"padding", 0, 0, INF, 0, 1}, {NULL, 0, 0, 0, 0, 0}};
 static const num_arg smoothing_arg[] = {{"label_smoothing", 0, 0, 1, 0, 0}, {NULL, 0, 0, 0, 0, 0}};
+static const num_arg batchnorm_args[] = {{"momentum", 0.1, 0, 1, 0, 0}, {"eps", 1e-5, 0, INF, 1, 1},
+                                         {"affine", 1, 0, 1, 0, 0}, {NULL, 0, 0, 0, 0, 0}};
 
 /* the call's numeric arguments (c->num) become the node's float attributes */
 static int with_nums(lower_ctx *c, int id) {
@@ -220,7 +223,72 @@ static int build_prelu(lower_ctx *c, const ast_expr *call, const int *args, ir_o
     return slope < 0 ? -1 : finish_node(c, ir_add2(c->g, op, args[0], slope));
 }
 
-/* "dense1", "dense2", ...: the first BASE<k> that names no parameter yet, counted per base */
+/* batchnorm's running statistics: a model buffer [C] starting at `start` */
+static int make_buffer(lower_ctx *c, const char *layer, const char *what, int64_t channels,
+                       double start) {
+    const char *name = arena_printf(c->a, "%s.%s", layer, what);
+    if (ir_find_leaf(c->g, IR_OP_buffer, name) >= 0) {
+        diag_error(c->d, c->g->cur_loc, "a buffer named '%s' already exists", name);
+        return -1;
+    }
+    ir_shape shape = ir_shape_make(0, 1, &channels);
+    int id = ir_leaf(c->g, IR_OP_buffer, name, IR_F32, &shape);
+    ir_get(c->g, id)->init = (ir_init){.kind = start ? IR_INIT_CONSTANT : IR_INIT_ZEROS, .a = start};
+    return id;
+}
+
+/* assign(running, batchnorm_running(running, stats, x)): the training step's update of a
+ * running statistic (row 0 the mean, 1 the variance) */
+static void update_running(lower_ctx *c, int running, int stats, int x, int row) {
+    int in[3] = {running, stats, x};
+    int r = ir_add(c->g, IR_OP_batchnorm_running, 3, in);
+    ir_get(c->g, r)->iattr[0] = row;
+    ir_get(c->g, r)->fattr[0] = c->num[0];
+    if (finish_node(c, r) >= 0) finish_node(c, ir_add2(c->g, IR_OP_assign, running, r));
+}
+
+/* batchnorm(x, momentum = 0.1, eps = 1e-5, affine = 1, name = "batchnormN"): torch's
+ * BatchNorm1d over features [B, C] or BatchNorm2d over feature maps [B, C, H, W]. Parameters
+ * NAME.weight (gamma, 1) and NAME.bias (beta, 0) when affine; buffers NAME.running_mean (0) and
+ * NAME.running_var (1), updated by the training step */
+static int build_batchnorm(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
+    const ir_shape *xs = &ir_get(c->g, args[0])->shape;
+    if (xs->rank != 2 && xs->rank != 4) {
+        diag_error(c->d, call->loc, "batchnorm: expects features [B,C] or feature maps [B,C,H,W], "
+                   "got %s", ir_shape_str(c->a, xs));
+        return -1;
+    }
+    if (c->num[2] != 0 && c->num[2] != 1) {
+        diag_error(c->d, find_kwarg(call, "affine")->loc, "batchnorm: affine must be 0 or 1, got %g",
+                   c->num[2]);
+        return -1;
+    }
+    const ast_expr *name_e = find_kwarg(call, "name");
+    const char *layer = name_e ? eval_symbol(c, name_e, "a layer") : loc_name(c, "batchnorm");
+    if (!layer) return -1;
+    int64_t C = xs->dims[1];
+    int in[4] = {args[0], -1, -1, -1};
+    if (c->num[2]) {
+        ir_init one = {.kind = IR_INIT_CONSTANT, .a = 1}, zero = {.kind = IR_INIT_ZEROS};
+        in[2] = make_param(c, arena_printf(c->a, "%s.weight", layer), 1, &C, &one);
+        in[3] = in[2] < 0 ? -1 : make_param(c, arena_printf(c->a, "%s.bias", layer), 1, &C, &zero);
+        if (in[3] < 0) return -1;
+    }
+    int mean = make_buffer(c, layer, "running_mean", C, 0);
+    int var = mean < 0 ? -1 : make_buffer(c, layer, "running_var", C, 1);
+    if (var < 0) return -1;
+    in[1] = finish_node(c, ir_add3(c->g, IR_OP_batchnorm_stats, args[0], mean, var));
+    if (in[1] < 0) return -1;
+    int y = ir_add(c->g, op, c->num[2] ? 4 : 2, in);
+    ir_get(c->g, y)->fattr[0] = c->num[1];
+    if (finish_node(c, y) < 0) return -1;
+    update_running(c, mean, in[1], args[0], 0);
+    update_running(c, var, in[1], args[0], 1);
+    return y;
+}
+
+/* "dense1", "dense2", ...: the first BASE<k> that names no parameter or buffer yet, counted
+ * per base */
 const char *loc_name(lower_ctx *c, const char *base) {
     for (int k = 1;; k++) {
         const char *prefix = arena_printf(c->a, "%s%d.", base, k);
@@ -228,7 +296,8 @@ const char *loc_name(lower_ctx *c, const char *base) {
         int taken = 0;
         for (int id = 0; id < c->g->n_nodes && !taken; id++) {
             const ir_node *n = &c->g->nodes[id];
-            taken = n->op == IR_OP_param && strncmp(n->name, prefix, len) == 0;
+            taken = (n->op == IR_OP_param || n->op == IR_OP_buffer) &&
+                    strncmp(n->name, prefix, len) == 0;
         }
         if (!taken) return arena_printf(c->a, "%s%d", base, k);
     }
@@ -238,6 +307,7 @@ static const layer_info layers[] = {
     {"dense", 2, 2, 1, dense_kwargs, build_dense, IR_OP_matmul, NULL},
     {"variable", 0, IR_MAX_RANK, 0, name_kwargs, build_variable, IR_OP_param, NULL},
     {"prelu", 1, 2, 1, name_kwargs, build_prelu, IR_OP_prelu, prelu_arg},
+    {"batchnorm", 1, 1, 1, name_kwargs, build_batchnorm, IR_OP_batchnorm, batchnorm_args},
     /* activations */
     {"relu", 1, 1, 1, no_kwargs, build_unary, IR_OP_relu, NULL},
     {"sigmoid", 1, 1, 1, no_kwargs, build_unary, IR_OP_sigmoid, NULL},

@@ -183,8 +183,15 @@ static void dump_attrs(const ir_node *n, FILE *out) {
         if (n->iattr[0]) fprintf(out, " trans_a");
         if (n->iattr[1]) fprintf(out, " trans_b");
         break;
-    case IR_OP_state:
+    case IR_OP_state: case IR_OP_buffer:
         if (n->init.kind == IR_INIT_CONSTANT) fprintf(out, " init=%.9g", n->init.a);
+        break;
+    case IR_OP_batchnorm: case IR_OP_batchnorm_grad: fprintf(out, " eps=%.9g", f[0]); break;
+    case IR_OP_batchnorm_param_grad:
+        fprintf(out, " eps=%.9g %s", f[0], n->iattr[0] ? "beta" : "gamma");
+        break;
+    case IR_OP_batchnorm_running:
+        fprintf(out, " %s momentum=%.9g", n->iattr[0] ? "var" : "mean", f[0]);
         break;
     case IR_OP_leaky_relu: case IR_OP_leaky_relu_grad: fprintf(out, " slope=%.9g", f[0]); break;
     case IR_OP_elu: case IR_OP_elu_grad:
@@ -279,7 +286,7 @@ void ir_verify(const ir_graph *g) {
             dlc_internal_error(__FILE__, __LINE__, "node %%%d has a malformed shape", id);
         if (n->op == IR_OP_assign) {
             const ir_node *t = &g->nodes[n->in[0]];
-            if (t->op != IR_OP_param && t->op != IR_OP_state)
+            if (t->op != IR_OP_param && t->op != IR_OP_state && t->op != IR_OP_buffer)
                 dlc_internal_error(__FILE__, __LINE__, "assign %%%d targets a non-leaf", id);
         }
         if (n->grad >= 0 && (n->op != IR_OP_param || n->grad >= g->n_nodes))

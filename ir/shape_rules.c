@@ -270,6 +270,64 @@ static int shape_slice(ir_graph *g, ir_node *n, diag *d) {
     return 1;
 }
 
+/* ---- batchnorm: channels are dims[1] of a [B, C] or [B, C, H, W] value ---- */
+#define shape_buffer shape_leaf
+
+/* a rank-2 or rank-4 x whose channel count is C, and input i (when i > 0) of shape [rows, C] */
+static int channels_of(ir_graph *g, ir_node *n, int i, int rows, int64_t *channels) {
+    const ir_shape *x = in_shape(g, n, 0), *s = in_shape(g, n, i);
+    if (x->rank != 2 && x->rank != 4) return 0;
+    *channels = x->dims[1];
+    if (s->batched) return 0;
+    if (rows == 0) return s->rank == 1 && s->dims[0] == *channels;
+    return s->rank == 2 && s->dims[0] == rows && s->dims[1] == *channels;
+}
+
+static int shape_batchnorm_stats(ir_graph *g, ir_node *n, diag *d) {
+    int64_t C;
+    if (!channels_of(g, n, 1, 0, &C) || !channels_of(g, n, 2, 0, &C))
+        return mismatch(g, n, d, "expects [B,C] or [B,C,H,W] and running statistics [C]");
+    int64_t dims[2] = {2, C};
+    n->shape = ir_shape_make(0, 2, dims);
+    return 1;
+}
+
+/* (x, stats [2, C], then [C] per-channel operands from input `first_c` on) -> like x */
+static int per_channel(ir_graph *g, ir_node *n, diag *d, int first_c) {
+    int64_t C;
+    int ok = channels_of(g, n, 1, 2, &C);
+    for (int i = first_c; ok && i < n->n_in; i++) ok = channels_of(g, n, i, 0, &C);
+    if (!ok) return mismatch(g, n, d, "expects [B,C] or [B,C,H,W] and per-channel statistics");
+    n->shape = *in_shape(g, n, 0);
+    return 1;
+}
+
+static int shape_batchnorm(ir_graph *g, ir_node *n, diag *d) {
+    if (n->n_in != 2 && n->n_in != 4) return mismatch(g, n, d, "expects 2 or 4 operands");
+    return per_channel(g, n, d, 2);
+}
+
+static int shape_batchnorm_grad(ir_graph *g, ir_node *n, diag *d) {
+    if ((n->n_in != 3 && n->n_in != 4) || !ir_shape_equal(in_shape(g, n, 0), in_shape(g, n, 2)))
+        return mismatch(g, n, d, "expects x, stats, dy shaped like x and gamma");
+    return per_channel(g, n, d, 3);
+}
+
+static int shape_batchnorm_param_grad(ir_graph *g, ir_node *n, diag *d) {
+    if (!per_channel(g, n, d, 3)) return 0;
+    n->shape = ir_shape_make(0, 1, &n->shape.dims[1]);
+    return 1;
+}
+
+static int shape_batchnorm_running(ir_graph *g, ir_node *n, diag *d) {
+    const ir_shape *r = in_shape(g, n, 0), *s = in_shape(g, n, 1), *x = in_shape(g, n, 2);
+    if ((x->rank != 2 && x->rank != 4) || r->rank != 1 || r->batched || r->dims[0] != x->dims[1] ||
+        s->rank != 2 || s->dims[0] != 2 || s->dims[1] != x->dims[1])
+        return mismatch(g, n, d, "expects running statistics [C] and stats [2,C]");
+    n->shape = *r;
+    return 1;
+}
+
 static const shape_fn shape_rules[] = {
 #define OP(name, n_in, flags, grad) [IR_OP_##name] = shape_##name,
 #include "ops.def"

@@ -224,6 +224,22 @@ static void grad_concat(ir_graph *g, int id, int dy, int *dx) {
     }
 }
 
+/* ---- batchnorm ---- */
+
+/* batchnorm(x, stats[, gamma, beta]): stats are x's batch statistics (the rule is the training
+ * one), so dx includes the paths through the mean and the variance and stats gets none */
+static void grad_batchnorm(ir_graph *g, int id, int dy, int *dx) {
+    int ops[4] = {in(g, id, 0), in(g, id, 1), dy, node(g, id)->n_in == 4 ? in(g, id, 2) : -1};
+    dx[0] = like_fwd(g, ir_add(g, IR_OP_batchnorm_grad, ops[3] >= 0 ? 4 : 3, ops), id);
+    dx[1] = -1;
+    if (node(g, id)->n_in != 4) return;
+    for (int k = 0; k < 2; k++) {
+        int pg = ir_add3(g, IR_OP_batchnorm_param_grad, ops[0], ops[1], dy);
+        dx[2 + k] = like_fwd(g, pg, id);
+        node(g, pg)->iattr[0] = k;
+    }
+}
+
 #define GRADFN_DIFF(name) grad_##name
 #define GRADFN_NODIFF(name) NULL
 const grad_fn grad_rules[IR_OP_COUNT] = {

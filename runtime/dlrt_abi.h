@@ -4,21 +4,23 @@
  * own; the runtime includes the same header. Keep it plain C99 and bump DLRT_ABI_VERSION on
  * any change.
  *
- * Storage: one weights block (params and optimizer state, `weights_count` reals, each tensor
+ * Storage: one weights block (params, buffers, optimizer state, `weights_count` reals, each tensor
  * initialised by the caller as its row of the tensor table says) and one activation arena
  * (`arena_bytes`), both allocated once by the caller; the step functions allocate nothing.
  */
 #ifndef DLRT_ABI_H
 #define DLRT_ABI_H
 
-#define DLRT_ABI_VERSION 2
+#define DLRT_ABI_VERSION 3
 
 enum dlrt_tensor_kind {
     DLRT_PARAM = 0,  /* trainable weight, in the weights block */
     DLRT_STATE = 1,  /* optimizer state, in the weights block, initialised like a PARAM */
     DLRT_INPUT = 2,  /* fed by the caller: inputs[index] points to n samples */
     DLRT_OUTPUT = 3, /* produced in the arena at byte `offset` (n samples) */
-    DLRT_SCALAR = 4  /* per-step scalar: scalars[index] (e.g. "step", 1-based) */
+    DLRT_SCALAR = 4, /* per-step scalar: scalars[index] (e.g. "step", 1-based) */
+    DLRT_BUFFER = 5  /* model tensor that is not trained (batchnorm's running statistics): in
+                        the weights block, described and initialised as a STATE row is */
 };
 
 enum dlrt_dtype { DLRT_F32 = 0, DLRT_I32 = 1, DLRT_F64 = 2 };

@@ -1,7 +1,7 @@
 /*
  * dlrt_session.c — a model instance: one weights block and one arena, allocated once and
- * 64-byte aligned; parameters and optimizer state initialised as their descriptor rows say
- * (random initializers draw from the seed, one stream per tensor).
+ * 64-byte aligned; parameters, buffers and optimizer state initialised as their descriptor
+ * rows say (random initializers draw from the seed, one stream per tensor).
  */
 #include "dlrt.h"
 #include <math.h>
@@ -68,7 +68,8 @@ static int init_weights(dlrt_session *s, uint64_t seed, char *err, size_t errlen
     const dlrt_model_desc *m = s->model;
     for (int i = 0; i < m->n_tensors; i++) {
         const dlrt_tensor_desc *t = &m->tensors[i];
-        if (t->kind != DLRT_PARAM && t->kind != DLRT_STATE) continue;
+        if (t->kind != DLRT_PARAM && t->kind != DLRT_STATE && t->kind != DLRT_BUFFER)
+            continue;
         init_law law;
         if (!find_law(t, &law)) {
             snprintf(err, errlen, "%s: unknown initializer '%s' (or no fan-in for it)", t->name, t->init);
