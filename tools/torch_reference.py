@@ -37,6 +37,8 @@ Files, by the dlc feature they need (ctest runs every file as reference.NAME):
   warmup.json         warmup = K or linear(K, start_factor = s): LinearLR before a schedule
   regularization.json regularize = [l1(...), l2(...)], clip_value, clip_norm
   pool.json           max_pool2d, avg_pool2d (kernel, stride, padding), global_avg_pool, concat
+  batchnorm.json      batchnorm over [B, C] and [B, C, H, W]: training-mode forward and
+                      backward; running statistics after steps, and the evaluation output
 """
 import json
 import math
@@ -770,6 +772,128 @@ def pool_cases():
     ]
 
 
+# ---- batchnorm: torch.nn.BatchNorm1d / BatchNorm2d ----
+
+def bn_eval_case(name, shape, call, eps=1e-5, affine=True, tol=None):
+    """training-mode forward and backward of batchnorm on a free x [shape], against a free t"""
+    r = Rand(seed_of(name))
+    dims = ", ".join(str(d) for d in shape)
+    C = shape[1]
+    params = {"x": r.normal(*shape, scale=2.0) + r.normal(1, C, *([1] * (len(shape) - 2)))}
+    if affine:
+        params["bn.weight"] = r.uniform(0.5, 1.5, C)
+        params["bn.bias"] = r.normal(C, scale=0.5)
+    params["t"] = r.normal(*shape)
+    source = (f'model m {{\n  x = variable({dims}, name = "x")\n  t = variable({dims}, name = "t")\n'
+              f'  y = {call}\n}}\ntrain m {{\n  loss = mse(y, t)\n}}\n')
+
+    def fwd(p, i):
+        y = F.batch_norm(p["x"], None, None, p.get("bn.weight"), p.get("bn.bias"), training=True,
+                         eps=eps)
+        return y, F.mse_loss(y, p["t"])
+    return eval_case(name, source, params, {}, fwd, tol)
+
+
+BN_STEPS = 5
+
+
+def bn_train_case(name, source, params, inputs, module, forward, make_opt):
+    """BN_STEPS optimizer steps of forward(p, bn, inputs) -> (y, loss) with a torch batchnorm
+    module whose weight and bias are params "bn.weight" / "bn.bias": the trajectory holds the
+    parameters and the running statistics after every step; eval_output is the output in
+    evaluation mode (running statistics) after the last step"""
+    leaves = {k: v.clone().requires_grad_(True) for k, v in params.items() if not k.startswith("bn.")}
+    with torch.no_grad():
+        module.weight.copy_(params["bn.weight"])
+        module.bias.copy_(params["bn.bias"])
+    named = dict(leaves, **{"bn.weight": module.weight, "bn.bias": module.bias})
+    opt = make_opt(list(named.values()))
+    losses, trajectory = [], []
+    module.train()
+    for _ in range(BN_STEPS):
+        opt.zero_grad()
+        _, loss = forward(named, module, inputs)
+        loss.backward()
+        opt.step()
+        losses.append(f32(loss.item()))
+        step = {k: flat(v) for k, v in named.items()}
+        step["bn.running_mean"] = flat(module.running_mean)
+        step["bn.running_var"] = flat(module.running_var)
+        trajectory.append(step)
+    module.eval()
+    with torch.no_grad():
+        eval_output, _ = forward(named, module, inputs)
+    return {
+        "name": name,
+        "kind": "train",
+        "source": source,
+        "tolerance": tolerance(floor=TRAJECTORY_FLOOR, reason=TRAJECTORY_FLOOR_REASON),
+        "params": {k: flat(v) for k, v in params.items()},
+        "inputs": {k: flat(v) for k, v in inputs.items()},
+        "steps": BN_STEPS,
+        "lr": [float(opt.param_groups[0]["lr"])] * BN_STEPS,
+        "losses": losses,
+        "trajectory": trajectory,
+        "eval_output": flat(eval_output),
+    }
+
+
+def bn2d_train():
+    """x * w (w free, per position) into BatchNorm2d(3, momentum = 0.2), SGD with momentum"""
+    name = "batchnorm2d_running_stats"
+    r = Rand(seed_of(name))
+    params = {"w": r.uniform(0.5, 1.5, 3, 2, 2), "bn.weight": r.uniform(0.5, 1.5, 3),
+              "bn.bias": r.normal(3, scale=0.5)}
+    inputs = {"x": r.normal(4, 3, 2, 2) + 0.5, "t": r.normal(4, 3, 2, 2)}
+    source = ('model net {\n  input x: f32[3, 2, 2]\n  input t: f32[3, 2, 2]\n'
+              '  w = variable(3, 2, 2, name = "w")\n'
+              '  y = batchnorm(x * w, momentum = 0.2, name = "bn")\n}\n'
+              'train net {\n  loss = mse(y, t)\n  optimizer = sgd(lr = 0.5, momentum = 0.9)\n'
+              f'  batch = 4\n  epochs = {BN_STEPS}\n}}\n')
+
+    def fwd(p, bn, i):
+        y = bn(i["x"] * p["w"])
+        return y, F.mse_loss(y, i["t"])
+    return bn_train_case(name, source, params, inputs, torch.nn.BatchNorm2d(3, momentum=0.2), fwd,
+                         lambda ps: O.SGD(ps, lr=0.5, momentum=0.9))
+
+
+def bn1d_train():
+    """a dense layer without bias (batchnorm's mean would cancel it: its gradient is rounding
+    noise, which Adam turns into steps) into BatchNorm1d(3, eps = 1e-3), Adam"""
+    name = "batchnorm1d_running_stats"
+    r = Rand(seed_of(name))
+    w, _ = dense_init(r, 5, 3)
+    params = {"fc.w": w, "bn.weight": r.uniform(0.5, 1.5, 3),
+              "bn.bias": r.normal(3, scale=0.5)}
+    inputs = {"x": r.normal(6, 5) + 1.0, "t": r.normal(6, 3)}
+    source = ('model net {\n  input x: f32[5]\n  input t: f32[3]\n'
+              '  y = batchnorm(dense(x, 3, bias = 0, name = "fc"), eps = 0.001, name = "bn")\n}\n'
+              'train net {\n  loss = mse(y, t)\n  optimizer = adam(lr = 0.05)\n'
+              f'  batch = 6\n  epochs = {BN_STEPS}\n}}\n')
+
+    def fwd(p, bn, i):
+        y = bn(i["x"] @ p["fc.w"])
+        return y, F.mse_loss(y, i["t"])
+    return bn_train_case(name, source, params, inputs, torch.nn.BatchNorm1d(3, eps=1e-3), fwd,
+                         lambda ps: O.Adam(ps, lr=0.05))
+
+
+def batchnorm_cases():
+    return [
+        bn_eval_case("batchnorm1d", (6, 4), 'batchnorm(x, name = "bn")'),
+        bn_eval_case("batchnorm1d_no_affine", (5, 3), "batchnorm(x, affine = 0, eps = 0.01)",
+                     eps=0.01, affine=False,
+                     tol=in_float64("dx = (dy - mean(dy) - xhat mean(dy xhat)) invstd cancels terms "
+                                    "of about 0.1 down to about 3e-4")),
+        bn_eval_case("batchnorm2d", (4, 3, 2, 3), 'batchnorm(x, name = "bn")'),
+        bn_eval_case("batchnorm2d_no_affine", (2, 2, 3, 3), "batchnorm(x, affine = 0)",
+                     affine=False),
+        bn2d_train(),
+        bn1d_train(),
+    ]
+
+
 # ---- output ----
 
 def dump(v, indent):
@@ -816,6 +940,8 @@ def main():
           regularization_cases())
     write("pool.json", "max_pool2d, avg_pool2d, global_avg_pool and concat on NCHW images",
           pool_cases())
+    write("batchnorm.json", "batchnorm: training-mode forward and backward, running statistics "
+          "after steps, evaluation with them", batchnorm_cases())
     return 0
 
 

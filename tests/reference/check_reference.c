@@ -8,7 +8,11 @@
  *                exposed as outputs, as for --gradcheck);
  *   train cases: `steps` optimizer steps, one per epoch, at the learning rate the train
  *                block's schedule gives (as the runtime's training loop feeds it): each step's
- *                learning rate and loss, and every parameter after each step.
+ *                learning rate and loss, and every parameter (or buffer: batchnorm's running
+ *                statistics) in its trajectory after each step; with "eval_output", the
+ *                model's output from the evaluation step after the last one.
+ * Eval cases compute gradients, so batchnorm in them normalizes with the batch's statistics
+ * (as training does; cg_c_options.batch_stats).
  * A value passes when |dlc - torch| <= rtol * max(|torch|, floor), with the case's tolerance;
  * a tolerance looser than rtol 1e-5 must say why (its "reason"). Prints one line per case and
  * the worst relative error of each file, and "N passed, M failed"; the exit status is 1 when
@@ -151,7 +155,7 @@ static int load(verdict *v, loaded *L, const char *name, json_object *c, int eva
         problem(v, "dlc does not compile the source (diagnostics above)");
         return 0;
     }
-    cg_c_options co = {.prefix = L->u.cfg.model, .f64 = 0, .has_train = !eval};
+    cg_c_options co = {.prefix = L->u.cfg.model, .f64 = 0, .has_train = !eval, .batch_stats = eval};
     const dlrt_model_desc *m = dlc_build_and_load(cg_c_generate(L->u.g, &co, &L->u.a),
                                                   L->u.cfg.model, &o, &L->handle);
     char err[512];
@@ -217,8 +221,10 @@ static void train_step(verdict *v, loaded *L, int step, json_object *c, const dl
     json_object *after = json_object_array_get_idx(traj, (size_t)step - 1);
     json_object_object_foreach(after, name, want) {
         const dlrt_tensor_desc *p = dlrt_find_tensor(m, DLRT_PARAM, name);
+        if (!p) p = dlrt_find_tensor(m, DLRT_BUFFER, name); /* running statistics */
         snprintf(what, sizeof what, "step %d %s", step, name);
-        if (p) check_array(v, what, (const float *)L->s.weights + p->offset, numel(p, 1), want);
+        if (!p) problem(v, "the model has no parameter or buffer %s", name);
+        else check_array(v, what, (const float *)L->s.weights + p->offset, numel(p, 1), want);
     }
 }
 
@@ -235,6 +241,13 @@ static void run_train(verdict *v, loaded *L, json_object *c) {
     }
     dlrt_schedule sched = dlc_schedule(&L->u.cfg);
     for (int step = 1; step <= n && !v->problem[0]; step++) train_step(v, L, step, c, &sched);
+    json_object *want = NULL;
+    if (v->problem[0] || !json_object_object_get_ex(c, "eval_output", &want)) return;
+    double loss;
+    const dlrt_model_desc *m = L->s.model;
+    m->eval_step(L->s.weights, L->s.arena, L->inputs, L->n, &loss);
+    const dlrt_tensor_desc *out = dlrt_find_tensor(m, DLRT_OUTPUT, NULL);
+    check_array(v, "eval output", arena_at(L, out), numel(out, L->n), want);
 }
 
 static void read_tolerance(verdict *v, json_object *c) {
