@@ -4,7 +4,7 @@
  *
  * The graph comes from passes/inference.c: one batched f32 input, one batched f32 output
  * computed by a non-leaf node (the driver checks), and a tensor of the weights file for every
- * param and state leaf. The API (docs/cli.md):
+ * param, buffer and state leaf. The API (docs/cli.md):
  *     int PREFIX_predict(const float *input, int n, float *output);
  *     int PREFIX_predict_ws(const float *input, int n, float *output, void *workspace);
  *     long PREFIX_input_size(void), PREFIX_output_size(void), PREFIX_workspace_bytes(void);
@@ -30,7 +30,7 @@ void cg_c_infer_weights(cg_c *c) {
     float *block = arena_alloc(c->a, sizeof(float) * (size_t)(c->weights_count + 1));
     for (int id = 0; id < g->n_nodes; id++) {
         const ir_node *n = &g->nodes[id];
-        if (n->op != IR_OP_param && n->op != IR_OP_state) continue;
+        if (n->op != IR_OP_param && n->op != IR_OP_state && n->op != IR_OP_buffer) continue;
         const dlrt_weight *t = dlrt_weights_find(c->o->weights, n->name);
         DLC_ASSERT(t && t->dtype == DLRT_F32 && dlrt_weight_numel(t) == ir_shape_numel(&n->shape));
         memcpy(block + c->offset[id], t->data, sizeof(float) * (size_t)dlrt_weight_numel(t));

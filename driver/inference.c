@@ -74,7 +74,8 @@ int dlc_inference_tensors(dlc_unit *u, const dlc_options *o, const char ***names
     *names = arena_alloc(&u->a, sizeof(char *) * (size_t)(g->n_nodes + 1));
     *n = 0;
     for (int id = 0; id < g->n_nodes; id++)
-        if (g->nodes[id].op == IR_OP_param || g->nodes[id].op == IR_OP_state)
+        if (g->nodes[id].op == IR_OP_param || g->nodes[id].op == IR_OP_state ||
+            g->nodes[id].op == IR_OP_buffer)
             (*names)[(*n)++] = g->nodes[id].name;
     return 0;
 }

@@ -5,10 +5,11 @@
  * Establishes:
  *   - no loss: what remains computes the model's outputs from its inputs;
  *   - dropout and gaussian_noise, the identity in evaluation, are gone (their users read
- *     their input);
+ *     their input), and so are the training step's assigns (batchnorm's running-statistics
+ *     updates); batchnorm reads the running statistics, as the evaluation step does;
  *   - the input the train block normalised is followed by a normalize node holding the training
  *     statistics (shift, scale) from the weights file, so the graph takes raw samples;
- *   - every param and state leaf left has a tensor of the same name, dtype (f32) and shape in
+ *   - every param, buffer and state leaf left has a tensor of the same name, dtype (f32) and shape in
  *     the weights file, and the file holds nothing else: otherwise user errors name the file
  *     and the tensor (missing, wrong dtype, wrong shape, extra);
  *   - dead nodes are removed (pass_dce), ids dense and in order.
@@ -54,6 +55,10 @@ static void rebuild(ir_graph *g, int norm, const double *stats) {
         for (int i = 0; i < moved.n_in; i++) moved.in[i] = remap[moved.in[i]];
         if (is_eval_identity(moved.op)) {
             remap[id] = moved.in[0];
+            continue;
+        }
+        if (moved.op == IR_OP_assign) { /* a training-step update: nothing reads it */
+            remap[id] = -1;
             continue;
         }
         nodes[n] = moved;
@@ -125,7 +130,7 @@ static void check_leaves(pass_ctx *c, char *used) {
     const ir_graph *g = c->g;
     for (int id = 0; id < g->n_nodes; id++) {
         const ir_node *n = ir_get(g, id);
-        if (n->op != IR_OP_param && n->op != IR_OP_state) continue;
+        if (n->op != IR_OP_param && n->op != IR_OP_state && n->op != IR_OP_buffer) continue;
         expect(c, n->name, n->dtype == IR_I32 ? DLRT_I32 : DLRT_F32, n->shape.rank, n->shape.dims,
                used);
     }

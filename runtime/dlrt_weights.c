@@ -367,6 +367,7 @@ int dlrt_weights_save(const char *path, const dlrt_session *s, const char *const
     int n = 0, status = 0;
     for (int k = 0; k < n_names && status == 0; k++) {
         const dlrt_tensor_desc *d = dlrt_find_tensor(m, DLRT_PARAM, names[k]);
+        if (!d) d = dlrt_find_tensor(m, DLRT_BUFFER, names[k]);
         if (!d) d = dlrt_find_tensor(m, DLRT_STATE, names[k]);
         if (!d || m->real_size != 4) {
             snprintf(err, errlen, "%s: model '%s' has no f32 tensor '%s' to save", path, m->name,
@@ -401,6 +402,7 @@ int dlrt_weights_apply(const dlrt_weights *w, dlrt_session *s, char *err, size_t
     for (int k = 0; k < w->n; k++) {
         const dlrt_weight *t = &w->t[k];
         const dlrt_tensor_desc *d = dlrt_find_tensor(m, DLRT_PARAM, t->name);
+        if (!d) d = dlrt_find_tensor(m, DLRT_BUFFER, t->name);
         if (!d) d = dlrt_find_tensor(m, DLRT_STATE, t->name);
         if (!d) continue;
         if (t->dtype != DLRT_F32 || m->real_size != 4 || !same_shape(t, d)) {

@@ -19,7 +19,8 @@
 #define DLRT_WEIGHTS_VERSION 1
 
 typedef struct dlrt_weight {
-    const char *name;   /* tensor name: a model's param/state ("dense1.w") or "normalize:INPUT" */
+    const char *name;   /* tensor name: a model's param/buffer/state ("dense1.w",
+                           "bn1.running_var") or "normalize:INPUT" */
     int dtype;          /* DLRT_F32, DLRT_I32 or DLRT_F64 */
     int rank;           /* number of dims */
     long long dims[6];  /* sizes, outermost first */
@@ -46,14 +47,15 @@ void dlrt_weights_free(dlrt_weights *w);
  * inputs being fed (x - shift) / scale (see dlrt_normalize). Written into buf, returned. */
 const char *dlrt_normalize_tensor_name(const char *input, char *buf, size_t n);
 
-/* Save the session's tensors `names` (params or state, as f32 with their shapes) and, when
- * normalized_input is not NULL, its normalisation (shift, scale) to `path`. */
+/* Save the session's tensors `names` (params, buffers or state, as f32 with their shapes)
+ * and, when normalized_input is not NULL, its normalisation (shift, scale) to `path`. */
 int dlrt_weights_save(const char *path, const dlrt_session *s, const char *const *names,
                       int n_names, const char *normalized_input, double shift, double scale,
                       char *err, size_t errlen);
 
-/* Copy every tensor of w that is a PARAM or STATE of the session's model into its weights
- * block (a dtype or shape that differs is an error); tensors the model lacks are skipped. */
+/* Copy every tensor of w that is a PARAM, BUFFER or STATE of the session's model into its
+ * weights block (a dtype or shape that differs is an error); tensors the model lacks are
+ * skipped. */
 int dlrt_weights_apply(const dlrt_weights *w, dlrt_session *s, char *err, size_t errlen);
 
 #endif
