@@ -122,6 +122,11 @@ static void plan_storage(cg_c *c) {
         c->offset[id] = c->arena_bytes;
         c->arena_bytes += (ir_shape_numel(&n->shape) * elem_size(c, n) + 63) & ~63LL;
     }
+    long long col = 0; /* the convolutions' column buffer, one sample's worth, shared */
+    for (int id = 0; id < g->n_nodes; id++)
+        if (cg_c_conv_scratch(c, id) > col) col = cg_c_conv_scratch(c, id);
+    c->col_offset = c->arena_bytes;
+    c->arena_bytes += (col * (c->o->f64 ? 8 : 4) + 63) & ~63LL;
 }
 
 /* ---- function bodies ---- */
@@ -347,6 +352,7 @@ const char *cg_c_generate(const ir_graph *g, const cg_c_options *o, arena *a) {
                   o->prefix, o->f64 ? "f64" : "f32", c.weights_count, c.arena_bytes);
     cg_c_prelude(&c);
     if (o->weights) cg_c_infer_weights(&c);
+    cg_c_conv_prelude(&c);
     if (o->has_train && (has_op(g, IR_OP_dropout) || has_op(g, IR_OP_gaussian_noise)))
         cg_c_random_prelude(&c, has_op(g, IR_OP_gaussian_noise));
     if (o->has_train) {

@@ -29,6 +29,7 @@ typedef struct cg_c {
     int in_double;            /* emitting a rank-0 loop: its arithmetic is in double */
     int train;                /* emitting train_step (1: dropout and noise draw, batchnorm uses
                                  the batch's statistics) or eval_step (0) */
+    long long col_offset;     /* arena byte offset of the convolutions' shared column buffer */
 } cg_c;
 
 typedef void (*cg_emit_fn)(cg_c *c, int id, const char *const *args, strbuf *expr);
@@ -63,5 +64,14 @@ void cg_c_prelude(cg_c *c);
 /* The counter-based random functions for train_step's dropout and noise: dlc_key and
  * dlc_uniform, and dlc_normal when with_normal (only what is used: unused statics warn). */
 void cg_c_random_prelude(cg_c *c, int with_normal);
+
+/* cg_c_conv.c: convolution (im2col + GEMM) and reshape */
+void cg_c_conv_prelude(cg_c *c);          /* support functions of the conv ops in the graph */
+long long cg_c_conv_scratch(cg_c *c, int id); /* reals of column buffer node id needs (or 0) */
+void emit_conv2d(cg_c *c, int id, const char *const *a, strbuf *e);
+void emit_conv2d_input_grad(cg_c *c, int id, const char *const *a, strbuf *e);
+void emit_conv2d_weight_grad(cg_c *c, int id, const char *const *a, strbuf *e);
+void emit_conv2d_bias_grad(cg_c *c, int id, const char *const *a, strbuf *e);
+void emit_reshape(cg_c *c, int id, const char *const *a, strbuf *e);
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * layers.c — the table of names callable in a model: layers (dense, prelu, batchnorm), free
- * trainable tensors (variable), activations and elementwise functions, train-only noise
- * (dropout, gaussian_noise), reductions, pooling and concatenation (built in lower_pool.c) and
- * losses.
+ * trainable tensors (variable), convolution and reshaping (layers_conv.c), activations and
+ * elementwise functions, train-only noise (dropout, gaussian_noise), reductions, pooling and
+ * concatenation (built in lower_pool.c) and losses.
  * Each entry states its positional-argument range, its keyword arguments, its numeric
  * arguments (given by position after the tensors or by name, each with a default and a valid
  * range, stored in the op's fattr[] in order) and its lowering function. An unknown name gets
@@ -36,6 +36,8 @@ typedef struct layer_info {
 static const char *const no_kwargs[] = {NULL};
 static const char *const dense_kwargs[] = {"init", "bias_init", "bias", "name", NULL};
 static const char *const name_kwargs[] = {"name", NULL};
+static const char *const conv_kwargs[] = {"stride", "padding", "dilation", "groups", "init",
+                                          "bias_init", "bias", "name", NULL};
 static const char *const loss_kwargs[] = {"reduction", NULL};
 
 #define INF INFINITY
@@ -139,7 +141,7 @@ static int build_loss(lower_ctx *c, const ast_expr *call, const int *args, ir_op
     return with_nums(c, id);
 }
 
-static int make_param(lower_ctx *c, const char *name, int rank, const int64_t *dims,
+int make_param(lower_ctx *c, const char *name, int rank, const int64_t *dims,
                       const ir_init *init) {
     ir_shape shape = ir_shape_make(0, rank, dims);
     if (ir_find_leaf(c->g, IR_OP_param, name) >= 0) {
@@ -308,6 +310,10 @@ static const layer_info layers[] = {
     {"variable", 0, IR_MAX_RANK, 0, name_kwargs, build_variable, IR_OP_param, NULL},
     {"prelu", 1, 2, 1, name_kwargs, build_prelu, IR_OP_prelu, prelu_arg},
     {"batchnorm", 1, 1, 1, name_kwargs, build_batchnorm, IR_OP_batchnorm, batchnorm_args},
+    /* convolution and reshaping (layers_conv.c) */
+    {"conv2d", 3, 3, 1, conv_kwargs, build_conv2d, IR_OP_conv2d, NULL},
+    {"flatten", 1, 1, 1, no_kwargs, build_flatten, IR_OP_reshape, NULL},
+    {"reshape", 2, IR_MAX_RANK, 1, no_kwargs, build_reshape, IR_OP_reshape, NULL},
     /* activations */
     {"relu", 1, 1, 1, no_kwargs, build_unary, IR_OP_relu, NULL},
     {"sigmoid", 1, 1, 1, no_kwargs, build_unary, IR_OP_sigmoid, NULL},

@@ -58,6 +58,13 @@ int lower_call(lower_ctx *c, const ast_expr *call);
 enum { CONCAT_MAX_INPUTS = 32 }; /* tensors one concat call takes */
 int build_pool(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
 int build_concat(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+/* layers.c: a trainable parameter (error when the name is taken) */
+int make_param(lower_ctx *c, const char *name, int rank, const int64_t *dims, const ir_init *init);
+
+/* layers_conv.c: conv2d, flatten, reshape (rows of the table in layers.c) */
+int build_conv2d(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int build_flatten(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int build_reshape(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
 
 /* lower_data.c: data = DATASET(...) */
 int lower_data(lower_ctx *c, const ast_expr *e, train_config *cfg);

@@ -175,6 +175,20 @@ static void dump_loss_attrs(const ir_node *n, FILE *out) {
     if (n->iattr[1]) fprintf(out, " wrt=target");
 }
 
+/* conv2d and its input and weight gradient ops: stride, per-side padding (top, left, bottom, right), dilation,
+ * groups; reshape: its dims after the batch */
+static void dump_conv_attrs(const ir_node *n, FILE *out) {
+    const int64_t *a = n->iattr;
+    fprintf(out, " stride=%lldx%lld pad=%lld,%lld,%lld,%lld dilation=%lldx%lld groups=%lld",
+            (long long)a[0], (long long)a[1], (long long)a[2], (long long)a[3], (long long)a[4],
+            (long long)a[5], (long long)a[6], (long long)a[7], (long long)a[8]);
+}
+static void dump_reshape_attrs(const ir_node *n, FILE *out) {
+    fprintf(out, " dims=[");
+    for (int i = 0; i < n->iattr[0]; i++) fprintf(out, "%s%lld", i ? "," : "", (long long)n->iattr[1 + i]);
+    fprintf(out, "]");
+}
+
 static void dump_attrs(const ir_node *n, FILE *out) {
     const double *f = n->fattr;
     switch (n->op) {
@@ -237,6 +251,10 @@ static void dump_attrs(const ir_node *n, FILE *out) {
         fprintf(out, " axis=%lld start=%lld length=%lld", (long long)n->iattr[0],
                 (long long)n->iattr[1], (long long)n->iattr[2]);
         break;
+    case IR_OP_conv2d: case IR_OP_conv2d_input_grad: case IR_OP_conv2d_weight_grad:
+        dump_conv_attrs(n, out);
+        break;
+    case IR_OP_reshape: dump_reshape_attrs(n, out); break;
     default: break;
     }
 }

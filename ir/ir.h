@@ -60,7 +60,7 @@ typedef struct ir_node {
     ir_dtype dtype;           /* element type of the result */
     ir_shape shape;           /* result shape (set by shape inference) */
     int shape_known;          /* shape inference has run on this node */
-    int64_t iattr[4];         /* integer attributes (per op; see ops.def) */
+    int64_t iattr[10];        /* integer attributes (per op; see ops.def) */
     double fattr[4];          /* float attributes (per op; see ops.def) */
     const char *name;         /* leaves: parameter/input/state name; others: NULL or a label */
     ir_init init;             /* param/state: how to initialise */

@@ -6,6 +6,7 @@
  * location naming the construct and both shapes, and returns 0.
  */
 #include "ir.h"
+#include "shape_conv.h"
 #include <string.h>
 
 typedef int (*shape_fn)(ir_graph *g, ir_node *n, diag *d);

@@ -3,6 +3,7 @@
  * broadcasting binary ops reduce the incoming gradient back to each operand's shape.
  */
 #include "grad_rules.h"
+#include "grad_conv.h"
 #include <stddef.h>
 
 static ir_node *node(ir_graph *g, int id) { return ir_get(g, id); }

@@ -39,6 +39,7 @@ Files, by the dlc feature they need (ctest runs every file as reference.NAME):
   pool.json           max_pool2d, avg_pool2d (kernel, stride, padding), global_avg_pool, concat
   batchnorm.json      batchnorm over [B, C] and [B, C, H, W]: training-mode forward and
                       backward; running statistics after steps, and the evaluation output
+  conv.json           conv2d (stride, padding incl. same, dilation, groups, bias), flatten
 """
 import json
 import math
@@ -896,6 +897,77 @@ def batchnorm_cases():
 
 # ---- output ----
 
+# ---- convolution and reshaping: conv2d on a batch of images ----
+
+def conv_case(name, C, H, W, out, kernel, opts="", bias=True, stride=1, padding=0, dilation=1,
+              groups=1, batch=3, head=None):
+    """conv2d(x + b, ...) on a batch x [batch, C, H, W]; the free offset b [C, H, W] carries the
+    gradient with respect to the conv's input back (summed over the batch). Weights follow
+    nn.Conv2d's default init. head: "flatten" adds flatten + dense(5) after the conv."""
+    r = Rand(seed_of(name))
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    fan_in = C // groups * kh * kw
+    bound = 1 / math.sqrt(fan_in)
+    params = {"b": r.normal(C, H, W, scale=0.1),
+              "conv.w": r.uniform(-bound, bound, out, C // groups, kh, kw)}
+    if bias:
+        params["conv.b"] = r.uniform(-bound, bound, out)
+    x = r.normal(batch, C, H, W)
+    y0 = F.conv2d(x, params["conv.w"], None, stride, padding, dilation, groups)
+    feats = y0[0].numel()
+    if head == "flatten":
+        w2, b2 = dense_init(r, feats, 5)
+        params["fc.w"], params["fc.b"] = w2, b2
+        t_shape = (batch, 5)
+    else:
+        t_shape = (batch,) + tuple(y0.shape[1:])
+    inputs = {"x": x, "t": r.normal(*t_shape)}
+    dims = lambda s: ", ".join(str(d) for d in s)
+    kernel_src = str(kernel) if isinstance(kernel, int) else f"[{kh}, {kw}]"
+    call = f'conv2d(x + b, {out}, {kernel_src}{opts}, name = "conv"{"" if bias else ", bias = 0"})'
+    body = (f"  y = dense(flatten({call}), 5, name = \"fc\")\n" if head == "flatten"
+            else f"  y = {call}\n")
+    source = (f'model m {{\n  input x: f32[{dims((C, H, W))}]\n  input t: f32[{dims(t_shape[1:])}]\n'
+              f'  b = variable({dims((C, H, W))}, name = "b")\n{body}}}\n'
+              f'train m {{\n  loss = mse(y, t)\n  batch = {batch}\n}}\n')
+
+    def fwd(p, i):
+        y = F.conv2d(i["x"] + p["b"], p["conv.w"], p.get("conv.b"), stride, padding, dilation, groups)
+        if head == "flatten":
+            y = y.flatten(1) @ p["fc.w"] + p["fc.b"]
+        return y, F.mse_loss(y, i["t"])
+    return eval_case(name, source, params, inputs, fwd, CONV_TOL)
+
+
+# A conv output is a sum of C/groups kH kW products of inputs ~N(0, 1) and weights up to
+# 1/sqrt(fan_in), so its terms are of size ~0.3 and the sum ~1; GEMM adds them in another order
+# than torch's kernel, and float32 rounding of terms and partial sums that size (6e-8 each)
+# stays in outputs that cancel to near zero, and in the gradients computed from them.
+CONV_TOL = tolerance(floor=0.01, reason="floor 0.01: conv outputs sum many terms of size ~0.3 "
+                     "in another order than torch, so float32 rounding at that scale (absolute "
+                     "~1e-7) stays in entries that cancel to near zero")
+
+
+def conv_cases():
+    return [
+        conv_case("conv_basic", 2, 6, 5, 3, 3),
+        conv_case("conv_stride_padding", 2, 7, 6, 4, (3, 2), ", stride = 2, padding = [1, 2]",
+                  stride=2, padding=(1, 2)),
+        conv_case("conv_stride_pair", 3, 9, 8, 2, 3, ", stride = [2, 1], padding = 1",
+                  stride=(2, 1), padding=1),
+        conv_case("conv_same_odd", 2, 5, 6, 3, 3, ", padding = same", padding="same"),
+        conv_case("conv_same_even_dilated", 2, 6, 6, 3, (4, 2), ", padding = same, dilation = [1, 2]",
+                  padding="same", dilation=(1, 2)),
+        conv_case("conv_dilation", 2, 9, 8, 3, 3, ", dilation = 2, padding = 1", padding=1, dilation=2),
+        conv_case("conv_groups_no_bias", 4, 6, 6, 6, 3, ", groups = 2", bias=False, groups=2),
+        conv_case("conv_depthwise", 3, 9, 7, 3, 3, ", groups = 3, stride = 2, padding = [1, 0]",
+                  groups=3, stride=2, padding=(1, 0)),
+        conv_case("conv_1x1", 4, 5, 5, 2, 1),
+        conv_case("conv_flatten_dense", 2, 6, 6, 3, 3, ", stride = 1, padding = 1", padding=1,
+                  head="flatten"),
+    ]
+
+
 def dump(v, indent):
     """JSON with one line per number list (small diffs, readable files)."""
     pad = " " * indent
@@ -942,6 +1014,8 @@ def main():
           pool_cases())
     write("batchnorm.json", "batchnorm: training-mode forward and backward, running statistics "
           "after steps, evaluation with them", batchnorm_cases())
+    write("conv.json", "conv2d (stride, padding, same, dilation, groups, bias) and flatten",
+          conv_cases())
     return 0
 
 

@@ -1,0 +1,21 @@
+/*
+ * shape_conv.h — shape rules of the convolution and reshaping ops (ir/shape_conv.c), entries
+ * of the shape rule table in ir/shape_rules.c.
+ */
+#ifndef DLC_SHAPE_CONV_H
+#define DLC_SHAPE_CONV_H
+#include "ir.h"
+
+int shape_conv2d(ir_graph *g, ir_node *n, diag *d);
+int shape_conv2d_input_grad(ir_graph *g, ir_node *n, diag *d);
+int shape_conv2d_weight_grad(ir_graph *g, ir_node *n, diag *d);
+int shape_conv2d_bias_grad(ir_graph *g, ir_node *n, diag *d);
+int shape_reshape(ir_graph *g, ir_node *n, diag *d);
+
+/* conv2d's output size along one spatial axis: (in + pad_begin + pad_end - dilation (k - 1)
+ * - 1) / stride + 1. Returns 0 when the dilated kernel is larger than the padded input, -1
+ * when the division is not exact (torch floors it; dlc reports it). */
+int64_t ir_conv_extent(int64_t in, int64_t pad_begin, int64_t pad_end, int64_t k, int64_t dilation,
+                       int64_t stride);
+
+#endif
