@@ -13,7 +13,22 @@
  * padded input and the output size are checked by conv2d's shape rule (ir/shape_conv.c).
  */
 #include "lower_internal.h"
+#include <math.h>
 #include <string.h>
+
+/* an integer >= min; errors name the call and the argument */
+static int eval_at_least(lower_ctx *c, const ast_expr *call, const char *what, const ast_expr *e,
+                         int64_t min, int64_t *out) {
+    double v;
+    if (!eval_number(c, e, &v)) return 0;
+    if (v == floor(v) && v >= (double)min && v <= 1e9) {
+        *out = (int64_t)v;
+        return 1;
+    }
+    diag_error(c->d, e->loc, "%s: %s must be an integer >= %lld, got %g", call->str, what,
+               (long long)min, v);
+    return 0;
+}
 
 /* an integer >= min, or a pair [h, w] of them (the same integer twice) */
 static int eval_pair(lower_ctx *c, const ast_expr *call, const char *what, const ast_expr *e,
@@ -24,11 +39,21 @@ static int eval_pair(lower_ctx *c, const ast_expr *call, const char *what, const
                        call->str, what, e->n_args);
             return 0;
         }
-        return eval_int(c, e->args[0].value, &out[0], min) && eval_int(c, e->args[1].value, &out[1], min);
+        return eval_at_least(c, call, what, e->args[0].value, min, &out[0]) &&
+               eval_at_least(c, call, what, e->args[1].value, min, &out[1]);
     }
-    if (!eval_int(c, e, &out[0], min)) return 0;
+    if (!eval_at_least(c, call, what, e, min, &out[0])) return 0;
     out[1] = out[0];
     return 1;
+}
+
+/* conv2d, flatten and reshape compute on reals: an integer tensor (labels) is an error */
+static int real_input(lower_ctx *c, const ast_expr *call, int x) {
+    const ir_node *n = ir_get(c->g, x);
+    if (n->dtype == IR_F32) return 1;
+    diag_error(c->d, call->loc, "%s: expects f32 values, got i32 %s", call->str,
+               ir_shape_str(c->a, &n->shape));
+    return 0;
 }
 
 /* `name = value` of the call, or `def` for both axes */
@@ -129,9 +154,12 @@ int build_conv2d(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) 
     if (!layer) return -1;
     const char *what = arena_printf(c->a, "conv2d '%s'", layer);
     int64_t out, k[2], stride[2], dil[2], groups = 1, pad[4];
-    if (!eval_int(c, call->args[1].value, &out, 1) || !eval_pair(c, call, "kernel", call->args[2].value, 1, k) ||
+    if (!real_input(c, call, args[0]) ||
+        !eval_at_least(c, call, "out_channels", call->args[1].value, 1, &out) ||
+        !eval_pair(c, call, "kernel", call->args[2].value, 1, k) ||
         !pair_arg(c, call, "stride", 1, 1, stride) || !pair_arg(c, call, "dilation", 1, 1, dil) ||
-        (find_kwarg(call, "groups") && !eval_int(c, find_kwarg(call, "groups"), &groups, 1)) ||
+        (find_kwarg(call, "groups") &&
+         !eval_at_least(c, call, "groups", find_kwarg(call, "groups"), 1, &groups)) ||
         !padding_arg(c, call, k, stride, dil, pad))
         return -1;
     if (xs->rank != 4 || !xs->batched) {
@@ -163,6 +191,7 @@ static int reshape_to(lower_ctx *c, int x, int rank, const int64_t *dims) {
 int build_flatten(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
     (void)op;
     const ir_shape *xs = &ir_get(c->g, args[0])->shape;
+    if (!real_input(c, call, args[0])) return -1;
     if (xs->rank < 2) {
         diag_error(c->d, call->loc, "flatten: expects [B, ...] with at least one dim after the "
                    "first, got %s", ir_shape_str(c->a, xs));
@@ -194,6 +223,7 @@ int build_reshape(lower_ctx *c, const ast_expr *call, const int *args, ir_op op)
     const ir_shape *xs = &ir_get(c->g, args[0])->shape;
     int64_t dims[IR_MAX_RANK];
     int rank = 0;
+    if (!real_input(c, call, args[0])) return -1;
     for (int i = 1; i < call->n_args; i++) {
         if (call->args[i].name) continue;
         if (!eval_int(c, call->args[i].value, &dims[rank], -1)) return -1;
