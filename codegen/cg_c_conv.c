@@ -1,21 +1,26 @@
 /*
  * cg_c_conv.c — the C backend's convolution: conv2d and its gradient ops lowered to im2col +
- * GEMM, sample by sample over the batch, and the support functions they call (emitted into
- * the generated file only when used: unused statics warn).
+ * GEMM over chunks of the batch (the whole batch when it fits), and the support functions
+ * they call (emitted into the generated file only when used: unused statics warn).
  *
- * Per sample s and group g, with K = C/groups kH kW rows of the column matrix per group and
- * P = OH OW output pixels:  y_s,g [O/groups, P] = w_g [O/groups, K] col_s,g [K, P];
- * dw_g += dy_s,g col_s,g^T;  dcol_s,g = w_g^T dy_s,g, then col2im adds the columns back into
- * dx_s. The column matrix of one sample lives in one scratch buffer of the arena, shared by
- * every convolution of the step (cg_c_conv_scratch sizes it); a 1x1 kernel with stride 1, no
- * padding and no dilation reads the input directly. Nothing is allocated in the step.
+ * For a chunk of m samples, with K = C/groups kH kW column rows per group and P = OH OW
+ * pixels: col [C kH kW, m P] holds the chunk's columns side by side, and per group g
+ *   forward        t_g [O/groups, m P] = w_g [O/groups, K] col_g, then t is scattered into y
+ *                  [m, O, P] (plus the bias);
+ *   weight grad    dw_g += dy_g col_g^T, dy gathered into the chunk layout [O, m P];
+ *   input grad     dcol_g = w_g^T dy_g, then col2im adds the columns back into dx.
+ * So each is one GEMM per group and chunk. The column buffer and the product of one chunk
+ * live in one scratch region of the arena, shared by every convolution of the step
+ * (cg_c_conv_scratch sizes it); the chunk is the whole batch unless that passes 32 MB.
+ * Nothing is allocated in the step.
  */
 #include "cg_c_internal.h"
 
 static const char conv_common[] =
-    "/* one convolution's geometry (torch.nn.Conv2d's arguments, per-side padding) */\n"
+    "/* one convolution's geometry (torch.nn.Conv2d's arguments, per-side padding) and S, the\n"
+    " * samples per chunk of the column buffer */\n"
     "typedef struct dlc_conv {\n"
-    "    long C, H, W, O, kh, kw, OH, OW, sh, sw, pt, pl, dh, dw, groups;\n"
+    "    long C, H, W, O, kh, kw, OH, OW, sh, sw, pt, pl, dh, dw, groups, S;\n"
     "} dlc_conv;\n\n"
     "/* C[M,N] = op(A) op(B) + beta C, row-major with leading dimensions */\n"
     "static void dlc_gemm_ld(int ta, int tb, long M, long N, long K, const real *A, long lda,\n"
@@ -38,98 +43,115 @@ static const char conv_common[] =
     "        }\n"
     "    }\n"
     "#endif\n"
-    "}\n\n"
-    "/* the kernel reads the input as it is: 1x1, stride 1, no padding, no dilation */\n"
-    "static int dlc_conv_direct(const dlc_conv *q) {\n"
-    "    return q->kh == 1 && q->kw == 1 && q->sh == 1 && q->sw == 1 && q->pt == 0 && q->pl == 0 &&\n"
-    "           q->OH == q->H && q->OW == q->W;\n"
+    "}\n\n";
+
+static const char conv_gather[] =
+    "/* dy of samples [0, m) [m, O, P] into the chunk layout [O, m P] */\n"
+    "static void dlc_conv_gather(const dlc_conv *q, long m, const real *dy, real *t) {\n"
+    "    const long P = q->OH * q->OW, ld = m * P;\n"
+    "    for (long s = 0; s < m; s++)\n"
+    "        for (long o = 0; o < q->O; o++) {\n"
+    "            const real *src = dy + (s * q->O + o) * P;\n"
+    "            real *dst = t + o * ld + s * P;\n"
+    "            for (long p = 0; p < P; p++) dst[p] = src[p];\n"
+    "        }\n"
     "}\n\n";
 
 static const char conv_im2col[] =
-    "/* col [C kh kw, OH OW]: row (c, i, j) holds x[c, oh sh - pt + i dh, ow sw - pl + j dw], 0\n"
-    " * outside the image */\n"
-    "static const real *dlc_im2col(const dlc_conv *q, const real *x, real *col) {\n"
-    "    if (dlc_conv_direct(q)) return x;\n"
-    "    const long P = q->OH * q->OW;\n"
+    "/* col [C kh kw, m OH OW] of samples x [m, C, H, W]: row (c, i, j), column (s, oh, ow) holds\n"
+    " * x[s, c, oh sh - pt + i dh, ow sw - pl + j dw], 0 outside the image */\n"
+    "static void dlc_im2col(const dlc_conv *q, long m, const real *x, real *col) {\n"
+    "    const long P = q->OH * q->OW, ld = m * P, HW = q->H * q->W;\n"
     "    for (long c = 0; c < q->C; c++)\n"
     "        for (long i = 0; i < q->kh; i++)\n"
-    "            for (long j = 0; j < q->kw; j++) {\n"
-    "                real *r = col + ((c * q->kh + i) * q->kw + j) * P;\n"
-    "                for (long oh = 0; oh < q->OH; oh++) {\n"
-    "                    const long ih = oh * q->sh - q->pt + i * q->dh;\n"
-    "                    real *ro = r + oh * q->OW;\n"
-    "                    if (ih < 0 || ih >= q->H) {\n"
-    "                        for (long ow = 0; ow < q->OW; ow++) ro[ow] = 0;\n"
-    "                        continue;\n"
-    "                    }\n"
-    "                    const real *xr = x + (c * q->H + ih) * q->W;\n"
-    "                    for (long ow = 0; ow < q->OW; ow++) {\n"
-    "                        const long iw = ow * q->sw - q->pl + j * q->dw;\n"
-    "                        ro[ow] = iw >= 0 && iw < q->W ? xr[iw] : (real)0;\n"
+    "            for (long j = 0; j < q->kw; j++)\n"
+    "                for (long s = 0; s < m; s++) {\n"
+    "                    const real *xs = x + (s * q->C + c) * HW;\n"
+    "                    real *r = col + ((c * q->kh + i) * q->kw + j) * ld + s * P;\n"
+    "                    for (long oh = 0; oh < q->OH; oh++) {\n"
+    "                        const long ih = oh * q->sh - q->pt + i * q->dh;\n"
+    "                        real *ro = r + oh * q->OW;\n"
+    "                        if (ih < 0 || ih >= q->H) {\n"
+    "                            for (long ow = 0; ow < q->OW; ow++) ro[ow] = 0;\n"
+    "                            continue;\n"
+    "                        }\n"
+    "                        const real *xr = xs + ih * q->W;\n"
+    "                        for (long ow = 0; ow < q->OW; ow++) {\n"
+    "                            const long iw = ow * q->sw - q->pl + j * q->dw;\n"
+    "                            ro[ow] = iw >= 0 && iw < q->W ? xr[iw] : (real)0;\n"
+    "                        }\n"
     "                    }\n"
     "                }\n"
-    "            }\n"
-    "    return col;\n"
     "}\n\n";
 
 static const char conv_forward[] =
-    "/* y [n, O, OH, OW] = conv2d(x [n, C, H, W], w [O, C/groups, kh, kw]) + bias (or NULL) */\n"
+    "/* y [n, O, OH, OW] = conv2d(x [n, C, H, W], w [O, C/groups, kh, kw]) + bias (or NULL), S\n"
+    " * samples per GEMM: col [C kh kw, S P], then the product t [O, S P] */\n"
     "static void dlc_conv_forward(const dlc_conv *q, long n, const real *x, const real *w,\n"
     "                             const real *bias, real *y, real *col) {\n"
     "    const long P = q->OH * q->OW, Og = q->O / q->groups, K = q->C / q->groups * q->kh * q->kw;\n"
-    "    for (long s = 0; s < n; s++) {\n"
-    "        const real *cs = dlc_im2col(q, x + s * q->C * q->H * q->W, col);\n"
-    "        real *ys = y + s * q->O * P;\n"
+    "    real *t = col + q->C * q->kh * q->kw * q->S * P;\n"
+    "    for (long s0 = 0; s0 < n; s0 += q->S) {\n"
+    "        const long m = n - s0 < q->S ? n - s0 : q->S, ld = m * P;\n"
+    "        dlc_im2col(q, m, x + s0 * q->C * q->H * q->W, col);\n"
     "        for (long g = 0; g < q->groups; g++)\n"
-    "            dlc_gemm_ld(0, 0, Og, P, K, w + g * Og * K, K, cs + g * K * P, P, 0, ys + g * Og * P, P);\n"
-    "        if (bias)\n"
-    "            for (long o = 0; o < q->O; o++)\n"
-    "                for (long p = 0; p < P; p++) ys[o * P + p] += bias[o];\n"
+    "            dlc_gemm_ld(0, 0, Og, ld, K, w + g * Og * K, K, col + g * K * ld, ld, 0, t + g * Og * ld, ld);\n"
+    "        for (long s = 0; s < m; s++)\n"
+    "            for (long o = 0; o < q->O; o++) {\n"
+    "                const real b = bias ? bias[o] : (real)0, *src = t + o * ld + s * P;\n"
+    "                real *dst = y + ((s0 + s) * q->O + o) * P;\n"
+    "                for (long p = 0; p < P; p++) dst[p] = src[p] + b;\n"
+    "            }\n"
     "    }\n"
     "}\n\n";
 
 static const char conv_input_grad[] =
-    "/* dx [n, C, H, W] from dy [n, O, OH, OW]: dcol = w^T dy per group, added back by col2im */\n"
+    "/* dx [n, C, H, W] from dy [n, O, OH, OW]: dcol = w^T dy per group and chunk, added back\n"
+    " * into dx by col2im */\n"
     "static void dlc_conv_input_grad(const dlc_conv *q, long n, const real *dy, const real *w,\n"
     "                                real *dx, real *col) {\n"
     "    const long P = q->OH * q->OW, Og = q->O / q->groups, K = q->C / q->groups * q->kh * q->kw;\n"
     "    const long HW = q->H * q->W;\n"
-    "    for (long s = 0; s < n; s++) {\n"
-    "        real *xs = dx + s * q->C * HW;\n"
-    "        real *cs = dlc_conv_direct(q) ? xs : col;\n"
+    "    real *t = col + q->C * q->kh * q->kw * q->S * P;\n"
+    "    for (long s0 = 0; s0 < n; s0 += q->S) {\n"
+    "        const long m = n - s0 < q->S ? n - s0 : q->S, ld = m * P;\n"
+    "        real *xs = dx + s0 * q->C * HW;\n"
+    "        dlc_conv_gather(q, m, dy + s0 * q->O * P, t);\n"
     "        for (long g = 0; g < q->groups; g++)\n"
-    "            dlc_gemm_ld(1, 0, K, P, Og, w + g * Og * K, K, dy + s * q->O * P + g * Og * P, P, 0,\n"
-    "                        cs + g * K * P, P);\n"
-    "        if (cs == xs) continue;\n"
-    "        for (long i = 0; i < q->C * HW; i++) xs[i] = 0;\n"
+    "            dlc_gemm_ld(1, 0, K, ld, Og, w + g * Og * K, K, t + g * Og * ld, ld, 0, col + g * K * ld, ld);\n"
+    "        for (long i = 0; i < m * q->C * HW; i++) xs[i] = 0;\n"
     "        for (long c = 0; c < q->C; c++)\n"
     "            for (long i = 0; i < q->kh; i++)\n"
-    "                for (long j = 0; j < q->kw; j++) {\n"
-    "                    const real *r = col + ((c * q->kh + i) * q->kw + j) * P;\n"
-    "                    for (long oh = 0; oh < q->OH; oh++) {\n"
-    "                        const long ih = oh * q->sh - q->pt + i * q->dh;\n"
-    "                        if (ih < 0 || ih >= q->H) continue;\n"
-    "                        real *xr = xs + c * HW + ih * q->W;\n"
-    "                        for (long ow = 0; ow < q->OW; ow++) {\n"
-    "                            const long iw = ow * q->sw - q->pl + j * q->dw;\n"
-    "                            if (iw >= 0 && iw < q->W) xr[iw] += r[oh * q->OW + ow];\n"
+    "                for (long j = 0; j < q->kw; j++)\n"
+    "                    for (long s = 0; s < m; s++) {\n"
+    "                        const real *r = col + ((c * q->kh + i) * q->kw + j) * ld + s * P;\n"
+    "                        real *xc = xs + (s * q->C + c) * HW;\n"
+    "                        for (long oh = 0; oh < q->OH; oh++) {\n"
+    "                            const long ih = oh * q->sh - q->pt + i * q->dh;\n"
+    "                            if (ih < 0 || ih >= q->H) continue;\n"
+    "                            real *xr = xc + ih * q->W;\n"
+    "                            for (long ow = 0; ow < q->OW; ow++) {\n"
+    "                                const long iw = ow * q->sw - q->pl + j * q->dw;\n"
+    "                                if (iw >= 0 && iw < q->W) xr[iw] += r[oh * q->OW + ow];\n"
+    "                            }\n"
     "                        }\n"
     "                    }\n"
-    "                }\n"
     "    }\n"
     "}\n\n";
 
 static const char conv_weight_grad[] =
-    "/* dw [O, C/groups, kh, kw] = sum over samples of dy col^T per group */\n"
+    "/* dw [O, C/groups, kh, kw] = dy col^T per group, summed over the chunks */\n"
     "static void dlc_conv_weight_grad(const dlc_conv *q, long n, const real *x, const real *dy,\n"
     "                                 real *dw, real *col) {\n"
     "    const long P = q->OH * q->OW, Og = q->O / q->groups, K = q->C / q->groups * q->kh * q->kw;\n"
+    "    real *t = col + q->C * q->kh * q->kw * q->S * P;\n"
     "    for (long i = 0; i < q->O * K; i++) dw[i] = 0;\n"
-    "    for (long s = 0; s < n; s++) {\n"
-    "        const real *cs = dlc_im2col(q, x + s * q->C * q->H * q->W, col);\n"
+    "    for (long s0 = 0; s0 < n; s0 += q->S) {\n"
+    "        const long m = n - s0 < q->S ? n - s0 : q->S, ld = m * P;\n"
+    "        dlc_im2col(q, m, x + s0 * q->C * q->H * q->W, col);\n"
+    "        dlc_conv_gather(q, m, dy + s0 * q->O * P, t);\n"
     "        for (long g = 0; g < q->groups; g++)\n"
-    "            dlc_gemm_ld(0, 1, Og, K, P, dy + s * q->O * P + g * Og * P, P, cs + g * K * P, P, 1,\n"
-    "                        dw + g * Og * K, K);\n"
+    "            dlc_gemm_ld(0, 1, Og, K, ld, t + g * Og * ld, ld, col + g * K * ld, ld, 1, dw + g * Og * K, K);\n"
     "    }\n"
     "}\n\n";
 
@@ -156,6 +178,7 @@ void cg_c_conv_prelude(cg_c *c) {
     int dw = has_op(g, IR_OP_conv2d_weight_grad);
     if (fwd || dx || dw) sb_puts(c->out, conv_common);
     if (fwd || dw) sb_puts(c->out, conv_im2col);
+    if (dx || dw) sb_puts(c->out, conv_gather);
     if (fwd) sb_puts(c->out, conv_forward);
     if (dx) sb_puts(c->out, conv_input_grad);
     if (dw) sb_puts(c->out, conv_weight_grad);
@@ -175,13 +198,23 @@ static void geometry(cg_c *c, int id, const ir_shape **x, const ir_shape **w, co
     }
 }
 
+/* samples per chunk: the whole batch, unless its column buffer and product would pass
+ * CHUNK_REALS (32 MB in f32); then as many as fit, at least one */
+enum { CHUNK_REALS = 1 << 23 };
+static long long chunk(const ir_shape *x, const ir_shape *w, const ir_shape *y) {
+    long long per_sample = (x->dims[1] * w->dims[2] * w->dims[3] + w->dims[0]) * y->dims[2] * y->dims[3];
+    long long s = CHUNK_REALS / per_sample;
+    return s < 1 ? 1 : s > x->dims[0] ? x->dims[0] : s;
+}
+
 long long cg_c_conv_scratch(cg_c *c, int id) {
     ir_op op = cg_c_node(c, id)->op;
     if (op != IR_OP_conv2d && op != IR_OP_conv2d_input_grad && op != IR_OP_conv2d_weight_grad)
         return 0;
     const ir_shape *x, *w, *y;
     geometry(c, id, &x, &w, &y);
-    return (long long)(x->dims[1] * w->dims[2] * w->dims[3] * y->dims[2] * y->dims[3]);
+    long long per_sample = (x->dims[1] * w->dims[2] * w->dims[3] + w->dims[0]) * y->dims[2] * y->dims[3];
+    return chunk(x, w, y) * per_sample;
 }
 
 /* `static const dlc_conv q = {...};` for node id */
@@ -190,11 +223,12 @@ static void declare_geometry(cg_c *c, int id) {
     geometry(c, id, &x, &w, &y);
     const int64_t *a = cg_c_node(c, id)->iattr;
     sb_printf(c->out, "    {\n        static const dlc_conv q = {%lld, %lld, %lld, %lld, %lld, %lld, "
-                      "%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld};\n",
+                      "%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld};\n",
               (long long)x->dims[1], (long long)x->dims[2], (long long)x->dims[3],
               (long long)w->dims[0], (long long)w->dims[2], (long long)w->dims[3],
               (long long)y->dims[2], (long long)y->dims[3], (long long)a[0], (long long)a[1],
-              (long long)a[2], (long long)a[3], (long long)a[6], (long long)a[7], (long long)a[8]);
+              (long long)a[2], (long long)a[3], (long long)a[6], (long long)a[7], (long long)a[8],
+              chunk(x, w, y));
 }
 
 static const char *col(cg_c *c) { return arena_printf(c->a, "(real *)(A + %lld)", c->col_offset); }
