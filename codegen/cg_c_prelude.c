@@ -95,5 +95,8 @@ void cg_c_prelude(cg_c *c) {
     }
     sb_puts(c->out, c->o->f64 ? prelude_f64 : prelude_f32);
     sb_puts(c->out, prelude_functions);
-    sb_puts(c->out, prelude_gemm);
+    int matmul = 0; /* dlc_gemm only where it is called: unused statics warn */
+    for (int id = 0; id < c->g->n_nodes; id++) matmul |= c->g->nodes[id].op == IR_OP_matmul;
+    if (matmul) sb_puts(c->out, prelude_gemm);
+    else sb_puts(c->out, "#ifdef DLC_USE_CBLAS\n#include <cblas.h>\n#endif\n\n");
 }
