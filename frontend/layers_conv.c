@@ -202,19 +202,44 @@ int build_flatten(lower_ctx *c, const ast_expr *call, const int *args, ir_op op)
     return xs->batched ? reshape_to(c, args[0], 1, &dims[1]) : reshape_to(c, args[0], 2, dims);
 }
 
-/* the -1 dim (at most one) gets what the others leave of `count` elements */
-static int infer_dim(lower_ctx *c, const ast_expr *call, int64_t count, int rank, int64_t *dims) {
+/* "[8,-1,25]": the dims as the call wrote them */
+static const char *dims_str(lower_ctx *c, int rank, const int64_t *dims) {
+    const char *s = "[";
+    for (int i = 0; i < rank; i++) s = arena_printf(c->a, "%s%s%lld", s, i ? "," : "", (long long)dims[i]);
+    return arena_printf(c->a, "%s]", s);
+}
+
+/* the -1 dim (at most one) gets what the others leave of `count` elements; dims whose product
+ * passes `count` are an error here (before the product could overflow) */
+static int infer_dim(lower_ctx *c, const ast_expr *call, const ir_shape *xs, int rank,
+                     int64_t *dims) {
+    int64_t count = ir_shape_inner(xs), known = 1;
     int free_at = -1;
-    int64_t known = 1;
     for (int i = 0; i < rank; i++) {
-        if (dims[i] != -1) { known *= dims[i]; continue; }
+        if (dims[i] != -1) {
+            if (dims[i] > count / known) {
+                diag_error(c->d, call->loc, "reshape: %s has %lld elements per sample, fewer than "
+                           "dims %s hold", ir_shape_str(c->a, xs), (long long)count,
+                           dims_str(c, rank, dims));
+                return 0;
+            }
+            known *= dims[i];
+            continue;
+        }
         if (free_at >= 0) {
             diag_error(c->d, call->loc, "reshape: at most one dim can be -1");
             return 0;
         }
         free_at = i;
     }
-    if (free_at >= 0) dims[free_at] = count % known ? 0 : count / known;
+    if (free_at < 0) return 1; /* the shape rule compares the counts */
+    if (count % known) {
+        diag_error(c->d, call->loc, "reshape: %s has %lld elements per sample, not a multiple of "
+                   "the %lld that dims %s fix", ir_shape_str(c->a, xs), (long long)count,
+                   (long long)known, dims_str(c, rank, dims));
+        return 0;
+    }
+    dims[free_at] = count / known;
     return 1;
 }
 
@@ -236,6 +261,6 @@ int build_reshape(lower_ctx *c, const ast_expr *call, const int *args, ir_op op)
         diag_error(c->d, call->loc, "reshape: at most %d dims after the batch", IR_MAX_RANK - 1);
         return -1;
     }
-    if (!infer_dim(c, call, ir_shape_inner(xs), rank, dims)) return -1;
+    if (!infer_dim(c, call, xs, rank, dims)) return -1;
     return reshape_to(c, args[0], rank, dims);
 }
