@@ -24,6 +24,10 @@ const char *cg_c_count(cg_c *c, const ir_shape *s) {
     return arena_printf(c->a, "((long)n * %lld)", (long long)ir_shape_inner(s));
 }
 
+void cg_c_parallel(cg_c *c, const char *work, long long max_work) {
+    if (max_work >= CG_C_PARALLEL_MIN_WORK) sb_printf(c->out, "    DLC_PARALLEL_FOR(%s)\n", work);
+}
+
 const char *cg_c_scalar(cg_c *c, int id) {
     const ir_node *n = cg_c_node(c, id);
     if (n->op == IR_OP_const)
@@ -153,7 +157,9 @@ static void emit_group(cg_c *c, const int *list, int n, int *k) {
     int gid = c->group[list[*k]];
     const ir_shape *sp = space(c, list[*k]);
     c->in_double = in_double(sp);
-    sb_printf(c->out, "    for (long i = 0; i < %s; i++) {\n", cg_c_count(c, sp));
+    const char *count = cg_c_count(c, sp);
+    if (!in_double(sp)) cg_c_parallel(c, count, ir_shape_numel(sp));
+    sb_printf(c->out, "    for (long i = 0; i < %s; i++) {\n", count);
     for (; *k < n; ++*k) {
         int id = list[*k];
         const ir_node *node = cg_c_node(c, id);

@@ -39,6 +39,11 @@ extern const cg_emit_fn cg_c_emitters[IR_OP_COUNT];
 const char *cg_c_dim(cg_c *c, const ir_shape *s, int i);
 /* Element count as C text: "((long)n * INNER)" for batched shapes, else the number. */
 const char *cg_c_count(cg_c *c, const ir_shape *s);
+/* Marks the loop emitted next as parallel over its iterations (OpenMP, when the C is compiled
+ * with it) when the elements it touches, `work` (a C expression) at run time and at most
+ * `max_work`, are enough to pay for waking the threads. Its iterations must be independent. */
+enum { CG_C_PARALLEL_MIN_WORK = 65536 };
+void cg_c_parallel(cg_c *c, const char *work, long long max_work);
 const ir_node *cg_c_node(cg_c *c, int id);
 /* A rank-0 value as a C expression: a literal for constants (of type real, or double inside a
  * rank-0 loop), sK for step scalars, tK[0]. */

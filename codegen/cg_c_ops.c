@@ -493,11 +493,12 @@ typedef struct bn_geom {
     const char *outer; /* the batch: "n" or a number */
     long long C;       /* channels, dims[1] */
     long long inner;   /* values per (sample, channel): H * W, or 1 */
+    long long numel;   /* values of x at the compiled batch size */
 } bn_geom;
 
 static bn_geom geom_of(cg_c *c, int x) {
     const ir_shape *s = &cg_c_node(c, x)->shape;
-    bn_geom g = {cg_c_dim(c, s, 0), s->dims[1], 1};
+    bn_geom g = {cg_c_dim(c, s, 0), s->dims[1], 1, ir_shape_numel(s)};
     for (int i = 2; i < s->rank; i++) g.inner *= s->dims[i];
     return g;
 }
@@ -511,6 +512,7 @@ static void channel_loop(cg_c *c, const bn_geom *g, const char *body) {
 
 /* opens `for c` with `mean` and `invstd` (double) of channel c from stats tS */
 static void channel_open(cg_c *c, const bn_geom *g, int stats, double eps) {
+    cg_c_parallel(c, arena_printf(c->a, "(long)%s * %lld", g->outer, g->C * g->inner), g->numel);
     sb_printf(OUT, "    for (long c = 0; c < %lld; c++) {\n"
                    "        const double cnt = (double)%s * %lld;\n"
                    "        const double mean = t%d[c], invstd = 1.0 / sqrt((double)t%d[%lld + c] + %.17g);\n"
@@ -530,6 +532,7 @@ static void emit_batchnorm_stats(cg_c *c, int id, const char *const *a, strbuf *
                   g.C, id, in_id(c, id, 1), id, g.C, in_id(c, id, 2));
         return;
     }
+    cg_c_parallel(c, arena_printf(c->a, "(long)%s * %lld", g.outer, g.C * g.inner), g.numel);
     sb_printf(OUT, "    for (long c = 0; c < %lld; c++) {\n"
                    "        const double cnt = (double)%s * %lld;\n"
                    "        double s = 0, v = 0;\n", g.C, g.outer, g.inner);

@@ -21,13 +21,14 @@ typedef struct pool_geom {
     long long OH, OW;     /* output plane */
     long long K, S, P;    /* kernel, stride, padding */
     int x;                /* id of the input x */
+    long long numel;      /* values of x at the compiled batch size */
 } pool_geom;
 
 static pool_geom geometry(cg_c *c, int fwd) {
     const ir_node *n = cg_c_node(c, fwd);
     const ir_shape *xs = &cg_c_node(c, n->in[0])->shape;
     pool_geom p = {.H = xs->dims[2], .W = xs->dims[3], .K = n->iattr[0], .S = n->iattr[1],
-                   .P = n->iattr[2], .x = n->in[0]};
+                   .P = n->iattr[2], .x = n->in[0], .numel = ir_shape_numel(xs)};
     p.planes = arena_printf(c->a, "(%s / %lld)", cg_c_count(c, xs), p.H * p.W);
     p.OH = (p.H + 2 * p.P - p.K) / p.S + 1;
     p.OW = (p.W + 2 * p.P - p.K) / p.S + 1;
@@ -38,6 +39,7 @@ static pool_geom geometry(cg_c *c, int fwd) {
  * reads_x), o the output pixel's index in its plane, and the window is rows [hs, he) x columns
  * [ws, we); `plane_setup` declares the body's other per-plane pointers */
 static void open_windows(cg_c *c, const pool_geom *p, int reads_x, const char *plane_setup) {
+    cg_c_parallel(c, arena_printf(c->a, "%s * %lld", p->planes, p->H * p->W), p->numel);
     sb_printf(OUT, "    for (long p = 0; p < %s; p++) {\n%s%s"
                    "        for (long oh = 0; oh < %lld; oh++) {\n"
                    "            const long h0 = oh * %lld - %lld, hs = h0 > 0 ? h0 : 0;\n"
@@ -122,6 +124,11 @@ void emit_avg_pool2d_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
 }
 
 /* planes of x (input 0 of node id) and their size H W */
+/* values of the input of node id at the compiled batch size */
+static long long x_numel(cg_c *c, int id) {
+    return ir_shape_numel(&cg_c_node(c, cg_c_node(c, id)->in[0])->shape);
+}
+
 static const char *planes_of(cg_c *c, int id, long long *hw) {
     const ir_shape *xs = &cg_c_node(c, cg_c_node(c, id)->in[0])->shape;
     *hw = xs->dims[2] * xs->dims[3];
@@ -132,6 +139,7 @@ void emit_global_avg_pool(cg_c *c, int id, const char *const *a, strbuf *e) {
     (void)a, (void)e;
     long long hw;
     const char *planes = planes_of(c, id, &hw);
+    cg_c_parallel(c, arena_printf(c->a, "%s * %lld", planes, hw), x_numel(c, id));
     sb_printf(OUT, "    for (long p = 0; p < %s; p++) {\n"
                    "        const real *xp = t%d + p * %lld;\n"
                    "        double s = 0;\n"
@@ -145,6 +153,7 @@ void emit_global_avg_pool_grad(cg_c *c, int id, const char *const *a, strbuf *e)
     (void)a, (void)e;
     long long hw;
     const char *planes = planes_of(c, id, &hw);
+    cg_c_parallel(c, arena_printf(c->a, "%s * %lld", planes, hw), x_numel(c, id));
     sb_printf(OUT, "    for (long p = 0; p < %s; p++) {\n"
                    "        const real g = t%d[p] / (real)%lld;\n"
                    "        for (long j = 0; j < %lld; j++) t%d[p * %lld + j] = g;\n"

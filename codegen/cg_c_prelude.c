@@ -13,6 +13,16 @@ static const char prelude_math[] =
     "#include <stddef.h>\n"
     "#include <string.h>\n";
 
+/* Elementwise loops over many elements run on every core when the file is compiled with
+ * OpenMP (dlc --run does); without it the pragma is empty and the C stays plain C99 */
+static const char prelude_parallel[] =
+    "#if defined(_OPENMP)\n"
+    "#define DLC_PRAGMA(x) _Pragma(#x)\n"
+    "#define DLC_PARALLEL_FOR(count) DLC_PRAGMA(omp parallel for schedule(static) if((count) >= DLC_PARALLEL_MIN_WORK))\n"
+    "#else\n"
+    "#define DLC_PARALLEL_FOR(count)\n"
+    "#endif\n";
+
 static const char prelude_f32[] =
     "typedef float real;\n"
     "#define DLC_GEMM_BLAS cblas_sgemm\n";
@@ -95,6 +105,8 @@ void cg_c_prelude(cg_c *c) {
     }
     sb_puts(c->out, c->o->f64 ? prelude_f64 : prelude_f32);
     sb_puts(c->out, prelude_functions);
+    sb_printf(c->out, "#define DLC_PARALLEL_MIN_WORK %dL\n", CG_C_PARALLEL_MIN_WORK);
+    sb_puts(c->out, prelude_parallel);
     int matmul = 0; /* dlc_gemm only where it is called: unused statics warn */
     for (int id = 0; id < c->g->n_nodes; id++) matmul |= c->g->nodes[id].op == IR_OP_matmul;
     if (matmul) sb_puts(c->out, prelude_gemm);

@@ -25,7 +25,7 @@ MIRROR=${DLC_MNIST_MIRROR:-https://ossci-datasets.s3.amazonaws.com/mnist/}
 SHARED_MNIST=$REPO/../shared/data/mnist
 FASHION_SRC=${DLC_FASHION_SRC:-/usr/share/datasets/fashion-mnist}
 
-PACKAGES=(build-essential cmake flex bison clang libclang-rt-dev pkg-config libopenblas-dev zlib1g-dev
+PACKAGES=(build-essential cmake flex bison clang libclang-rt-dev libomp-dev pkg-config libopenblas-dev zlib1g-dev
           libjson-c-dev python3 python3-numpy curl ca-certificates dataset-fashion-mnist)
 
 # --reference-tools: for tools/torch_reference.py only
