@@ -55,6 +55,7 @@ typedef struct compile_mode {
     int for_gradcheck;               /* no update; gradients exposed as outputs */
     int inference;                   /* the forward-only inference pipeline */
     const struct dlrt_weights *weights; /* inference: the trained weights (or NULL) */
+    int no_fold;                     /* inference: --no-fold */
 } compile_mode;
 
 static pass_ctx make_ctx(dlc_unit *u, const compile_mode *m) {
@@ -64,6 +65,7 @@ static pass_ctx make_ctx(dlc_unit *u, const compile_mode *m) {
         pc.opt = NULL;
         pc.with_backward = 0;
         pc.weights = m->weights;
+        pc.no_fold = m->no_fold;
         pc.normalized_input = u->cfg.normalize ? u->cfg.feature_input : NULL;
     }
     return pc;
@@ -76,6 +78,7 @@ static int run_passes(dlc_unit *u, const dlc_options *o, const compile_mode *m) 
     for (int i = 0; i < len; i++) {
         if (!pipeline[i].run(&pc)) return 1;
         ir_verify(u->g);
+        u->weights = pc.weights;
         if (m->for_gradcheck && !strcmp(pipeline[i].name, "autodiff")) expose_gradients(u->g);
         if (o->dump_after && !strcmp(o->dump_after, pipeline[i].name)) {
             ir_dump(u->g, stdout);
@@ -139,7 +142,7 @@ int dlc_compile_text(dlc_unit *u, const dlc_options *o, const char *text, int fo
 int dlc_compile_inference(dlc_unit *u, const dlc_options *o, const struct dlrt_weights *w) {
     memset(u, 0, sizeof *u);
     u->src = read_file(o->input);
-    compile_mode m = {.inference = 1, .weights = w};
+    compile_mode m = {.inference = 1, .weights = w, .no_fold = o->no_fold};
     return u->src ? compile_source(u, o, &m) : 1;
 }
 

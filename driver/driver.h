@@ -24,6 +24,7 @@ typedef struct dlc_options {
     int gradcheck;            /* --gradcheck */
     int f64;                  /* --f64: double-precision code */
     int quiet;                /* -q */
+    int no_fold;              /* --no-fold: with --weights, leave batchnorm unfolded */
     dlc_define defines[64];   /* -D NAME=VALUE */
     int n_defines;            /* entries in defines */
     char define_names[64][64];/* storage for the names in defines */
@@ -39,6 +40,8 @@ typedef struct dlc_unit {
     ir_graph *g;        /* the graph after the pipeline */
     train_config cfg;   /* the train block */
     int stopped;        /* --dump-after stopped the pipeline and printed */
+    const struct dlrt_weights *weights; /* inference: the weights the graph's leaves read (the
+                                           file's, with fold_batchnorm's tensors added) */
 } dlc_unit;
 
 /* Parse, lower and run the passes. Returns 0 on success, 1 after user errors. With

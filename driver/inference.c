@@ -41,9 +41,9 @@ static int check_interface(const dlc_unit *u, const dlc_options *o) {
     return 0;
 }
 
-static int generate(dlc_unit *u, const dlc_options *o, const dlrt_weights *w) {
+static int generate(dlc_unit *u, const dlc_options *o) {
     if (check_interface(u, o)) return 1;
-    cg_c_options co = {.prefix = u->cfg.model ? u->cfg.model : "model", .weights = w};
+    cg_c_options co = {.prefix = u->cfg.model ? u->cfg.model : "model", .weights = u->weights};
     const char *source = cg_c_generate(u->g, &co, &u->a);
     if (o->emit_c) fputs(source, stdout);
     if (o->output && dlc_write_file_atomic(o->output, source)) return 1;
@@ -59,7 +59,7 @@ int dlc_inference(const dlc_options *o) {
     }
     dlc_unit u;
     int status = dlc_compile_inference(&u, o, &w);
-    if (status == 0 && !u.stopped) status = generate(&u, o, &w);
+    if (status == 0 && !u.stopped) status = generate(&u, o);
     if (u.d.n_errors) status = 1;
     dlc_unit_free(&u);
     dlrt_weights_free(&w);

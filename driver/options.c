@@ -14,9 +14,12 @@ static const char usage[] =
     "  --emit-c           print the generated C to standard output\n"
     "  --dump-after=PASS  print the IR after PASS and stop; PASS is one of\n"
     "                     parse, lower, shape, autodiff, optimizer, dce\n"
-    "                     (with --weights: parse, lower, shape, inference, dce)\n"
+    "                     (with --weights: parse, lower, shape, inference, fold_batchnorm,\n"
+    "                     dce)\n"
     "  --weights FILE     compile the forward graph for inference with the trained weights of\n"
     "                     FILE embedded (with -o / --emit-c: one self-contained C file)\n"
+    "  --no-fold          with --weights: keep each batchnorm instead of folding it into the\n"
+    "                     layer before it (docs/cli.md)\n"
     "  --save-weights FILE  with --run: write the trained weights to FILE\n"
     "  -D NAME=VALUE      override `param NAME` of the file\n"
     "  --data DIR         data directory (default: $DLC_DATA, else the build's data/)\n"
@@ -29,7 +32,7 @@ static const char usage[] =
 
 static const char *const long_opts[] = {"--run", "--emit-c", "--dump-after", "--data", "--report",
                                         "--cache", "--gradcheck", "--f64", "--quiet", "--help",
-                                        "--version", "--weights", "--save-weights"};
+                                        "--version", "--weights", "--save-weights", "--no-fold"};
 
 static int bad_option(const char *arg) {
     char name[64];
@@ -83,6 +86,7 @@ static int parse_one(int argc, char **argv, int *i, dlc_options *o) {
     if (!strcmp(a, "--emit-c")) { o->emit_c = 1; return 0; }
     if (!strcmp(a, "--gradcheck")) { o->gradcheck = 1; o->f64 = 1; return 0; }
     if (!strcmp(a, "--f64")) { o->f64 = 1; return 0; }
+    if (!strcmp(a, "--no-fold")) { o->no_fold = 1; return 0; }
     if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { o->quiet = 1; return 0; }
     if (!strcmp(a, "-o")) return (o->output = value_of(argc, argv, i, "-o")) ? 0 : -1;
     if (!strncmp(a, "-D", 2)) return add_define(o, a[2] ? a + 2 : (*i + 1 < argc ? argv[++*i] : NULL));
@@ -105,13 +109,14 @@ static int parse_one(int argc, char **argv, int *i, dlc_options *o) {
 /* the passes of the training pipeline, or with --weights of the inference pipeline */
 static int check_dump_pass(const char *p, int inference) {
     static const char *const train[] = {"parse", "lower", "shape", "autodiff", "optimizer", "dce"};
-    static const char *const infer[] = {"parse", "lower", "shape", "inference", "dce"};
+    static const char *const infer[] = {"parse", "lower", "shape", "inference", "fold_batchnorm",
+                                        "dce"};
     const char *const *names = inference ? infer : train;
-    int n = inference ? 5 : 6;
+    int n = 6;
     for (int i = 0; i < n; i++)
         if (!strcmp(p, names[i])) return 0;
-    if (!inference && !strcmp(p, "inference")) {
-        fprintf(stderr, "dlc: error: --dump-after=inference needs --weights FILE\n");
+    if (!inference && (!strcmp(p, "inference") || !strcmp(p, "fold_batchnorm"))) {
+        fprintf(stderr, "dlc: error: --dump-after=%s needs --weights FILE\n", p);
         return -1;
     }
     const char *best = diag_closest(p, names, n);
@@ -129,6 +134,10 @@ static int check_weights_options(const dlc_options *o) {
     if (o->weights && clash) {
         fprintf(stderr, "dlc: error: --weights compiles for inference and cannot be combined "
                         "with %s\n", clash);
+        return -1;
+    }
+    if (o->no_fold && !o->weights) {
+        fprintf(stderr, "dlc: error: --no-fold needs --weights\n");
         return -1;
     }
     if (o->save_weights && !o->run) {

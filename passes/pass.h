@@ -54,7 +54,9 @@ typedef struct pass_ctx {
     const opt_config *opt;   /* optimizer for the update pass (NULL: no update) */
     int with_backward;       /* run autodiff (0 for inference-only graphs) */
     const struct dlrt_weights *weights; /* inference: the trained weights (NULL: only list the
-                                           tensors a weights file must hold) */
+                                           tensors a weights file must hold); fold_batchnorm
+                                           replaces it by a table with the folded tensors added */
+    int no_fold;                        /* inference: leave batchnorm unfolded (--no-fold) */
     const char *normalized_input;       /* inference: the input the runtime normalised, or NULL */
 } pass_ctx;
 
@@ -70,11 +72,12 @@ int pass_autodiff(pass_ctx *c);
 int pass_optimizer(pass_ctx *c);
 int pass_dce(pass_ctx *c);
 int pass_inference(pass_ctx *c);
+int pass_fold_batchnorm(pass_ctx *c);
 
 extern const pass_info pass_pipeline[];
 extern const int pass_pipeline_len;
 /* The forward-only graph compiled with trained weights (`dlc --weights`): shape, inference,
- * dce. Passes rewriting the inference graph (BatchNorm folding) go after "inference". */
+ * fold_batchnorm, dce. Passes rewriting the inference graph go after "inference". */
 extern const pass_info pass_inference_pipeline[];
 extern const int pass_inference_pipeline_len;
 

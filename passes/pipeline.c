@@ -16,6 +16,7 @@ const int pass_pipeline_len = (int)(sizeof pass_pipeline / sizeof pass_pipeline[
 const pass_info pass_inference_pipeline[] = {
     {"shape", pass_shape},
     {"inference", pass_inference},
+    {"fold_batchnorm", pass_fold_batchnorm},
     {"dce", pass_dce},
 };
 const int pass_inference_pipeline_len =

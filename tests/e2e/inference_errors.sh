@@ -66,6 +66,9 @@ expect "--weights compiles for inference and cannot be combined with --gradcheck
   "$dlc" --gradcheck tiny.dl --weights tiny.dlw
 expect "--dump-after=inference needs --weights FILE" -- "$dlc" tiny.dl --dump-after=inference
 expect "unknown option '--weight'; did you mean '--weights'" -- "$dlc" tiny.dl --weight tiny.dlw
+expect "--no-fold needs --weights" -- "$dlc" tiny.dl --no-fold -o out.c
+expect "--dump-after=fold_batchnorm needs --weights FILE" -- "$dlc" tiny.dl --dump-after=fold_batchnorm
+expect "unknown option '--nofold'; did you mean '--no-fold'" -- "$dlc" tiny.dl --weights tiny.dlw --nofold
 
 # the good path: save, load, compile strictly
 if "$dlc" -q --run tiny.dl --save-weights w.dlw && "$dlc" tiny.dl --weights w.dlw -o w.c &&
