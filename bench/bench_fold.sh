@@ -16,7 +16,8 @@
 #
 # Usage:  bench/bench_fold.sh [RUNS [MODEL]]
 #   RUNS           timed passes over the test split per variant (default 11)
-#   MODEL          a .dl file training on mnist (default: the MLP with batchnorm)
+#   MODEL          a .dl file training on mnist (default: the MLP with batchnorm;
+#                  bench/fold_cnn.dl is a small CNN with batchnorm)
 #   BENCH_THREADS  OPENBLAS_NUM_THREADS (default: nproc)
 # Needs build/dlc and build/tests/compare_inference (cmake --build build).
 set -eu

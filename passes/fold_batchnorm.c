@@ -8,8 +8,11 @@
  * Requires: an inference graph (passes/inference.c): batchnorm_stats reads the running
  * statistics, and every param and buffer leaf has its f32 tensor in c->weights.
  * Establishes:
- *   - every batchnorm whose input x is computed by a dense layer: matmul(h, W) with W a param
- *     [K, C], or add(matmul(h, W), b), b a param [C] (the matmul read by nothing but the add),
+ *   - every batchnorm whose input x is computed by
+ *       a dense layer: matmul(h, W) with W a param [K, C], or add(matmul(h, W), b), b a param
+ *       [C] (the matmul read by nothing but the add), or
+ *       a convolution: conv2d(h, W[, b]) with W a param [C, C_in / groups, kH, kW], b a
+ *       param [C],
  *     and read by nothing but that batchnorm and its statistics node, is gone: its users read
  *     the layer recomputed from the new params "W+BN" and "B+BN" (W's and b's names, b's
  *     being W's with ".w" replaced by ".b" when there was none, BN the batchnorm's layer
@@ -30,7 +33,7 @@
 /* one batchnorm to fold and the layer it folds into */
 typedef struct fold {
     int bn;            /* the batchnorm node */
-    int layer;         /* the matmul computing its input (without the bias add) */
+    int layer;         /* the matmul or conv2d computing its input (without dense's bias add) */
     int w;             /* the layer's weights param */
     int b;             /* the layer's bias param, or -1 */
     int add;           /* dense with bias: the add of b, or -1 */
@@ -102,6 +105,21 @@ static int dense_layer(const planner *p, int x, int64_t C, fold *f) {
     return 1;
 }
 
+/* conv: x = conv2d(h, W[, b]), W [C, ...]; fills f's layer, w, b (add -1) */
+static int conv_layer(const planner *p, int x, int64_t C, fold *f) {
+    const ir_node *n = ir_get(p->c->g, x);
+    if (n->op != IR_OP_conv2d) return 0;
+    f->add = -1;
+    f->layer = x;
+    f->w = n->in[1];
+    f->b = n->n_in == 3 ? n->in[2] : -1;
+    const ir_node *w = ir_get(p->c->g, f->w);
+    if (w->shape.rank != 4 || w->shape.dims[0] != C ||
+        !leaf_data(p->c, f->w, IR_OP_param, ir_shape_numel(&w->shape)))
+        return 0;
+    return f->b < 0 || leaf_data(p->c, f->b, IR_OP_param, C) != NULL;
+}
+
 /* "dense1.w" -> "dense1.b"; other names get ".b" appended */
 static const char *bias_name(arena *a, const char *w) {
     size_t n = strlen(w);
@@ -167,8 +185,10 @@ static void consider(planner *p, int id) {
     for (int i = 2; i < bn->n_in; i++)
         if (!leaf_data(c, bn->in[i], IR_OP_param, C)) return;
     fold f = {.bn = id};
-    if (xs->rank != 2 || !dense_layer(p, x, C, &f)) return;
-    compute(c, &f, C, 1);
+    int dense = xs->rank == 2 && dense_layer(p, x, C, &f);
+    if (!dense && !(xs->rank == 4 && conv_layer(p, x, C, &f))) return;
+    /* dense W [K, C]: channel i % C; conv W [C, ...]: channel i / (numel / C) */
+    compute(c, &f, C, dense ? 1 : ir_shape_numel(&ir_get(c->g, f.w)->shape) / C);
     retire(p, &f);
     p->folds[p->n_folds++] = f;
 }
@@ -196,16 +216,24 @@ static int emit_param(builder *b, const ir_node *from, const char *name, int64_t
     return emit(b, n);
 }
 
-/* the folded layer: new W and b, the matmul reading W and the add of b */
+/* the folded layer: new W and b, then the conv2d reading both, or the matmul reading W and
+ * the add of b */
 static int emit_fold(builder *b, const ir_graph *g, const fold *f) {
     const ir_node *layer = ir_get(g, f->layer);
     int64_t C = layer->shape.dims[1];
     int w = emit_param(b, ir_get(g, f->w), f->w_name, C, 0);
+    int conv = layer->op == IR_OP_conv2d;
+    int bias = conv ? emit_param(b, ir_get(g, f->b >= 0 ? f->b : f->w), f->b_name, C, 1) : -1;
     ir_node l = *layer;
     l.in[0] = b->remap[layer->in[0]];
     l.in[1] = w;
+    if (conv) {
+        l.n_in = 3;
+        l.in[2] = bias;
+        return emit(b, l);
+    }
     int lid = emit(b, l);
-    int bias = emit_param(b, ir_get(g, f->b >= 0 ? f->b : f->w), f->b_name, C, 1);
+    bias = emit_param(b, ir_get(g, f->b >= 0 ? f->b : f->w), f->b_name, C, 1);
     ir_node add = f->add >= 0 ? *ir_get(g, f->add) : l;
     if (f->add < 0) {
         add.op = IR_OP_add;
