@@ -1,7 +1,8 @@
 /*
  * compare_inference.c — two inference C files of one model (dlc --weights, e.g. with and
- * without --no-fold), each compiled into a shared object, against each other on DATA: "mnist",
- * the whole MNIST test split (raw pixels, as the inference C takes them), or a count N of
+ * without --no-fold), each compiled into a shared object, against each other on DATA: "mnist"
+ * or "fashion-mnist", the whole test split of that dataset (raw pixels, as the inference C
+ * takes them), or a count N of
  * samples drawn uniformly from [-2, 2) with a fixed seed:
  *   - every output of A within 1e-5 relative of B's: |a - b| <= 1e-5 max(|b|, FLOOR);
  *   - the same predicted class (argmax) for every sample.
@@ -128,15 +129,15 @@ static void random_data(dlrt_dataset *ds, int64_t n, long size) {
 
 static int open_data(const char *data, long in_size, dlrt_dataset *ds) {
     char err[1024];
-    if (strcmp(data, "mnist") != 0) {
+    if (strcmp(data, "mnist") != 0 && strcmp(data, "fashion-mnist") != 0) {
         random_data(ds, atoll(data), in_size);
         return ds->n > 0 ? 0 : (fprintf(stderr, "compare_inference: bad DATA '%s'\n", data), 1);
     }
-    dlrt_data_spec spec = {.name = "mnist", .dir = dlrt_data_dir(NULL, DLC_DEFAULT_DATA_DIR)};
+    dlrt_data_spec spec = {.name = data, .dir = dlrt_data_dir(NULL, DLC_DEFAULT_DATA_DIR)};
     if (dlrt_dataset_open(&spec, "test", ds, err, sizeof err))
         return fprintf(stderr, "compare_inference: %s\n", err), 1;
     if (ds->sample_size != in_size)
-        return fprintf(stderr, "compare_inference: the model does not read MNIST images\n"), 1;
+        return fprintf(stderr, "compare_inference: the model does not read %s images\n", data), 1;
     return 0;
 }
 

@@ -2,7 +2,7 @@
 # End to end: models/mnist_mlp_batchnorm.dl (dense -> batchnorm -> ReLU) trains on MNIST for one
 # epoch (-D epochs=1) and reaches >= 96% test accuracy, evaluated with the running statistics.
 # Its weights file carries the running statistics: the unfolded inference C (dlc --weights
-# --no-fold, batchnorm evaluated with them; folding is fold_mnist.sh's) compiles
+# --no-fold, batchnorm evaluated with them; folding is fold_trained.sh's) compiles
 # strictly and, built as dlc --run builds the training C (clang -O3 -march=native, OpenBLAS:
 # the same contractions into fused multiply-adds), reproduces eval_step's outputs and the
 # run's test accuracy (check_inference.c).
