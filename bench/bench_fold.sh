@@ -5,7 +5,7 @@
 # build/dlc --run ... --save-weights, writes its inference C twice
 # (dlc --weights: folded, the default; --no-fold: unfolded), builds both
 # alike (clang -O3 -march=native -DDLC_USE_CBLAS, OpenBLAS: as dlc --run
-# builds) and runs PREFIX_predict over the whole MNIST test split (10000
+# builds) and runs PREFIX_predict over the whole test split (10000
 # samples, one call) RUNS times each, alternating, with
 # build/tests/compare_inference (which first checks the two agree: within
 # 1e-5 relative to max(|y|, 1), same predicted classes). Prints, for each,
@@ -16,8 +16,9 @@
 #
 # Usage:  bench/bench_fold.sh [RUNS [MODEL]]
 #   RUNS           timed passes over the test split per variant (default 11)
-#   MODEL          a .dl file training on mnist (default: the MLP with batchnorm;
-#                  bench/fold_cnn.dl is a small CNN with batchnorm)
+#   MODEL          a .dl file training on mnist or fashion_mnist (default: the MLP with
+#                  batchnorm; bench/fold_cnn.dl is a small CNN with batchnorm,
+#                  models/fashion_cnn.dl the Fashion-MNIST CNN, timed on its test split)
 #   BENCH_THREADS  OPENBLAS_NUM_THREADS (default: nproc)
 # Needs build/dlc and build/tests/compare_inference (cmake --build build).
 set -eu
@@ -36,6 +37,8 @@ TMP="$(mktemp -d /tmp/bench_fold.XXXXXX)"
 trap 'rm -rf "$TMP"' EXIT
 export DLC_CACHE="${DLC_CACHE:-$TMP/cache}"
 prefix=$(sed -n 's/^model \([A-Za-z_0-9]*\).*/\1/p' "$MODEL" | head -1)
+dataset=mnist
+grep -q 'data *= *fashion_mnist' "$MODEL" && dataset=fashion-mnist
 
 echo "model $MODEL: training 1 epoch ..."
 "$DLC" -q --run "$MODEL" -D epochs=1 --save-weights "$TMP/w.dlw" >/dev/null
@@ -53,7 +56,7 @@ for v in folded unfolded; do
         -o "$TMP/$v.so" "$blas" -lm
 done
 echo "OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS; $(lscpu | sed -n 's/^Model name: *//p'); $(date -u +%F)"
-(cd "$TMP" && "$COMPARE" "$prefix" ./folded.so ./unfolded.so 1 mnist "$RUNS") | tee "$TMP/out.txt"
+(cd "$TMP" && "$COMPARE" "$prefix" ./folded.so ./unfolded.so 1 "$dataset" "$RUNS") | tee "$TMP/out.txt"
 python3 - "$TMP/out.txt" <<'PY'
 import re, sys
 med = [float(m) for m in re.findall(r"median (\d+) samples/s", open(sys.argv[1]).read())]
