@@ -40,8 +40,8 @@ static int bad_option(const char *arg) {
     char *eq = strchr(name, '=');
     if (eq) *eq = 0;
     const char *best = diag_closest(name, long_opts, (int)(sizeof long_opts / sizeof *long_opts));
-    fprintf(stderr, "dlc: error: unknown option '%s'%s%s%s\n", name, best ? "; did you mean '" : "",
-            best ? best : "", best ? "'?" : "");
+    char hint[DIAG_HINT_SIZE];
+    fprintf(stderr, "dlc: error: unknown option '%s'%s\n", name, diag_hint(hint, best, ""));
     return -1;
 }
 
@@ -120,8 +120,9 @@ static int check_dump_pass(const char *p, int inference) {
         return -1;
     }
     const char *best = diag_closest(p, names, n);
-    fprintf(stderr, "dlc: error: --dump-after: unknown pass '%s'%s%s%s (passes%s:", p,
-            best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "",
+    char hint[DIAG_HINT_SIZE];
+    fprintf(stderr, "dlc: error: --dump-after: unknown pass '%s'%s (passes%s:", p,
+            diag_hint(hint, best, ""),
             inference ? " with --weights" : "");
     for (int i = 0; i < n; i++) fprintf(stderr, "%s %s", i ? "," : "", names[i]);
     fprintf(stderr, ")\n");

@@ -126,9 +126,9 @@ static int parse_reduction(lower_ctx *c, const ast_expr *call, int64_t *out) {
         return 0;
     }
     const char *best = diag_closest(k, kinds, 2);
-    diag_error(c->d, e->loc, "%s: unknown reduction '%s'%s%s%s", call->str, k,
-               best ? "; did you mean '" : " (expected mean or sum)", best ? best : "",
-               best ? "'?" : "");
+    char hint[DIAG_HINT_SIZE];
+    diag_error(c->d, e->loc, "%s: unknown reduction '%s'%s", call->str, k,
+               diag_hint(hint, best, " (expected mean or sum)"));
     return 0;
 }
 

@@ -92,9 +92,9 @@ static int padding_arg(lower_ctx *c, const ast_expr *call, const int64_t *k, con
     }
     if (strcmp(sym, "same") != 0) {
         const char *best = diag_closest(sym, kinds, 2);
-        diag_error(c->d, e->loc, "%s: unknown padding '%s'%s%s%s", call->str, sym,
-                   best ? "; did you mean '" : " (expected a number, a pair [h, w], same or valid)",
-                   best ? best : "", best ? "'?" : "");
+        char hint[DIAG_HINT_SIZE];
+        diag_error(c->d, e->loc, "%s: unknown padding '%s'%s", call->str, sym,
+                   diag_hint(hint, best, " (expected a number, a pair [h, w], same or valid)"));
         return 0;
     }
     if (stride[0] != 1 || stride[1] != 1) {

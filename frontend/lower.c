@@ -194,8 +194,9 @@ static int apply_define(lower_ctx *c, const dlc_define *def) {
     const char **names = arena_alloc(c->a, sizeof(char *) * (size_t)(c->n_hypers + 1));
     for (int i = 0; i < c->n_hypers; i++) names[i] = c->hypers[i].name;
     const char *best = diag_closest(def->name, names, c->n_hypers);
-    diag_plain_error(c->d, "-D %s: the file has no param '%s'%s%s%s", def->name, def->name,
-                     best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "");
+    char hint[DIAG_HINT_SIZE];
+    diag_plain_error(c->d, "-D %s: the file has no param '%s'%s", def->name, def->name,
+                     diag_hint(hint, best, ""));
     return 0;
 }
 
@@ -225,9 +226,9 @@ static int lower_input(lower_ctx *c, const ast_stmt *s) {
     else {
         static const char *const dtypes[] = {"f32", "i32"};
         const char *best = diag_closest(t->dtype, dtypes, 2);
-        diag_error(c->d, t->loc, "unknown element type '%s'%s%s%s", t->dtype,
-                   best ? "; did you mean '" : " (expected f32 or i32)", best ? best : "",
-                   best ? "'?" : "");
+        char hint[DIAG_HINT_SIZE];
+        diag_error(c->d, t->loc, "unknown element type '%s'%s", t->dtype,
+                   diag_hint(hint, best, " (expected f32 or i32)"));
         return 0;
     }
     if (t->rank + 1 > IR_MAX_RANK) {

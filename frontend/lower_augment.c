@@ -91,9 +91,9 @@ static int lower_one(lower_ctx *c, const ast_expr *e, augment_config *a) {
     case DLC_AUG_HFLIP: return lower_hflip(c, e, a);
     }
     const char *best = name ? diag_closest(name, augment_names, N_AUGMENT_NAMES) : NULL;
-    diag_error(c->d, e->loc, "unknown augmentation '%s'%s%s%s", name ? name : "?",
-               best ? "; did you mean '" : " (known: shift(PIXELS), crop(SIZE, padding = P), hflip(P))",
-               best ? best : "", best ? "'?" : "");
+    char hint[DIAG_HINT_SIZE];
+    diag_error(c->d, e->loc, "unknown augmentation '%s'%s", name ? name : "?",
+               diag_hint(hint, best, " (known: shift(PIXELS), crop(SIZE, padding = P), hflip(P))"));
     return 0;
 }
 

@@ -45,9 +45,9 @@ static const dataset_info *find_dataset(lower_ctx *c, const ast_expr *e) {
         if (strcmp(e->str, names[i]) == 0) return &datasets[i];
     }
     const char *best = diag_closest(e->str, names, N_DATASETS);
-    diag_error(c->d, e->loc, "unknown dataset '%s'%s%s%s", e->str,
-               best ? "; did you mean '" : " (known: mnist, fashion_mnist, sine)", best ? best : "",
-               best ? "'?" : "");
+    char hint[DIAG_HINT_SIZE];
+    diag_error(c->d, e->loc, "unknown dataset '%s'%s", e->str,
+               diag_hint(hint, best, " (known: mnist, fashion_mnist, sine)"));
     return NULL;
 }
 
@@ -62,9 +62,9 @@ static int lower_normalize(lower_ctx *c, const ast_expr *e, train_config *cfg) {
             return 1;
         }
     const char *best = diag_closest(k, kinds, 3);
-    diag_error(c->d, e->loc, "unknown normalization '%s'%s%s%s", k,
-               best ? "; did you mean '" : " (known: none, standardize, minmax)",
-               best ? best : "", best ? "'?" : "");
+    char hint[DIAG_HINT_SIZE];
+    diag_error(c->d, e->loc, "unknown normalization '%s'%s", k,
+               diag_hint(hint, best, " (known: none, standardize, minmax)"));
     return 0;
 }
 

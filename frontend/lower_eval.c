@@ -50,9 +50,9 @@ static int lower_metric(lower_ctx *c, const ast_expr *e, metric_config *m) {
     *m = (metric_config){.kind = kind, .k = 1, .loc = e->loc};
     if (kind < 0) {
         const char *best = name ? diag_closest(name, metric_names, N_METRIC_NAMES) : NULL;
-        diag_error(c->d, e->loc, "unknown metric '%s'%s%s%s", name ? name : "?",
-                   best ? "; did you mean '" : " (known: loss, accuracy, top_k(K), mse, mae)",
-                   best ? best : "", best ? "'?" : "");
+        char hint[DIAG_HINT_SIZE];
+        diag_error(c->d, e->loc, "unknown metric '%s'%s", name ? name : "?",
+                   diag_hint(hint, best, " (known: loss, accuracy, top_k(K), mse, mae)"));
         return 0;
     }
     if (kind == DLC_METRIC_TOP_K) {
@@ -120,9 +120,9 @@ int lower_early_stopping(lower_ctx *c, const ast_expr *e, train_config *cfg) {
             return lower_stop_args(c, e, es);
         }
     const char *best = name ? diag_closest(name, monitors, 4) : NULL;
-    diag_error(c->d, e->loc, "unknown early-stopping metric '%s'%s%s%s", name ? name : "?",
-               best ? "; did you mean '" : " (known: val_loss, val_accuracy, val_mse, val_mae)",
-               best ? best : "", best ? "'?" : "");
+    char hint[DIAG_HINT_SIZE];
+    diag_error(c->d, e->loc, "unknown early-stopping metric '%s'%s", name ? name : "?",
+               diag_hint(hint, best, " (known: val_loss, val_accuracy, val_mse, val_mae)"));
     return 0;
 }
 

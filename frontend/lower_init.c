@@ -32,8 +32,9 @@ static int find_kind(lower_ctx *c, const ast_expr *e, const char *name) {
         if (strcmp(name, aliases[i].name) == 0) return (int)aliases[i].kind;
     }
     const char *best = diag_closest(name, all, IR_INIT_COUNT + N_ALIASES);
-    diag_error(c->d, e->loc, "unknown initializer '%s'%s%s%s", name,
-               best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "");
+    char hint[DIAG_HINT_SIZE];
+    diag_error(c->d, e->loc, "unknown initializer '%s'%s", name,
+               diag_hint(hint, best, ""));
     return -1;
 }
 

@@ -96,9 +96,9 @@ static int find_opt_kind(lower_ctx *c, const ast_expr *e, opt_kind *kind) {
         return 0;
     }
     const char *best = diag_closest(name, opt_names, OPT_COUNT);
-    diag_error(c->d, e->loc, "unknown optimizer '%s'%s%s%s", name,
-               best ? "; did you mean '" : " (known: sgd, rmsprop, adagrad, adam, adamw)",
-               best ? best : "", best ? "'?" : "");
+    char hint[DIAG_HINT_SIZE];
+    diag_error(c->d, e->loc, "unknown optimizer '%s'%s", name,
+               diag_hint(hint, best, " (known: sgd, rmsprop, adagrad, adam, adamw)"));
     return 0;
 }
 
@@ -158,9 +158,9 @@ int lower_schedule(lower_ctx *c, const ast_expr *e, lr_schedule *s) {
         if (strcmp(k, kinds[i]) == 0) which = i;
     if (which < 0) {
         const char *best = k ? diag_closest(k, kinds, 4) : NULL;
-        diag_error(c->d, e->loc, "unknown schedule '%s'%s%s%s", k ? k : "?",
-                   best ? "; did you mean '" : " (known: constant, step, exponential, cosine)",
-                   best ? best : "", best ? "'?" : "");
+        char hint[DIAG_HINT_SIZE];
+        diag_error(c->d, e->loc, "unknown schedule '%s'%s", k ? k : "?",
+                   diag_hint(hint, best, " (known: constant, step, exponential, cosine)"));
         return 0;
     }
     s->kind = (sched_kind)which, s->every = 1, s->gamma = 0.1, s->min_lr = 0;
@@ -218,8 +218,9 @@ static void unknown_param(lower_ctx *c, const char *reg, const ast_expr *e) {
         if (dot) names[n++] = arena_printf(c->a, "%.*s", (int)(dot - p->name), p->name);
     }
     const char *best = diag_closest(e->str, names, n);
-    diag_error(c->d, e->loc, "%s: the model has no parameter or layer named '%s'%s%s%s", reg,
-               e->str, best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "");
+    char hint[DIAG_HINT_SIZE];
+    diag_error(c->d, e->loc, "%s: the model has no parameter or layer named '%s'%s", reg,
+               e->str, diag_hint(hint, best, ""));
 }
 
 /* some parameter is `name` or belongs to layer `name` */
@@ -261,9 +262,9 @@ static int lower_penalty(lower_ctx *c, const ast_expr *e) {
     const char *k = e->kind == AST_CALL ? e->str : NULL;
     if (!k || (strcmp(k, "l1") != 0 && strcmp(k, "l2") != 0)) {
         const char *best = k ? diag_closest(k, kinds, 2) : NULL;
+        char hint[DIAG_HINT_SIZE];
         diag_error(c->d, e->loc, "a regularizer is l1(coefficient, names...) or l2(coefficient, "
-                   "names...)%s%s%s", best ? "; did you mean '" : "", best ? best : "",
-                   best ? "'?" : "");
+                   "names...)%s", diag_hint(hint, best, ""));
         return -1;
     }
     if (!check_call_args(c, e, 1, 1 << 20, NULL)) return -1;

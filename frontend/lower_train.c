@@ -75,8 +75,8 @@ static int lower_setting(lower_ctx *c, const ast_stmt *s, train_config *cfg) {
     if (!strcmp(k, "early_stopping")) return lower_early_stopping(c, s->value, cfg);
     if (!strcmp(k, "augment")) return lower_augment(c, s->value, cfg);
     const char *best = diag_closest(k, settings, (int)(sizeof settings / sizeof *settings) - 1);
-    diag_error(c->d, s->loc, "unknown train setting '%s'%s%s%s", k, best ? "; did you mean '" : "",
-               best ? best : "", best ? "'?" : "");
+    char hint[DIAG_HINT_SIZE];
+    diag_error(c->d, s->loc, "unknown train setting '%s'%s", k, diag_hint(hint, best, ""));
     return 0;
 }
 

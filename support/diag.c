@@ -165,3 +165,9 @@ const char *diag_closest(const char *word, const char *const *candidates, int n)
     }
     return best;
 }
+
+const char *diag_hint(char buf[DIAG_HINT_SIZE], const char *best, const char *otherwise) {
+    if (best) snprintf(buf, DIAG_HINT_SIZE, "; did you mean '%s'?", best);
+    else snprintf(buf, DIAG_HINT_SIZE, "%s", otherwise);
+    return buf;
+}

@@ -43,4 +43,9 @@ _Noreturn void dlc_internal_error(const char *file, int line, const char *fmt, .
 /* Closest candidate to `word` by edit distance, or NULL if none is close enough. */
 const char *diag_closest(const char *word, const char *const *candidates, int n);
 
+/* The tail of an "unknown name" message: "; did you mean 'BEST'?" when diag_closest found a
+ * name, else `otherwise` (e.g. " (known: a, b)", or ""). Written to buf, which it returns. */
+enum { DIAG_HINT_SIZE = 256 };
+const char *diag_hint(char buf[DIAG_HINT_SIZE], const char *best, const char *otherwise);
+
 #endif
