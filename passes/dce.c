@@ -8,14 +8,15 @@
 #include "pass.h"
 #include <string.h>
 
-static char *mark_live(const ir_graph *g) {
+static char *mark_live(const ir_graph *g, const char *retired) {
     char *live = arena_alloc(g->a, (size_t)g->n_nodes);
     if (g->loss >= 0) live[g->loss] = 1;
     for (int i = 0; i < g->n_outputs; i++) live[g->outputs[i]] = 1;
     for (int id = g->n_nodes - 1; id >= 0; id--) {
         const ir_node *n = ir_get(g, id);
         if (ir_op_flags[n->op] & OPF_SIDE) live[id] = 1;
-        if (n->op == IR_OP_param) live[id] = 1; /* params are the model: always kept */
+        /* params are the model: kept, unless a pass replaced them */
+        if (n->op == IR_OP_param && !(retired && retired[id])) live[id] = 1;
         if (!live[id]) continue;
         for (int i = 0; i < n->n_in; i++) live[n->in[i]] = 1;
     }
@@ -23,8 +24,12 @@ static char *mark_live(const ir_graph *g) {
 }
 
 int pass_dce(pass_ctx *c) {
-    ir_graph *g = c->g;
-    char *live = mark_live(g);
+    dce_remove_dead(c->g, NULL);
+    return 1;
+}
+
+void dce_remove_dead(ir_graph *g, const char *retired) {
+    char *live = mark_live(g, retired);
     int *remap = arena_alloc(g->a, sizeof(int) * (size_t)g->n_nodes);
     int n = 0;
     for (int id = 0; id < g->n_nodes; id++) {
@@ -41,5 +46,4 @@ int pass_dce(pass_ctx *c) {
     }
     if (g->loss >= 0) g->loss = remap[g->loss];
     for (int i = 0; i < g->n_outputs; i++) g->outputs[i] = remap[g->outputs[i]];
-    return 1;
 }

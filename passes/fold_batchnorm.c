@@ -276,28 +276,6 @@ static char *rebuild(planner *p) {
     return retired;
 }
 
-/* dead-code elimination that, unlike pass_dce, also drops the params folds replaced */
-static void drop_dead(ir_graph *g, const char *retired) {
-    char *live = arena_alloc(g->a, (size_t)g->n_nodes + 1);
-    for (int i = 0; i < g->n_outputs; i++) live[g->outputs[i]] = 1;
-    for (int id = g->n_nodes - 1; id >= 0; id--) {
-        const ir_node *n = ir_get(g, id);
-        if ((ir_op_flags[n->op] & OPF_SIDE) || (n->op == IR_OP_param && !retired[id])) live[id] = 1;
-        for (int i = 0; live[id] && i < n->n_in; i++) live[n->in[i]] = 1;
-    }
-    int *remap = arena_alloc(g->a, sizeof(int) * (size_t)g->n_nodes);
-    int n = 0;
-    for (int id = 0; id < g->n_nodes; id++) {
-        remap[id] = live[id] ? n : -1;
-        if (!live[id]) continue;
-        ir_node moved = g->nodes[id];
-        for (int i = 0; i < moved.n_in; i++) moved.in[i] = remap[moved.in[i]];
-        g->nodes[n++] = moved;
-    }
-    g->n_nodes = n;
-    for (int i = 0; i < g->n_outputs; i++) g->outputs[i] = remap[g->outputs[i]];
-}
-
 /* the weights table with the folded tensors after the file's */
 static void extend_weights(pass_ctx *c, const planner *p) {
     const dlrt_weights *old = c->weights;
@@ -329,6 +307,6 @@ int pass_fold_batchnorm(pass_ctx *c) {
         if (g->nodes[id].op == IR_OP_batchnorm) consider(&p, id);
     if (p.n_folds == 0) return 1;
     extend_weights(c, &p);
-    drop_dead(g, rebuild(&p));
+    dce_remove_dead(g, rebuild(&p));
     return 1;
 }
