@@ -4,37 +4,18 @@
  * the modes read back from a compiled unit (where a gradient is exposed, the lr schedule).
  */
 #include "driver.h"
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "dlc: error: %s: cannot open: %s\n", path, strerror(errno));
+    char err[1024];
+    size_t len;
+    char *buf = (char *)dlrt_read_file(path, &len, err, sizeof err);
+    if (!buf) {
+        fprintf(stderr, "dlc: error: %s\n", err);
         return NULL;
     }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (cap - len - 1 == 0) {
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) free(buf);
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad) {
-        fprintf(stderr, "dlc: error: %s: cannot read\n", path);
-        free(buf);
-        return NULL;
-    }
-    buf[len] = 0;
     if (strlen(buf) != len) {
         fprintf(stderr, "dlc: error: %s: contains a NUL byte; is it a text file?\n", path);
         free(buf);

@@ -150,7 +150,7 @@ static int get_u64(reader *r, uint64_t *v) {
     return 0;
 }
 
-static unsigned char *slurp(const char *path, size_t *size, char *err, size_t errlen) {
+unsigned char *dlrt_read_file(const char *path, size_t *size, char *err, size_t errlen) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
@@ -158,22 +158,23 @@ static unsigned char *slurp(const char *path, size_t *size, char *err, size_t er
     }
     size_t cap = 1 << 16, len = 0, got;
     unsigned char *buf = malloc(cap);
-    while (buf && (got = fread(buf + len, 1, cap - len, f)) > 0) {
+    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) { /* room for the NUL */
         len += got;
-        if (len == cap) {
+        if (len == cap - 1) {
             unsigned char *bigger = realloc(buf, cap * 2);
             if (!bigger) free(buf);
             buf = bigger;
             cap *= 2;
         }
     }
-    int bad = ferror(f);
+    int bad = ferror(f) ? errno : 0;
     fclose(f);
     if (!buf || bad) {
-        snprintf(err, errlen, "%s: cannot read%s", path, buf ? "" : ": out of memory");
+        snprintf(err, errlen, "%s: cannot read: %s", path, buf ? strerror(bad) : "out of memory");
         free(buf);
         return NULL;
     }
+    buf[len] = 0;
     *size = len;
     return buf;
 }
@@ -315,7 +316,7 @@ int dlrt_weights_read(const char *path, dlrt_weights *w, char *err, size_t errle
     memset(w, 0, sizeof *w);
     w->path = path;
     size_t size, *lens = NULL, names = 0, data = 0;
-    unsigned char *bytes = slurp(path, &size, err, errlen);
+    unsigned char *bytes = dlrt_read_file(path, &size, err, errlen);
     if (!bytes) return -1;
     reader r = {.p = bytes, .size = size};
     int status = check_layout(&r, w, &lens, &names, &data, err, errlen);
