@@ -91,7 +91,10 @@ static int run_compiler(char *const argv[]) {
 static int compiler_argv(const char *cc, const char *src, const char *out, char **argv) {
     int n = 0;
     argv[n++] = (char *)cc;
-    static char *const flags[] = {"-std=c99", "-O3", "-march=native", "-fPIC", "-shared", "-fopenmp",
+    static char *const flags[] = {"-std=c99", "-O3", "-march=native", "-fPIC", "-shared",
+#ifndef DLC_GENERATED_C_SERIAL /* see CMakeLists.txt: sanitized builds */
+                                  "-fopenmp",
+#endif
                                   "-DDLC_USE_CBLAS", "-I" DLC_CBLAS_INCLUDE_DIR, NULL};
     for (int i = 0; flags[i]; i++) argv[n++] = flags[i];
     argv[n++] = "-o";

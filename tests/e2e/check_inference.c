@@ -132,5 +132,11 @@ int main(int argc, char **argv) {
     if (st.predict(st.test.x, (int)st.test.n, got) != 0) return fail("predict failed", NULL);
     int status = compare(&st, ref, got, atof(argv[4]));
     printf(status ? "0 passed, 1 failed\n" : "1 passed, 0 failed\n");
+    free(ref);
+    free(got);
+    dlrt_dataset_free(&st.test);
+    dlrt_weights_free(&st.w);
+    dlrt_session_free(&st.s);
+    dlc_unit_free(&st.u);
     return status;
 }

@@ -159,5 +159,7 @@ int main(int argc, char **argv) {
     }
     int status = compare(&m[0], &m[1], &test, atof(argv[4]));
     if (argc == 7 && atoi(argv[6]) > 0) bench(m, &test, atoi(argv[6]));
+    for (int k = 0; k < 2; k++) free(m[k].out);
+    dlrt_dataset_free(&test);
     return status;
 }
