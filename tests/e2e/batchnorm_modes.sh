@@ -42,19 +42,7 @@ const dlrt_model_desc *feats_model(void);
 
 enum { N = 3, C = 2, HW = 4 };
 static float x[N * C * HW];
-static int failures;
-
-static void expect(int ok, const char *what) {
-    printf("%s: %s\n", ok ? "ok" : "FAIL", what);
-    failures += !ok;
-}
-
-static const dlrt_tensor_desc *find(const dlrt_model_desc *m, int kind, const char *name) {
-    for (int i = 0; i < m->n_tensors; i++)
-        if (m->tensors[i].kind == kind && (!name || !strcmp(m->tensors[i].name, name)))
-            return &m->tensors[i];
-    return NULL;
-}
+#include "harness.h" /* expect(), find() */
 
 typedef struct run {
     const dlrt_model_desc *m; /* the model */
@@ -174,5 +162,5 @@ int main(void) {
     return failures != 0;
 }
 C
-cc -std=c99 -O1 -Wall -Wextra -Werror -Wno-unused-function -o "$tmp/main" "$tmp/main.c" "$tmp/feats.c" -lm
+cc -std=c99 -O1 -Wall -Wextra -Werror -Wno-unused-function -I"$(dirname "$0")" -o "$tmp/main" "$tmp/main.c" "$tmp/feats.c" -lm
 "$tmp/main"

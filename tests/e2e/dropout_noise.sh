@@ -42,19 +42,7 @@ const dlrt_model_desc *noise_model(void);
 
 enum { N = 512, F = 8 };
 static float x[N * F];
-static int failures;
-
-static void expect(int ok, const char *what) {
-    printf("%s: %s\n", ok ? "ok" : "FAIL", what);
-    failures += !ok;
-}
-
-static const dlrt_tensor_desc *find(const dlrt_model_desc *m, int kind, const char *name) {
-    for (int i = 0; i < m->n_tensors; i++)
-        if (m->tensors[i].kind == kind && (!name || !strcmp(m->tensors[i].name, name)))
-            return &m->tensors[i];
-    return NULL;
-}
+#include "harness.h" /* expect(), find() */
 
 /* one model instance: zero weights (so dense(x) starts at 0), an arena, its output */
 typedef struct run {
@@ -152,5 +140,5 @@ int main(void) {
     return failures != 0;
 }
 C
-cc -std=c99 -O1 -Wall -Wextra -Werror -o "$tmp/main" "$tmp/main.c" "$tmp/noise.c" -lm
+cc -std=c99 -O1 -Wall -Wextra -Werror -I"$(dirname "$0")" -o "$tmp/main" "$tmp/main.c" "$tmp/noise.c" -lm
 "$tmp/main"
