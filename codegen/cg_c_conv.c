@@ -22,28 +22,6 @@ static const char conv_common[] =
     "typedef struct dlc_conv {\n"
     "    long C, H, W, O, kh, kw, OH, OW, sh, sw, pt, pl, dh, dw, groups, S;\n"
     "} dlc_conv;\n\n"
-    "/* C[M,N] = op(A) op(B) + beta C, row-major with leading dimensions */\n"
-    "static void dlc_gemm_ld(int ta, int tb, long M, long N, long K, const real *A, long lda,\n"
-    "                        const real *B, long ldb, real beta, real *C, long ldc) {\n"
-    "#ifdef DLC_USE_CBLAS\n"
-    "    DLC_GEMM_BLAS(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,\n"
-    "                  (int)M, (int)N, (int)K, 1, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);\n"
-    "#else\n"
-    "    for (long i = 0; i < M; i++) {\n"
-    "        real *c = C + i * ldc;\n"
-    "        for (long j = 0; j < N; j++) c[j] = beta == 0 ? (real)0 : beta * c[j];\n"
-    "        for (long k = 0; k < K; k++) {\n"
-    "            const real a = ta ? A[k * lda + i] : A[i * lda + k];\n"
-    "            if (tb) {\n"
-    "                for (long j = 0; j < N; j++) c[j] += a * B[j * ldb + k];\n"
-    "            } else {\n"
-    "                const real *b = B + k * ldb;\n"
-    "                for (long j = 0; j < N; j++) c[j] += a * b[j];\n"
-    "            }\n"
-    "        }\n"
-    "    }\n"
-    "#endif\n"
-    "}\n\n"
     "/* the output columns [lo, hi) whose input column ow sw + off lies inside the image */\n"
     "static void dlc_conv_cols(const dlc_conv *q, long off, long *lo, long *hi) {\n"
     "    *lo = off >= 0 ? 0 : (-off + q->sw - 1) / q->sw;\n"
@@ -261,20 +239,22 @@ void emit_conv2d(cg_c *c, int id, const char *const *a, strbuf *e) {
               n->in[1], bias, id, col(c));
 }
 
-void emit_conv2d_input_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
+/* a gradient op: `fn`(geometry, n, input 0, input 1, result, column scratch) */
+static void emit_grad_call(cg_c *c, int id, const char *fn) {
     const ir_node *n = cg_c_node(c, id);
     declare_geometry(c, id);
-    sb_printf(c->out, "        dlc_conv_input_grad(&q, n, t%d, t%d, t%d, %s);\n    }\n", n->in[0],
-              n->in[1], id, col(c));
+    sb_printf(c->out, "        %s(&q, n, t%d, t%d, t%d, %s);\n    }\n", fn, n->in[0], n->in[1], id,
+              col(c));
+}
+
+void emit_conv2d_input_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    emit_grad_call(c, id, "dlc_conv_input_grad");
 }
 
 void emit_conv2d_weight_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
     (void)a, (void)e;
-    const ir_node *n = cg_c_node(c, id);
-    declare_geometry(c, id);
-    sb_printf(c->out, "        dlc_conv_weight_grad(&q, n, t%d, t%d, t%d, %s);\n    }\n", n->in[0],
-              n->in[1], id, col(c));
+    emit_grad_call(c, id, "dlc_conv_weight_grad");
 }
 
 void emit_conv2d_bias_grad(cg_c *c, int id, const char *const *a, strbuf *e) {

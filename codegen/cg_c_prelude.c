@@ -40,29 +40,31 @@ static const char prelude_gemm[] =
     "#ifdef DLC_USE_CBLAS\n"
     "#include <cblas.h>\n"
     "#endif\n\n"
-    "/* C[M,N] = op(A) op(B), row-major; op transposes when ta/tb is set. */\n"
-    "static void dlc_gemm(int ta, int tb, long M, long N, long K, const real *A, const real *B,\n"
-    "                     real *C) {\n"
+    "/* C[M,N] = op(A) op(B) + beta C, row-major with leading dimensions; op transposes when\n"
+    " * ta/tb is set. dlc_gemm: the dense case (beta 0, no padding between rows). */\n"
+    "static void dlc_gemm_ld(int ta, int tb, long M, long N, long K, const real *A, long lda,\n"
+    "                        const real *B, long ldb, real beta, real *C, long ldc) {\n"
     "#ifdef DLC_USE_CBLAS\n"
     "    DLC_GEMM_BLAS(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,\n"
-    "                  (int)M, (int)N, (int)K, 1, A, (int)(ta ? M : K), B, (int)(tb ? K : N), 0,\n"
-    "                  C, (int)N);\n"
+    "                  (int)M, (int)N, (int)K, 1, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);\n"
     "#else\n"
     "    for (long i = 0; i < M; i++) {\n"
-    "        real *c = C + i * N;\n"
-    "        for (long j = 0; j < N; j++) c[j] = 0;\n"
+    "        real *c = C + i * ldc;\n"
+    "        for (long j = 0; j < N; j++) c[j] = beta == 0 ? (real)0 : beta * c[j];\n"
     "        for (long k = 0; k < K; k++) {\n"
-    "            const real a = ta ? A[k * M + i] : A[i * K + k];\n"
+    "            const real a = ta ? A[k * lda + i] : A[i * lda + k];\n"
     "            if (tb) {\n"
-    "                for (long j = 0; j < N; j++) c[j] += a * B[j * K + k];\n"
+    "                for (long j = 0; j < N; j++) c[j] += a * B[j * ldb + k];\n"
     "            } else {\n"
-    "                const real *b = B + k * N;\n"
+    "                const real *b = B + k * ldb;\n"
     "                for (long j = 0; j < N; j++) c[j] += a * b[j];\n"
     "            }\n"
     "        }\n"
     "    }\n"
     "#endif\n"
-    "}\n\n";
+    "}\n"
+    "#define dlc_gemm(ta, tb, M, N, K, A, B, C) \\\n"
+    "    dlc_gemm_ld(ta, tb, M, N, K, A, (ta) ? (M) : (K), B, (tb) ? (K) : (N), 0, C, N)\n\n";
 
 static const char prelude_uniform[] =
     "#include <stdint.h>\n\n"
@@ -96,6 +98,17 @@ void cg_c_random_prelude(cg_c *c, int with_normal) {
     if (with_normal) sb_puts(c->out, prelude_normal);
 }
 
+/* a matmul or a convolution (whose forward, input and weight gradients are GEMMs) */
+static int uses_gemm(const ir_graph *g) {
+    for (int id = 0; id < g->n_nodes; id++) {
+        ir_op op = g->nodes[id].op;
+        if (op == IR_OP_matmul || op == IR_OP_conv2d || op == IR_OP_conv2d_input_grad ||
+            op == IR_OP_conv2d_weight_grad)
+            return 1;
+    }
+    return 0;
+}
+
 void cg_c_prelude(cg_c *c) {
     sb_puts(c->out, prelude_math);
     sb_puts(c->out, "\n");
@@ -107,8 +120,6 @@ void cg_c_prelude(cg_c *c) {
     sb_puts(c->out, prelude_functions);
     sb_printf(c->out, "#define DLC_PARALLEL_MIN_WORK %dL\n", CG_C_PARALLEL_MIN_WORK);
     sb_puts(c->out, prelude_parallel);
-    int matmul = 0; /* dlc_gemm only where it is called: unused statics warn */
-    for (int id = 0; id < c->g->n_nodes; id++) matmul |= c->g->nodes[id].op == IR_OP_matmul;
-    if (matmul) sb_puts(c->out, prelude_gemm);
+    if (uses_gemm(c->g)) sb_puts(c->out, prelude_gemm); /* only where called: unused statics warn */
     else sb_puts(c->out, "#ifdef DLC_USE_CBLAS\n#include <cblas.h>\n#endif\n\n");
 }
