@@ -5,9 +5,9 @@
  * Fusion: within a function's schedule, a run of consecutive elementwise nodes (and assigns)
  * over the same iteration space becomes one loop; a value whose consumers all sit in its own
  * loop lives in a register (`vK`) and never touches memory. Leaves and constants do not break
- * a run. Storage: params, model buffers (batchnorm's running statistics) and optimizer state
- * in one weights block; every other materialised value gets its own 64-byte-aligned slot in
- * one arena (no reuse yet: that is the memory planner's job).
+ * a run (passes/schedule.c decides the groups). Storage is the memory plan's
+ * (passes/memplan.h): params, model buffers and optimizer state in one weights block, every
+ * materialised value and workspace at its planned offset in one arena.
  */
 #include "cg_c_internal.h"
 #include <string.h>
@@ -36,102 +36,8 @@ const char *cg_c_scalar(cg_c *c, int id) {
     return arena_printf(c->a, "t%d[0]", id);
 }
 
-/* ---- schedule and fusion groups ---- */
-
-static int is_leaf(const ir_node *n) { return (ir_op_flags[n->op] & OPF_LEAF) != 0; }
-static int fusable(const ir_node *n) {
-    return n->op == IR_OP_assign || ((ir_op_flags[n->op] & OPF_ELEM) && !is_leaf(n));
-}
-
-static const ir_shape *space(cg_c *c, int id) {
-    const ir_node *n = cg_c_node(c, id);
-    return n->op == IR_OP_assign ? &cg_c_node(c, n->in[0])->shape : &n->shape;
-}
-
-static int same_space(const ir_shape *a, const ir_shape *b) {
-    return a->batched == b->batched && ir_shape_numel(a) == ir_shape_numel(b);
-}
-
-/* train: every node; eval: what the loss and the outputs depend on (never the update) */
-static int schedule(cg_c *c, int train, int *list) {
-    const ir_graph *g = c->g;
-    char *need = arena_alloc(c->a, (size_t)g->n_nodes + 1);
-    if (!train) {
-        if (g->loss >= 0) need[g->loss] = 1;
-        for (int i = 0; i < g->n_outputs; i++) need[g->outputs[i]] = 1;
-        for (int id = g->n_nodes - 1; id >= 0; id--)
-            if (need[id])
-                for (int i = 0; i < g->nodes[id].n_in; i++) need[g->nodes[id].in[i]] = 1;
-    }
-    int n = 0;
-    for (int id = 0; id < g->n_nodes; id++)
-        if (train || need[id]) list[n++] = id;
-    return n;
-}
-
-static void assign_groups(cg_c *c, const int *list, int n, int *group) {
-    for (int id = 0; id < c->g->n_nodes; id++) group[id] = -1;
-    int last = -1, n_groups = 0;
-    for (int k = 0; k < n; k++) {
-        const ir_node *node = cg_c_node(c, list[k]);
-        if (is_leaf(node)) continue;
-        if (!fusable(node)) {
-            last = -1;
-            continue;
-        }
-        if (last >= 0 && same_space(space(c, last), space(c, list[k]))) group[list[k]] = group[last];
-        else group[list[k]] = n_groups++;
-        last = list[k];
-    }
-}
-
-/* a value needs memory unless every consumer in this schedule reads it inside its own loop */
-static void mark_stored(cg_c *c, const int *list, int n_list, const int *group) {
-    const ir_graph *g = c->g;
-    for (int k = 0; k < n_list; k++) {
-        int id = list[k];
-        const ir_node *n = &g->nodes[id];
-        for (int i = 0; i < n->n_in; i++) {
-            int src = n->in[i];
-            if (is_leaf(&g->nodes[src])) continue;
-            if (group[src] < 0 || group[src] != group[id]) c->stored[src] = 1;
-        }
-        if (!is_leaf(n) && !fusable(n)) c->stored[id] = 1;
-    }
-    if (g->loss >= 0) c->stored[g->loss] = 1;
-    for (int i = 0; i < g->n_outputs; i++) c->stored[g->outputs[i]] = 1;
-    for (int id = 0; id < g->n_nodes; id++)
-        if (g->nodes[id].op == IR_OP_assign || is_leaf(&g->nodes[id])) c->stored[id] = 0;
-}
-
-static int64_t elem_size(cg_c *c, const ir_node *n) {
-    return n->dtype == IR_I32 ? 4 : c->o->f64 ? 8 : 4;
-}
-
-static void plan_storage(cg_c *c) {
-    const ir_graph *g = c->g;
-    static const ir_op order[] = {IR_OP_param, IR_OP_buffer, IR_OP_state};
-    for (int pass = 0; pass < 3; pass++) /* params, model buffers, then optimizer state */
-        for (int id = 0; id < g->n_nodes; id++) {
-            const ir_node *n = &g->nodes[id];
-            if (n->op != order[pass]) continue;
-            c->offset[id] = c->weights_count;
-            c->weights_count += (ir_shape_numel(&n->shape) + 15) & ~15LL;
-        }
-    for (int id = 0; id < g->n_nodes; id++) {
-        const ir_node *n = &g->nodes[id];
-        if (n->op == IR_OP_input) c->index[id] = c->n_inputs++;
-        if (n->op == IR_OP_scalar_in) c->index[id] = c->n_scalars++;
-        if (!c->stored[id]) continue;
-        c->offset[id] = c->arena_bytes;
-        c->arena_bytes += (ir_shape_numel(&n->shape) * elem_size(c, n) + 63) & ~63LL;
-    }
-    long long col = 0; /* the convolutions' column buffer, one sample's worth, shared */
-    for (int id = 0; id < g->n_nodes; id++)
-        if (cg_c_conv_scratch(c, id) > col) col = cg_c_conv_scratch(c, id);
-    c->col_offset = c->arena_bytes;
-    c->arena_bytes += (col * (c->o->f64 ? 8 : 4) + 63) & ~63LL;
-}
+static int is_leaf(const ir_node *n) { return sched_is_leaf(n); }
+static const ir_shape *space(cg_c *c, int id) { return sched_space(c->g, id); }
 
 /* ---- function bodies ---- */
 
@@ -206,8 +112,10 @@ static void declare(cg_c *c, int id) {
         return;
     default:
         if (!c->stored[id]) return;
-        sb_printf(c->out, "    %s *restrict const t%d = (%s *)(A + %lld); /* %%%d %s %s */\n", ty, id, ty,
-                  c->offset[id], id, ir_op_names[n->op], shape);
+        /* not restrict: the plan puts values whose lifetimes do not meet, and an elementwise
+         * result over its input, at one offset */
+        sb_printf(c->out, "    %s *const t%d = (%s *)(A + %lld); /* %%%d %s %s */\n", ty, id, ty,
+                  (long long)memplan_offset(c->fn, id), id, ir_op_names[n->op], shape);
         return;
     }
 }
@@ -247,9 +155,13 @@ static int has_node(const int *list, int n, int id) {
     return 0;
 }
 
-static void emit_function(cg_c *c, int train, const int *list, int n) {
+static void emit_function(cg_c *c, const mem_fn_plan *f) {
     const char *p = c->o->prefix;
+    const int train = f->sched.train, *list = f->sched.list, n = f->sched.n;
     c->train = train;
+    c->fn = f;
+    c->group = f->sched.group;
+    c->stored = f->sched.stored;
     if (c->o->weights) { /* inference: read-only weights, no loss */
         sb_printf(c->out, "static void %s_forward(const void *weights, void *arena, const void "
                           "*const *inputs, int n) {\n", p);
@@ -327,25 +239,35 @@ static void emit_descriptor(cg_c *c, int rows) {
               c->o->has_train ? arena_printf(c->a, "%s_train_step", p) : "NULL", p, p, p, p);
 }
 
+/* weights offsets of the leaves, and the arena offsets of the outputs (pinned: the same in
+ * both functions) for the tables */
+static void take_plan(cg_c *c) {
+    const ir_graph *g = c->g;
+    for (int id = 0; id < g->n_nodes; id++) {
+        const ir_node *n = &g->nodes[id];
+        if (n->op == IR_OP_param || n->op == IR_OP_buffer || n->op == IR_OP_state)
+            c->offset[id] = c->plan.weight_offset[id];
+        if (n->op == IR_OP_input) c->index[id] = c->n_inputs++;
+        if (n->op == IR_OP_scalar_in) c->index[id] = c->n_scalars++;
+    }
+    for (int i = 0; i < g->n_outputs; i++)
+        if (!is_leaf(&g->nodes[g->outputs[i]]))
+            c->offset[g->outputs[i]] = memplan_offset(&c->plan.eval, g->outputs[i]);
+    c->weights_count = c->plan.weights_count;
+    c->arena_bytes = c->plan.arena_bytes;
+}
+
 const char *cg_c_generate(const ir_graph *g, const cg_c_options *o, arena *a) {
     strbuf out;
     sb_init(&out, a);
     cg_c c = {.g = g, .o = o, .a = a, .out = &out};
     size_t nn = (size_t)g->n_nodes + 1;
-    c.group = arena_alloc(a, sizeof(int) * nn);
-    c.stored = arena_alloc(a, nn);
     c.offset = arena_alloc(a, sizeof(long long) * nn);
     c.index = arena_alloc(a, sizeof(int) * nn);
-    int *train_list = arena_alloc(a, sizeof(int) * nn), *eval_list = arena_alloc(a, sizeof(int) * nn);
-    int n_train = o->has_train ? schedule(&c, 1, train_list) : 0;
-    int n_eval = schedule(&c, 0, eval_list);
-    if (o->has_train) {
-        assign_groups(&c, train_list, n_train, c.group);
-        mark_stored(&c, train_list, n_train, c.group);
-    }
-    assign_groups(&c, eval_list, n_eval, c.group);
-    mark_stored(&c, eval_list, n_eval, c.group);
-    plan_storage(&c);
+    mem_options mo = {.real_bytes = o->f64 ? 8 : 4, .reuse = !o->no_reuse,
+                      .workspace = cg_c_workspace_reals};
+    memplan_build(g, o->has_train, &mo, a, &c.plan);
+    take_plan(&c);
 
     if (o->weights)
         sb_printf(&out, "/* Generated by dlc: model '%s' for inference, with its trained weights. "
@@ -361,12 +283,8 @@ const char *cg_c_generate(const ir_graph *g, const cg_c_options *o, arena *a) {
     cg_c_conv_prelude(&c);
     if (o->has_train && (has_op(g, IR_OP_dropout) || has_op(g, IR_OP_gaussian_noise)))
         cg_c_random_prelude(&c, has_op(g, IR_OP_gaussian_noise));
-    if (o->has_train) {
-        assign_groups(&c, train_list, n_train, c.group);
-        emit_function(&c, 1, train_list, n_train);
-    }
-    assign_groups(&c, eval_list, n_eval, c.group);
-    emit_function(&c, 0, eval_list, n_eval);
+    if (o->has_train) emit_function(&c, &c.plan.train);
+    emit_function(&c, &c.plan.eval);
     if (o->weights) cg_c_infer_api(&c);
     else emit_descriptor(&c, emit_tensor_table(&c));
     return out.data;

@@ -17,6 +17,7 @@ typedef struct cg_c_options {
     int has_train;      /* emit the training step (the graph has backward and update) */
     const struct dlrt_weights *weights; /* inference C (cg_c_infer.c): an inference graph whose
                                            leaves take these values, embedded as static data */
+    int no_reuse;       /* memory plan without reuse: every value its own bytes (--no-reuse) */
     int batch_stats;    /* eval_step normalizes batchnorm with the batch's statistics, as
                            train_step does (gradient checks: its gradients are the training ones) */
 } cg_c_options;

@@ -10,8 +10,8 @@
  *   weight grad    dw_g += dy_g col_g^T, dy gathered into the chunk layout [O, m P];
  *   input grad     dcol_g = w_g^T dy_g, then col2im adds the columns back into dx.
  * So each is one GEMM per group and chunk. The column buffer and the product of one chunk
- * live in one scratch region of the arena, shared by every convolution of the step
- * (cg_c_conv_scratch sizes it); the chunk is the whole batch unless that passes 32 MB.
+ * live in the node's workspace in the arena (cg_c_workspace_reals sizes it, the memory
+ * planner places it); the chunk is the whole batch unless that passes 32 MB.
  * Nothing is allocated in the step.
  */
 #include "cg_c_internal.h"
@@ -184,10 +184,11 @@ void cg_c_conv_prelude(cg_c *c) {
 
 /* the conv2d node whose geometry a node has: itself, or the forward node of a gradient op
  * (x is input 0 of conv2d and weight_grad, input 2 of input_grad; w is 1, 2, 1) */
-static void geometry(cg_c *c, int id, const ir_shape **x, const ir_shape **w, const ir_shape **y) {
-    const ir_node *n = cg_c_node(c, id);
+static void geometry(const ir_graph *g, int id, const ir_shape **x, const ir_shape **w,
+                     const ir_shape **y) {
+    const ir_node *n = ir_get(g, id);
     const ir_shape *s[3];
-    for (int i = 0; i < 3 && i < n->n_in; i++) s[i] = &cg_c_node(c, n->in[i])->shape;
+    for (int i = 0; i < 3 && i < n->n_in; i++) s[i] = &ir_get(g, n->in[i])->shape;
     switch (n->op) {
     case IR_OP_conv2d_input_grad: *x = s[2], *w = s[1], *y = s[0]; return;
     case IR_OP_conv2d_weight_grad: *x = s[0], *w = s[2], *y = s[1]; return;
@@ -198,26 +199,26 @@ static void geometry(cg_c *c, int id, const ir_shape **x, const ir_shape **w, co
 /* samples per chunk: the whole batch, unless its column buffer and product would pass
  * CHUNK_REALS (32 MB in f32); then as many as fit, at least one */
 enum { CHUNK_REALS = 1 << 23 };
-static long long chunk(const ir_shape *x, const ir_shape *w, const ir_shape *y) {
+static long long chunk(const ir_shape *x, const ir_shape *w, const ir_shape *y, int64_t batch) {
     long long per_sample = (x->dims[1] * w->dims[2] * w->dims[3] + w->dims[0]) * y->dims[2] * y->dims[3];
     long long s = CHUNK_REALS / per_sample;
-    return s < 1 ? 1 : s > x->dims[0] ? x->dims[0] : s;
+    return s < 1 ? 1 : s > batch ? batch : s;
 }
 
-long long cg_c_conv_scratch(cg_c *c, int id) {
-    ir_op op = cg_c_node(c, id)->op;
+int64_t cg_c_workspace_reals(const ir_graph *g, int id, int64_t batch) {
+    ir_op op = ir_get(g, id)->op;
     if (op != IR_OP_conv2d && op != IR_OP_conv2d_input_grad && op != IR_OP_conv2d_weight_grad)
         return 0;
     const ir_shape *x, *w, *y;
-    geometry(c, id, &x, &w, &y);
+    geometry(g, id, &x, &w, &y);
     long long per_sample = (x->dims[1] * w->dims[2] * w->dims[3] + w->dims[0]) * y->dims[2] * y->dims[3];
-    return chunk(x, w, y) * per_sample;
+    return chunk(x, w, y, batch) * per_sample;
 }
 
 /* `static const dlc_conv q = {...};` for node id */
 static void declare_geometry(cg_c *c, int id) {
     const ir_shape *x, *w, *y;
-    geometry(c, id, &x, &w, &y);
+    geometry(c->g, id, &x, &w, &y);
     const int64_t *a = cg_c_node(c, id)->iattr;
     sb_printf(c->out, "    {\n        static const dlc_conv q = {%lld, %lld, %lld, %lld, %lld, %lld, "
                       "%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld};\n",
@@ -225,10 +226,13 @@ static void declare_geometry(cg_c *c, int id) {
               (long long)w->dims[0], (long long)w->dims[2], (long long)w->dims[3],
               (long long)y->dims[2], (long long)y->dims[3], (long long)a[0], (long long)a[1],
               (long long)a[2], (long long)a[3], (long long)a[6], (long long)a[7], (long long)a[8],
-              chunk(x, w, y));
+              chunk(x, w, y, x->dims[0]));
 }
 
-static const char *col(cg_c *c) { return arena_printf(c->a, "(real *)(A + %lld)", c->col_offset); }
+/* node id's column buffer: its workspace in the memory plan */
+static const char *col(cg_c *c, int id) {
+    return arena_printf(c->a, "(real *)(A + %lld)", (long long)memplan_workspace_offset(c->fn, id));
+}
 
 void emit_conv2d(cg_c *c, int id, const char *const *a, strbuf *e) {
     (void)a, (void)e;
@@ -236,7 +240,7 @@ void emit_conv2d(cg_c *c, int id, const char *const *a, strbuf *e) {
     declare_geometry(c, id);
     const char *bias = n->n_in == 3 ? arena_printf(c->a, "t%d", n->in[2]) : "NULL";
     sb_printf(c->out, "        dlc_conv_forward(&q, n, t%d, t%d, %s, t%d, %s);\n    }\n", n->in[0],
-              n->in[1], bias, id, col(c));
+              n->in[1], bias, id, col(c, id));
 }
 
 /* a gradient op: `fn`(geometry, n, input 0, input 1, result, column scratch) */
@@ -244,7 +248,7 @@ static void emit_grad_call(cg_c *c, int id, const char *fn) {
     const ir_node *n = cg_c_node(c, id);
     declare_geometry(c, id);
     sb_printf(c->out, "        %s(&q, n, t%d, t%d, t%d, %s);\n    }\n", fn, n->in[0], n->in[1], id,
-              col(c));
+              col(c, id));
 }
 
 void emit_conv2d_input_grad(cg_c *c, int id, const char *const *a, strbuf *e) {

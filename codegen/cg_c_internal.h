@@ -10,6 +10,7 @@
  */
 #ifndef DLC_CG_C_INTERNAL_H
 #define DLC_CG_C_INTERNAL_H
+#include "../passes/memplan.h"
 #include "../support/strbuf.h"
 #include "cg_c.h"
 
@@ -18,9 +19,12 @@ typedef struct cg_c {
     const cg_c_options *o;    /* options */
     arena *a;                 /* compilation arena */
     strbuf *out;              /* generated text */
-    int *group;               /* per node: fusion group in the function being emitted, or -1 */
-    char *stored;             /* per node: has its own buffer in the arena */
-    long long *offset;        /* arena byte offset (stored) or weights element offset (leaves) */
+    mem_plan plan;            /* the memory plan: weights offsets, each function's arena */
+    const mem_fn_plan *fn;    /* the function being emitted: its schedule and buffers */
+    const int *group;         /* per node: fusion group in the function being emitted, or -1 */
+    const char *stored;       /* per node: has a buffer in the function being emitted */
+    long long *offset;        /* weights element offset (leaves) or arena byte offset (outputs:
+                                 pinned, the same in both functions) */
     int *index;               /* input position in inputs[] / scalar position in scalars[] */
     long long arena_bytes;    /* total arena size */
     long long weights_count;  /* total reals in the weights block */
@@ -29,7 +33,6 @@ typedef struct cg_c {
     int in_double;            /* emitting a rank-0 loop: its arithmetic is in double */
     int train;                /* emitting train_step (1: dropout and noise draw, batchnorm uses
                                  the batch's statistics) or eval_step (0) */
-    long long col_offset;     /* arena byte offset of the convolutions' shared column buffer */
 } cg_c;
 
 typedef void (*cg_emit_fn)(cg_c *c, int id, const char *const *args, strbuf *expr);
@@ -72,7 +75,8 @@ void cg_c_random_prelude(cg_c *c, int with_normal);
 
 /* cg_c_conv.c: convolution (im2col + GEMM) and reshape */
 void cg_c_conv_prelude(cg_c *c);          /* support functions of the conv ops in the graph */
-long long cg_c_conv_scratch(cg_c *c, int id); /* reals of column buffer node id needs (or 0) */
+/* reals of column buffer node id needs at batch size `batch` (0: none); memplan's workspace_fn */
+int64_t cg_c_workspace_reals(const ir_graph *g, int id, int64_t batch);
 void emit_conv2d(cg_c *c, int id, const char *const *a, strbuf *e);
 void emit_conv2d_input_grad(cg_c *c, int id, const char *const *a, strbuf *e);
 void emit_conv2d_weight_grad(cg_c *c, int id, const char *const *a, strbuf *e);
