@@ -25,6 +25,13 @@ typedef struct dlc_options {
     int f64;                  /* --f64: double-precision code */
     int quiet;                /* -q */
     int no_fold;              /* --no-fold: with --weights, leave batchnorm unfolded */
+    int no_reuse;             /* --no-reuse: memory plan keeps every intermediate apart */
+    int mem_report;           /* --mem-report: print the predicted memory and stop */
+    int json;                 /* --json: the memory report as JSON */
+    long long batch;          /* --batch N: batch size of the memory report (0: the model's) */
+    const char *dtype;        /* --dtype: element type of the memory report (NULL: f32) */
+    const char *target;       /* --target: target of the memory report (NULL: cpu) */
+    long long fit;            /* --fit BYTES: report the largest batch that fits (0: off) */
     dlc_define defines[64];   /* -D NAME=VALUE */
     int n_defines;            /* entries in defines */
     char define_names[64][64];/* storage for the names in defines */
@@ -80,5 +87,8 @@ const dlrt_model_desc *dlc_build_and_load(const char *c_source, const char *pref
 int dlc_write_file_atomic(const char *path, const char *text);
 
 int dlc_gradcheck(dlc_unit *u, const dlc_options *o);
+
+/* --mem-report (memreport.c): prints the memory plan's figures; returns the exit status. */
+int dlc_mem_report(dlc_unit *u, const dlc_options *o);
 
 #endif

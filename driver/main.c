@@ -92,7 +92,8 @@ static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
 }
 
 static int generate(dlc_unit *u, const dlc_options *o) {
-    cg_c_options co = {.prefix = u->cfg.model, .f64 = o->f64, .has_train = u->cfg.present};
+    cg_c_options co = {.prefix = u->cfg.model, .f64 = o->f64, .has_train = u->cfg.present,
+                       .no_reuse = o->no_reuse};
     const char *source = cg_c_generate(u->g, &co, &u->a);
     if (o->emit_c) fputs(source, stdout);
     if (o->output && dlc_write_file_atomic(o->output, source)) return 1;
@@ -109,6 +110,7 @@ int main(int argc, char **argv) {
     int status = dlc_compile(&u, &o, o.gradcheck);
     if (status == 0 && !u.stopped) {
         if (o.gradcheck) status = dlc_gradcheck(&u, &o);
+        else if (o.mem_report) status = dlc_mem_report(&u, &o);
         else if (o.output || o.emit_c || o.run) status = generate(&u, &o);
     }
     if (u.d.n_errors) status = 1;

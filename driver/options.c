@@ -4,6 +4,7 @@
  */
 #include "driver.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
@@ -21,6 +22,11 @@ static const char usage[] =
     "  --no-fold          with --weights: keep each batchnorm instead of folding it into the\n"
     "                     layer before it (docs/cli.md)\n"
     "  --save-weights FILE  with --run: write the trained weights to FILE\n"
+    "  --mem-report       print the memory training will take, planned before anything runs\n"
+    "                     (docs/cli.md); with --batch N, --dtype f32|f16|bf16|f64,\n"
+    "                     --target cpu|cuda, --json, or --fit BYTES (the largest batch that\n"
+    "                     fits; BYTES may end in K, M, G (powers of 1024) or KB, MB, GB)\n"
+    "  --no-reuse         plan memory without reuse: every intermediate keeps its own bytes\n"
     "  -D NAME=VALUE      override `param NAME` of the file\n"
     "  --data DIR         data directory (default: $DLC_DATA, else the build's data/)\n"
     "  --report FILE      with --run: write the run's measurements as JSON\n"
@@ -32,7 +38,9 @@ static const char usage[] =
 
 static const char *const long_opts[] = {"--run", "--emit-c", "--dump-after", "--data", "--report",
                                         "--cache", "--gradcheck", "--f64", "--quiet", "--help",
-                                        "--version", "--weights", "--save-weights", "--no-fold"};
+                                        "--version", "--weights", "--save-weights", "--no-fold",
+                                        "--mem-report", "--no-reuse", "--json", "--batch",
+                                        "--dtype", "--target", "--fit"};
 
 static int bad_option(const char *arg) {
     char name[64];
@@ -78,6 +86,25 @@ static int add_define(dlc_options *o, const char *text) {
     return 0;
 }
 
+/* a positive count, or bytes with an optional unit: K M G (1024^k, also KiB MiB GiB), KB MB GB
+ * (1000^k), B */
+static int parse_size(const char *opt, const char *text, int units, long long *out) {
+    static const char *const names[] = {"", "B", "K", "KiB", "M", "MiB", "G", "GiB", "KB", "MB", "GB"};
+    static const long long scale[] = {1, 1, 1LL << 10, 1LL << 10, 1LL << 20, 1LL << 20, 1LL << 30,
+                                      1LL << 30, 1000, 1000000, 1000000000};
+    if (!text) return -1;
+    char *end;
+    long long v = strtoll(text, &end, 10);
+    for (int i = 0; end != text && v > 0 && i < (units ? 11 : 1); i++)
+        if (!strcmp(end, names[i]) && v <= (1LL << 50) / scale[i]) {
+            *out = v * scale[i];
+            return 0;
+        }
+    fprintf(stderr, "dlc: error: %s expects a positive %s, got '%s'\n", opt,
+            units ? "size in bytes (e.g. 8G, 512MB, 1000000)" : "integer", text);
+    return -1;
+}
+
 static int parse_one(int argc, char **argv, int *i, dlc_options *o) {
     const char *a = argv[*i];
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usage, stdout); return 1; }
@@ -87,6 +114,13 @@ static int parse_one(int argc, char **argv, int *i, dlc_options *o) {
     if (!strcmp(a, "--gradcheck")) { o->gradcheck = 1; o->f64 = 1; return 0; }
     if (!strcmp(a, "--f64")) { o->f64 = 1; return 0; }
     if (!strcmp(a, "--no-fold")) { o->no_fold = 1; return 0; }
+    if (!strcmp(a, "--no-reuse")) { o->no_reuse = 1; return 0; }
+    if (!strcmp(a, "--mem-report")) { o->mem_report = 1; return 0; }
+    if (!strcmp(a, "--json")) { o->json = 1; return 0; }
+    if (matches(a, "--batch")) return parse_size("--batch", value_of(argc, argv, i, "--batch"), 0, &o->batch);
+    if (matches(a, "--fit")) return parse_size("--fit", value_of(argc, argv, i, "--fit"), 1, &o->fit);
+    if (matches(a, "--dtype")) return (o->dtype = value_of(argc, argv, i, "--dtype")) ? 0 : -1;
+    if (matches(a, "--target")) return (o->target = value_of(argc, argv, i, "--target")) ? 0 : -1;
     if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { o->quiet = 1; return 0; }
     if (!strcmp(a, "-o")) return (o->output = value_of(argc, argv, i, "-o")) ? 0 : -1;
     if (!strncmp(a, "-D", 2)) return add_define(o, a[2] ? a + 2 : (*i + 1 < argc ? argv[++*i] : NULL));
@@ -148,6 +182,30 @@ static int check_weights_options(const dlc_options *o) {
     return 0;
 }
 
+/* --batch, --dtype, --target, --json and --fit shape the memory report, which only reports */
+static int check_report_options(const dlc_options *o) {
+    const char *needs = o->batch ? "--batch" : o->dtype ? "--dtype" : o->target ? "--target"
+                      : o->json ? "--json" : o->fit ? "--fit" : NULL;
+    if (needs && !o->mem_report) {
+        fprintf(stderr, "dlc: error: %s needs --mem-report\n", needs);
+        return -1;
+    }
+    const char *clash = o->run ? "--run" : o->output ? "-o" : o->emit_c ? "--emit-c"
+                      : o->weights ? "--weights" : o->gradcheck ? "--gradcheck"
+                      : o->dump_after ? "--dump-after" : NULL;
+    if (o->mem_report && clash) {
+        fprintf(stderr, "dlc: error: --mem-report only reports and cannot be combined with %s\n",
+                clash);
+        return -1;
+    }
+    if (o->fit && o->batch) {
+        fprintf(stderr, "dlc: error: --fit finds the batch size itself and cannot be combined "
+                        "with --batch\n");
+        return -1;
+    }
+    return 0;
+}
+
 int dlc_parse_options(int argc, char **argv, dlc_options *o) {
     memset(o, 0, sizeof *o);
     for (int i = 1; i < argc; i++) {
@@ -158,7 +216,7 @@ int dlc_parse_options(int argc, char **argv, dlc_options *o) {
         fprintf(stderr, "dlc: error: no input file\n%s", usage);
         return -1;
     }
-    if (check_weights_options(o)) return -1;
+    if (check_weights_options(o) || check_report_options(o)) return -1;
     if (o->dump_after && check_dump_pass(o->dump_after, o->weights != NULL)) return -1;
     if (o->report && !o->run) {
         fprintf(stderr, "dlc: error: --report needs --run\n");

@@ -111,10 +111,12 @@ static void collect_buffers(planner *pl) {
         int id = s->list[k];
         const ir_node *n = ir_get(s->g, id);
         int64_t ws = pl->o->workspace ? pl->o->workspace(s->g, id, pl->p->batch) : 0;
+        if (ws > 0) f->bytes_no_reuse += round64(ws * pl->p->real_bytes);
         if (ws > 0)
             f->workspace_of[id] = add_buffer(f, id, 1, MEM_WORKSPACE, round64(ws * pl->p->real_bytes),
                                              s->step[id], s->step[id]);
         if (!s->stored[id]) continue;
+        f->bytes_no_reuse += value_bytes(pl->p, n);
         int x = in_place_source(pl, id);
         if (x >= 0) {
             int b = f->buffer_of[x];
@@ -250,12 +252,6 @@ static void pin_outputs(const ir_graph *g, mem_plan *p, char *pinned, int64_t *o
     }
 }
 
-static int64_t sum_bytes(const mem_fn_plan *f) {
-    int64_t total = 0;
-    for (int i = 0; i < f->n_buffers; i++) total += f->buffers[i].bytes;
-    return total;
-}
-
 void memplan_build(const ir_graph *g, int has_train, const mem_options *o, arena *a,
                    mem_plan *p) {
     int64_t model_batch = 1;
@@ -269,11 +265,11 @@ void memplan_build(const ir_graph *g, int has_train, const mem_options *o, arena
     pin_outputs(g, p, pinned, pinned_offset);
     plan_function(g, 0, o, a, p, pinned, pinned_offset, &p->eval);
     p->arena_bytes = p->eval.bytes > p->pinned_bytes ? p->eval.bytes : p->pinned_bytes;
-    p->arena_no_reuse = sum_bytes(&p->eval);
+    p->arena_no_reuse = p->eval.bytes_no_reuse;
     if (has_train) {
         plan_function(g, 1, o, a, p, pinned, pinned_offset, &p->train);
         if (p->train.bytes > p->arena_bytes) p->arena_bytes = p->train.bytes;
-        if (sum_bytes(&p->train) > p->arena_no_reuse) p->arena_no_reuse = sum_bytes(&p->train);
+        if (p->train.bytes_no_reuse > p->arena_no_reuse) p->arena_no_reuse = p->train.bytes_no_reuse;
     }
     memplan_verify(p);
 }

@@ -55,6 +55,7 @@ typedef struct mem_fn_plan {
     int *buffer_of;     /* per node id: index of the buffer holding its value, or -1 */
     int *workspace_of;  /* per node id: index of its scratch buffer, or -1 */
     int64_t bytes;      /* arena bytes this function needs (the highest buffer end) */
+    int64_t bytes_no_reuse; /* ... if every value and workspace had bytes of its own */
     int peak_step;      /* the step where the most bytes are live */
     int64_t peak_live;  /* bytes live at that step */
     int64_t live_by_class[MEM_CLASS_COUNT]; /* of peak_live, by class */

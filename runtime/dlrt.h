@@ -30,6 +30,8 @@ typedef struct dlrt_session {
     void *weights;                /* weights_count reals: params then optimizer state */
     void *arena;                  /* arena_bytes of activations */
     long long step;               /* optimizer steps taken (the next one is step + 1) */
+    long long weights_bytes;      /* bytes allocated for weights (what malloc was asked for) */
+    long long arena_bytes;        /* bytes allocated for the arena */
 } dlrt_session;
 
 int dlrt_session_init(dlrt_session *s, const dlrt_model_desc *m, uint64_t seed, char *err,

@@ -113,6 +113,17 @@ static json_object *augment_json(const dlrt_train_opts *o) {
     return list;
 }
 
+static json_object *memory_json(const dlrt_memory *m) {
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "weights", json_object_new_int64(m->weights));
+    json_object_object_add(o, "arena", json_object_new_int64(m->arena));
+    json_object_object_add(o, "inputs", json_object_new_int64(m->inputs));
+    json_object_object_add(o, "early_stopping_copy", json_object_new_int64(m->early_stopping_copy));
+    json_object_object_add(o, "total", json_object_new_int64(m->weights + m->arena + m->inputs +
+                                                             m->early_stopping_copy));
+    return o;
+}
+
 static json_object *report_json(const dlrt_report *r) {
     json_object *root = json_object_new_object(), *split = json_object_new_object();
     json_object *epochs = json_object_new_array(), *test = json_object_new_object();
@@ -135,6 +146,7 @@ static json_object *report_json(const dlrt_report *r) {
     json_object_object_add(test, "accuracy", num(r->test_accuracy));
     json_object_object_add(test, "metrics", metrics_json(r->opts, r->test_metrics, 1));
     json_object_object_add(root, "test", test);
+    json_object_object_add(root, "memory", memory_json(&r->memory));
     return root;
 }
 

@@ -8,13 +8,18 @@
  *     "train": {"samples_per_sec", "seconds", "samples"},
  *     "early_stopping": {"monitor", "mode", "patience", "min_delta", "values", "best_epoch",
  *                        "best", "stopped_epoch", "weights_restored", "restored_value"},
- *     "test": {"loss", "accuracy", "metrics": {NAME: value, ...}} }
+ *     "test": {"loss", "accuracy", "metrics": {NAME: value, ...}},
+ *     "memory": {"weights", "arena", "inputs", "early_stopping_copy", "total"} }
  * NAME is each entry of the train block's metrics list ("accuracy", "top_5", "mse", "mae",
  * "loss"). Metrics that were not measured are null; "val" is null without a validation split.
  * Without early stopping "early_stopping" is null. With it, "values" is the monitored
  * validation metric of every epoch run, "stopped_epoch" is null when every planned epoch ran,
  * and "restored_value" is the monitored metric re-measured on the validation part after the
  * best epoch's weights were put back (it equals "best"); the test split is evaluated after.
+ * "memory" is what the run allocated for the model, in bytes, as asked of the allocator: the
+ * weights block, the activation arena, the batch input buffers, the copy of the best weights
+ * early stopping keeps (0 without it); the datasets themselves are not counted. `dlc
+ * --mem-report` predicts the same total before anything runs.
  * The file is written to FILE.tmp and renamed, so a failed write never leaves a partial report.
  */
 #ifndef DLRT_REPORT_H
@@ -33,6 +38,14 @@ typedef struct dlrt_epoch_record {
     double val_metrics[DLRT_MAX_METRICS];   /* per entry; NAN without a validation split */
 } dlrt_epoch_record;
 
+/* What a run allocated for the model, in bytes. */
+typedef struct dlrt_memory {
+    long long weights;             /* the weights block */
+    long long arena;               /* the activation arena */
+    long long inputs;              /* the batch input buffers */
+    long long early_stopping_copy; /* early stopping's copy of the best weights (0: none) */
+} dlrt_memory;
+
 typedef struct dlrt_report {
     const dlrt_model_desc *model;  /* what was trained */
     const dlrt_train_opts *opts;   /* how */
@@ -46,6 +59,7 @@ typedef struct dlrt_report {
     long long stopped_epoch;       /* early stopping: last epoch when it stopped early, else 0 */
     double best;                   /* early stopping: the monitored value at best_epoch */
     double restored;               /* early stopping: that value re-measured after restoring */
+    dlrt_memory memory;            /* what the run allocated for the model */
 } dlrt_report;
 
 void dlrt_report_begin(dlrt_report *r, const dlrt_model_desc *m, const dlrt_train_opts *o,

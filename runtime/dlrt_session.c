@@ -86,10 +86,12 @@ static int init_weights(dlrt_session *s, uint64_t seed, char *err, size_t errlen
     return 0;
 }
 
-static void *alloc_aligned(long long bytes) {
+/* 64-byte aligned, zeroed; *allocated gets the bytes asked for */
+static void *alloc_aligned(long long bytes, long long *allocated) {
     size_t n = ((size_t)(bytes > 0 ? bytes : 1) + 63) & ~(size_t)63;
     void *p = aligned_alloc(64, n);
     if (p) memset(p, 0, n);
+    *allocated = p ? (long long)n : 0;
     return p;
 }
 
@@ -102,8 +104,8 @@ int dlrt_session_init(dlrt_session *s, const dlrt_model_desc *m, uint64_t seed, 
         return -1;
     }
     s->model = m;
-    s->weights = alloc_aligned(m->weights_count * m->real_size);
-    s->arena = alloc_aligned(m->arena_bytes);
+    s->weights = alloc_aligned(m->weights_count * m->real_size, &s->weights_bytes);
+    s->arena = alloc_aligned(m->arena_bytes, &s->arena_bytes);
     if (!s->weights || !s->arena) {
         snprintf(err, errlen, "model '%s': cannot allocate %lld bytes of weights and %lld of arena",
                  m->name, m->weights_count * m->real_size, m->arena_bytes);

@@ -28,6 +28,7 @@ typedef struct batcher {
     int32_t *y;                  /* max_batch labels (NULL: the dataset has real targets) */
     float *t;                    /* max_batch real targets (NULL: the dataset has labels) */
     const void *inputs[16];      /* what the step reads */
+    long long bytes;             /* bytes this batcher allocated (0 when it shares another's) */
     const float *out;            /* the model's first output, in the arena */
     long long cols;              /* reals per output row */
 } batcher;
@@ -180,8 +181,26 @@ static int check_metrics(const batcher *b, const dlrt_train_opts *o, char *err, 
     return 0;
 }
 
-static int setup_batcher(batcher *b, const dlrt_session *s, const dlrt_dataset *ds,
-                         const dlrt_train_opts *o, char *err, size_t errlen) {
+/* the batch buffers: malloc'd, or those of `share` (the same model: the same shapes) */
+static int batch_buffers(batcher *b, const batcher *share, int labels, size_t mb, int has_x,
+                         const dlrt_dataset *ds) {
+    if (share) {
+        b->x = share->x, b->y = share->y, b->t = share->t;
+        return 0;
+    }
+    size_t xb = has_x ? sizeof(float) * mb * (size_t)ds->sample_size : 0;
+    size_t yb = labels ? sizeof(int32_t) * mb
+                       : sizeof(float) * mb * (size_t)(ds->target_size > 0 ? ds->target_size : 1);
+    b->x = has_x ? malloc(xb) : NULL;
+    if (labels) b->y = malloc(yb);
+    else b->t = malloc(yb);
+    b->bytes = (long long)(xb + yb);
+    return (has_x && !b->x) || (!b->y && !b->t) ? -1 : 0;
+}
+
+static int setup_batcher(batcher *b, const batcher *share, const dlrt_session *s,
+                         const dlrt_dataset *ds, const dlrt_train_opts *o, char *err,
+                         size_t errlen) {
     const dlrt_model_desc *m = s->model;
     memset(b, 0, sizeof *b);
     b->m = m;
@@ -197,11 +216,7 @@ static int setup_batcher(batcher *b, const dlrt_session *s, const dlrt_dataset *
     int ys = input_slot(m, o->target_input, labels ? DLRT_I32 : DLRT_F32,
                         labels ? 1 : ds->target_size, labels ? "labels" : "targets", err, errlen, &bad);
     if (bad) return -1;
-    size_t mb = (size_t)m->max_batch;
-    b->x = xs >= 0 ? malloc(sizeof(float) * mb * (size_t)ds->sample_size) : NULL;
-    if (labels) b->y = malloc(sizeof(int32_t) * mb);
-    else b->t = malloc(sizeof(float) * mb * (size_t)(ds->target_size > 0 ? ds->target_size : 1));
-    if ((xs >= 0 && !b->x) || (!b->y && !b->t)) {
+    if (batch_buffers(b, share, labels, (size_t)m->max_batch, xs >= 0, ds)) {
         snprintf(err, errlen, "out of memory for batch buffers");
         return -1;
     }
@@ -222,7 +237,7 @@ static int64_t *iota(int64_t n) {
 typedef struct run_state {
     dlrt_dataset train, test;     /* loaded splits */
     dlrt_session sess;            /* the model instance */
-    batcher train_b, test_b;      /* batch buffers over each split */
+    batcher train_b, test_b;      /* batches of each split (test_b shares train_b's buffers) */
     dlrt_augmenter aug;           /* the training batches' augmentation (n_ops 0: none) */
     int64_t *order;               /* permutation of the training split */
     void *best_weights;           /* early stopping: the weights block of the best epoch */
@@ -235,7 +250,6 @@ static void run_free(run_state *r) {
     dlrt_dataset_free(&r->test);
     dlrt_session_free(&r->sess);
     free(r->train_b.x), free(r->train_b.y), free(r->train_b.t);
-    free(r->test_b.x), free(r->test_b.y), free(r->test_b.t);
     free(r->order);
     free(r->best_weights);
     dlrt_augmenter_free(&r->aug);
@@ -253,8 +267,8 @@ static int run_setup(run_state *r, const dlrt_model_desc *m, const dlrt_train_op
     if (dlrt_dataset_open(&data, "train", &r->train, err, errlen) ||
         dlrt_dataset_open(&data, "test", &r->test, err, errlen) ||
         dlrt_session_init(&r->sess, m, (uint64_t)o->seed, err, errlen) ||
-        setup_batcher(&r->train_b, &r->sess, &r->train, o, err, errlen) ||
-        setup_batcher(&r->test_b, &r->sess, &r->test, o, err, errlen))
+        setup_batcher(&r->train_b, NULL, &r->sess, &r->train, o, err, errlen) ||
+        setup_batcher(&r->test_b, &r->train_b, &r->sess, &r->test, o, err, errlen))
         return -1;
     r->order = iota(r->train.n);
     size_t wbytes = (size_t)(m->weights_count * m->real_size);
@@ -443,6 +457,9 @@ int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, si
             return -1;
         }
         dlrt_report_begin(&r.report, m, o, r.train.n - n_val, n_val, r.test.n);
+        r.report.memory = (dlrt_memory){r.sess.weights_bytes, r.sess.arena_bytes,
+                                        r.train_b.bytes + r.test_b.bytes,
+                                        o->early_stop.enabled ? m->weights_count * m->real_size : 0};
         run_epochs(&r, o, n_val);
         restore_best(&r, o, n_val);
         test_once(&r, o);

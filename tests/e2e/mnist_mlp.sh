@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End to end: models/mnist_mlp.dl trains on MNIST and reaches >= 97.8% test accuracy within
-# its 5 epochs; the report has every field the README promises.
+# its 5 epochs; the report has every field the README promises; the bytes the run allocated
+# for the model equal what `dlc --mem-report` predicted.
 #   mnist_mlp.sh DLC REPO_ROOT
 set -eu
 dlc=$1 root=$2
@@ -8,9 +9,13 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export DLC_CACHE="$tmp/cache"
 "$dlc" --run "$root/models/mnist_mlp.dl" --report "$tmp/report.json"
-python3 - "$tmp/report.json" <<'PY'
+"$dlc" --mem-report --json "$root/models/mnist_mlp.dl" >"$tmp/plan.json"
+python3 - "$tmp/report.json" "$tmp/plan.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
+plan = json.load(open(sys.argv[2]))
+assert r["memory"]["total"] == plan["total_planned"], (r["memory"], plan)
+print(f"allocated {r['memory']['total']} bytes for the model, as planned")
 acc = r["test"]["accuracy"]
 assert len(r["epochs"]) == 5, r["epochs"]
 for e in r["epochs"]:
