@@ -192,7 +192,10 @@ static int64_t total_at(const dlc_unit *u, const dlc_options *o, const report_se
 
 enum { MAX_FIT_BATCH = 1 << 30 };
 
-/* the largest batch whose total fits in o->fit bytes (totals grow with the batch), or 0 */
+/* the largest batch whose total fits in o->fit bytes, or 0. Totals grow with the batch; the
+ * placement can make them dip locally, so after the binary search the FIT_WINDOW batches above
+ * the answer are tried too. */
+enum { FIT_WINDOW = 32 };
 static int64_t largest_fit(const dlc_unit *u, const dlc_options *o, const report_setup *r) {
     if (total_at(u, o, r, 1) > o->fit) return 0;
     int64_t lo = 1, hi = 2; /* total(lo) fits; find hi that does not */
@@ -203,6 +206,8 @@ static int64_t largest_fit(const dlc_unit *u, const dlc_options *o, const report
         if (total_at(u, o, r, mid) <= o->fit) lo = mid;
         else hi = mid;
     }
+    for (int64_t b = lo + FIT_WINDOW; b > lo; b--)
+        if (b <= MAX_FIT_BATCH && total_at(u, o, r, b) <= o->fit) return b;
     return lo;
 }
 

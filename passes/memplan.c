@@ -4,9 +4,10 @@
  * Per function: every stored value becomes a buffer alive from its step to the step of its
  * last reader; an elementwise node whose input's last read is its own (and whose input is
  * neither pinned nor already handed on) writes into that input's buffer, extending it; each
- * node with scratch memory gets a buffer alive for its own step. Buffers are placed largest
- * first at the lowest offset where they overlap no placed buffer alive at the same time
- * (greedy by size, as TFLite's planner), after the pinned outputs and loss.
+ * node with scratch memory gets a buffer alive for its own step. Buffers are placed one by one
+ * at the lowest offset where they overlap no placed buffer alive at the same time, after the
+ * pinned outputs and loss, in three orders (largest first, as TFLite's greedy-by-size planner;
+ * most bytes x steps first; first defined first); the smallest arena wins.
  */
 #include "memplan.h"
 #include <stdlib.h>
@@ -139,12 +140,27 @@ static int overlap_in_time(const mem_buffer *a, const mem_buffer *b) {
     return a->first <= b->last && b->first <= a->last;
 }
 
+/* orders buffers are placed in: the planner tries each and keeps the smallest arena */
 static const mem_buffer *sort_base;
-static int by_size(const void *pa, const void *pb) {
-    const mem_buffer *a = &sort_base[*(const int *)pa], *b = &sort_base[*(const int *)pb];
+static int tie(const mem_buffer *a, const mem_buffer *b, int ia, int ib) {
     if (a->bytes != b->bytes) return a->bytes > b->bytes ? -1 : 1;
     if (a->first != b->first) return a->first - b->first;
-    return *(const int *)pa - *(const int *)pb;
+    return ia - ib;
+}
+static int by_size(const void *pa, const void *pb) { /* largest first */
+    int ia = *(const int *)pa, ib = *(const int *)pb;
+    return tie(&sort_base[ia], &sort_base[ib], ia, ib);
+}
+static int by_area(const void *pa, const void *pb) { /* most bytes x steps first */
+    int ia = *(const int *)pa, ib = *(const int *)pb;
+    const mem_buffer *a = &sort_base[ia], *b = &sort_base[ib];
+    double xa = (double)a->bytes * (a->last - a->first + 1), xb = (double)b->bytes * (b->last - b->first + 1);
+    return xa != xb ? (xa > xb ? -1 : 1) : tie(a, b, ia, ib);
+}
+static int by_start(const void *pa, const void *pb) { /* in the order they are defined */
+    int ia = *(const int *)pa, ib = *(const int *)pb;
+    const mem_buffer *a = &sort_base[ia], *b = &sort_base[ib];
+    return a->first != b->first ? a->first - b->first : tie(a, b, ia, ib);
 }
 static int by_offset(const void *pa, const void *pb) {
     const mem_buffer *a = *(const mem_buffer *const *)pa, *b = *(const mem_buffer *const *)pb;
@@ -168,10 +184,25 @@ static int64_t lowest_fit(const mem_fn_plan *f, const mem_buffer *b, int64_t bas
     return at;
 }
 
+/* places order[0..n) one after the other (at the lowest fit, or end to end without reuse);
+ * returns the arena's end */
+static int64_t place_in_order(mem_fn_plan *f, const int *order, int n, int64_t base, int reuse,
+                              const mem_buffer **tmp) {
+    int64_t end = base;
+    for (int k = 0; k < n; k++) f->buffers[order[k]].offset = -1;
+    for (int k = 0; k < n; k++) {
+        mem_buffer *b = &f->buffers[order[k]];
+        b->offset = reuse ? lowest_fit(f, b, base, tmp) : end;
+        if (b->offset + b->bytes > end) end = b->offset + b->bytes;
+    }
+    return end;
+}
+
 static void place(planner *pl, arena *a, const int64_t *pinned_offset) {
     mem_fn_plan *f = pl->f;
-    int64_t base = pl->p->pinned_bytes, end = base;
+    int64_t base = pl->p->pinned_bytes;
     int *order = arena_alloc(a, sizeof(int) * ((size_t)f->n_buffers + 1));
+    int64_t *best = arena_alloc(a, sizeof(int64_t) * ((size_t)f->n_buffers + 1));
     const mem_buffer **tmp = arena_alloc(a, sizeof(*tmp) * ((size_t)f->n_buffers + 1));
     int n = 0;
     for (int i = 0; i < f->n_buffers; i++) {
@@ -180,13 +211,16 @@ static void place(planner *pl, arena *a, const int64_t *pinned_offset) {
         else order[n++] = i;
     }
     sort_base = f->buffers;
-    if (pl->o->reuse) qsort(order, (size_t)n, sizeof *order, by_size);
-    for (int k = 0; k < n; k++) {
-        mem_buffer *b = &f->buffers[order[k]];
-        b->offset = pl->o->reuse ? lowest_fit(f, b, base, tmp) : end;
-        if (b->offset + b->bytes > end) end = b->offset + b->bytes;
+    int (*const orders[])(const void *, const void *) = {by_size, by_area, by_start};
+    f->bytes = -1;
+    for (int k = 0; k < (pl->o->reuse ? 3 : 1); k++) {
+        if (pl->o->reuse) qsort(order, (size_t)n, sizeof *order, orders[k]);
+        int64_t end = place_in_order(f, order, n, base, pl->o->reuse, tmp);
+        if (f->bytes >= 0 && end >= f->bytes) continue;
+        f->bytes = end;
+        for (int i = 0; i < f->n_buffers; i++) best[i] = f->buffers[i].offset;
     }
-    f->bytes = end;
+    for (int i = 0; i < f->n_buffers; i++) f->buffers[i].offset = best[i];
 }
 
 /* the class of what buffer b holds at step t: an in-place chain's value at that step */
