@@ -147,33 +147,23 @@ static void print_table(const dlc_unit *u, const dlc_options *o, const report_se
                (long long)f->arena, (long long)f->arena_no_reuse);
 }
 
-static void json_int(const char *key, int64_t v, int last) {
-    printf("  \"%s\": %lld%s\n", key, (long long)v, last ? "" : ",");
-}
-
 static void print_json(const dlc_unit *u, const report_setup *r, const mem_plan *p,
                        const mem_figures *f) {
+    const struct { const char *key; int64_t bytes; } rows[] = {
+        {"parameters", f->params}, {"buffers", f->buffers}, {"optimizer_state", f->state},
+        {"weights", f->weights}, {"inputs", f->inputs}, {"early_stopping_copy", f->es_copy},
+        {"saved_activations", f->by_class[MEM_SAVED]}, {"gradients", f->by_class[MEM_GRADIENT]},
+        {"outputs", f->by_class[MEM_OUTPUT]}, {"peak_transient", f->by_class[MEM_TRANSIENT]},
+        {"workspaces", f->by_class[MEM_WORKSPACE]}, {"fragmentation", f->fragmentation},
+        {"arena", f->arena}, {"arena_no_reuse", f->arena_no_reuse},
+        {"cublas_workspace", f->cublas}, {"cuda_context", f->context},
+        {"total_planned", f->total}, {"total_no_reuse", f->total_no_reuse}};
+    int n = (int)(sizeof rows / sizeof rows[0]);
     printf("{\n  \"model\": \"%s\",\n  \"function\": \"%s\",\n  \"batch\": %lld,\n"
            "  \"dtype\": \"%s\",\n  \"target\": \"%s\",\n",
            u->cfg.model, f->function, (long long)p->batch, r->dtype, r->cuda ? "cuda" : "cpu");
-    json_int("parameters", f->params, 0);
-    json_int("buffers", f->buffers, 0);
-    json_int("optimizer_state", f->state, 0);
-    json_int("weights", f->weights, 0);
-    json_int("inputs", f->inputs, 0);
-    json_int("early_stopping_copy", f->es_copy, 0);
-    json_int("saved_activations", f->by_class[MEM_SAVED], 0);
-    json_int("gradients", f->by_class[MEM_GRADIENT], 0);
-    json_int("outputs", f->by_class[MEM_OUTPUT], 0);
-    json_int("peak_transient", f->by_class[MEM_TRANSIENT], 0);
-    json_int("workspaces", f->by_class[MEM_WORKSPACE], 0);
-    json_int("fragmentation", f->fragmentation, 0);
-    json_int("arena", f->arena, 0);
-    json_int("arena_no_reuse", f->arena_no_reuse, 0);
-    json_int("cublas_workspace", f->cublas, 0);
-    json_int("cuda_context", f->context, 0);
-    json_int("total_planned", f->total, 0);
-    json_int("total_no_reuse", f->total_no_reuse, 1);
+    for (int i = 0; i < n; i++)
+        printf("  \"%s\": %lld%s\n", rows[i].key, (long long)rows[i].bytes, i + 1 < n ? "," : "");
     printf("}\n");
 }
 
