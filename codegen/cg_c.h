@@ -22,6 +22,10 @@ typedef struct cg_c_options {
                            train_step does (gradient checks: its gradients are the training ones) */
 } cg_c_options;
 
+/* Reals of scratch memory node id needs in the C backend at batch size `batch` (0: none): the
+ * convolutions' column buffers. The memory planner's workspace_fn for the CPU target. */
+int64_t cg_c_workspace_reals(const ir_graph *g, int id, int64_t batch);
+
 /* Returns the generated C source (in the arena). */
 const char *cg_c_generate(const ir_graph *g, const cg_c_options *o, arena *a);
 

@@ -72,11 +72,15 @@ void cg_c_prelude(cg_c *c);
 /* The counter-based random functions for train_step's dropout and noise: dlc_key and
  * dlc_uniform, and dlc_normal when with_normal (only what is used: unused statics warn). */
 void cg_c_random_prelude(cg_c *c, int with_normal);
+/* their text (without includes): dlc_mix, dlc_key, dlc_uniform; dlc_normal */
+extern const char cg_c_random_text[];
+extern const char cg_c_normal_text[];
+/* The term an element loss (mse, mae, smooth_l1, huber, bce, bce_with_logits, hinge) sums,
+ * over the prediction `p` and the target `t` (the CUDA backend reduces the same term). */
+const char *cg_c_elem_loss_term(cg_c *c, int id);
 
 /* cg_c_conv.c: convolution (im2col + GEMM) and reshape */
 void cg_c_conv_prelude(cg_c *c);          /* support functions of the conv ops in the graph */
-/* reals of column buffer node id needs at batch size `batch` (0: none); memplan's workspace_fn */
-int64_t cg_c_workspace_reals(const ir_graph *g, int id, int64_t batch);
 void emit_conv2d(cg_c *c, int id, const char *const *a, strbuf *e);
 void emit_conv2d_input_grad(cg_c *c, int id, const char *const *a, strbuf *e);
 void emit_conv2d_weight_grad(cg_c *c, int id, const char *const *a, strbuf *e);

@@ -395,10 +395,27 @@ static void elem_loss_grad(cg_c *c, int id, const char *const *a, strbuf *e, con
     else sb_printf(e, ") * (%s / (real)%s))", a[2], cg_c_count(c, &n->shape));
 }
 
+static const char *smooth_l1_term(cg_c *c, int id) {
+    double beta = cg_c_node(c, id)->fattr[0];
+    const char *B = lit(c, beta);
+    return beta == 0 ? "R_FABS($0 - $1)" : arena_printf(c->a,
+              "(R_FABS($0 - $1) < %s ? (real)0.5 * ($0 - $1) * ($0 - $1) / %s "
+              ": R_FABS($0 - $1) - (real)0.5 * %s)", B, B, B);
+}
+static const char *huber_term(cg_c *c, int id) {
+    const char *D = lit(c, cg_c_node(c, id)->fattr[0]);
+    return arena_printf(c->a, "(R_FABS($0 - $1) < %s ? (real)0.5 * ($0 - $1) * ($0 - $1) "
+                              ": %s * (R_FABS($0 - $1) - (real)0.5 * %s))", D, D, D);
+}
+
 #define ELOSS(name, tmpl) \
+    static const char *term_##name(cg_c *c, int id) {                          \
+        (void)c, (void)id;                                                      \
+        return tmpl;                                                            \
+    }                                                                           \
     static void emit_##name(cg_c *c, int id, const char *const *a, strbuf *e) { \
         (void)a, (void)e;                                                       \
-        elem_loss(c, id, tmpl);                                                 \
+        elem_loss(c, id, term_##name(c, id));                                   \
     }
 #define ELOSS_GRAD(name, d_pred, d_target) \
     static void emit_##name(cg_c *c, int id, const char *const *a, strbuf *e) { \
@@ -419,14 +436,7 @@ ELOSS_GRAD(hinge_grad, "((real)1 - $1 * $0 > (real)0 ? -$1 : (real)0)",
            "((real)1 - $1 * $0 > (real)0 ? -$0 : (real)0)")
 
 /* smooth L1 with beta B; beta = 0 is the L1 loss, as torch */
-static void emit_smooth_l1(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
-    double beta = cg_c_node(c, id)->fattr[0];
-    const char *B = lit(c, beta);
-    elem_loss(c, id, beta == 0 ? "R_FABS($0 - $1)" : arena_printf(c->a,
-              "(R_FABS($0 - $1) < %s ? (real)0.5 * ($0 - $1) * ($0 - $1) / %s "
-              ": R_FABS($0 - $1) - (real)0.5 * %s)", B, B, B));
-}
+ELOSS(smooth_l1, smooth_l1_term(c, id))
 static void emit_smooth_l1_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
     double beta = cg_c_node(c, id)->fattr[0];
     const char *B = lit(c, beta);
@@ -435,16 +445,30 @@ static void emit_smooth_l1_grad(cg_c *c, int id, const char *const *a, strbuf *e
                    B, B, B), NULL);
 }
 
-static void emit_huber(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
-    const char *D = lit(c, cg_c_node(c, id)->fattr[0]);
-    elem_loss(c, id, arena_printf(c->a, "(R_FABS($0 - $1) < %s ? (real)0.5 * ($0 - $1) * ($0 - $1) "
-                                        ": %s * (R_FABS($0 - $1) - (real)0.5 * %s))", D, D, D));
-}
+ELOSS(huber, huber_term(c, id))
 static void emit_huber_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
     const char *D = lit(c, cg_c_node(c, id)->fattr[0]);
     elem_loss_grad(c, id, a, e, arena_printf(c->a, "(($0 - $1) <= -%s ? -%s : ($0 - $1) >= %s ? %s "
                                                    ": ($0 - $1))", D, D, D, D), NULL);
+}
+
+const char *cg_c_elem_loss_term(cg_c *c, int id) {
+    static const char *const pt[] = {"p", "t"};
+    const char *tmpl = NULL;
+    switch (cg_c_node(c, id)->op) {
+    case IR_OP_mse: tmpl = term_mse(c, id); break;
+    case IR_OP_mae: tmpl = term_mae(c, id); break;
+    case IR_OP_smooth_l1: tmpl = term_smooth_l1(c, id); break;
+    case IR_OP_huber: tmpl = term_huber(c, id); break;
+    case IR_OP_bce: tmpl = term_bce(c, id); break;
+    case IR_OP_bce_with_logits: tmpl = term_bce_with_logits(c, id); break;
+    case IR_OP_hinge: tmpl = term_hinge(c, id); break;
+    default: return NULL;
+    }
+    strbuf term;
+    sb_init(&term, c->a);
+    expand(&term, tmpl, pt);
+    return term.data;
 }
 
 /* ---- optimizer support ---- */

@@ -66,8 +66,10 @@ static const char prelude_gemm[] =
     "#define dlc_gemm(ta, tb, M, N, K, A, B, C) \\\n"
     "    dlc_gemm_ld(ta, tb, M, N, K, A, (ta) ? (M) : (K), B, (tb) ? (K) : (N), 0, C, N)\n\n";
 
-static const char prelude_uniform[] =
-    "#include <stdint.h>\n\n"
+static const char prelude_stdint[] = "#include <stdint.h>\n\n";
+
+/* shared with the CUDA backend (cg_cuda_prelude.c), which compiles it as device code */
+const char cg_c_random_text[] =
     "/* Counter-based random numbers for dropout and noise: a stateless hash (splitmix64 mixing)\n"
     " * of (seed, step, stream, element index), so the backward pass recomputes the forward\n"
     " * pass's draws instead of storing them. */\n"
@@ -86,7 +88,7 @@ static const char prelude_uniform[] =
     "    return (double)(dlc_mix(key + (uint64_t)i * 0x9e3779b97f4a7c15ULL) >> 11) * 0x1.0p-53;\n"
     "}\n\n";
 
-static const char prelude_normal[] =
+const char cg_c_normal_text[] =
     "/* standard normal (Box-Muller over draws 2i and 2i + 1) */\n"
     "static double dlc_normal(uint64_t key, long i) {\n"
     "    const double u1 = dlc_uniform(key, 2 * i), u2 = dlc_uniform(key, 2 * i + 1);\n"
@@ -94,8 +96,9 @@ static const char prelude_normal[] =
     "}\n\n";
 
 void cg_c_random_prelude(cg_c *c, int with_normal) {
-    sb_puts(c->out, prelude_uniform);
-    if (with_normal) sb_puts(c->out, prelude_normal);
+    sb_puts(c->out, prelude_stdint);
+    sb_puts(c->out, cg_c_random_text);
+    if (with_normal) sb_puts(c->out, cg_c_normal_text);
 }
 
 /* a matmul or a convolution (whose forward, input and weight gradients are GEMMs) */

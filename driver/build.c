@@ -40,7 +40,9 @@ static uint64_t fnv1a(uint64_t h, const char *s) {
     return h;
 }
 
-static int mkdir_p(const char *path) {
+uint64_t dlc_cache_hash(uint64_t h, const char *text) { return fnv1a(h ? h : 0xcbf29ce484222325ULL, text); }
+
+int dlc_mkdir_p(const char *path) {
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", path);
     for (char *p = buf + 1; *p; p++) {
@@ -52,7 +54,7 @@ static int mkdir_p(const char *path) {
     return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-static const char *cache_dir(const dlc_options *o, char *buf, size_t n) {
+const char *dlc_cache_dir(const dlc_options *o, char *buf, size_t n) {
     const char *env = getenv("DLC_CACHE"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     if (o->cache_dir) snprintf(buf, n, "%s", o->cache_dir);
     else if (env && *env) snprintf(buf, n, "%s", env);
@@ -131,8 +133,8 @@ static int compile_into_cache(const char *dir, const char *key, const char *cc, 
 const dlrt_model_desc *dlc_build_and_load(const char *source, const char *prefix,
                                           const dlc_options *o, void **handle) {
     char dir[3072], so_path[4096], key[32];
-    cache_dir(o, dir, sizeof dir);
-    if (mkdir_p(dir) != 0) {
+    dlc_cache_dir(o, dir, sizeof dir);
+    if (dlc_mkdir_p(dir) != 0) {
         fprintf(stderr, "dlc: error: cache directory %s: %s\n", dir, strerror(errno));
         return NULL;
     }

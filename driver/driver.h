@@ -32,6 +32,8 @@ typedef struct dlc_options {
     const char *dtype;        /* --dtype: element type of the memory report (NULL: f32) */
     const char *target;       /* --target: target of the memory report (NULL: cpu) */
     long long fit;            /* --fit BYTES: report the largest batch that fits (0: off) */
+    int cuda;                 /* --target cuda */
+    int check_cuda;           /* --check-cuda: compare the GPU's values with the C backend's */
     dlc_define defines[64];   /* -D NAME=VALUE */
     int n_defines;            /* entries in defines */
     char define_names[64][64];/* storage for the names in defines */
@@ -82,6 +84,18 @@ dlrt_schedule dlc_schedule(const train_config *cfg);
 /* Compile C source into a shared object in the cache (or reuse it) and load PREFIX_model. */
 const dlrt_model_desc *dlc_build_and_load(const char *c_source, const char *prefix,
                                           const dlc_options *o, void **handle);
+
+/* The compiled-model cache (build.c): its directory (--cache, $DLC_CACHE, $XDG_CACHE_HOME/dlc or
+ * ~/.cache/dlc), creating a directory with its parents (0 or -1), and the key hash (FNV-1a of
+ * text, chained from h; h = 0 starts a key). The CUDA modules share them (cuda.c). */
+const char *dlc_cache_dir(const dlc_options *o, char *buf, size_t n);
+int dlc_mkdir_p(const char *path);
+uint64_t dlc_cache_hash(uint64_t h, const char *text);
+
+/* --target cuda (cuda.c): -o / --emit-c write the CUDA program; --check-cuda runs the training
+ * and evaluation steps on both backends and compares every stored value. Exit statuses. */
+int dlc_cuda_generate(dlc_unit *u, const dlc_options *o);
+int dlc_check_cuda(dlc_unit *u, const dlc_options *o);
 
 /* Write text to path atomically (temp file + rename). Returns 0 or -1 with a message printed. */
 int dlc_write_file_atomic(const char *path, const char *text);

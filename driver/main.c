@@ -111,6 +111,8 @@ int main(int argc, char **argv) {
     if (status == 0 && !u.stopped) {
         if (o.gradcheck) status = dlc_gradcheck(&u, &o);
         else if (o.mem_report) status = dlc_mem_report(&u, &o);
+        else if (o.check_cuda) status = dlc_check_cuda(&u, &o); /* CUDA: driver/cuda.c */
+        else if (o.cuda) status = (o.output || o.emit_c) ? dlc_cuda_generate(&u, &o) : 0;
         else if (o.output || o.emit_c || o.run) status = generate(&u, &o);
     }
     if (u.d.n_errors) status = 1;

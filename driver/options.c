@@ -34,13 +34,18 @@ static const char usage[] =
     "  --gradcheck        check every parameter gradient against finite differences (f64)\n"
     "  --f64              generate double-precision code\n"
     "  -q, --quiet        print only errors and final results\n"
-    "  -h, --help         this help; --version prints the version\n";
+    "  -h, --help         this help; --version prints the version\n"
+    /* CUDA (driver/cuda.c) */
+    "  --target cpu|cuda  C for the CPU (default) or CUDA: kernels with their launch tables\n"
+    "                     (-o / --emit-c; docs/cuda.md)\n"
+    "  --check-cuda       run the training and evaluation steps on the C backend and on the\n"
+    "                     GPU from the same weights and inputs; compare every stored value\n";
 
 static const char *const long_opts[] = {"--run", "--emit-c", "--dump-after", "--data", "--report",
                                         "--cache", "--gradcheck", "--f64", "--quiet", "--help",
                                         "--version", "--weights", "--save-weights", "--no-fold",
                                         "--mem-report", "--no-reuse", "--json", "--batch",
-                                        "--dtype", "--target", "--fit"};
+                                        "--dtype", "--target", "--fit", "--check-cuda"};
 
 static int bad_option(const char *arg) {
     char name[64];
@@ -105,6 +110,27 @@ static int parse_size(const char *opt, const char *text, int units, long long *o
     return -1;
 }
 
+/* --target cuda trains (--run), writes the program (-o, --emit-c), checks it (--check-cuda) or
+ * reports its memory (--mem-report), in f32 and for training graphs; --target cpu is the C
+ * backend (the default) */
+static int check_cuda_options(dlc_options *o) {
+    static const char *const targets[] = {"cpu", "cuda"};
+    if (o->target && strcmp(o->target, "cpu") && strcmp(o->target, "cuda")) {
+        char hint[DIAG_HINT_SIZE];
+        fprintf(stderr, "dlc: error: --target: unknown target '%s'%s (cpu, cuda)\n", o->target,
+                diag_hint(hint, diag_closest(o->target, targets, 2), ""));
+        return -1;
+    }
+    o->cuda = o->check_cuda || (o->target && !strcmp(o->target, "cuda"));
+    const char *clash = o->run ? "--run" : o->weights ? "--weights" : o->gradcheck ? "--gradcheck"
+                        : o->f64 ? "--f64" : NULL;
+    if (o->cuda && !o->mem_report && clash) {
+        fprintf(stderr, "dlc: error: --target cuda cannot be combined with %s\n", clash);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_one(int argc, char **argv, int *i, dlc_options *o) {
     const char *a = argv[*i];
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usage, stdout); return 1; }
@@ -131,6 +157,7 @@ static int parse_one(int argc, char **argv, int *i, dlc_options *o) {
     if (matches(a, "--weights")) return (o->weights = value_of(argc, argv, i, "--weights")) ? 0 : -1;
     if (matches(a, "--save-weights"))
         return (o->save_weights = value_of(argc, argv, i, "--save-weights")) ? 0 : -1;
+    if (!strcmp(a, "--check-cuda")) { o->check_cuda = o->cuda = 1; return 0; }
     if (a[0] == '-' && a[1]) return bad_option(a);
     if (o->input) {
         fprintf(stderr, "dlc: error: more than one input file ('%s' and '%s')\n", o->input, a);
@@ -182,9 +209,10 @@ static int check_weights_options(const dlc_options *o) {
     return 0;
 }
 
-/* --batch, --dtype, --target, --json and --fit shape the memory report, which only reports */
+/* --batch, --dtype, --json and --fit shape the memory report, which only reports (--target
+ * also picks the code generated: check_cuda_options) */
 static int check_report_options(const dlc_options *o) {
-    const char *needs = o->batch ? "--batch" : o->dtype ? "--dtype" : o->target ? "--target"
+    const char *needs = o->batch ? "--batch" : o->dtype ? "--dtype"
                       : o->json ? "--json" : o->fit ? "--fit" : NULL;
     if (needs && !o->mem_report) {
         fprintf(stderr, "dlc: error: %s needs --mem-report\n", needs);
@@ -216,7 +244,7 @@ int dlc_parse_options(int argc, char **argv, dlc_options *o) {
         fprintf(stderr, "dlc: error: no input file\n%s", usage);
         return -1;
     }
-    if (check_weights_options(o) || check_report_options(o)) return -1;
+    if (check_weights_options(o) || check_report_options(o) || check_cuda_options(o)) return -1;
     if (o->dump_after && check_dump_pass(o->dump_after, o->weights != NULL)) return -1;
     if (o->report && !o->run) {
         fprintf(stderr, "dlc: error: --report needs --run\n");

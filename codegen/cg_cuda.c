@@ -1,0 +1,311 @@
+/*
+ * cg_cuda.c — CUDA code generation (see cg_cuda.h): the memory plan with the CUDA target's
+ * workspaces, the device arena's layout (plan, input staging, scalars), one kernel per fusion
+ * group (a grid-stride loop over the group's iteration space computing the C backend's
+ * expressions), the per-op emitters (cg_cuda_ops.c, cg_cuda_nn.c) for everything else, and the
+ * launch tables of both step functions.
+ *
+ * Invariants: a kernel reads and writes only what its node (or group) reads and writes in the
+ * C backend, at the same planned offsets, so the plan's lifetimes hold on the device as they do
+ * on the CPU (one stream: launches run in table order). Nothing here allocates device memory.
+ */
+#include "cg_cuda_internal.h"
+#include <stdlib.h>
+#include <string.h>
+
+const ir_node *cu_node(cg_cu *c, int id) { return ir_get(c->g, id); }
+int cu_in(cg_cu *c, int id, int i) { return cu_node(c, id)->in[i]; }
+const ir_node *cu_in_node(cg_cu *c, int id, int i) { return cu_node(c, cu_in(c, id, i)); }
+
+const char *cu_count(cg_cu *c, const ir_shape *s) {
+    if (!s->batched) return arena_printf(c->a, "%lldL", (long long)ir_shape_numel(s));
+    return arena_printf(c->a, "((long)n * %lld)", (long long)ir_shape_inner(s));
+}
+
+dlrt_cuda_lin cu_lin(long long a, long long b) { return (dlrt_cuda_lin){a, b}; }
+
+dlrt_cuda_lin cu_count_lin(const ir_shape *s) {
+    if (!s->batched) return cu_lin(0, ir_shape_numel(s));
+    return cu_lin(ir_shape_inner(s), 0);
+}
+
+/* ---- workspaces ---- */
+
+static int calls_gemm(ir_op op) {
+    return op == IR_OP_matmul || op == IR_OP_conv2d || op == IR_OP_conv2d_input_grad ||
+           op == IR_OP_conv2d_weight_grad;
+}
+
+/* the shapes of x, w and y a conv node works with (input 2 of input_grad is x, ...) */
+void cu_conv_shapes(const ir_graph *g, int id, const ir_shape **x, const ir_shape **w,
+                        const ir_shape **y) {
+    const ir_node *n = ir_get(g, id);
+    const ir_shape *s[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < 3 && i < n->n_in; i++) s[i] = &ir_get(g, n->in[i])->shape;
+    if (n->op == IR_OP_conv2d_input_grad) *x = s[2], *w = s[1], *y = s[0];
+    else if (n->op == IR_OP_conv2d_weight_grad) *x = s[0], *w = s[2], *y = s[1];
+    else *x = s[0], *w = s[1], *y = &n->shape;
+}
+
+int64_t cg_cuda_workspace_reals(const ir_graph *g, int id, int64_t batch) {
+    ir_op op = ir_get(g, id)->op;
+    if (!calls_gemm(op)) return 0;
+    int64_t reals = CG_CUDA_CUBLAS_WORKSPACE / 4;
+    if (op == IR_OP_matmul) return reals;
+    const ir_shape *x, *w, *y;
+    cu_conv_shapes(g, id, &x, &w, &y);
+    /* the columns [C kh kw, B P] and the product (or gathered dy) [O, B P] of the whole batch */
+    return reals + (x->dims[1] * w->dims[2] * w->dims[3] + w->dims[0]) * batch * y->dims[2] * y->dims[3];
+}
+
+void cg_cuda_mem_options(const cg_cuda_options *o, mem_options *mo) {
+    *mo = (mem_options){.real_bytes = 4, .reuse = !o->no_reuse, .workspace = cg_cuda_workspace_reals};
+}
+
+long long cu_workspace_cols(cg_cu *c, int id) {
+    return (long long)memplan_workspace_offset(c->fn, id) + CG_CUDA_CUBLAS_WORKSPACE;
+}
+
+/* ---- kernels ---- */
+
+void cu_declare(cg_cu *c, int id) {
+    if (c->declared[id]) return;
+    c->declared[id] = 1;
+    const ir_node *n = cu_node(c, id);
+    const char *ty = n->dtype == IR_I32 ? "int" : "real";
+    const char *shape = ir_shape_str(c->a, &n->shape);
+    switch (n->op) {
+    case IR_OP_const: return;
+    case IR_OP_param: case IR_OP_state: case IR_OP_buffer:
+        sb_printf(c->out, "    real *const t%d = W + %lld; /* %s %s */\n", id,
+                  (long long)c->plan.weight_offset[id], n->name, shape);
+        return;
+    case IR_OP_input:
+        sb_printf(c->out, "    const %s *const t%d = (const %s *)(A + %lld); /* %s %s */\n", ty, id,
+                  ty, c->input_offset[id], n->name, shape);
+        return;
+    case IR_OP_scalar_in:
+        sb_printf(c->out, "    const %s s%d = (%s)S[%d]; /* %s */\n",
+                  n->dtype == IR_I32 ? "long long" : "real", id,
+                  n->dtype == IR_I32 ? "long long" : "real", c->index[id], n->name);
+        return;
+    default:
+        if (!c->fn->sched.stored[id]) return;
+        sb_printf(c->out, "    %s *const t%d = (%s *)(A + %lld); /* %%%d %s %s */\n", ty, id, ty,
+                  (long long)memplan_offset(c->fn, id), id, ir_op_names[n->op], shape);
+        return;
+    }
+}
+
+const char *cu_kernel_open(cg_cu *c, const int *ids, int n) {
+    const char *name = arena_printf(c->a, "k%d", c->n_kernels++);
+    memset(c->declared, 0, (size_t)c->g->n_nodes);
+    sb_printf(c->out, "extern \"C\" __global__ void __launch_bounds__(DLC_BLOCK) %s(unsigned char *A, "
+                      "real *W, int n) {\n"
+                      "    const double *const S = (const double *)(A + %lldLL);\n"
+                      "    (void)S, (void)W, (void)n;\n",
+              name, c->scalars_offset);
+    for (int i = 0; i < n; i++) cu_declare(c, ids[i]);
+    return name;
+}
+
+void cu_kernel_close(cg_cu *c) { sb_puts(c->out, "}\n\n"); }
+
+static dlrt_cuda_launch *new_launch(cg_cu *c, int node, int kind) {
+    if (c->n_launches == c->cap_launches) {
+        int cap = c->cap_launches ? 2 * c->cap_launches : 64;
+        dlrt_cuda_launch *l = arena_alloc(c->a, sizeof *l * (size_t)cap);
+        if (c->n_launches) memcpy(l, c->launches, sizeof *l * (size_t)c->n_launches);
+        c->launches = l, c->cap_launches = cap;
+    }
+    dlrt_cuda_launch *l = &c->launches[c->n_launches++];
+    memset(l, 0, sizeof *l);
+    l->kind = kind;
+    l->node = node;
+    return l;
+}
+
+void cu_launch(cg_cu *c, int node, const char *kernel, dlrt_cuda_lin work, int block, int max_blocks) {
+    dlrt_cuda_launch *l = new_launch(c, node, DLRT_CUDA_KERNEL);
+    l->kernel = kernel;
+    l->work = work;
+    l->block = block;
+    l->max_blocks = max_blocks;
+}
+
+dlrt_cuda_ptr cu_ptr(cg_cu *c, int id, dlrt_cuda_lin extra) {
+    const ir_node *n = cu_node(c, id);
+    switch (n->op) {
+    case IR_OP_param: case IR_OP_state: case IR_OP_buffer:
+        return (dlrt_cuda_ptr){DLRT_CUDA_WEIGHTS,
+                               cu_lin(extra.a, extra.b + 4 * (long long)c->plan.weight_offset[id])};
+    case IR_OP_input:
+        return (dlrt_cuda_ptr){DLRT_CUDA_ARENA, cu_lin(extra.a, extra.b + c->input_offset[id])};
+    default:
+        return (dlrt_cuda_ptr){DLRT_CUDA_ARENA,
+                               cu_lin(extra.a, extra.b + (long long)memplan_offset(c->fn, id))};
+    }
+}
+
+void cu_gemm(cg_cu *c, int node, int ta, int tb, dlrt_cuda_lin m, dlrt_cuda_lin n, dlrt_cuda_lin k,
+             dlrt_cuda_ptr a, dlrt_cuda_lin lda, dlrt_cuda_ptr b, dlrt_cuda_lin ldb, double beta,
+             dlrt_cuda_ptr cc, dlrt_cuda_lin ldc) {
+    dlrt_cuda_launch *l = new_launch(c, node, DLRT_CUDA_GEMM);
+    l->ta = ta, l->tb = tb, l->m = m, l->n = n, l->k = k;
+    l->a = a, l->b = b, l->c = cc, l->lda = lda, l->ldb = ldb, l->ldc = ldc, l->beta = beta;
+    l->ws_off = (long long)memplan_workspace_offset(c->fn, node);
+    l->ws_bytes = CG_CUDA_CUBLAS_WORKSPACE;
+}
+
+/* ---- fused elementwise groups ---- */
+
+static const char *operand(cg_cu *c, int src, int gid, const ir_shape *sp) {
+    const ir_node *n = cu_node(c, src);
+    if (n->op == IR_OP_const || n->op == IR_OP_scalar_in) return cg_c_scalar(&c->shim, src);
+    if (gid >= 0 && c->fn->sched.group[src] == gid && !sched_is_leaf(n))
+        return arena_printf(c->a, "v%d", src);
+    int64_t numel = ir_shape_numel(&n->shape);
+    if (n->shape.rank == 0) return arena_printf(c->a, "t%d[0]", src);
+    if (n->shape.batched == sp->batched && numel == ir_shape_numel(sp))
+        return arena_printf(c->a, "t%d[i]", src);
+    return arena_printf(c->a, "t%d[i %% %lld]", src, (long long)ir_shape_inner(&n->shape));
+}
+
+/* the nodes of the group starting at list[k] (leaves skipped) and what they read */
+static int group_members(cg_cu *c, const int *list, int n, int k, int *ids, int *n_ids) {
+    const int *group = c->fn->sched.group;
+    int gid = group[list[k]], end = k;
+    *n_ids = 0;
+    for (; end < n; end++) {
+        const ir_node *node = cu_node(c, list[end]);
+        if (sched_is_leaf(node)) continue;
+        if (group[list[end]] != gid) break;
+        ids[(*n_ids)++] = list[end];
+        for (int i = 0; i < node->n_in; i++) ids[(*n_ids)++] = node->in[i];
+    }
+    return end;
+}
+
+/* one kernel for the group at list[*k]; *k is left on its last node */
+static void emit_group(cg_cu *c, const int *list, int n, int *k) {
+    const int *group = c->fn->sched.group;
+    int gid = group[list[*k]], first = list[*k];
+    const ir_shape *sp = sched_space(c->g, first);
+    int *ids = arena_alloc(c->a, sizeof(int) * (size_t)(n + 1) * (IR_MAX_IN + 1));
+    int n_ids, end = group_members(c, list, n, *k, ids, &n_ids);
+    const char *name = cu_kernel_open(c, ids, n_ids);
+    int dbl = sp->rank == 0 && !sp->batched; /* scalar arithmetic in double, as the C backend */
+    c->shim.in_double = dbl;
+    sb_printf(c->out, "    DLC_FOR(i, %s) {\n", cu_count(c, sp));
+    for (; *k < end; ++*k) {
+        int id = list[*k];
+        const ir_node *node = cu_node(c, id);
+        if (sched_is_leaf(node)) continue;
+        const char *args[IR_MAX_IN];
+        for (int i = 0; i < node->n_in; i++) args[i] = operand(c, node->in[i], gid, sp);
+        strbuf e;
+        sb_init(&e, c->a);
+        cg_c_emitters[node->op](&c->shim, id, args, &e);
+        if (node->op == IR_OP_assign) {
+            sb_printf(c->out, "        t%d[i] = %s; /* update %s */\n", node->in[0], e.data,
+                      cu_node(c, node->in[0])->name);
+            continue;
+        }
+        sb_printf(c->out, "        const %s v%d = %s; /* %%%d %s */\n", dbl ? "double" : "real", id,
+                  e.data, id, ir_op_names[node->op]);
+        if (c->fn->sched.stored[id]) sb_printf(c->out, "        t%d[i] = v%d;\n", id, id);
+    }
+    --*k;
+    c->shim.in_double = 0;
+    sb_puts(c->out, "    }\n");
+    cu_kernel_close(c);
+    cu_launch(c, first, name, cu_count_lin(sp), CU_BLOCK, CU_MAX_BLOCKS);
+}
+
+static dlrt_cuda_fn emit_function(cg_cu *c, const mem_fn_plan *f) {
+    c->fn = f;
+    c->train = f->sched.train;
+    c->shim.train = f->sched.train;
+    c->shim.fn = f;
+    c->shim.group = f->sched.group;
+    c->shim.stored = f->sched.stored;
+    c->launches = NULL, c->n_launches = c->cap_launches = 0;
+    sb_printf(c->out, "/* ---- %s_%s ---- */\n\n", c->o->prefix, c->train ? "train_step" : "eval_step");
+    const int *list = f->sched.list;
+    for (int k = 0; k < f->sched.n; k++) {
+        const ir_node *node = cu_node(c, list[k]);
+        if (sched_is_leaf(node)) continue;
+        if (f->sched.group[list[k]] >= 0) {
+            emit_group(c, list, f->sched.n, &k);
+            continue;
+        }
+        sb_printf(c->out, "/* %%%d = %s %s */\n", list[k], ir_op_names[node->op],
+                  ir_shape_str(c->a, &node->shape));
+        cg_cu_emitters[node->op](c, list[k]);
+    }
+    return (dlrt_cuda_fn){c->n_launches, c->launches};
+}
+
+/* ---- the device arena: plan, inputs, scalars ---- */
+
+static long long round_up(long long v, long long to) { return (v + to - 1) / to * to; }
+
+static void layout(cg_cu *c, dlrt_cuda_program *p) {
+    const ir_graph *g = c->g;
+    long long at = round_up(c->plan.arena_bytes, 256);
+    p->plan_bytes = c->plan.arena_bytes;
+    p->pinned_bytes = c->plan.pinned_bytes;
+    for (int id = 0; id < g->n_nodes; id++) {
+        const ir_node *n = &g->nodes[id];
+        if (n->op == IR_OP_input && p->n_inputs < DLRT_CUDA_MAX_INPUTS) {
+            int i = p->n_inputs++;
+            c->index[id] = i;
+            c->input_offset[id] = at;
+            p->input_offset[i] = at;
+            p->input_batched[i] = n->shape.batched;
+            p->input_sample_bytes[i] = 4 * (n->shape.batched ? ir_shape_inner(&n->shape)
+                                                              : ir_shape_numel(&n->shape));
+            at = round_up(at + 4 * ir_shape_numel(&n->shape), 256);
+        }
+        if (n->op == IR_OP_scalar_in && p->n_scalars < DLRT_CUDA_MAX_SCALARS) c->index[id] = p->n_scalars++;
+    }
+    c->scalars_offset = p->scalars_offset = at;
+    p->arena_bytes = at + 8 * DLRT_CUDA_MAX_SCALARS;
+    p->weights_count = c->plan.weights_count;
+    p->loss_offset = g->loss >= 0 && c->plan.eval.buffer_of[g->loss] >= 0
+                         ? (long long)memplan_offset(&c->plan.eval, g->loss) : -1;
+    for (int id = 0; id < g->n_nodes; id++)
+        if (g->nodes[id].shape.batched) p->max_batch = (int)g->nodes[id].shape.dims[0];
+    if (!p->max_batch) p->max_batch = 1;
+}
+
+const dlrt_cuda_program *cg_cuda_generate(const ir_graph *g, const cg_cuda_options *o, arena *a) {
+    strbuf out;
+    sb_init(&out, a);
+    dlrt_cuda_program *p = arena_alloc(a, sizeof *p);
+    cg_cu c = {.g = g, .o = o, .a = a, .out = &out};
+    size_t nn = (size_t)g->n_nodes + 1;
+    c.input_offset = arena_alloc(a, sizeof(long long) * nn);
+    c.index = arena_alloc(a, sizeof(int) * nn);
+    c.declared = arena_alloc(a, nn);
+    mem_options mo;
+    cg_cuda_mem_options(o, &mo);
+    memplan_build(g, o->has_train, &mo, a, &c.plan);
+    c.shim_o = (cg_c_options){.prefix = o->prefix, .has_train = o->has_train,
+                              .no_reuse = o->no_reuse, .batch_stats = o->batch_stats};
+    c.shim = (cg_c){.g = g, .o = &c.shim_o, .a = a, .out = &out, .plan = c.plan,
+                    .offset = arena_alloc(a, sizeof(long long) * nn), .index = c.index};
+    layout(&c, p);
+    p->name = o->prefix;
+    sb_printf(&out, "/* Generated by dlc: model '%s' for CUDA (f32), compiled by NVRTC. Do not edit.\n"
+                    " * weights: %lld reals; arena: %lld bytes (plan %lld, inputs, scalars). */\n\n",
+              o->prefix, p->weights_count, p->arena_bytes, p->plan_bytes);
+    cg_cu_prelude(&c);
+    if (o->has_train) {
+        p->has_train = 1;
+        p->train = emit_function(&c, &c.plan.train);
+    }
+    p->eval = emit_function(&c, &c.plan.eval);
+    p->source = out.data;
+    return p;
+}

@@ -1,0 +1,96 @@
+/*
+ * cg_cuda_internal.h — state shared by the CUDA generator's files: cg_cuda.c (plan, fusion
+ * groups, kernels of each function, launch tables), cg_cuda_ops.c and cg_cuda_nn.c (one emitter
+ * per op), cg_cuda_prelude.c (fixed device code) and cg_cuda_host.c (the program as C text).
+ *
+ * Naming in kernels, as in the C backend: a stored value of node %K is `tK` (a pointer into the
+ * arena or the weights), a value computed inside a fused kernel is the local `vK`, a per-step
+ * scalar `sK`. Elementwise formulas are the C backend's own emitters (cg_c_emitters), called
+ * through a cg_c shim, so both backends compute the same expressions.
+ */
+#ifndef DLC_CG_CUDA_INTERNAL_H
+#define DLC_CG_CUDA_INTERNAL_H
+#include "cg_c_internal.h"
+#include "cg_cuda.h"
+
+typedef struct cg_cu {
+    const ir_graph *g;          /* graph being emitted */
+    const cg_cuda_options *o;   /* options */
+    arena *a;                   /* compilation arena */
+    strbuf *out;                /* the kernel source */
+    mem_plan plan;              /* the memory plan (CUDA workspaces) */
+    const mem_fn_plan *fn;      /* the function being emitted */
+    int train;                  /* emitting train_step */
+    cg_c shim;                  /* the C generator's state, for its elementwise emitters */
+    cg_c_options shim_o;        /* its options */
+    long long *input_offset;    /* per node id: arena byte offset of an input leaf */
+    int *index;                 /* per node id: input / scalar position */
+    long long scalars_offset;   /* arena byte offset of the scalars */
+    int n_kernels;              /* kernels emitted so far (names k0, k1, ...) */
+    dlrt_cuda_launch *launches; /* the current function's table */
+    int n_launches, cap_launches; /* its entries and capacity */
+    char *declared;             /* per node id: declared in the kernel being written */
+} cg_cu;
+
+typedef void (*cg_cu_emit_fn)(cg_cu *c, int id);
+/* per op: NULL-free; elementwise ops go through cg_cu_elementwise (fused groups) */
+extern const cg_cu_emit_fn cg_cu_emitters[IR_OP_COUNT];
+
+const ir_node *cu_node(cg_cu *c, int id);
+int cu_in(cg_cu *c, int id, int i);
+const ir_node *cu_in_node(cg_cu *c, int id, int i);
+/* A count as C text in n (like cg_c_count) and as a linear function of n. */
+const char *cu_count(cg_cu *c, const ir_shape *s);
+dlrt_cuda_lin cu_count_lin(const ir_shape *s);
+dlrt_cuda_lin cu_lin(long long a, long long b);
+
+/* Opens a kernel (its name is returned) and declares tK / sK for node ids ids[0..n) that it
+ * reads or writes; cu_declare adds one more. */
+const char *cu_kernel_open(cg_cu *c, const int *ids, int n);
+void cu_declare(cg_cu *c, int id);
+void cu_kernel_close(cg_cu *c);
+/* Appends a kernel launch of `work` threads (blocks of `block`, at most max_blocks blocks;
+ * 0: no cap beyond the grid's). */
+void cu_launch(cg_cu *c, int node, const char *kernel, dlrt_cuda_lin work, int block,
+               int max_blocks);
+/* A device pointer to node id's values (weights, input staging or its planned buffer), plus
+ * `extra` bytes. */
+dlrt_cuda_ptr cu_ptr(cg_cu *c, int id, dlrt_cuda_lin extra);
+/* Appends a GEMM launch (row-major, see dlrt_cuda_launch) for node `node`, with cuBLAS's
+ * workspace at the start of node's planned workspace. */
+void cu_gemm(cg_cu *c, int node, int ta, int tb, dlrt_cuda_lin m, dlrt_cuda_lin n,
+             dlrt_cuda_lin k, dlrt_cuda_ptr a, dlrt_cuda_lin lda, dlrt_cuda_ptr b,
+             dlrt_cuda_lin ldb, double beta, dlrt_cuda_ptr cc, dlrt_cuda_lin ldc);
+/* The arena byte offset of node id's workspace past cuBLAS's part (conv columns). */
+long long cu_workspace_cols(cg_cu *c, int id);
+
+/* The shapes of x, w and y a conv2d (or conv gradient) node works with. */
+void cu_conv_shapes(const ir_graph *g, int id, const ir_shape **x, const ir_shape **w,
+                    const ir_shape **y);
+
+/* The fixed device code (math overloads, random functions, block sums). */
+void cg_cu_prelude(cg_cu *c);
+
+/* cg_cuda_nn.c: pooling, concatenation, batchnorm, convolution */
+void cu_emit_max_pool2d(cg_cu *c, int id);
+void cu_emit_max_pool2d_grad(cg_cu *c, int id);
+void cu_emit_avg_pool2d(cg_cu *c, int id);
+void cu_emit_avg_pool2d_grad(cg_cu *c, int id);
+void cu_emit_global_avg_pool(cg_cu *c, int id);
+void cu_emit_global_avg_pool_grad(cg_cu *c, int id);
+void cu_emit_concat(cg_cu *c, int id);
+void cu_emit_slice(cg_cu *c, int id);
+void cu_emit_batchnorm_stats(cg_cu *c, int id);
+void cu_emit_batchnorm(cg_cu *c, int id);
+void cu_emit_batchnorm_grad(cg_cu *c, int id);
+void cu_emit_batchnorm_param_grad(cg_cu *c, int id);
+void cu_emit_batchnorm_running(cg_cu *c, int id);
+void cu_emit_conv2d(cg_cu *c, int id);
+void cu_emit_conv2d_input_grad(cg_cu *c, int id);
+void cu_emit_conv2d_weight_grad(cg_cu *c, int id);
+void cu_emit_conv2d_bias_grad(cg_cu *c, int id);
+
+/* threads per block of the kernels (reductions included: the block sums assume it) */
+enum { CU_BLOCK = 256, CU_MAX_BLOCKS = 8192 };
+
+#endif

@@ -1,0 +1,302 @@
+/*
+ * cg_cuda_ops.c — one CUDA emitter per op (the table is generated from ops.def, so a new op
+ * without its cu_emit_NAME is a compile error). Elementwise ops never come here: they run in
+ * their fusion group's kernel (cg_cuda.c) with the C backend's expressions. Each emitter
+ * writes its kernel(s) and appends its launches; the code mirrors the C backend's loops
+ * (cg_c_ops.c) statement for statement, with the loop over rows or columns spread over
+ * threads: a row's or column's own arithmetic runs in the same order as on the CPU. Sums over
+ * a whole tensor are one block's deterministic reduction in double (dlc_block_sum).
+ * Pooling, concatenation, batchnorm and convolution are in cg_cuda_nn.c.
+ */
+#include "cg_cuda_internal.h"
+
+#define OUT c->out
+
+static void cu_emit_leaf(cg_cu *c, int id) { (void)c, (void)id; }
+#define cu_emit_input cu_emit_leaf
+#define cu_emit_param cu_emit_leaf
+#define cu_emit_state cu_emit_leaf
+#define cu_emit_scalar_in cu_emit_leaf
+#define cu_emit_const cu_emit_leaf
+#define cu_emit_buffer cu_emit_leaf
+
+/* elementwise ops and assigns: always inside a fusion group (passes/schedule.c) */
+
+/* the ops of ops.def by kind: a switch with no default, so -Wswitch names a new op here */
+static int is_fused(ir_op op) {
+    switch (op) {
+    case IR_OP_add: case IR_OP_sub: case IR_OP_mul: case IR_OP_div: case IR_OP_neg:
+    case IR_OP_sqrt: case IR_OP_exp: case IR_OP_log: case IR_OP_pow: case IR_OP_relu:
+    case IR_OP_sigmoid: case IR_OP_tanh: case IR_OP_leaky_relu: case IR_OP_prelu: case IR_OP_elu:
+    case IR_OP_silu: case IR_OP_mish: case IR_OP_gelu: case IR_OP_softplus: case IR_OP_relu_grad:
+    case IR_OP_sigmoid_grad: case IR_OP_tanh_grad: case IR_OP_leaky_relu_grad:
+    case IR_OP_prelu_grad: case IR_OP_prelu_slope_grad: case IR_OP_elu_grad: case IR_OP_silu_grad:
+    case IR_OP_mish_grad: case IR_OP_gelu_grad: case IR_OP_softplus_grad: case IR_OP_dropout:
+    case IR_OP_dropout_grad: case IR_OP_gaussian_noise: case IR_OP_broadcast: case IR_OP_mse_grad:
+    case IR_OP_mae_grad: case IR_OP_smooth_l1_grad: case IR_OP_huber_grad: case IR_OP_bce_grad:
+    case IR_OP_bce_with_logits_grad: case IR_OP_hinge_grad: case IR_OP_assign: case IR_OP_maximum:
+    case IR_OP_minimum: case IR_OP_sum_abs_grad: case IR_OP_normalize: case IR_OP_reshape:
+        return 1;
+    case IR_OP_input: case IR_OP_param: case IR_OP_state: case IR_OP_scalar_in: case IR_OP_const:
+    case IR_OP_buffer: case IR_OP_matmul: case IR_OP_softmax: case IR_OP_softmax_grad:
+    case IR_OP_log_softmax: case IR_OP_log_softmax_grad: case IR_OP_sum: case IR_OP_mean:
+    case IR_OP_reduce_like: case IR_OP_cross_entropy: case IR_OP_cross_entropy_grad: case IR_OP_nll:
+    case IR_OP_nll_grad: case IR_OP_mse: case IR_OP_mae: case IR_OP_smooth_l1: case IR_OP_huber:
+    case IR_OP_bce: case IR_OP_bce_with_logits: case IR_OP_hinge: case IR_OP_sum_squares:
+    case IR_OP_sum_abs: case IR_OP_max_pool2d: case IR_OP_max_pool2d_grad: case IR_OP_avg_pool2d:
+    case IR_OP_avg_pool2d_grad: case IR_OP_global_avg_pool: case IR_OP_global_avg_pool_grad:
+    case IR_OP_concat: case IR_OP_slice: case IR_OP_batchnorm_stats: case IR_OP_batchnorm:
+    case IR_OP_batchnorm_grad: case IR_OP_batchnorm_param_grad: case IR_OP_batchnorm_running:
+    case IR_OP_conv2d: case IR_OP_conv2d_input_grad: case IR_OP_conv2d_weight_grad:
+    case IR_OP_conv2d_bias_grad:
+        return 0;
+    case IR_OP_COUNT: break;
+    }
+    return 0;
+}
+static void cu_emit_fused(cg_cu *c, int id) {
+    ir_op op = cu_node(c, id)->op;
+    dlc_internal_error(__FILE__, __LINE__, "%s (node %%%d) %s", ir_op_names[op], id,
+                       is_fused(op) ? "outside a fusion group" : "has no CUDA emitter");
+}
+#define FUSED(name) static void cu_emit_##name(cg_cu *c, int id) { cu_emit_fused(c, id); }
+FUSED(add) FUSED(sub) FUSED(mul) FUSED(div) FUSED(neg) FUSED(sqrt) FUSED(exp) FUSED(log) FUSED(pow)
+FUSED(relu) FUSED(sigmoid) FUSED(tanh) FUSED(leaky_relu) FUSED(prelu) FUSED(elu) FUSED(silu)
+FUSED(mish) FUSED(gelu) FUSED(softplus) FUSED(relu_grad) FUSED(sigmoid_grad) FUSED(tanh_grad)
+FUSED(leaky_relu_grad) FUSED(prelu_grad) FUSED(prelu_slope_grad) FUSED(elu_grad) FUSED(silu_grad)
+FUSED(mish_grad) FUSED(gelu_grad) FUSED(softplus_grad) FUSED(dropout) FUSED(dropout_grad)
+FUSED(gaussian_noise) FUSED(broadcast) FUSED(mse_grad) FUSED(mae_grad) FUSED(smooth_l1_grad)
+FUSED(huber_grad) FUSED(bce_grad) FUSED(bce_with_logits_grad) FUSED(hinge_grad) FUSED(assign)
+FUSED(maximum) FUSED(minimum) FUSED(sum_abs_grad) FUSED(normalize) FUSED(reshape)
+
+/* opens a kernel over node id and its inputs */
+static const char *open_node(cg_cu *c, int id) {
+    const ir_node *n = cu_node(c, id);
+    int ids[IR_MAX_IN + 1];
+    ids[0] = id;
+    for (int i = 0; i < n->n_in; i++) ids[i + 1] = n->in[i];
+    return cu_kernel_open(c, ids, n->n_in + 1);
+}
+
+/* ---- matrix product: cuBLAS, row-major as dlc_gemm ---- */
+
+static dlrt_cuda_lin dim_lin(const ir_shape *s, int i) {
+    return s->batched && i == 0 ? cu_lin(1, 0) : cu_lin(0, s->dims[i]);
+}
+
+static void cu_emit_matmul(cg_cu *c, int id) {
+    const ir_node *n = cu_node(c, id), *x = cu_in_node(c, id, 0);
+    int ta = (int)n->iattr[0], tb = (int)n->iattr[1];
+    dlrt_cuda_lin M = dim_lin(&n->shape, 0), N = dim_lin(&n->shape, 1);
+    dlrt_cuda_lin K = dim_lin(&x->shape, ta ? 0 : 1), zero = cu_lin(0, 0);
+    cu_gemm(c, id, ta, tb, M, N, K, cu_ptr(c, n->in[0], zero), ta ? M : K, cu_ptr(c, n->in[1], zero),
+            tb ? K : N, 0, cu_ptr(c, id, zero), N);
+}
+
+/* ---- per row: one thread per row runs the C backend's row loop ---- */
+
+/* rows of a value whose last dim is cols, as text and as a function of n */
+static const char *rows_of(cg_cu *c, const ir_shape *s, long long *cols, dlrt_cuda_lin *rows) {
+    *cols = s->dims[s->rank - 1];
+    dlrt_cuda_lin cnt = cu_count_lin(s);
+    *rows = cu_lin(cnt.a / *cols, cnt.b / *cols);
+    return arena_printf(c->a, "(%s / %lld)", cu_count(c, s), *cols);
+}
+
+/* a kernel over the rows of node id's shape with `body` (r: the row) */
+static void row_kernel(cg_cu *c, int id, const char *body) {
+    long long C;
+    dlrt_cuda_lin rows;
+    const char *nrows = rows_of(c, &cu_node(c, id)->shape, &C, &rows);
+    const char *k = open_node(c, id);
+    sb_printf(OUT, "    const long C = %lld;\n    DLC_FOR(r, %s) {\n%s    }\n", C, nrows, body);
+    cu_kernel_close(c);
+    cu_launch(c, id, k, rows, CU_BLOCK, CU_MAX_BLOCKS);
+}
+
+/* row r of tX: its max `m` and `s` = sum(exp(x - m)), as row_max_sum in cg_c_ops.c */
+static const char *row_max_sum(cg_cu *c, int x) {
+    return arena_printf(c->a, "        const real *xr = t%d + r * C;\n"
+                              "        real m = xr[0];\n"
+                              "        for (long j = 1; j < C; j++) m = R_FMAX(m, xr[j]);\n"
+                              "        double s = 0;\n"
+                              "        for (long j = 0; j < C; j++) s += R_EXP(xr[j] - m);\n", x);
+}
+
+static void cu_emit_softmax(cg_cu *c, int id) {
+    row_kernel(c, id, arena_printf(c->a,
+        "        const real *xr = t%d + r * C;\n"
+        "        real *yr = t%d + r * C;\n"
+        "        real m = xr[0];\n"
+        "        for (long j = 1; j < C; j++) m = R_FMAX(m, xr[j]);\n"
+        "        double s = 0;\n"
+        "        for (long j = 0; j < C; j++) s += (yr[j] = R_EXP(xr[j] - m));\n"
+        "        for (long j = 0; j < C; j++) yr[j] = (real)(yr[j] / s);\n", cu_in(c, id, 0), id));
+}
+
+static void cu_emit_softmax_grad(cg_cu *c, int id) {
+    row_kernel(c, id, arena_printf(c->a,
+        "        const real *yr = t%d + r * C, *dr = t%d + r * C;\n"
+        "        double s = 0;\n"
+        "        for (long j = 0; j < C; j++) s += (double)yr[j] * dr[j];\n"
+        "        for (long j = 0; j < C; j++) t%d[r * C + j] = (real)(yr[j] * (dr[j] - s));\n",
+        cu_in(c, id, 0), cu_in(c, id, 1), id));
+}
+
+static void cu_emit_log_softmax(cg_cu *c, int id) {
+    row_kernel(c, id, arena_printf(c->a, "%s"
+        "        const real ls = (real)log(s);\n"
+        "        for (long j = 0; j < C; j++) t%d[r * C + j] = (xr[j] - m) - ls;\n",
+        row_max_sum(c, cu_in(c, id, 0)), id));
+}
+
+static void cu_emit_log_softmax_grad(cg_cu *c, int id) {
+    row_kernel(c, id, arena_printf(c->a,
+        "        const real *yr = t%d + r * C, *dr = t%d + r * C;\n"
+        "        double s = 0;\n"
+        "        for (long j = 0; j < C; j++) s += dr[j];\n"
+        "        for (long j = 0; j < C; j++) t%d[r * C + j] = dr[j] - R_EXP(yr[j]) * (real)s;\n",
+        cu_in(c, id, 0), cu_in(c, id, 1), id));
+}
+
+/* reduce_like: one thread per column, summing the rows in order in real (as the C loop) */
+static void cu_emit_reduce_like(cg_cu *c, int id) {
+    long long L = ir_shape_numel(&cu_node(c, id)->shape);
+    const char *k = open_node(c, id);
+    sb_printf(OUT, "    const long rows = %s / %lld;\n"
+                   "    DLC_FOR(j, %lld) {\n"
+                   "        real acc = 0;\n"
+                   "        for (long r = 0; r < rows; r++) acc += t%d[r * %lld + j];\n"
+                   "        t%d[j] = acc;\n"
+                   "    }\n",
+              cu_count(c, &cu_in_node(c, id, 0)->shape), L, L, cu_in(c, id, 0), L, id);
+    cu_kernel_close(c);
+    cu_launch(c, id, k, cu_lin(0, L), CU_BLOCK, CU_MAX_BLOCKS);
+}
+
+/* ---- sums over a whole tensor: one block, each thread a strided share, then dlc_block_sum ---- */
+
+/* a one-block kernel: `setup`, then `term` (a double expression, over index i) summed over
+ * [0, count) into s, then tID[0] = (real)(s `finish`) */
+static void block_reduce(cg_cu *c, int id, const char *count, const char *setup, const char *term,
+                         const char *finish) {
+    const char *k = open_node(c, id);
+    sb_printf(OUT, "%s    double s = 0;\n"
+                   "    DLC_BLOCK_FOR(i, %s) {\n%s    }\n"
+                   "    s = dlc_block_sum(s);\n"
+                   "    if (threadIdx.x == 0) t%d[0] = (real)(s%s);\n",
+              setup, count, term, id, finish);
+    cu_kernel_close(c);
+    cu_launch(c, id, k, cu_lin(0, CU_BLOCK), CU_BLOCK, 1);
+}
+
+static const char *mean_by(cg_cu *c, int mean, const char *count) {
+    return mean ? arena_printf(c->a, " / (double)%s", count) : "";
+}
+
+static void reduce_all(cg_cu *c, int id, int mean) {
+    const char *count = cu_count(c, &cu_in_node(c, id, 0)->shape);
+    block_reduce(c, id, count, "", arena_printf(c->a, "        s += t%d[i];\n", cu_in(c, id, 0)),
+                 mean_by(c, mean, count));
+}
+static void cu_emit_sum(cg_cu *c, int id) { reduce_all(c, id, 0); }
+static void cu_emit_mean(cg_cu *c, int id) { reduce_all(c, id, 1); }
+
+static void sum_of(cg_cu *c, int id, const char *fx) {
+    block_reduce(c, id, cu_count(c, &cu_in_node(c, id, 0)->shape), "",
+                 arena_printf(c->a, "        const double x = t%d[i];\n        s += %s;\n",
+                              cu_in(c, id, 0), fx), "");
+}
+static void cu_emit_sum_squares(cg_cu *c, int id) { sum_of(c, id, "x * x"); }
+static void cu_emit_sum_abs(cg_cu *c, int id) { sum_of(c, id, "fabs(x)"); }
+
+static int sums(cg_cu *c, int id) { return cu_node(c, id)->iattr[0] != 0; }
+
+/* element losses: the C backend's term over p and t */
+static void elem_loss(cg_cu *c, int id) {
+    const char *count = cu_count(c, &cu_in_node(c, id, 0)->shape);
+    block_reduce(c, id, count, "",
+                 arena_printf(c->a, "        const real p = t%d[i], t = t%d[i];\n"
+                                    "        s += (double)(%s);\n",
+                              cu_in(c, id, 0), cu_in(c, id, 1), cg_c_elem_loss_term(&c->shim, id)),
+                 mean_by(c, !sums(c, id), count));
+}
+#define ELOSS(name) static void cu_emit_##name(cg_cu *c, int id) { elem_loss(c, id); }
+ELOSS(mse) ELOSS(mae) ELOSS(smooth_l1) ELOSS(huber) ELOSS(bce) ELOSS(bce_with_logits) ELOSS(hinge)
+
+/* ---- losses over class labels: rows of scores [B,C] and labels [B] ---- */
+
+static void cu_emit_cross_entropy(cg_cu *c, int id) {
+    long long C = cu_in_node(c, id, 0)->shape.dims[1];
+    double eps = cu_node(c, id)->fattr[0];
+    int lab = cu_in(c, id, 1);
+    const char *term = eps == 0
+        ? arena_printf(c->a, "        total += lse - xr[t%d[r]];\n", lab)
+        : arena_printf(c->a, "        double sx = 0;\n"
+                             "        for (long j = 0; j < C; j++) sx += xr[j];\n"
+                             "        total += %.17g * (lse - xr[t%d[r]]) + %.17g * (%lld * lse - sx);\n",
+                       1 - eps, lab, eps / (double)C, C);
+    const char *k = open_node(c, id);
+    sb_printf(OUT, "    const long C = %lld;\n    double total = 0;\n"
+                   "    DLC_BLOCK_FOR(r, n) {\n%s"
+                   "        const double lse = m + log(s);\n%s"
+                   "    }\n"
+                   "    total = dlc_block_sum(total);\n"
+                   "    if (threadIdx.x == 0) t%d[0] = (real)(total%s);\n",
+              C, row_max_sum(c, cu_in(c, id, 0)), term, id, sums(c, id) ? "" : " / n");
+    cu_kernel_close(c);
+    cu_launch(c, id, k, cu_lin(0, CU_BLOCK), CU_BLOCK, 1);
+}
+
+/* dloss, divided by the batch for reduction=mean */
+static const char *row_scale(cg_cu *c, int id) {
+    const char *dloss = cg_c_scalar(&c->shim, cu_in(c, id, 2));
+    return sums(c, id) ? dloss : arena_printf(c->a, "%s / (real)n", dloss);
+}
+
+static void cu_emit_cross_entropy_grad(cg_cu *c, int id) {
+    long long C = cu_in_node(c, id, 0)->shape.dims[1];
+    double eps = cu_node(c, id)->fattr[0];
+    int lab = cu_in(c, id, 1);
+    const char *tail = eps == 0
+        ? arena_printf(c->a, "        for (long j = 0; j < C; j++) gr[j] = (real)(exp(xr[j] - lse)) * scale;\n"
+                             "        gr[t%d[r]] -= scale;\n", lab)
+        : arena_printf(c->a, "        for (long j = 0; j < C; j++) gr[j] = (real)(exp(xr[j] - lse) - %.17g) * scale;\n"
+                             "        gr[t%d[r]] -= (real)%.17g * scale;\n", eps / (double)C, lab, 1 - eps);
+    const char *k = open_node(c, id);
+    sb_printf(OUT, "    const long C = %lld;\n    DLC_FOR(r, n) {\n%s"
+                   "        const double lse = m + log(s);\n"
+                   "        const real scale = %s;\n"
+                   "        real *gr = t%d + r * C;\n%s    }\n",
+              C, row_max_sum(c, cu_in(c, id, 0)), row_scale(c, id), id, tail);
+    cu_kernel_close(c);
+    cu_launch(c, id, k, cu_lin(1, 0), CU_BLOCK, CU_MAX_BLOCKS);
+}
+
+static void cu_emit_nll(cg_cu *c, int id) {
+    long long C = cu_in_node(c, id, 0)->shape.dims[1];
+    block_reduce(c, id, "n", "", arena_printf(c->a, "        s -= t%d[i * %lld + t%d[i]];\n",
+                                              cu_in(c, id, 0), C, cu_in(c, id, 1)),
+                 sums(c, id) ? "" : " / n");
+}
+
+static void cu_emit_nll_grad(cg_cu *c, int id) {
+    long long C = cu_in_node(c, id, 0)->shape.dims[1];
+    const char *k = open_node(c, id);
+    sb_printf(OUT, "    DLC_FOR(r, n) {\n"
+                   "        real *gr = t%d + r * %lld;\n"
+                   "        for (long j = 0; j < %lld; j++) gr[j] = 0;\n"
+                   "        gr[t%d[r]] = -(%s);\n"
+                   "    }\n",
+              id, C, C, cu_in(c, id, 1), row_scale(c, id));
+    cu_kernel_close(c);
+    cu_launch(c, id, k, cu_lin(1, 0), CU_BLOCK, CU_MAX_BLOCKS);
+}
+
+const cg_cu_emit_fn cg_cu_emitters[IR_OP_COUNT] = {
+#define OP(name, n_in, flags, grad) [IR_OP_##name] = cu_emit_##name,
+#include "../ir/ops.def"
+#undef OP
+};
+_Static_assert(sizeof cg_cu_emitters / sizeof cg_cu_emitters[0] == IR_OP_COUNT,
+               "one CUDA emitter per op");

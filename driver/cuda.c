@@ -1,0 +1,309 @@
+/*
+ * cuda.c — dlc's CUDA modes. `--target cuda -o FILE` writes the program's host C (kernel source
+ * embedded, launch tables) and `--emit-c` prints the CUDA source then that host C.
+ * `--check-cuda` runs the training step (twice: the full batch, then a smaller last batch) and
+ * the evaluation step on the C backend and on the GPU from the same weights and inputs, and
+ * compares every stored value node by node, the updated weights and the loss.
+ * Compiled modules are cached like the C backend's shared objects (build.c): keyed by the
+ * source, the GPU architecture, NVRTC's version and its options.
+ */
+#include "../codegen/cg_c_internal.h"
+#include "../codegen/cg_cuda.h"
+#include "../runtime/dlrt_cuda.h"
+#include "driver.h"
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int dlc_cuda_generate(dlc_unit *u, const dlc_options *o) {
+    const char *prefix = u->cfg.model ? u->cfg.model : "model";
+    cg_cuda_options co = {.prefix = prefix, .has_train = u->cfg.present};
+    const dlrt_cuda_program *p = cg_cuda_generate(u->g, &co, &u->a);
+    const char *host = cg_cuda_host_text(p, prefix, &u->a);
+    if (o->emit_c) {
+        fputs(p->source, stdout);
+        fputs("\n/* ---- host side ---- */\n\n", stdout);
+        fputs(host, stdout);
+    }
+    if (o->output && dlc_write_file_atomic(o->output, host)) return 1;
+    return 0;
+}
+
+/* writes bytes to path under a temporary name, then renames it (0 or -1) */
+static int write_bytes(const char *path, const void *data, size_t size) {
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return -1;
+    int ok = fwrite(data, 1, size, f) == size;
+    ok &= fclose(f) == 0;
+    if (!ok || rename(tmp, path) != 0) {
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* the module of `source` for `arch`: from the cache, else compiled by NVRTC and cached
+ * (malloc'd; NULL after printing why) */
+static void *cuda_module(const char *source, const char *arch, const dlc_options *o) {
+    char err[65536], dir[3072], path[4096], key[64];
+    int version = dlrt_nvrtc_version(err, sizeof err);
+    if (version < 0) {
+        fprintf(stderr, "dlc: error: %s\n", err);
+        return NULL;
+    }
+    char ver[32];
+    snprintf(ver, sizeof ver, "nvrtc %d", version);
+    uint64_t h = dlc_cache_hash(0, source);
+    h = dlc_cache_hash(h, arch);
+    h = dlc_cache_hash(h, ver);
+    h = dlc_cache_hash(h, dlrt_nvrtc_options());
+    snprintf(key, sizeof key, "%016llx-%s", (unsigned long long)h, arch);
+    dlc_cache_dir(o, dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/%s.cubin", dir, key);
+    size_t size;
+    void *cubin = dlrt_read_file(path, &size, err, sizeof err);
+    if (cubin) {
+        if (!o->quiet) fprintf(stderr, "dlc: using the cached CUDA module %s\n", path);
+        return cubin;
+    }
+    if (dlrt_nvrtc_compile(source, arch, &cubin, &size, NULL, err, sizeof err)) {
+        fprintf(stderr, "dlc: error: %s\n", err);
+        return NULL;
+    }
+    if (dlc_mkdir_p(dir) != 0 || write_bytes(path, cubin, size) != 0)
+        fprintf(stderr, "dlc: warning: cannot cache the CUDA module in %s: %s\n", dir, strerror(errno));
+    else if (!o->quiet)
+        fprintf(stderr, "dlc: compiled the CUDA kernels with NVRTC for %s\n", arch);
+    return cubin;
+}
+
+/* opens the device (NULL after printing why: no driver, no device); *arch gets its sm_XY */
+static dlrt_cuda *cuda_open(char *arch, size_t archlen, const dlc_options *o) {
+    char err[4096];
+    dlrt_cuda *c = dlrt_cuda_open(arch, archlen, err, sizeof err);
+    if (!c) fprintf(stderr, "dlc: error: %s\n", err);
+    else if (!o->quiet) fprintf(stderr, "dlc: CUDA device %s (%s)\n", dlrt_cuda_device_name(c), arch);
+    return c;
+}
+
+/* loads program p on device c with its module and the initial weights (-1 after printing why) */
+static int cuda_load(dlrt_cuda *c, const char *arch, const dlrt_cuda_program *p,
+                     const float *weights, const dlc_options *o) {
+    char err[4096];
+    void *cubin = cuda_module(p->source, arch, o);
+    if (!cubin) return -1;
+    int r = dlrt_cuda_load(c, p, cubin, weights, err, sizeof err);
+    if (r) fprintf(stderr, "dlc: error: %s\n", err);
+    free(cubin);
+    return r;
+}
+
+/* ---- --check-cuda: the C backend (the reference) against the GPU, value by value ---- */
+
+static const double CHECK_RTOL = 1e-4; /* relative; the floor below is 1e-3 of the tensor's max */
+
+typedef struct checker {
+    dlc_unit *u;                  /* the compiled model */
+    const dlc_options *o;         /* options */
+    const dlrt_model_desc *m;     /* the C build (no reuse) */
+    dlrt_session s;               /* its weights and arena */
+    mem_plan cplan, gplan;        /* the C and CUDA memory plans (no reuse) */
+    const dlrt_cuda_program *p;   /* the CUDA program (no reuse) */
+    dlrt_cuda *c;                 /* the device */
+    unsigned char *garena;        /* the device arena, read back */
+    float *gweights;              /* the device weights, read back */
+    void *inputs[DLRT_CUDA_MAX_INPUTS]; /* the inputs fed to both */
+    int checked, failed;          /* tensors compared, and those off */
+} checker;
+
+/* the largest relative difference of gpu from cpu (the floor: 1e-3 of cpu's largest
+ * magnitude), and where */
+static double worst_rel(const float *cpu, const float *gpu, long long count, long long *at) {
+    double maxabs = 0, worst = 0;
+    for (long long i = 0; i < count; i++) maxabs = fmax(maxabs, fabs(cpu[i]));
+    double floor_ = 1e-3 * maxabs + 1e-30;
+    *at = 0;
+    for (long long i = 0; i < count; i++) {
+        double d = fabs((double)gpu[i] - cpu[i]) / fmax(fabs(cpu[i]), floor_);
+        if (isnan(gpu[i]) != isnan(cpu[i])) d = INFINITY;
+        else if (isnan(gpu[i])) d = 0;
+        if (d > worst) worst = d, *at = i;
+    }
+    return worst;
+}
+
+static void compare(checker *k, const char *what, const float *cpu, const float *gpu, long long count) {
+    long long at;
+    double w = worst_rel(cpu, gpu, count, &at);
+    k->checked++;
+    int bad = !(w <= CHECK_RTOL);
+    k->failed += bad;
+    if (bad || !k->o->quiet)
+        printf("%s %-44s %9lld values  max rel diff %.3g%s\n", bad ? "FAIL" : "ok  ", what, count, w,
+               bad ? arena_printf(&k->u->a, " (at %lld: cpu %.9g, gpu %.9g)", at, cpu[at], gpu[at]) : "");
+}
+
+/* every stored f32 value of function f (C plan cf, CUDA plan gf) at batch n */
+static void compare_nodes(checker *k, const mem_fn_plan *cf, const mem_fn_plan *gf, int n,
+                          const char *fn) {
+    const ir_graph *g = k->u->g;
+    for (int j = 0; j < cf->sched.n; j++) {
+        int id = cf->sched.list[j];
+        const ir_node *node = ir_get(g, id);
+        if (!cf->sched.stored[id] || node->dtype != IR_F32) continue;
+        long long count = node->shape.batched ? n * ir_shape_inner(&node->shape) : ir_shape_numel(&node->shape);
+        const float *cpu = (const float *)((unsigned char *)k->s.arena + memplan_offset(cf, id));
+        const float *gpu = (const float *)(k->garena + memplan_offset(gf, id));
+        compare(k, arena_printf(&k->u->a, "%s %%%d %s %s", fn, id, ir_op_names[node->op],
+                                ir_shape_str(&k->u->a, &node->shape)), cpu, gpu, count);
+    }
+}
+
+/* the weights block, tensor by tensor */
+static void compare_weights(checker *k) {
+    for (int i = 0; i < k->m->n_tensors; i++) {
+        const dlrt_tensor_desc *t = &k->m->tensors[i];
+        if (t->kind != DLRT_PARAM && t->kind != DLRT_STATE && t->kind != DLRT_BUFFER) continue;
+        long long count = 1;
+        for (int d = 0; d < t->rank; d++) count *= t->dims[d];
+        compare(k, arena_printf(&k->u->a, "updated %s", t->name), (const float *)k->s.weights + t->offset,
+                k->gweights + t->offset, count);
+    }
+}
+
+static void compare_loss(checker *k, const char *fn, double cpu, double gpu) {
+    float c = (float)cpu, g = (float)gpu;
+    compare(k, arena_printf(&k->u->a, "%s loss", fn), &c, &g, 1);
+}
+
+/* inputs for both backends: uniform [0, 1) reals, labels below the class count */
+static int make_inputs(checker *k) {
+    const ir_graph *g = k->u->g;
+    dlrt_rng r;
+    dlrt_rng_seed(&r, 12345);
+    int i = 0;
+    for (int id = 0; id < g->n_nodes && i < DLRT_CUDA_MAX_INPUTS; id++) {
+        const ir_node *n = &g->nodes[id];
+        if (n->op != IR_OP_input) continue;
+        long long count = ir_shape_numel(&n->shape), classes = 2;
+        for (int u = 0; u < g->n_nodes; u++)
+            if ((g->nodes[u].op == IR_OP_cross_entropy || g->nodes[u].op == IR_OP_nll) && g->nodes[u].in[1] == id)
+                classes = ir_get(g, g->nodes[u].in[0])->shape.dims[1];
+        k->inputs[i] = malloc(4 * (size_t)count);
+        if (!k->inputs[i]) return -1;
+        for (long long e = 0; e < count; e++) {
+            if (n->dtype == IR_I32) ((int *)k->inputs[i])[e] = (int)(dlrt_rng_next(&r) % (uint64_t)classes);
+            else ((float *)k->inputs[i])[e] = (float)dlrt_rng_uniform(&r);
+        }
+        i++;
+    }
+    return 0;
+}
+
+/* reads the device's arena and weights back */
+static int read_back(checker *k) {
+    char err[1024];
+    if (dlrt_cuda_read_arena(k->c, 0, k->garena, k->p->plan_bytes, err, sizeof err) ||
+        dlrt_cuda_read_weights(k->c, k->gweights, err, sizeof err)) {
+        fprintf(stderr, "dlc: error: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* one training step at batch n on both, from the CPU's weights */
+static int check_train_step(checker *k, long long step, int n) {
+    char err[4096];
+    double scalars[DLRT_CUDA_MAX_SCALARS] = {0}, closs, gloss;
+    dlrt_step_scalars(k->m, k->u->cfg.seed, step, k->u->cfg.opt.lr, scalars);
+    if (dlrt_cuda_write_weights(k->c, k->s.weights, err, sizeof err) ||
+        dlrt_cuda_step(k->c, 1, n, (const void *const *)k->inputs, scalars, &gloss, err, sizeof err)) {
+        fprintf(stderr, "dlc: error: %s\n", err);
+        return -1;
+    }
+    k->m->train_step(k->s.weights, k->s.arena, (const void *const *)k->inputs, n, scalars, &closs);
+    if (read_back(k)) return -1;
+    printf("train_step %lld at batch %d:\n", step, n);
+    compare_nodes(k, &k->cplan.train, &k->gplan.train, n, "train");
+    compare_weights(k);
+    compare_loss(k, "train", closs, gloss);
+    return 0;
+}
+
+static int check_eval_step(checker *k, int n) {
+    char err[4096];
+    double closs, gloss;
+    if (dlrt_cuda_write_weights(k->c, k->s.weights, err, sizeof err) ||
+        dlrt_cuda_step(k->c, 0, n, (const void *const *)k->inputs, NULL, &gloss, err, sizeof err)) {
+        fprintf(stderr, "dlc: error: %s\n", err);
+        return -1;
+    }
+    k->m->eval_step(k->s.weights, k->s.arena, (const void *const *)k->inputs, n, &closs);
+    if (read_back(k)) return -1;
+    printf("eval_step at batch %d:\n", n);
+    compare_nodes(k, &k->cplan.eval, &k->gplan.eval, n, "eval");
+    compare_loss(k, "eval", closs, gloss);
+    return 0;
+}
+
+/* the C build and the CUDA program of the training graph, both planned without reuse */
+static int build_both(checker *k, void **handle) {
+    dlc_unit *u = k->u;
+    char err[1024];
+    cg_c_options co = {.prefix = u->cfg.model, .has_train = 1, .no_reuse = 1};
+    k->m = dlc_build_and_load(cg_c_generate(u->g, &co, &u->a), u->cfg.model, k->o, handle);
+    if (!k->m) return -1;
+    if (dlrt_session_init(&k->s, k->m, (uint64_t)u->cfg.seed, err, sizeof err)) {
+        fprintf(stderr, "dlc: error: %s\n", err);
+        return -1;
+    }
+    mem_options cmo = {.real_bytes = 4, .reuse = 0, .workspace = cg_c_workspace_reals};
+    memplan_build(u->g, 1, &cmo, &u->a, &k->cplan);
+    cg_cuda_options go = {.prefix = u->cfg.model, .has_train = 1, .no_reuse = 1};
+    k->p = cg_cuda_generate(u->g, &go, &u->a);
+    mem_options gmo;
+    cg_cuda_mem_options(&go, &gmo);
+    memplan_build(u->g, 1, &gmo, &u->a, &k->gplan);
+    k->garena = malloc((size_t)k->p->plan_bytes + 1);
+    k->gweights = malloc(4 * (size_t)k->p->weights_count + 4);
+    if (!k->garena || !k->gweights || make_inputs(k)) {
+        fprintf(stderr, "dlc: error: out of memory\n");
+        return -1;
+    }
+    return 0;
+}
+
+int dlc_check_cuda(dlc_unit *u, const dlc_options *o) {
+    if (!u->cfg.present) {
+        fprintf(stderr, "dlc: error: %s: --check-cuda needs a train block\n", o->input);
+        return 1;
+    }
+    checker k;
+    memset(&k, 0, sizeof k);
+    k.u = u, k.o = o;
+    void *handle = NULL;
+    int status = 1;
+    char arch[32];
+    if (!(k.c = cuda_open(arch, sizeof arch, o))) return 1; /* before any work: no GPU, no check */
+    if (build_both(&k, &handle) == 0 && cuda_load(k.c, arch, k.p, k.s.weights, o) == 0) {
+        int B = k.m->max_batch, small = B > 1 ? B / 2 + 1 : 1;
+        status = check_train_step(&k, 1, B) || check_train_step(&k, 2, small) ||
+                 check_eval_step(&k, B) ? 1 : 0;
+        if (status == 0) {
+            printf("check-cuda %s: %d tensors compared, %d off by more than %g relative\n", o->input,
+                   k.checked, k.failed, CHECK_RTOL);
+            status = k.failed ? 1 : 0;
+        }
+    }
+    dlrt_cuda_close(k.c);
+    dlrt_session_free(&k.s);
+    for (int i = 0; i < DLRT_CUDA_MAX_INPUTS; i++) free(k.inputs[i]);
+    free(k.garena);
+    free(k.gweights);
+    return status;
+}
