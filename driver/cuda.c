@@ -307,3 +307,99 @@ int dlc_check_cuda(dlc_unit *u, const dlc_options *o) {
     free(k.gweights);
     return status;
 }
+
+/* ---- --run --target cuda: the runtime's training loop with the steps on the GPU ----
+ *
+ * The runtime (dlrt_train) drives a model descriptor whose step functions take host weights
+ * and a host arena. Here they are trampolines into the device: the weights live on the GPU
+ * while training steps follow each other, and are brought back to the host block when an
+ * evaluation step comes (the runtime reads or changes the host weights only around
+ * evaluations: early stopping keeps or restores them, --save-weights writes them). A shadow
+ * copy of what the device holds tells whether the host block changed (a restore) and must be
+ * uploaded. After every step the pinned outputs (and the loss) are copied into the host arena,
+ * where the runtime's metrics read them. A step that fails ends the process with a message:
+ * the descriptor's step functions cannot return an error. */
+
+typedef struct gpu_run {
+    dlrt_cuda *c;                /* the device, its program loaded */
+    const dlrt_cuda_program *p;  /* the program */
+    float *shadow;               /* what the device's weights block holds (when !device_newer) */
+    int device_newer;            /* training steps ran since the host block was last updated */
+    dlrt_model_desc desc;        /* the C descriptor with the trampolines */
+} gpu_run;
+
+static gpu_run run_state;
+
+static void run_fail(const char *err) {
+    fprintf(stderr, "dlc: error: %s\n", err);
+    exit(1);
+}
+
+static void weights_to_device(gpu_run *r, const float *w) {
+    char err[1024];
+    size_t bytes = 4 * (size_t)r->p->weights_count;
+    if (!memcmp(w, r->shadow, bytes)) return;
+    if (dlrt_cuda_write_weights(r->c, w, err, sizeof err)) run_fail(err);
+    memcpy(r->shadow, w, bytes);
+}
+
+static void after_step(gpu_run *r, void *host_arena) {
+    char err[1024];
+    if (r->p->pinned_bytes > 0 && dlrt_cuda_read_arena(r->c, 0, host_arena, r->p->pinned_bytes, err, sizeof err))
+        run_fail(err);
+}
+
+static void gpu_train_step(void *weights, void *host_arena, const void *const *inputs, int n,
+                           const double *scalars, double *loss) {
+    gpu_run *r = &run_state;
+    char err[4096];
+    if (!r->device_newer) weights_to_device(r, weights);
+    r->device_newer = 1;
+    if (dlrt_cuda_step(r->c, 1, n, inputs, scalars, loss, err, sizeof err)) run_fail(err);
+    after_step(r, host_arena);
+}
+
+static void gpu_eval_step(void *weights, void *host_arena, const void *const *inputs, int n, double *loss) {
+    gpu_run *r = &run_state;
+    char err[4096];
+    if (r->device_newer) { /* bring the trained weights home */
+        if (dlrt_cuda_read_weights(r->c, weights, err, sizeof err)) run_fail(err);
+        memcpy(r->shadow, weights, 4 * (size_t)r->p->weights_count);
+        r->device_newer = 0;
+    } else {
+        weights_to_device(r, weights);
+    }
+    if (dlrt_cuda_step(r->c, 0, n, inputs, NULL, loss, err, sizeof err)) run_fail(err);
+    after_step(r, host_arena);
+}
+
+/* the C descriptor's tables must describe the CUDA program's storage: the same weights
+ * layout, inputs and outputs (the plans differ only in workspaces, after the pinned outputs) */
+static int same_layout(const dlrt_model_desc *m, const dlrt_cuda_program *p) {
+    if (m->real_size != 4 || m->weights_count != p->weights_count || m->n_inputs != p->n_inputs ||
+        m->n_scalars != p->n_scalars || m->max_batch != p->max_batch)
+        return 0;
+    for (int i = 0; i < m->n_tensors; i++)
+        if (m->tensors[i].kind == DLRT_OUTPUT && m->tensors[i].offset >= p->pinned_bytes) return 0;
+    return 1;
+}
+
+const dlrt_model_desc *dlc_cuda_model(dlc_unit *u, const dlrt_model_desc *m, const dlc_options *o) {
+    gpu_run *r = &run_state;
+    char arch[32];
+    if (!(r->c = cuda_open(arch, sizeof arch, o))) return NULL;
+    cg_cuda_options go = {.prefix = u->cfg.model, .has_train = 1};
+    r->p = cg_cuda_generate(u->g, &go, &u->a);
+    if (!same_layout(m, r->p)) {
+        fprintf(stderr, "dlc: internal error: the CUDA program's storage differs from the C "
+                        "descriptor's\n");
+        return NULL;
+    }
+    r->shadow = calloc((size_t)r->p->weights_count + 1, 4);
+    if (!r->shadow || cuda_load(r->c, arch, r->p, r->shadow, o)) return NULL;
+    r->desc = *m;
+    r->desc.arena_bytes = r->p->pinned_bytes > 0 ? r->p->pinned_bytes : 64;
+    r->desc.train_step = gpu_train_step;
+    r->desc.eval_step = gpu_eval_step;
+    return &r->desc;
+}

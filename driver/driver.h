@@ -96,6 +96,9 @@ uint64_t dlc_cache_hash(uint64_t h, const char *text);
  * and evaluation steps on both backends and compares every stored value. Exit statuses. */
 int dlc_cuda_generate(dlc_unit *u, const dlc_options *o);
 int dlc_check_cuda(dlc_unit *u, const dlc_options *o);
+/* --run --target cuda: m (the C build of u, for its tables) with its step functions running on
+ * the GPU; NULL after printing why (no driver, no device, NVRTC). */
+const dlrt_model_desc *dlc_cuda_model(dlc_unit *u, const dlrt_model_desc *m, const dlc_options *o);
 
 /* Write text to path atomically (temp file + rename). Returns 0 or -1 with a message printed. */
 int dlc_write_file_atomic(const char *path, const char *text);

@@ -65,6 +65,7 @@ static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
     }
     void *handle = NULL;
     const dlrt_model_desc *m = dlc_build_and_load(source, u->cfg.model, o, &handle);
+    if (m && o->cuda) m = dlc_cuda_model(u, m, o); /* --target cuda: the steps on the GPU */
     if (!m) return 1;
     dlrt_train_opts t = {
         .data = {.name = u->cfg.dataset, .dir = dlrt_data_dir(o->data_dir, DLC_DEFAULT_DATA_DIR),
@@ -95,8 +96,9 @@ static int generate(dlc_unit *u, const dlc_options *o) {
     cg_c_options co = {.prefix = u->cfg.model, .f64 = o->f64, .has_train = u->cfg.present,
                        .no_reuse = o->no_reuse};
     const char *source = cg_c_generate(u->g, &co, &u->a);
-    if (o->emit_c) fputs(source, stdout);
-    if (o->output && dlc_write_file_atomic(o->output, source)) return 1;
+    if (o->cuda && dlc_cuda_generate(u, o)) return 1; /* --target cuda: -o, --emit-c */
+    if (!o->cuda && o->emit_c) fputs(source, stdout);
+    if (!o->cuda && o->output && dlc_write_file_atomic(o->output, source)) return 1;
     if (o->run) return train_now(u, source, o);
     return 0;
 }
@@ -112,7 +114,6 @@ int main(int argc, char **argv) {
         if (o.gradcheck) status = dlc_gradcheck(&u, &o);
         else if (o.mem_report) status = dlc_mem_report(&u, &o);
         else if (o.check_cuda) status = dlc_check_cuda(&u, &o); /* CUDA: driver/cuda.c */
-        else if (o.cuda) status = (o.output || o.emit_c) ? dlc_cuda_generate(&u, &o) : 0;
         else if (o.output || o.emit_c || o.run) status = generate(&u, &o);
     }
     if (u.d.n_errors) status = 1;

@@ -36,8 +36,8 @@ static const char usage[] =
     "  -q, --quiet        print only errors and final results\n"
     "  -h, --help         this help; --version prints the version\n"
     /* CUDA (driver/cuda.c) */
-    "  --target cpu|cuda  C for the CPU (default) or CUDA: kernels with their launch tables\n"
-    "                     (-o / --emit-c; docs/cuda.md)\n"
+    "  --target cpu|cuda  C for the CPU (default) or CUDA: with --run, train on the GPU; with\n"
+    "                     -o / --emit-c, write the CUDA kernels and launch tables (docs/cuda.md)\n"
     "  --check-cuda       run the training and evaluation steps on the C backend and on the\n"
     "                     GPU from the same weights and inputs; compare every stored value\n";
 
@@ -122,8 +122,7 @@ static int check_cuda_options(dlc_options *o) {
         return -1;
     }
     o->cuda = o->check_cuda || (o->target && !strcmp(o->target, "cuda"));
-    const char *clash = o->run ? "--run" : o->weights ? "--weights" : o->gradcheck ? "--gradcheck"
-                        : o->f64 ? "--f64" : NULL;
+    const char *clash = o->weights ? "--weights" : o->gradcheck ? "--gradcheck" : o->f64 ? "--f64" : NULL;
     if (o->cuda && !o->mem_report && clash) {
         fprintf(stderr, "dlc: error: --target cuda cannot be combined with %s\n", clash);
         return -1;
