@@ -89,20 +89,30 @@ static int run_compiler(char *const argv[]) {
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
+/* OpenBLAS as dlc was built with it, when this machine has it (a dlc carried to a machine
+ * without it, such as the GPU machine, builds models with the portable GEMM instead) */
+static int have_openblas(void) {
+    return access(DLC_OPENBLAS_LIBRARY, R_OK) == 0 && access(DLC_CBLAS_INCLUDE_DIR "/cblas.h", R_OK) == 0;
+}
+
 /* compiler argv for src -> out; the same text feeds the cache key */
 static int compiler_argv(const char *cc, const char *src, const char *out, char **argv) {
-    int n = 0;
+    int n = 0, blas = have_openblas();
     argv[n++] = (char *)cc;
     static char *const flags[] = {"-std=c99", "-O3", "-march=native", "-fPIC", "-shared",
 #ifndef DLC_GENERATED_C_SERIAL /* see CMakeLists.txt: sanitized builds */
                                   "-fopenmp",
 #endif
-                                  "-DDLC_USE_CBLAS", "-I" DLC_CBLAS_INCLUDE_DIR, NULL};
+                                  NULL};
     for (int i = 0; flags[i]; i++) argv[n++] = flags[i];
+    if (blas) {
+        argv[n++] = "-DDLC_USE_CBLAS";
+        argv[n++] = "-I" DLC_CBLAS_INCLUDE_DIR;
+    }
     argv[n++] = "-o";
     argv[n++] = (char *)out;
     argv[n++] = (char *)src;
-    argv[n++] = DLC_OPENBLAS_LIBRARY;
+    if (blas) argv[n++] = DLC_OPENBLAS_LIBRARY;
     argv[n++] = "-lm";
     argv[n] = NULL;
     return n;

@@ -10,6 +10,7 @@
 #include "../codegen/cg_c_internal.h"
 #include "../codegen/cg_cuda.h"
 #include "../runtime/dlrt_cuda.h"
+#include "cuda_device.h"
 #include "driver.h"
 #include <errno.h>
 #include <math.h>
@@ -105,7 +106,7 @@ static int cuda_load(dlrt_cuda *c, const char *arch, const dlrt_cuda_program *p,
 
 /* ---- --check-cuda: the C backend (the reference) against the GPU, value by value ---- */
 
-static const double CHECK_RTOL = 1e-4; /* relative; the floor below is 1e-3 of the tensor's max */
+static const double CHECK_RTOL = 1e-4, CHECK_ATOL = 1e-7; /* see worst_ratio */
 
 typedef struct checker {
     dlc_unit *u;                  /* the compiled model */
@@ -114,38 +115,51 @@ typedef struct checker {
     dlrt_session s;               /* its weights and arena */
     mem_plan cplan, gplan;        /* the C and CUDA memory plans (no reuse) */
     const dlrt_cuda_program *p;   /* the CUDA program (no reuse) */
-    dlrt_cuda *c;                 /* the device */
+    cuda_device dev;              /* the GPU, or its emulation */
     unsigned char *garena;        /* the device arena, read back */
     float *gweights;              /* the device weights, read back */
+    float *before;                /* the CPU's weights before the step */
     void *inputs[DLRT_CUDA_MAX_INPUTS]; /* the inputs fed to both */
-    int checked, failed;          /* tensors compared, and those off */
+    int checked, failed;          /* tensors compared op by op (and losses), and those off */
+    int chained_checked, chained_failed; /* the same for the whole steps' values */
 } checker;
 
-/* the largest relative difference of gpu from cpu (the floor: 1e-3 of cpu's largest
- * magnitude), and where */
-static double worst_rel(const float *cpu, const float *gpu, long long count, long long *at) {
+/* How far gpu is from cpu, in tolerances (<= 1 passes): each value may differ by CHECK_RTOL of
+ * the larger of its own magnitude and 1% of the tensor's largest, plus CHECK_ATOL (values that
+ * are rounding noise around zero, such as gradients that cancel, differ in their noise only).
+ * *rel gets the largest plain relative difference, *at the worst value's index. */
+static double worst_ratio(const float *cpu, const float *gpu, long long count, double atol,
+                          double *rel, long long *at) {
     double maxabs = 0, worst = 0;
     for (long long i = 0; i < count; i++) maxabs = fmax(maxabs, fabs(cpu[i]));
-    double floor_ = 1e-3 * maxabs + 1e-30;
-    *at = 0;
+    *at = 0, *rel = 0;
     for (long long i = 0; i < count; i++) {
-        double d = fabs((double)gpu[i] - cpu[i]) / fmax(fabs(cpu[i]), floor_);
-        if (isnan(gpu[i]) != isnan(cpu[i])) d = INFINITY;
-        else if (isnan(gpu[i])) d = 0;
-        if (d > worst) worst = d, *at = i;
+        double d = fabs((double)gpu[i] - cpu[i]);
+        double tol = CHECK_RTOL * fmax(fabs(cpu[i]), 1e-2 * maxabs) + atol;
+        double ratio = d / tol;
+        if (isnan(gpu[i]) != isnan(cpu[i])) ratio = INFINITY;
+        else if (isnan(gpu[i])) ratio = d = 0;
+        if (fabs(cpu[i]) > 0) *rel = fmax(*rel, d / fabs(cpu[i]));
+        if (ratio > worst) worst = ratio, *at = i;
     }
     return worst;
 }
 
-static void compare(checker *k, const char *what, const float *cpu, const float *gpu, long long count) {
+static void compare_atol(checker *k, const char *what, const float *cpu, const float *gpu,
+                         long long count, double atol) {
     long long at;
-    double w = worst_rel(cpu, gpu, count, &at);
+    double rel, w = worst_ratio(cpu, gpu, count, atol, &rel, &at);
     k->checked++;
-    int bad = !(w <= CHECK_RTOL);
+    int bad = !(w <= 1);
     k->failed += bad;
     if (bad || !k->o->quiet)
-        printf("%s %-44s %9lld values  max rel diff %.3g%s\n", bad ? "FAIL" : "ok  ", what, count, w,
-               bad ? arena_printf(&k->u->a, " (at %lld: cpu %.9g, gpu %.9g)", at, cpu[at], gpu[at]) : "");
+        printf("%s %-44s %9lld values  %.3g of the tolerance (max rel diff %.3g)%s\n",
+               bad ? "FAIL" : "ok  ", what, count, w, rel,
+               bad ? arena_printf(&k->u->a, " at %lld: cpu %.9g, gpu %.9g", at, cpu[at], gpu[at]) : "");
+}
+
+static void compare(checker *k, const char *what, const float *cpu, const float *gpu, long long count) {
+    compare_atol(k, what, cpu, gpu, count, CHECK_ATOL);
 }
 
 /* every stored f32 value of function f (C plan cf, CUDA plan gf) at batch n */
@@ -164,15 +178,21 @@ static void compare_nodes(checker *k, const mem_fn_plan *cf, const mem_fn_plan *
     }
 }
 
-/* the weights block, tensor by tensor */
-static void compare_weights(checker *k) {
+/* the weights block after a step, tensor by tensor (before: the block before the step). An
+ * update may also differ by 1% of the tensor's largest step: the first steps of Adam-like
+ * rules divide the gradient by its own magnitude, which turns a gradient's rounding noise into
+ * a visible difference where the gradient is about as small as eps. */
+static void compare_weights(checker *k, const float *before) {
     for (int i = 0; i < k->m->n_tensors; i++) {
         const dlrt_tensor_desc *t = &k->m->tensors[i];
         if (t->kind != DLRT_PARAM && t->kind != DLRT_STATE && t->kind != DLRT_BUFFER) continue;
         long long count = 1;
         for (int d = 0; d < t->rank; d++) count *= t->dims[d];
-        compare(k, arena_printf(&k->u->a, "updated %s", t->name), (const float *)k->s.weights + t->offset,
-                k->gweights + t->offset, count);
+        const float *cpu = (const float *)k->s.weights + t->offset;
+        double step = 0;
+        for (long long j = 0; j < count; j++) step = fmax(step, fabs(cpu[j] - before[t->offset + j]));
+        compare_atol(k, arena_printf(&k->u->a, "updated %s", t->name), cpu, k->gweights + t->offset,
+                     count, CHECK_ATOL + 1e-2 * step);
     }
 }
 
@@ -205,50 +225,107 @@ static int make_inputs(checker *k) {
     return 0;
 }
 
-/* reads the device's arena and weights back */
-static int read_back(checker *k) {
-    char err[1024];
-    if (dlrt_cuda_read_arena(k->c, 0, k->garena, k->p->plan_bytes, err, sizeof err) ||
-        dlrt_cuda_read_weights(k->c, k->gweights, err, sizeof err)) {
-        fprintf(stderr, "dlc: error: %s\n", err);
-        return -1;
+static int dev_fail(const char *err) {
+    fprintf(stderr, "dlc: error: %s\n", err);
+    return -1;
+}
+
+/* bytes of node id's value at batch n */
+static long long value_bytes(const ir_node *node, int n) {
+    return 4 * (node->shape.batched ? n * ir_shape_inner(&node->shape) : ir_shape_numel(&node->shape));
+}
+
+/* the CPU's stored values of function plan cf, laid out at the CUDA plan gf's offsets */
+static void cpu_image(checker *k, const mem_fn_plan *cf, const mem_fn_plan *gf, int n, unsigned char *img) {
+    for (int j = 0; j < cf->sched.n; j++) {
+        int id = cf->sched.list[j];
+        if (!cf->sched.stored[id]) continue;
+        memcpy(img + memplan_offset(gf, id), (unsigned char *)k->s.arena + memplan_offset(cf, id),
+               (size_t)value_bytes(ir_get(k->u->g, id), n));
     }
+}
+
+/* Op by op: every launch group (the launches of one node or fusion group) runs on the CPU's
+ * values of its inputs (the CPU's arena after the step, uploaded; the weights before it); its
+ * outputs are compared, then overwritten with the CPU's so the next group reads those too.
+ * Then the updated weights (computed from the CPU's gradients) are compared. */
+static int check_ops(checker *k, int train, int n, const double *scalars, const char *fn) {
+    char err[4096];
+    const mem_fn_plan *cf = train ? &k->cplan.train : &k->cplan.eval;
+    const mem_fn_plan *gf = train ? &k->gplan.train : &k->gplan.eval;
+    const dlrt_cuda_fn *f = train ? &k->p->train : &k->p->eval;
+    const ir_graph *g = k->u->g;
+    memset(k->garena, 0, (size_t)k->p->plan_bytes);
+    cpu_image(k, cf, gf, n, k->garena);
+    if (k->dev.write_weights(&k->dev, k->before, err, sizeof err) ||
+        k->dev.stage(&k->dev, n, (const void *const *)k->inputs, scalars, err, sizeof err) ||
+        k->dev.write_arena(&k->dev, 0, k->garena, k->p->plan_bytes, err, sizeof err))
+        return dev_fail(err);
+    printf("%s at batch %d, op by op:\n", fn, n);
+    for (int i = 0, j; i < f->n_launches; i = j) {
+        int node = f->launches[i].node, grp = gf->sched.group[node];
+        for (j = i; j < f->n_launches && f->launches[j].node == node; j++) continue;
+        if (k->dev.run(&k->dev, train, n, i, j - i, err, sizeof err)) return dev_fail(err);
+        for (int q = 0; q < gf->sched.n; q++) {
+            int id = gf->sched.list[q];
+            if (!gf->sched.stored[id] || (grp < 0 ? id != node : gf->sched.group[id] != grp)) continue;
+            const ir_node *x = ir_get(g, id);
+            long long bytes = value_bytes(x, n), goff = memplan_offset(gf, id);
+            const unsigned char *cpu = (unsigned char *)k->s.arena + memplan_offset(cf, id);
+            if (k->dev.read_arena(&k->dev, goff, k->garena + goff, bytes, err, sizeof err) ||
+                k->dev.write_arena(&k->dev, goff, cpu, bytes, err, sizeof err))
+                return dev_fail(err);
+            if (x->dtype == IR_F32)
+                compare(k, arena_printf(&k->u->a, "%s %%%d %s %s", fn, id, ir_op_names[x->op],
+                                        ir_shape_str(&k->u->a, &x->shape)),
+                        (const float *)cpu, (const float *)(k->garena + goff), bytes / 4);
+        }
+    }
+    if (!train) return 0;
+    if (k->dev.read_weights(&k->dev, k->gweights, err, sizeof err)) return dev_fail(err);
+    compare_weights(k, k->before);
     return 0;
 }
 
-/* one training step at batch n on both, from the CPU's weights */
-static int check_train_step(checker *k, long long step, int n) {
+/* The whole step as it runs for training (the training step as a CUDA graph), from the same
+ * weights and inputs, every stored value compared afterwards: differences here also include
+ * rounding noise carried from op to op (through a max-pooling's choice of maximum, a
+ * cancellation): reported, not failed, except the loss. */
+static int check_chained(checker *k, int train, int n, const double *scalars, double closs,
+                         double gloss, const char *fn) {
+    char err[1024];
+    if (k->dev.read_arena(&k->dev, 0, k->garena, k->p->plan_bytes, err, sizeof err) ||
+        k->dev.read_weights(&k->dev, k->gweights, err, sizeof err))
+        return dev_fail(err);
+    (void)scalars;
+    int failed = k->failed, checked = k->checked;
+    printf("%s at batch %d, the whole step (informational but for the loss):\n", fn, n);
+    compare_nodes(k, train ? &k->cplan.train : &k->cplan.eval, train ? &k->gplan.train : &k->gplan.eval,
+                  n, fn);
+    if (train) compare_weights(k, k->before);
+    k->chained_failed += k->failed - failed;
+    k->chained_checked += k->checked - checked;
+    k->failed = failed, k->checked = checked;
+    compare_loss(k, fn, closs, gloss);
+    return 0;
+}
+
+/* one step of the training (train = 1, step number `step`) or evaluation function at batch n,
+ * from the CPU's weights: the whole step, then op by op */
+static int check_step(checker *k, int train, long long step, int n) {
     char err[4096];
     double scalars[DLRT_CUDA_MAX_SCALARS] = {0}, closs, gloss;
-    dlrt_step_scalars(k->m, k->u->cfg.seed, step, k->u->cfg.opt.lr, scalars);
-    if (dlrt_cuda_write_weights(k->c, k->s.weights, err, sizeof err) ||
-        dlrt_cuda_step(k->c, 1, n, (const void *const *)k->inputs, scalars, &gloss, err, sizeof err)) {
-        fprintf(stderr, "dlc: error: %s\n", err);
-        return -1;
-    }
-    k->m->train_step(k->s.weights, k->s.arena, (const void *const *)k->inputs, n, scalars, &closs);
-    if (read_back(k)) return -1;
-    printf("train_step %lld at batch %d:\n", step, n);
-    compare_nodes(k, &k->cplan.train, &k->gplan.train, n, "train");
-    compare_weights(k);
-    compare_loss(k, "train", closs, gloss);
-    return 0;
-}
-
-static int check_eval_step(checker *k, int n) {
-    char err[4096];
-    double closs, gloss;
-    if (dlrt_cuda_write_weights(k->c, k->s.weights, err, sizeof err) ||
-        dlrt_cuda_step(k->c, 0, n, (const void *const *)k->inputs, NULL, &gloss, err, sizeof err)) {
-        fprintf(stderr, "dlc: error: %s\n", err);
-        return -1;
-    }
-    k->m->eval_step(k->s.weights, k->s.arena, (const void *const *)k->inputs, n, &closs);
-    if (read_back(k)) return -1;
-    printf("eval_step at batch %d:\n", n);
-    compare_nodes(k, &k->cplan.eval, &k->gplan.eval, n, "eval");
-    compare_loss(k, "eval", closs, gloss);
-    return 0;
+    const char *fn = train ? arena_printf(&k->u->a, "train_step %lld", step) : "eval_step";
+    if (train) dlrt_step_scalars(k->m, k->u->cfg.seed, step, k->u->cfg.opt.lr, scalars);
+    memcpy(k->before, k->s.weights, 4 * (size_t)k->p->weights_count);
+    if (k->dev.write_weights(&k->dev, k->s.weights, err, sizeof err) ||
+        k->dev.step(&k->dev, train, n, (const void *const *)k->inputs, train ? scalars : NULL, &gloss,
+                    err, sizeof err))
+        return dev_fail(err);
+    if (train) k->m->train_step(k->s.weights, k->s.arena, (const void *const *)k->inputs, n, scalars, &closs);
+    else k->m->eval_step(k->s.weights, k->s.arena, (const void *const *)k->inputs, n, &closs);
+    if (check_chained(k, train, n, scalars, closs, gloss, fn)) return -1;
+    return check_ops(k, train, n, train ? scalars : NULL, fn);
 }
 
 /* the C build and the CUDA program of the training graph, both planned without reuse */
@@ -271,11 +348,47 @@ static int build_both(checker *k, void **handle) {
     memplan_build(u->g, 1, &gmo, &u->a, &k->gplan);
     k->garena = malloc((size_t)k->p->plan_bytes + 1);
     k->gweights = malloc(4 * (size_t)k->p->weights_count + 4);
-    if (!k->garena || !k->gweights || make_inputs(k)) {
+    k->before = malloc(4 * (size_t)k->p->weights_count + 4);
+    if (!k->garena || !k->gweights || !k->before || make_inputs(k)) {
         fprintf(stderr, "dlc: error: out of memory\n");
         return -1;
     }
     return 0;
+}
+
+/* the GPU as a cuda_device */
+static dlrt_cuda *GPU(cuda_device *d) { return d->impl; }
+static int gpu_write_weights(cuda_device *d, const float *w, char *err, size_t errlen) {
+    return dlrt_cuda_write_weights(GPU(d), w, err, errlen);
+}
+static int gpu_step(cuda_device *d, int train, int n, const void *const *inputs,
+                    const double *scalars, double *loss, char *err, size_t errlen) {
+    return dlrt_cuda_step(GPU(d), train, n, inputs, scalars, loss, err, errlen);
+}
+static int gpu_read_arena(cuda_device *d, long long offset, void *dst, long long bytes, char *err,
+                          size_t errlen) {
+    return dlrt_cuda_read_arena(GPU(d), offset, dst, bytes, err, errlen);
+}
+static int gpu_read_weights(cuda_device *d, float *dst, char *err, size_t errlen) {
+    return dlrt_cuda_read_weights(GPU(d), dst, err, errlen);
+}
+static void gpu_close(cuda_device *d) { dlrt_cuda_close(GPU(d)); }
+static int gpu_stage(cuda_device *d, int n, const void *const *inputs, const double *scalars,
+                     char *err, size_t errlen) {
+    return dlrt_cuda_stage(GPU(d), n, inputs, scalars, err, errlen);
+}
+static int gpu_run(cuda_device *d, int train, int n, int first, int count, char *err, size_t errlen) {
+    return dlrt_cuda_run(GPU(d), train, n, first, count, err, errlen);
+}
+static int gpu_write_arena(cuda_device *d, long long offset, const void *src, long long bytes,
+                           char *err, size_t errlen) {
+    return dlrt_cuda_write_arena(GPU(d), offset, src, bytes, err, errlen);
+}
+
+/* DLC_CUDA_EMULATE=1 (tests without a GPU): the emulated device (cuda_device.h) */
+static int emulated(void) {
+    const char *e = getenv("DLC_CUDA_EMULATE");
+    return e && *e && strcmp(e, "0");
 }
 
 int dlc_check_cuda(dlc_unit *u, const dlc_options *o) {
@@ -289,22 +402,29 @@ int dlc_check_cuda(dlc_unit *u, const dlc_options *o) {
     void *handle = NULL;
     int status = 1;
     char arch[32];
-    if (!(k.c = cuda_open(arch, sizeof arch, o))) return 1; /* before any work: no GPU, no check */
-    if (build_both(&k, &handle) == 0 && cuda_load(k.c, arch, k.p, k.s.weights, o) == 0) {
+    dlrt_cuda *gpu = NULL;
+    if (!emulated() && !(gpu = cuda_open(arch, sizeof arch, o))) return 1; /* no GPU, no work */
+    k.dev = (cuda_device){gpu, gpu_write_weights, gpu_step, gpu_read_arena, gpu_read_weights,
+                          gpu_stage, gpu_run, gpu_write_arena, gpu_close};
+    int loaded = build_both(&k, &handle) == 0 &&
+                 (gpu ? cuda_load(gpu, arch, k.p, k.s.weights, o) == 0
+                      : cuda_emulate_open(&k.dev, k.p, k.s.weights, o) == 0);
+    if (loaded) {
         int B = k.m->max_batch, small = B > 1 ? B / 2 + 1 : 1;
-        status = check_train_step(&k, 1, B) || check_train_step(&k, 2, small) ||
-                 check_eval_step(&k, B) ? 1 : 0;
+        status = check_step(&k, 1, 1, B) || check_step(&k, 1, 2, small) || check_step(&k, 0, 0, B) ? 1 : 0;
         if (status == 0) {
-            printf("check-cuda %s: %d tensors compared, %d off by more than %g relative\n", o->input,
-                   k.checked, k.failed, CHECK_RTOL);
+            printf("check-cuda %s%s: op by op %d tensors compared, %d off by more than %g relative "
+                   "(+%g); whole steps %d, %d off (informational)\n", o->input, gpu ? "" : " (emulated)",
+                   k.checked, k.failed, CHECK_RTOL, CHECK_ATOL, k.chained_checked, k.chained_failed);
             status = k.failed ? 1 : 0;
         }
     }
-    dlrt_cuda_close(k.c);
+    if (k.dev.impl) k.dev.close(&k.dev);
     dlrt_session_free(&k.s);
     for (int i = 0; i < DLRT_CUDA_MAX_INPUTS; i++) free(k.inputs[i]);
     free(k.garena);
     free(k.gweights);
+    free(k.before);
     return status;
 }
 
@@ -320,22 +440,22 @@ int dlc_check_cuda(dlc_unit *u, const dlc_options *o) {
  * where the runtime's metrics read them. A step that fails ends the process with a message:
  * the descriptor's step functions cannot return an error. */
 
-typedef struct gpu_run {
+typedef struct gpu_trainer {
     dlrt_cuda *c;                /* the device, its program loaded */
     const dlrt_cuda_program *p;  /* the program */
     float *shadow;               /* what the device's weights block holds (when !device_newer) */
     int device_newer;            /* training steps ran since the host block was last updated */
     dlrt_model_desc desc;        /* the C descriptor with the trampolines */
-} gpu_run;
+} gpu_trainer;
 
-static gpu_run run_state;
+static gpu_trainer run_state;
 
 static void run_fail(const char *err) {
     fprintf(stderr, "dlc: error: %s\n", err);
     exit(1);
 }
 
-static void weights_to_device(gpu_run *r, const float *w) {
+static void weights_to_device(gpu_trainer *r, const float *w) {
     char err[1024];
     size_t bytes = 4 * (size_t)r->p->weights_count;
     if (!memcmp(w, r->shadow, bytes)) return;
@@ -343,7 +463,7 @@ static void weights_to_device(gpu_run *r, const float *w) {
     memcpy(r->shadow, w, bytes);
 }
 
-static void after_step(gpu_run *r, void *host_arena) {
+static void after_step(gpu_trainer *r, void *host_arena) {
     char err[1024];
     if (r->p->pinned_bytes > 0 && dlrt_cuda_read_arena(r->c, 0, host_arena, r->p->pinned_bytes, err, sizeof err))
         run_fail(err);
@@ -351,7 +471,7 @@ static void after_step(gpu_run *r, void *host_arena) {
 
 static void gpu_train_step(void *weights, void *host_arena, const void *const *inputs, int n,
                            const double *scalars, double *loss) {
-    gpu_run *r = &run_state;
+    gpu_trainer *r = &run_state;
     char err[4096];
     if (!r->device_newer) weights_to_device(r, weights);
     r->device_newer = 1;
@@ -360,7 +480,7 @@ static void gpu_train_step(void *weights, void *host_arena, const void *const *i
 }
 
 static void gpu_eval_step(void *weights, void *host_arena, const void *const *inputs, int n, double *loss) {
-    gpu_run *r = &run_state;
+    gpu_trainer *r = &run_state;
     char err[4096];
     if (r->device_newer) { /* bring the trained weights home */
         if (dlrt_cuda_read_weights(r->c, weights, err, sizeof err)) run_fail(err);
@@ -385,7 +505,7 @@ static int same_layout(const dlrt_model_desc *m, const dlrt_cuda_program *p) {
 }
 
 const dlrt_model_desc *dlc_cuda_model(dlc_unit *u, const dlrt_model_desc *m, const dlc_options *o) {
-    gpu_run *r = &run_state;
+    gpu_trainer *r = &run_state;
     char arch[32];
     if (!(r->c = cuda_open(arch, sizeof arch, o))) return NULL;
     cg_cuda_options go = {.prefix = u->cfg.model, .has_train = 1};

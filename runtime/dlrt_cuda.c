@@ -403,9 +403,10 @@ static int gemm(dlrt_cuda *c, const dlrt_cuda_launch *l, int n, char *err, size_
     return r ? -1 : 0;
 }
 
-/* every launch of f, in order, on the stream */
-static int enqueue(dlrt_cuda *c, const dlrt_cuda_fn *f, CUhandle *fns, int n, char *err, size_t errlen) {
-    for (int i = 0; i < f->n_launches; i++) {
+/* launches [first, last) of f, in order, on the stream */
+static int enqueue_range(dlrt_cuda *c, const dlrt_cuda_fn *f, CUhandle *fns, int n, int first,
+                         int last, char *err, size_t errlen) {
+    for (int i = first; i < last; i++) {
         const dlrt_cuda_launch *l = &f->launches[i];
         if (l->kind == DLRT_CUDA_GEMM) {
             if (gemm(c, l, n, err, errlen)) return -1;
@@ -420,6 +421,10 @@ static int enqueue(dlrt_cuda *c, const dlrt_cuda_fn *f, CUhandle *fns, int n, ch
             return -1;
     }
     return 0;
+}
+
+static int enqueue(dlrt_cuda *c, const dlrt_cuda_fn *f, CUhandle *fns, int n, char *err, size_t errlen) {
+    return enqueue_range(c, f, fns, n, 0, f->n_launches, err, errlen);
 }
 
 /* the training step at batch n as a graph, captured on first use */
@@ -480,6 +485,30 @@ int dlrt_cuda_step(dlrt_cuda *c, int train, int n, const void *const *inputs,
     if (check(c, c->cu.StreamSynchronize(c->stream), "the step", err, errlen)) return -1;
     *loss = l;
     return 0;
+}
+
+int dlrt_cuda_stage(dlrt_cuda *c, int n, const void *const *inputs, const double *scalars,
+                    char *err, size_t errlen) {
+    return upload_inputs(c, n, inputs, scalars, err, errlen);
+}
+
+int dlrt_cuda_run(dlrt_cuda *c, int train, int n, int first, int count, char *err, size_t errlen) {
+    const dlrt_cuda_program *p = c->p;
+    const dlrt_cuda_fn *f = train ? &p->train : &p->eval;
+    if (first < 0 || count < 0 || first + count > f->n_launches) {
+        set_err(err, errlen, "CUDA: launches %d..%d outside the table", first, first + count);
+        return -1;
+    }
+    if (enqueue_range(c, f, train ? c->train_fn : c->eval_fn, n, first, first + count, err, errlen))
+        return -1;
+    return check(c, c->cu.StreamSynchronize(c->stream), "the launches", err, errlen);
+}
+
+int dlrt_cuda_write_arena(dlrt_cuda *c, long long offset, const void *src, long long bytes,
+                          char *err, size_t errlen) {
+    if (check(c, c->cu.StreamSynchronize(c->stream), "cuStreamSynchronize", err, errlen)) return -1;
+    return check(c, c->cu.MemcpyHtoD(c->arena + (CUdeviceptr)offset, src, (size_t)bytes),
+                 "writing the arena", err, errlen);
 }
 
 int dlrt_cuda_read_arena(dlrt_cuda *c, long long offset, void *dst, long long bytes, char *err,

@@ -46,6 +46,15 @@ int dlrt_cuda_step(dlrt_cuda *c, int train, int n, const void *const *inputs,
 /* Uses CUDA graphs for the training step (default on). */
 void dlrt_cuda_use_graphs(dlrt_cuda *c, int on);
 
+/* Checking op by op (dlc --check-cuda): copy the inputs and scalars of a step at batch n into
+ * the arena's staging area; run launches [first, first + count) of the training (train = 1) or
+ * evaluation function directly (no graph) and wait for them. */
+int dlrt_cuda_stage(dlrt_cuda *c, int n, const void *const *inputs, const double *scalars,
+                    char *err, size_t errlen);
+int dlrt_cuda_run(dlrt_cuda *c, int train, int n, int first, int count, char *err, size_t errlen);
+int dlrt_cuda_write_arena(dlrt_cuda *c, long long offset, const void *src, long long bytes,
+                          char *err, size_t errlen);
+
 /* Copies between the host and the device's arena / weights (bytes from offset). */
 int dlrt_cuda_read_arena(dlrt_cuda *c, long long offset, void *dst, long long bytes, char *err,
                          size_t errlen);
