@@ -474,17 +474,18 @@ void cu_emit_conv2d_input_grad(cg_cu *c, int id) {
     close_launch(c, id, k, cu_lin(q.C * q.H * q.W, 0));
 }
 
-/* db [O] = dy summed over samples and pixels in double, in the C loop's order */
+/* db [O] = dy summed over samples and pixels in double: a block per channel */
 void cu_emit_conv2d_bias_grad(cg_cu *c, int id) {
     const ir_shape *dy = &cu_in_node(c, id, 0)->shape;
     long long O = dy->dims[1], P = dy->dims[2] * dy->dims[3];
     const char *k = open_node(c, id);
-    sb_printf(OUT, "    DLC_FOR(o, %lld) {\n"
+    sb_printf(OUT, "    for (long o = blockIdx.x; o < %lld; o += gridDim.x) {\n"
                    "        double acc = 0;\n"
-                   "        for (long s = 0; s < n; s++)\n"
-                   "            for (long p = 0; p < %lld; p++) acc += t%d[(s * %lld + o) * %lld + p];\n"
-                   "        t%d[o] = (real)acc;\n"
+                   "        DLC_BLOCK_FOR(e, (long)n * %lld) acc += t%d[(e / %lld * %lld + o) * %lld + e %% %lld];\n"
+                   "        acc = dlc_block_sum(acc);\n"
+                   "        if (threadIdx.x == 0) t%d[o] = (real)acc;\n"
                    "    }\n",
-              O, P, cu_in(c, id, 0), O, P, id);
-    close_launch(c, id, k, cu_lin(0, O));
+              O, P, cu_in(c, id, 0), P, O, P, P, id);
+    cu_kernel_close(c);
+    cu_launch(c, id, k, cu_lin(0, O * CU_BLOCK), CU_BLOCK, CU_MAX_BLOCKS);
 }
