@@ -87,6 +87,7 @@ struct dlrt_cuda {
     CUhandle *train_fn, *eval_fn; /* per launch: its CUfunction (NULL for GEMMs) */
     CUdeviceptr arena, weights; /* the two allocations */
     CUhandle *graphs;           /* per batch size 1..max_batch: the training step's graph */
+    char *ran;                  /* per batch size: the training step ran once without a graph */
     int use_graphs;             /* capture the training step */
 };
 
@@ -283,17 +284,18 @@ dlrt_cuda *dlrt_cuda_open(char *arch, size_t archlen, char *err, size_t errlen) 
 const char *dlrt_cuda_device_name(const dlrt_cuda *c) { return c->name; }
 
 static void free_graphs(dlrt_cuda *c) {
-    if (!c->graphs || !c->p) return;
-    for (int i = 0; i <= c->p->max_batch; i++)
+    for (int i = 0; c->graphs && c->p && i <= c->p->max_batch; i++)
         if (c->graphs[i]) c->cu.GraphExecDestroy(c->graphs[i]);
     free(c->graphs);
     c->graphs = NULL;
+    free(c->ran);
+    c->ran = NULL;
 }
 
 void dlrt_cuda_close(dlrt_cuda *c) {
     if (!c) return;
+    free_graphs(c);
     if (c->ctx) {
-        free_graphs(c);
         if (c->cublas) c->blas.Destroy(c->cublas);
         if (c->arena) c->cu.MemFree(c->arena);
         if (c->weights) c->cu.MemFree(c->weights);
@@ -372,7 +374,8 @@ int dlrt_cuda_load(dlrt_cuda *c, const dlrt_cuda_program *p, const void *cubin,
     if (!c->eval_fn) return -1;
     if (p->has_train && !(c->train_fn = resolve(c, &p->train, err, errlen))) return -1;
     c->graphs = calloc((size_t)p->max_batch + 1, sizeof *c->graphs);
-    if (!c->graphs) {
+    c->ran = calloc((size_t)p->max_batch + 1, 1);
+    if (!c->graphs || !c->ran) {
         set_err(err, errlen, "out of memory");
         return -1;
     }
@@ -470,13 +473,16 @@ int dlrt_cuda_step(dlrt_cuda *c, int train, int n, const void *const *inputs,
         return -1;
     }
     if (upload_inputs(c, n, inputs, scalars, err, errlen)) return -1;
-    if (train && c->use_graphs) {
+    /* a batch size's first training step runs directly: cuBLAS and the module finish loading
+     * (lazily) outside any capture; the graph is captured at its second step */
+    if (train && c->use_graphs && c->ran[n]) {
         if (train_graph(c, n, err, errlen) ||
             check(c, c->cu.GraphLaunch(c->graphs[n], c->stream), "cuGraphLaunch", err, errlen))
             return -1;
     } else if (enqueue(c, train ? &p->train : &p->eval, train ? c->train_fn : c->eval_fn, n, err, errlen)) {
         return -1;
     }
+    if (train) c->ran[n] = 1;
     float l = 0;
     if (p->loss_offset >= 0 &&
         check(c, c->cu.MemcpyDtoHAsync(&l, c->arena + (CUdeviceptr)p->loss_offset, sizeof l, c->stream),
