@@ -21,7 +21,7 @@
 
 int dlc_cuda_generate(dlc_unit *u, const dlc_options *o) {
     const char *prefix = u->cfg.model ? u->cfg.model : "model";
-    cg_cuda_options co = {.prefix = prefix, .has_train = u->cfg.present};
+    cg_cuda_options co = {.prefix = prefix, .has_train = u->cfg.present, .no_reuse = o->no_reuse};
     const dlrt_cuda_program *p = cg_cuda_generate(u->g, &co, &u->a);
     const char *host = cg_cuda_host_text(p, prefix, &u->a);
     if (o->emit_c) {
@@ -510,7 +510,7 @@ const dlrt_model_desc *dlc_cuda_model(dlc_unit *u, const dlrt_model_desc *m, con
     gpu_trainer *r = &run_state;
     char arch[32];
     if (!(r->c = cuda_open(arch, sizeof arch, o))) return NULL;
-    cg_cuda_options go = {.prefix = u->cfg.model, .has_train = 1};
+    cg_cuda_options go = {.prefix = u->cfg.model, .has_train = 1, .no_reuse = o->no_reuse};
     r->p = cg_cuda_generate(u->g, &go, &u->a);
     if (!same_layout(m, r->p)) {
         fprintf(stderr, "dlc: internal error: the CUDA program's storage differs from the C "
