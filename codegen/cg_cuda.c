@@ -250,6 +250,19 @@ static dlrt_cuda_fn emit_function(cg_cu *c, const mem_fn_plan *f) {
 
 static long long round_up(long long v, long long to) { return (v + to - 1) / to * to; }
 
+/* device bytes of an input's staging buffer for `batch` samples, 256-byte aligned */
+static long long staging_bytes(const ir_node *n, int64_t batch) {
+    int64_t numel = n->shape.batched ? batch * ir_shape_inner(&n->shape) : ir_shape_numel(&n->shape);
+    return round_up(4 * numel, 256);
+}
+
+int64_t cg_cuda_arena_bytes(const ir_graph *g, int64_t plan_bytes, int64_t batch) {
+    long long at = round_up(plan_bytes, 256);
+    for (int id = 0; id < g->n_nodes; id++)
+        if (g->nodes[id].op == IR_OP_input) at += staging_bytes(&g->nodes[id], batch);
+    return at + 8 * DLRT_CUDA_MAX_SCALARS;
+}
+
 static void layout(cg_cu *c, dlrt_cuda_program *p) {
     const ir_graph *g = c->g;
     long long at = round_up(c->plan.arena_bytes, 256);
@@ -265,12 +278,13 @@ static void layout(cg_cu *c, dlrt_cuda_program *p) {
             p->input_batched[i] = n->shape.batched;
             p->input_sample_bytes[i] = 4 * (n->shape.batched ? ir_shape_inner(&n->shape)
                                                               : ir_shape_numel(&n->shape));
-            at = round_up(at + 4 * ir_shape_numel(&n->shape), 256);
+            at += staging_bytes(n, n->shape.batched ? n->shape.dims[0] : 1);
         }
         if (n->op == IR_OP_scalar_in && p->n_scalars < DLRT_CUDA_MAX_SCALARS) c->index[id] = p->n_scalars++;
     }
     c->scalars_offset = p->scalars_offset = at;
     p->arena_bytes = at + 8 * DLRT_CUDA_MAX_SCALARS;
+    DLC_ASSERT(p->arena_bytes == cg_cuda_arena_bytes(g, c->plan.arena_bytes, c->plan.batch));
     p->weights_count = c->plan.weights_count;
     p->loss_offset = g->loss >= 0 && c->plan.eval.buffer_of[g->loss] >= 0
                          ? (long long)memplan_offset(&c->plan.eval, g->loss) : -1;

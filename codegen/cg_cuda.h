@@ -29,6 +29,10 @@ const dlrt_cuda_program *cg_cuda_generate(const ir_graph *g, const cg_cuda_optio
  * whole batch plus cuBLAS's workspace for every node that calls a GEMM (reals). */
 int64_t cg_cuda_workspace_reals(const ir_graph *g, int id, int64_t batch);
 
+/* The device arena's bytes (cuMemAlloc'd once) for a plan of plan_bytes at batch size `batch`:
+ * the plan, then each input's staging buffer and the step's scalars (--mem-report). */
+int64_t cg_cuda_arena_bytes(const ir_graph *g, int64_t plan_bytes, int64_t batch);
+
 /* The memory options the CUDA generator plans with (the same plan as cg_cuda_generate). */
 struct mem_options;
 void cg_cuda_mem_options(const cg_cuda_options *o, struct mem_options *mo);

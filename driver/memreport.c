@@ -8,19 +8,19 @@
  * buffers, early stopping's copy of the weights, and the arena, broken down at its peak step
  * (saved activations, gradients, outputs, other transients, workspaces, and fragmentation:
  * arena bytes not live at the peak). For the CPU the total is exactly what `dlc --run`
- * allocates for the model (its --report's "memory"). For CUDA it adds the cuBLAS workspace and
- * an allowance for the CUDA context (see CUDA_CONTEXT_ALLOWANCE).
+ * allocates for the model (its --report's "memory"). For CUDA the figures are device memory:
+ * the plan made with the CUDA backend's workspaces (conv columns over the whole batch, and
+ * cuBLAS's workspace for every GEMM, codegen/cg_cuda.c), the device arena's staging of the
+ * inputs, the weights block, and an allowance for the CUDA context (CUDA_CONTEXT_ALLOWANCE).
  */
 #include "../codegen/cg_c.h"
+#include "../codegen/cg_cuda.h"
 #include "../passes/memplan.h"
 #include "driver.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* cuBLAS's recommended workspace on Hopper (NVIDIA's cublasSetWorkspace documentation); the
- * CUDA backend gives cuBLAS exactly this much of its allocation */
-enum { CUBLAS_WORKSPACE = 32 << 20 };
 /* What creating a CUDA context and loading cuBLAS takes on the device, as nvidia-smi counts
  * it: an allowance, not derived from the model (driver and GPU dependent) */
 #define CUDA_CONTEXT_ALLOWANCE (512LL << 20)
@@ -34,7 +34,9 @@ typedef struct mem_figures {
     int64_t by_class[MEM_CLASS_COUNT];      /* live at the arena's peak, by class */
     int64_t fragmentation;                  /* arena bytes not live at the peak */
     int64_t arena, arena_no_reuse;          /* the arena, planned and without reuse */
-    int64_t cublas, context;                /* cuda: cuBLAS workspace, context allowance */
+    int64_t cublas;                         /* cuda: cuBLAS's workspace per GEMM (a part of
+                                               the workspaces, not added again) */
+    int64_t context;                        /* cuda: the context allowance */
     int64_t total, total_no_reuse;          /* everything */
 } mem_figures;
 
@@ -52,6 +54,20 @@ static int64_t input_bytes(const ir_graph *g, const mem_plan *p) {
     return total;
 }
 
+/* the device's figures: the arena is cuMemAlloc'd with the inputs' staging after the plan,
+ * the weights block as it is; early stopping's copy stays on the host */
+static void cuda_figures(const dlc_unit *u, const mem_plan *p, mem_figures *f) {
+    int64_t device_arena = cg_cuda_arena_bytes(u->g, p->arena_bytes, p->batch);
+    int64_t plan_arena = cg_cuda_arena_bytes(u->g, 0, p->batch);
+    f->weights = p->weights_count * p->real_bytes;
+    f->inputs = plan_arena; /* the staging and scalars: what follows the plan */
+    f->arena = device_arena - plan_arena;
+    f->arena_no_reuse = cg_cuda_arena_bytes(u->g, p->arena_no_reuse, p->batch) - plan_arena;
+    f->es_copy = 0;
+    f->cublas = CG_CUDA_CUBLAS_WORKSPACE;
+    f->context = CUDA_CONTEXT_ALLOWANCE;
+}
+
 static void compute(const dlc_unit *u, const mem_plan *p, int cuda, mem_figures *f) {
     memset(f, 0, sizeof *f);
     const mem_fn_plan *big = p->has_train && p->train.bytes >= p->eval.bytes ? &p->train : &p->eval;
@@ -64,11 +80,10 @@ static void compute(const dlc_unit *u, const mem_plan *p, int cuda, mem_figures 
     f->es_copy = u->cfg.present && u->cfg.early_stop.enabled ? p->weights_count * p->real_bytes : 0;
     for (int c = 0; c < MEM_CLASS_COUNT; c++) f->by_class[c] = big->live_by_class[c];
     f->arena = allocated(p->arena_bytes);
-    f->fragmentation = f->arena - big->peak_live;
     f->arena_no_reuse = allocated(p->arena_no_reuse);
-    f->cublas = cuda ? CUBLAS_WORKSPACE : 0;
-    f->context = cuda ? CUDA_CONTEXT_ALLOWANCE : 0;
-    int64_t fixed = f->weights + f->inputs + f->es_copy + f->cublas + f->context;
+    if (cuda) cuda_figures(u, p, f);
+    f->fragmentation = f->arena - big->peak_live;
+    int64_t fixed = f->weights + f->inputs + f->es_copy + f->context;
     f->total = fixed + f->arena;
     f->total_no_reuse = fixed + f->arena_no_reuse;
 }
@@ -108,7 +123,7 @@ static int setup(const dlc_options *o, report_setup *r) {
 static void plan_at(const dlc_unit *u, const dlc_options *o, const report_setup *r, int64_t batch,
                     arena *a, mem_plan *p) {
     mem_options mo = {.batch = batch, .real_bytes = r->real_bytes, .reuse = !o->no_reuse,
-                      .workspace = cg_c_workspace_reals};
+                      .workspace = r->cuda ? cg_cuda_workspace_reals : cg_c_workspace_reals};
     memplan_build(u->g, u->cfg.present, &mo, a, p);
 }
 
@@ -135,10 +150,11 @@ static void print_table(const dlc_unit *u, const dlc_options *o, const report_se
                                         "  peak transient", "  workspaces"};
     for (int i = 0; i < 5; i++) print_row(label[i], f->by_class[order[i]]);
     print_row("  fragmentation and alignment", f->fragmentation + (f->weights - f->params - f->buffers - f->state));
-    if (r->cuda) {
-        print_row("cuBLAS workspace", f->cublas);
-        print_row("CUDA context (allowance)", f->context);
-    }
+    if (r->cuda)
+        printf("  (the workspaces give cuBLAS %lld bytes for every GEMM; the input batches are\n"
+               "  the device arena's staging of the inputs and the step's scalars)\n",
+               (long long)f->cublas);
+    if (r->cuda) print_row("CUDA context (allowance)", f->context);
     print_row("total planned", f->total);
     print_row("total without reuse", f->total_no_reuse);
     if (f->total_no_reuse > 0)

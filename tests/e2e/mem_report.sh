@@ -78,9 +78,11 @@ import json; a = json.load(open('$tmp/f16.json')); b = json.load(open('$tmp/plan
 import subprocess; f = json.loads(subprocess.check_output(['$dlc', '--mem-report', '--json', '$tmp/bs.dl']))
 assert a['parameters'] * 2 == f['parameters'] and a['total_planned'] < f['total_planned']"
 "$dlc" --mem-report --target cuda --json "$tmp/bs.dl" >"$tmp/cuda.json"
-check "cuda adds the cuBLAS workspace and the context allowance" python3 -c "
-import json; a = json.load(open('$tmp/cuda.json'))
-assert a['cublas_workspace'] == 32 << 20 and a['cuda_context'] > 0"
+check "cuda plans cuBLAS's workspace in the workspaces and adds the context allowance" python3 -c "
+import json, subprocess; a = json.load(open('$tmp/cuda.json'))
+c = json.loads(subprocess.check_output(['$dlc', '--mem-report', '--json', '$tmp/bs.dl']))
+assert a['cublas_workspace'] == 4 << 20 and a['cuda_context'] > 0
+assert a['arena'] >= c['arena'] + (4 << 20), (a['arena'], c['arena'])"
 
 # 5. bad options
 bad() { # bad EXPECTED-MESSAGE ARGS...
