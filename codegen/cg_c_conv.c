@@ -1,27 +1,48 @@
 /*
- * cg_c_conv.c — the C backend's convolution: conv2d and its gradient ops lowered to im2col +
- * GEMM over chunks of the batch (the whole batch when it fits), and the support functions
- * they call (emitted into the generated file only when used: unused statics warn).
+ * cg_c_conv.c — the C backend's convolution: conv2d and its gradient ops, and the support
+ * functions they call (emitted into the generated file only when used: unused statics warn).
  *
- * For a chunk of m samples, with K = C/groups kH kW column rows per group and P = OH OW
- * pixels: col [C kH kW, m P] holds the chunk's columns side by side, and per group g
- *   forward        t_g [O/groups, m P] = w_g [O/groups, K] col_g, then t is scattered into y
- *                  [m, O, P] (plus the bias);
- *   weight grad    dw_g += dy_g col_g^T, dy gathered into the chunk layout [O, m P];
- *   input grad     dcol_g = w_g^T dy_g, then col2im adds the columns back into dx.
- * So each is one GEMM per group and chunk. The column buffer and the product of one chunk
- * live in the node's workspace in the arena (cg_c_workspace_reals sizes it, the memory
- * planner places it); the chunk is the whole batch unless that passes 32 MB.
- * Nothing is allocated in the step.
+ * Every sample's image is contiguous in NCHW, so the work goes one sample at a time, samples
+ * spread over the threads (OpenMP, when the C is compiled with it; each thread calls the GEMM
+ * on its own, see dlc_gemm_ld). With K = C/groups kh kw column rows per group and P = OH OW
+ * pixels, per sample s and group g:
+ *   forward        y_s,g [O/groups, P] = w_g [O/groups, K] col_s,g [K, P], written straight
+ *                  into y (already NCHW), then the bias added;
+ *   input grad     dcol_s,g = w_g^T dy_s,g, added back into dx_s by col2im;
+ *   weight grad    dw_g += dy_s,g col_s,g^T, the threads splitting the rows of col (columns of
+ *                  dw), so each element of dw is summed by one thread in sample order.
+ * No value's order of summation depends on the number of threads (beyond the BLAS's own
+ * blocking of one product). Each thread has its own slice of the node's workspace in the
+ * arena (cg_c_workspace_reals sizes it, the memory planner places it; S in dlc_conv counts
+ * the slices); nothing is allocated in the step.
  */
 #include "cg_c_internal.h"
 
 static const char conv_common[] =
     "/* one convolution's geometry (torch.nn.Conv2d's arguments, per-side padding) and S, the\n"
-    " * samples per chunk of the column buffer */\n"
+    " * threads it may use (each has its own slice of the scratch) */\n"
     "typedef struct dlc_conv {\n"
     "    long C, H, W, O, kh, kw, OH, OW, sh, sw, pt, pl, dh, dw, groups, S;\n"
     "} dlc_conv;\n\n"
+    "#if defined(_OPENMP)\n"
+    "/* threads for `items` independent items of `work` multiply-adds each: at most `limit` and\n"
+    " * the OpenMP threads, one when the whole is too small to pay for waking them */\n"
+    "static long dlc_team(long limit, long items, long work) {\n"
+    "    long t = omp_get_max_threads();\n"
+    "    if (t > limit) t = limit;\n"
+    "    if (t > items) t = items;\n"
+    "    if ((double)items * work < DLC_PARALLEL_MIN_WORK) t = 1;\n"
+    "    return t < 1 ? 1 : t;\n"
+    "}\n"
+    "#define DLC_PARALLEL_TEAM(t) DLC_PRAGMA(omp parallel for schedule(static) num_threads(t))\n"
+    "#define DLC_THREAD ((long)omp_get_thread_num())\n"
+    "#else\n"
+    "#define dlc_team(limit, items, work) 1L\n"
+    "#define DLC_PARALLEL_TEAM(t)\n"
+    "#define DLC_THREAD 0L\n"
+    "#endif\n\n";
+
+static const char conv_cols[] =
     "/* the output columns [lo, hi) whose input column ow sw + off lies inside the image */\n"
     "static void dlc_conv_cols(const dlc_conv *q, long off, long *lo, long *hi) {\n"
     "    *lo = off >= 0 ? 0 : (-off + q->sw - 1) / q->sw;\n"
@@ -31,156 +52,141 @@ static const char conv_common[] =
     "    if (*hi < *lo) *hi = *lo;\n"
     "}\n\n";
 
-static const char conv_gather[] =
-    "/* dy of samples [0, m) [m, O, P] into the chunk layout [O, m P] */\n"
-    "static void dlc_conv_gather(const dlc_conv *q, long m, const real *dy, real *t) {\n"
-    "    const long P = q->OH * q->OW, ld = m * P;\n"
-    "    for (long s = 0; s < m; s++)\n"
-    "        for (long o = 0; o < q->O; o++) {\n"
-    "            const real *src = dy + (s * q->O + o) * P;\n"
-    "            real *dst = t + o * ld + s * P;\n"
-    "            for (long p = 0; p < P; p++) dst[p] = src[p];\n"
-    "        }\n"
-    "}\n\n";
-
 static const char conv_im2col[] =
-    "/* col [C kh kw, m OH OW] of samples x [m, C, H, W]: row (c, i, j), column (s, oh, ow) holds\n"
-    " * x[s, c, oh sh - pt + i dh, ow sw - pl + j dw], 0 outside the image */\n"
-    "static void dlc_im2col(const dlc_conv *q, long m, const real *x, real *col) {\n"
-    "    const long P = q->OH * q->OW, ld = m * P, HW = q->H * q->W;\n"
-    "    for (long c = 0; c < q->C; c++)\n"
-    "        for (long i = 0; i < q->kh; i++)\n"
-    "            for (long j = 0; j < q->kw; j++) {\n"
-    "                long lo, hi;\n"
-    "                const long off = j * q->dw - q->pl;\n"
-    "                dlc_conv_cols(q, off, &lo, &hi);\n"
-    "                for (long s = 0; s < m; s++) {\n"
-    "                    const real *xs = x + (s * q->C + c) * HW + off;\n"
-    "                    real *r = col + ((c * q->kh + i) * q->kw + j) * ld + s * P;\n"
-    "                    for (long oh = 0; oh < q->OH; oh++) {\n"
-    "                        const long ih = oh * q->sh - q->pt + i * q->dh;\n"
-    "                        real *ro = r + oh * q->OW;\n"
-    "                        if (ih < 0 || ih >= q->H) {\n"
-    "                            for (long ow = 0; ow < q->OW; ow++) ro[ow] = 0;\n"
-    "                            continue;\n"
-    "                        }\n"
-    "                        const real *xr = xs + ih * q->W;\n"
-    "                        for (long ow = 0; ow < lo; ow++) ro[ow] = 0;\n"
-    "                        if (q->sw == 1)\n"
-    "                            for (long ow = lo; ow < hi; ow++) ro[ow] = xr[ow];\n"
-    "                        else\n"
-    "                            for (long ow = lo; ow < hi; ow++) ro[ow] = xr[ow * q->sw];\n"
-    "                        for (long ow = hi; ow < q->OW; ow++) ro[ow] = 0;\n"
-    "                    }\n"
-    "                }\n"
+    "/* rows [r0, r1) of the columns col [C kh kw, OH OW] of one sample x [C, H, W]: row\n"
+    " * (c, i, j), column (oh, ow) holds x[c, oh sh - pt + i dh, ow sw - pl + j dw], 0 outside\n"
+    " * the image */\n"
+    "static void dlc_im2col(const dlc_conv *q, const real *x, long r0, long r1, real *col) {\n"
+    "    const long P = q->OH * q->OW, HW = q->H * q->W;\n"
+    "    for (long r = r0; r < r1; r++) {\n"
+    "        const long c = r / (q->kh * q->kw), i = r / q->kw % q->kh, j = r % q->kw;\n"
+    "        const long off = j * q->dw - q->pl;\n"
+    "        long lo, hi;\n"
+    "        dlc_conv_cols(q, off, &lo, &hi);\n"
+    "        const real *xc = x + c * HW + off;\n"
+    "        for (long oh = 0; oh < q->OH; oh++) {\n"
+    "            const long ih = oh * q->sh - q->pt + i * q->dh;\n"
+    "            real *ro = col + r * P + oh * q->OW;\n"
+    "            if (ih < 0 || ih >= q->H) {\n"
+    "                for (long ow = 0; ow < q->OW; ow++) ro[ow] = 0;\n"
+    "                continue;\n"
     "            }\n"
+    "            const real *xr = xc + ih * q->W;\n"
+    "            for (long ow = 0; ow < lo; ow++) ro[ow] = 0;\n"
+    "            if (q->sw == 1)\n"
+    "                for (long ow = lo; ow < hi; ow++) ro[ow] = xr[ow];\n"
+    "            else\n"
+    "                for (long ow = lo; ow < hi; ow++) ro[ow] = xr[ow * q->sw];\n"
+    "            for (long ow = hi; ow < q->OW; ow++) ro[ow] = 0;\n"
+    "        }\n"
+    "    }\n"
     "}\n\n";
 
 static const char conv_forward[] =
-    "/* y [n, O, OH, OW] = conv2d(x [n, C, H, W], w [O, C/groups, kh, kw]) + bias (or NULL), S\n"
-    " * samples per GEMM: col [C kh kw, S P], then the product t [O, S P] */\n"
+    "/* y [n, O, OH, OW] = conv2d(x [n, C, H, W], w [O, C/groups, kh, kw]) + bias (or NULL): per\n"
+    " * sample, its columns [C kh kw, P] in the thread's slice of col, then one GEMM per group\n"
+    " * writing y's sample */\n"
     "static void dlc_conv_forward(const dlc_conv *q, long n, const real *x, const real *w,\n"
     "                             const real *bias, real *y, real *col) {\n"
     "    const long P = q->OH * q->OW, Og = q->O / q->groups, K = q->C / q->groups * q->kh * q->kw;\n"
-    "    real *t = col + q->C * q->kh * q->kw * q->S * P;\n"
-    "    for (long s0 = 0; s0 < n; s0 += q->S) {\n"
-    "        const long m = n - s0 < q->S ? n - s0 : q->S, ld = m * P;\n"
-    "        dlc_im2col(q, m, x + s0 * q->C * q->H * q->W, col);\n"
+    "    dlc_blas_serial();\n"
+    "    DLC_PARALLEL_TEAM(dlc_team(q->S, n, q->O * K * P))\n"
+    "    for (long s = 0; s < n; s++) {\n"
+    "        real *cs = col + DLC_THREAD * q->groups * K * P, *ys = y + s * q->O * P;\n"
+    "        dlc_im2col(q, x + s * q->C * q->H * q->W, 0, q->groups * K, cs);\n"
     "        for (long g = 0; g < q->groups; g++)\n"
-    "            dlc_gemm_ld(0, 0, Og, ld, K, w + g * Og * K, K, col + g * K * ld, ld, 0, t + g * Og * ld, ld);\n"
-    "        for (long s = 0; s < m; s++)\n"
-    "            for (long o = 0; o < q->O; o++) {\n"
-    "                const real b = bias ? bias[o] : (real)0, *src = t + o * ld + s * P;\n"
-    "                real *dst = y + ((s0 + s) * q->O + o) * P;\n"
-    "                for (long p = 0; p < P; p++) dst[p] = src[p] + b;\n"
-    "            }\n"
+    "            dlc_gemm_ld(0, 0, Og, P, K, w + g * Og * K, K, cs + g * K * P, P, 0, ys + g * Og * P, P);\n"
+    "        if (bias)\n"
+    "            for (long o = 0; o < q->O; o++)\n"
+    "                for (long p = 0; p < P; p++) ys[o * P + p] += bias[o];\n"
+    "    }\n"
+    "}\n\n";
+
+static const char conv_col2im[] =
+    "/* adds the columns col [C kh kw, OH OW] of one sample back into its image x [C, H, W] */\n"
+    "static void dlc_col2im(const dlc_conv *q, const real *col, real *x) {\n"
+    "    const long P = q->OH * q->OW, HW = q->H * q->W;\n"
+    "    for (long r = 0; r < q->C * q->kh * q->kw; r++) {\n"
+    "        const long c = r / (q->kh * q->kw), i = r / q->kw % q->kh, j = r % q->kw;\n"
+    "        const long off = j * q->dw - q->pl;\n"
+    "        long lo, hi;\n"
+    "        dlc_conv_cols(q, off, &lo, &hi);\n"
+    "        real *xc = x + c * HW + off;\n"
+    "        for (long oh = 0; oh < q->OH; oh++) {\n"
+    "            const long ih = oh * q->sh - q->pt + i * q->dh;\n"
+    "            if (ih < 0 || ih >= q->H) continue;\n"
+    "            real *xr = xc + ih * q->W;\n"
+    "            const real *ro = col + r * P + oh * q->OW;\n"
+    "            if (q->sw == 1)\n"
+    "                for (long ow = lo; ow < hi; ow++) xr[ow] += ro[ow];\n"
+    "            else\n"
+    "                for (long ow = lo; ow < hi; ow++) xr[ow * q->sw] += ro[ow];\n"
+    "        }\n"
     "    }\n"
     "}\n\n";
 
 static const char conv_input_grad[] =
-    "/* dx [n, C, H, W] from dy [n, O, OH, OW]: dcol = w^T dy per group and chunk, added back\n"
-    " * into dx by col2im */\n"
+    "/* dx [n, C, H, W] from dy [n, O, OH, OW]: per sample, dcol = w^T dy per group in the\n"
+    " * thread's slice of col, added back into dx by col2im */\n"
     "static void dlc_conv_input_grad(const dlc_conv *q, long n, const real *dy, const real *w,\n"
     "                                real *dx, real *col) {\n"
     "    const long P = q->OH * q->OW, Og = q->O / q->groups, K = q->C / q->groups * q->kh * q->kw;\n"
-    "    const long HW = q->H * q->W;\n"
-    "    real *t = col + q->C * q->kh * q->kw * q->S * P;\n"
-    "    for (long s0 = 0; s0 < n; s0 += q->S) {\n"
-    "        const long m = n - s0 < q->S ? n - s0 : q->S, ld = m * P;\n"
-    "        real *xs = dx + s0 * q->C * HW;\n"
-    "        dlc_conv_gather(q, m, dy + s0 * q->O * P, t);\n"
+    "    const long CHW = q->C * q->H * q->W;\n"
+    "    dlc_blas_serial();\n"
+    "    DLC_PARALLEL_TEAM(dlc_team(q->S, n, q->O * K * P))\n"
+    "    for (long s = 0; s < n; s++) {\n"
+    "        real *cs = col + DLC_THREAD * q->groups * K * P, *xs = dx + s * CHW;\n"
+    "        const real *dys = dy + s * q->O * P;\n"
     "        for (long g = 0; g < q->groups; g++)\n"
-    "            dlc_gemm_ld(1, 0, K, ld, Og, w + g * Og * K, K, t + g * Og * ld, ld, 0, col + g * K * ld, ld);\n"
-    "        for (long i = 0; i < m * q->C * HW; i++) xs[i] = 0;\n"
-    "        for (long c = 0; c < q->C; c++)\n"
-    "            for (long i = 0; i < q->kh; i++)\n"
-    "                for (long j = 0; j < q->kw; j++) {\n"
-    "                    long lo, hi;\n"
-    "                    const long off = j * q->dw - q->pl;\n"
-    "                    dlc_conv_cols(q, off, &lo, &hi);\n"
-    "                    for (long s = 0; s < m; s++) {\n"
-    "                        const real *r = col + ((c * q->kh + i) * q->kw + j) * ld + s * P;\n"
-    "                        real *xc = xs + (s * q->C + c) * HW + off;\n"
-    "                        for (long oh = 0; oh < q->OH; oh++) {\n"
-    "                            const long ih = oh * q->sh - q->pt + i * q->dh;\n"
-    "                            if (ih < 0 || ih >= q->H) continue;\n"
-    "                            real *xr = xc + ih * q->W;\n"
-    "                            const real *ro = r + oh * q->OW;\n"
-    "                            if (q->sw == 1)\n"
-    "                                for (long ow = lo; ow < hi; ow++) xr[ow] += ro[ow];\n"
-    "                            else\n"
-    "                                for (long ow = lo; ow < hi; ow++) xr[ow * q->sw] += ro[ow];\n"
-    "                        }\n"
-    "                    }\n"
-    "                }\n"
+    "            dlc_gemm_ld(1, 0, K, P, Og, w + g * Og * K, K, dys + g * Og * P, P, 0, cs + g * K * P, P);\n"
+    "        for (long i = 0; i < CHW; i++) xs[i] = 0;\n"
+    "        dlc_col2im(q, cs, xs);\n"
     "    }\n"
     "}\n\n";
 
 static const char conv_weight_grad[] =
-    "/* dw [O, C/groups, kh, kw] = dy col^T per group, summed over the chunks */\n"
+    "/* dw [O, C/groups, kh, kw] = sum over samples of dy col^T per group: the threads split the\n"
+    " * rows of the columns (one sample's, in col) and each adds its rows' part of dw per sample */\n"
     "static void dlc_conv_weight_grad(const dlc_conv *q, long n, const real *x, const real *dy,\n"
     "                                 real *dw, real *col) {\n"
     "    const long P = q->OH * q->OW, Og = q->O / q->groups, K = q->C / q->groups * q->kh * q->kw;\n"
-    "    real *t = col + q->C * q->kh * q->kw * q->S * P;\n"
+    "    const long rows = q->groups * K, parts = dlc_team(q->S, rows, n * q->O * P);\n"
+    "    dlc_blas_serial();\n"
     "    for (long i = 0; i < q->O * K; i++) dw[i] = 0;\n"
-    "    for (long s0 = 0; s0 < n; s0 += q->S) {\n"
-    "        const long m = n - s0 < q->S ? n - s0 : q->S, ld = m * P;\n"
-    "        dlc_im2col(q, m, x + s0 * q->C * q->H * q->W, col);\n"
-    "        dlc_conv_gather(q, m, dy + s0 * q->O * P, t);\n"
-    "        for (long g = 0; g < q->groups; g++)\n"
-    "            dlc_gemm_ld(0, 1, Og, K, ld, t + g * Og * ld, ld, col + g * K * ld, ld, 1, dw + g * Og * K, K);\n"
+    "    DLC_PARALLEL_TEAM(parts)\n"
+    "    for (long b = 0; b < parts; b++) {\n"
+    "        const long r0 = rows * b / parts, r1 = rows * (b + 1) / parts;\n"
+    "        for (long s = 0; s < n; s++) {\n"
+    "            const real *dys = dy + s * q->O * P;\n"
+    "            dlc_im2col(q, x + s * q->C * q->H * q->W, r0, r1, col);\n"
+    "            for (long g = 0; g < q->groups; g++) {\n"
+    "                const long a = r0 > g * K ? r0 : g * K, e = r1 < (g + 1) * K ? r1 : (g + 1) * K;\n"
+    "                if (a < e)\n"
+    "                    dlc_gemm_ld(0, 1, Og, e - a, P, dys + g * Og * P, P, col + a * P, P, 1,\n"
+    "                                dw + g * Og * K + a - g * K, K);\n"
+    "            }\n"
+    "        }\n"
     "    }\n"
     "}\n\n";
 
 static const char conv_bias_grad[] =
-    "/* db [O] = dy [n, O, P] summed over samples and pixels (in double) */\n"
+    "/* db [O] = dy [n, O, P] summed over samples and pixels, in double (8 partial sums, so the\n"
+    " * loop vectorizes), one channel per item */\n"
     "static void dlc_conv_bias_grad(long n, long O, long P, const real *dy, real *db) {\n"
+    "    DLC_PARALLEL_FOR(n * O * P)\n"
     "    for (long o = 0; o < O; o++) {\n"
-    "        double acc = 0;\n"
-    "        for (long s = 0; s < n; s++)\n"
-    "            for (long p = 0; p < P; p++) acc += dy[(s * O + o) * P + p];\n"
-    "        db[o] = (real)acc;\n"
+    "        double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, t = 0;\n"
+    "        for (long s = 0; s < n; s++) {\n"
+    "            const real *d = dy + (s * O + o) * P;\n"
+    "            long p = 0;\n"
+    "            for (; p + 8 <= P; p += 8)\n"
+    "                for (int l = 0; l < 8; l++) acc[l] += d[p + l];\n"
+    "            for (; p < P; p++) acc[p % 8] += d[p];\n"
+    "        }\n"
+    "        for (int l = 0; l < 8; l++) t += acc[l];\n"
+    "        db[o] = (real)t;\n"
     "    }\n"
     "}\n\n";
-
-static int has_op(const ir_graph *g, ir_op op) {
-    for (int id = 0; id < g->n_nodes; id++)
-        if (g->nodes[id].op == op) return 1;
-    return 0;
-}
-
-void cg_c_conv_prelude(cg_c *c) {
-    const ir_graph *g = c->g;
-    int fwd = has_op(g, IR_OP_conv2d), dx = has_op(g, IR_OP_conv2d_input_grad);
-    int dw = has_op(g, IR_OP_conv2d_weight_grad);
-    if (fwd || dx || dw) sb_puts(c->out, conv_common);
-    if (fwd || dw) sb_puts(c->out, conv_im2col);
-    if (dx || dw) sb_puts(c->out, conv_gather);
-    if (fwd) sb_puts(c->out, conv_forward);
-    if (dx) sb_puts(c->out, conv_input_grad);
-    if (dw) sb_puts(c->out, conv_weight_grad);
-    if (has_op(g, IR_OP_conv2d_bias_grad)) sb_puts(c->out, conv_bias_grad);
-}
 
 /* the conv2d node whose geometry a node has: itself, or the forward node of a gradient op
  * (x is input 0 of conv2d and weight_grad, input 2 of input_grad; w is 1, 2, 1) */
@@ -196,23 +202,66 @@ static void geometry(const ir_graph *g, int id, const ir_shape **x, const ir_sha
     }
 }
 
-/* samples per chunk: the whole batch, unless its column buffer and product would pass
- * CHUNK_REALS (32 MB in f32); then as many as fit, at least one */
-enum { CHUNK_REALS = 1 << 23 };
-static long long chunk(const ir_shape *x, const ir_shape *w, const ir_shape *y, int64_t batch) {
-    long long per_sample = (x->dims[1] * w->dims[2] * w->dims[3] + w->dims[0]) * y->dims[2] * y->dims[3];
-    long long s = CHUNK_REALS / per_sample;
-    return s < 1 ? 1 : s > batch ? batch : s;
+/* Scratch: at most MAX_THREADS slices, and no more than fit in SCRATCH_REALS (32 MB in f32)
+ * unless one slice is larger. */
+enum { MAX_THREADS = 32, SCRATCH_REALS = 1 << 23 };
+
+/* what node id runs: its kind, the slices (S) of its scratch and their reals, and reals
+ * shared by all threads before them */
+typedef enum { CONV_NONE, CONV_FORWARD, CONV_INPUT_GRAD, CONV_WEIGHT_GRAD } conv_kind;
+typedef struct conv_plan {
+    conv_kind kind;     /* the support function it calls */
+    long long slices;   /* threads it may use, each with its own slice (S in dlc_conv) */
+    long long slice;    /* reals per slice */
+    long long shared;   /* reals before the slices, shared by the threads */
+} conv_plan;
+
+/* up to `items` slices of `slice` reals (never more than MAX_THREADS, nor past SCRATCH_REALS
+ * unless one slice is already larger) */
+static long long slices(long long items, long long slice) {
+    long long s = slice > 0 ? SCRATCH_REALS / slice : MAX_THREADS;
+    if (s > MAX_THREADS) s = MAX_THREADS;
+    if (s > items) s = items;
+    return s < 1 ? 1 : s;
+}
+
+/* node id at batch size `batch` */
+static conv_plan plan(const ir_graph *g, int id, int64_t batch) {
+    conv_plan p = {CONV_NONE, 1, 0, 0};
+    const ir_node *n = ir_get(g, id);
+    if (n->op != IR_OP_conv2d && n->op != IR_OP_conv2d_input_grad && n->op != IR_OP_conv2d_weight_grad)
+        return p;
+    const ir_shape *x, *w, *y;
+    geometry(g, id, &x, &w, &y);
+    long long cols = x->dims[1] * w->dims[2] * w->dims[3], P = y->dims[2] * y->dims[3];
+    if (n->op == IR_OP_conv2d || n->op == IR_OP_conv2d_input_grad) {
+        p.kind = n->op == IR_OP_conv2d ? CONV_FORWARD : CONV_INPUT_GRAD, p.slice = cols * P;
+        p.slices = slices(batch, p.slice);
+    } else { /* the threads share one sample's columns, each filling its own rows */
+        p.kind = CONV_WEIGHT_GRAD, p.slices = slices(cols, 0), p.shared = cols * P;
+    }
+    return p;
+}
+
+void cg_c_conv_prelude(cg_c *c) {
+    int used[CONV_WEIGHT_GRAD + 1] = {0}, any = 0;
+    for (int id = 0; id < c->g->n_nodes; id++) used[plan(c->g, id, 1).kind] = 1;
+    for (int k = CONV_FORWARD; k <= CONV_WEIGHT_GRAD; k++) any |= used[k];
+    if (any) sb_puts(c->out, conv_common), sb_puts(c->out, conv_cols);
+    if (used[CONV_FORWARD] || used[CONV_WEIGHT_GRAD]) sb_puts(c->out, conv_im2col);
+    if (used[CONV_FORWARD]) sb_puts(c->out, conv_forward);
+    if (used[CONV_INPUT_GRAD]) sb_puts(c->out, conv_col2im), sb_puts(c->out, conv_input_grad);
+    if (used[CONV_WEIGHT_GRAD]) sb_puts(c->out, conv_weight_grad);
+    for (int id = 0; id < c->g->n_nodes; id++)
+        if (c->g->nodes[id].op == IR_OP_conv2d_bias_grad) {
+            sb_puts(c->out, conv_bias_grad);
+            break;
+        }
 }
 
 int64_t cg_c_workspace_reals(const ir_graph *g, int id, int64_t batch) {
-    ir_op op = ir_get(g, id)->op;
-    if (op != IR_OP_conv2d && op != IR_OP_conv2d_input_grad && op != IR_OP_conv2d_weight_grad)
-        return 0;
-    const ir_shape *x, *w, *y;
-    geometry(g, id, &x, &w, &y);
-    long long per_sample = (x->dims[1] * w->dims[2] * w->dims[3] + w->dims[0]) * y->dims[2] * y->dims[3];
-    return chunk(x, w, y, batch) * per_sample;
+    conv_plan p = plan(g, id, batch);
+    return p.shared + p.slices * p.slice;
 }
 
 /* `static const dlc_conv q = {...};` for node id */
@@ -226,10 +275,10 @@ static void declare_geometry(cg_c *c, int id) {
               (long long)w->dims[0], (long long)w->dims[2], (long long)w->dims[3],
               (long long)y->dims[2], (long long)y->dims[3], (long long)a[0], (long long)a[1],
               (long long)a[2], (long long)a[3], (long long)a[6], (long long)a[7], (long long)a[8],
-              chunk(x, w, y, x->dims[0]));
+              plan(c->g, id, x->dims[0]).slices);
 }
 
-/* node id's column buffer: its workspace in the memory plan */
+/* node id's scratch: its workspace in the memory plan */
 static const char *col(cg_c *c, int id) {
     return arena_printf(c->a, "(real *)(A + %lld)", (long long)memplan_workspace_offset(c->fn, id));
 }
@@ -243,7 +292,7 @@ void emit_conv2d(cg_c *c, int id, const char *const *a, strbuf *e) {
               n->in[1], bias, id, col(c, id));
 }
 
-/* a gradient op: `fn`(geometry, n, input 0, input 1, result, column scratch) */
+/* a gradient op: `fn`(geometry, n, input 0, input 1, result, scratch) */
 static void emit_grad_call(cg_c *c, int id, const char *fn) {
     const ir_node *n = cg_c_node(c, id);
     declare_geometry(c, id);

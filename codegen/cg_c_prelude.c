@@ -38,9 +38,10 @@ static const char prelude_functions[] =
     "#define R_LOG1P log1p\n#define R_EXPM1 expm1\n#define R_ERFC erfc\n";
 
 /* One thread pool: compiled with OpenMP, the generated code runs its threads itself (a large
- * GEMM is split across them), so OpenBLAS, whose pthreads pool would compete with OpenMP's for
- * the same cores, is set to one thread before the first GEMM (process-wide: a program
- * embedding this C with -fopenmp gets the same). */
+ * GEMM is split across them, the convolutions run samples on them, each calling the GEMM on
+ * its own), so OpenBLAS, whose pthreads pool would compete with OpenMP's for the same cores,
+ * is set to one thread before the first GEMM (process-wide: a program embedding this C with
+ * -fopenmp gets the same). */
 static const char prelude_gemm[] =
     "#ifdef DLC_USE_CBLAS\n"
     "#include <cblas.h>\n"
