@@ -86,18 +86,76 @@ static const char *plane_grad(cg_c *c, int id, const pool_geom *p) {
                         cg_c_node(c, id)->in[1], p->OH * p->OW, id, p->H * p->W, p->H * p->W);
 }
 
+/* Max pooling with non-overlapping windows and no padding (kernel = stride, the usual 2x2/2):
+ * every window lies inside the image, so the loops need no clipping, and the gradient writes
+ * each window once (dy at its maximum, zeros elsewhere, then zeros for the rows and columns no
+ * window covers) instead of zeroing the plane and adding into it. Same choices as the general
+ * loops: the first maximum, a NaN wins. */
+static int tiles(const pool_geom *p) { return p->P == 0 && p->K == p->S; }
+
+/* opens the loops over planes and windows: xw is the window's first element in x (plane xp),
+ * o the output pixel's index in its plane; `plane_setup` declares the other plane pointers */
+static void open_tiles(cg_c *c, const pool_geom *p, const char *plane_setup) {
+    cg_c_parallel(c, arena_printf(c->a, "%s * %lld", p->planes, p->H * p->W), p->numel);
+    sb_printf(OUT, "    for (long p = 0; p < %s; p++) {\n"
+                   "        const real *xp = t%d + p * %lld;\n%s"
+                   "        for (long oh = 0; oh < %lld; oh++)\n"
+                   "            for (long ow = 0; ow < %lld; ow++) {\n"
+                   "                const long o = oh * %lld + ow, w0 = oh * %lld + ow * %lld;\n"
+                   "                const real *xw = xp + w0;\n"
+                   "                real m = -(real)INFINITY;\n"
+                   "                long arg = 0;\n"
+                   "                for (long h = 0; h < %lld; h++)\n"
+                   "                    for (long w = 0; w < %lld; w++) {\n"
+                   "                        const real v = xw[h * %lld + w];\n"
+                   "                        if (v > m || isnan(v)) { m = v; arg = h * %lld + w; }\n"
+                   "                    }\n",
+              p->planes, p->x, p->H * p->W, plane_setup, p->OH, p->OW, p->OW, p->K * p->W, p->K,
+              p->K, p->K, p->W, p->W);
+}
+
 void emit_max_pool2d(cg_c *c, int id, const char *const *a, strbuf *e) {
     (void)a, (void)e;
     pool_geom p = geometry(c, id);
+    if (tiles(&p)) {
+        open_tiles(c, &p, plane_out(c, id, p.OH * p.OW));
+        sb_puts(OUT, "                (void)arg;\n                yp[o] = m;\n            }\n    }\n");
+        return;
+    }
     open_windows(c, &p, 1, plane_out(c, id, p.OH * p.OW));
     window_max(c, &p);
     sb_puts(OUT, "                (void)arg;\n                yp[o] = m;\n");
     close_windows(c);
 }
 
+/* the gradient over tiles: each window's values, then the uncovered rows and columns */
+static void max_pool_grad_tiles(cg_c *c, int id, const pool_geom *p) {
+    open_tiles(c, p, arena_printf(c->a, "        const real *dyp = t%d + p * %lld;\n"
+                                        "        real *gp = t%d + p * %lld;\n",
+                                  cg_c_node(c, id)->in[1], p->OH * p->OW, id, p->H * p->W));
+    sb_printf(OUT, "                real *gw = gp + w0;\n"
+                   "                for (long h = 0; h < %lld; h++)\n"
+                   "                    for (long w = 0; w < %lld; w++) gw[h * %lld + w] = 0;\n"
+                   "                gw[arg] += dyp[o];\n"
+                   "            }\n",
+              p->K, p->K, p->W);
+    if (p->OW * p->K < p->W)
+        sb_printf(OUT, "        for (long h = 0; h < %lld; h++)\n"
+                       "            for (long w = %lld; w < %lld; w++) gp[h * %lld + w] = 0;\n",
+                  p->OH * p->K, p->OW * p->K, p->W, p->W);
+    if (p->OH * p->K < p->H)
+        sb_printf(OUT, "        for (long j = %lld; j < %lld; j++) gp[j] = 0;\n",
+                  p->OH * p->K * p->W, p->H * p->W);
+    sb_puts(OUT, "    }\n");
+}
+
 void emit_max_pool2d_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
     (void)a, (void)e;
     pool_geom p = geometry(c, id);
+    if (tiles(&p)) {
+        max_pool_grad_tiles(c, id, &p);
+        return;
+    }
     open_windows(c, &p, 1, plane_grad(c, id, &p));
     window_max(c, &p);
     sb_puts(OUT, "                gp[arg] += dyp[o];\n");
