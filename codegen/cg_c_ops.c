@@ -534,6 +534,25 @@ static void channel_loop(cg_c *c, const bn_geom *g, const char *body) {
               g->outer, g->C, g->inner, g->C, g->inner, body);
 }
 
+/* `body` once per value of channel c, at index k, with l = k's lane among 8: sums over a
+ * channel go into 8 partial sums (lane l), so their loop vectorizes instead of waiting on one
+ * running sum (with fewer than 8 values per sample, all in lane 0); the order is fixed, so the
+ * results do not depend on the threads */
+static void channel_lanes(cg_c *c, const bn_geom *g, const char *body) {
+    if (g->inner < 8) { /* [B, C]: one value per sample, nothing to spread */
+        channel_loop(c, g, arena_printf(c->a, "{ const int l = 0; %s }", body));
+        return;
+    }
+    sb_printf(OUT, "        for (long b = 0; b < %s; b++) {\n"
+                   "            const long k0 = (b * %lld + c) * %lld;\n"
+                   "            long j = 0;\n"
+                   "            for (; j + 8 <= %lld; j += 8)\n"
+                   "                for (int l = 0; l < 8; l++) { const long k = k0 + j + l; %s }\n"
+                   "            for (int l = 0; j < %lld; j++, l++) { const long k = k0 + j; %s }\n"
+                   "        }\n",
+              g->outer, g->C, g->inner, g->inner, body, g->inner, body);
+}
+
 /* opens `for c` with `mean` and `invstd` (double) of channel c from stats tS */
 static void channel_open(cg_c *c, const bn_geom *g, int stats, double eps) {
     cg_c_parallel(c, arena_printf(c->a, "(long)%s * %lld", g->outer, g->C * g->inner), g->numel);
@@ -559,10 +578,12 @@ static void emit_batchnorm_stats(cg_c *c, int id, const char *const *a, strbuf *
     cg_c_parallel(c, arena_printf(c->a, "(long)%s * %lld", g.outer, g.C * g.inner), g.numel);
     sb_printf(OUT, "    for (long c = 0; c < %lld; c++) {\n"
                    "        const double cnt = (double)%s * %lld;\n"
-                   "        double s = 0, v = 0;\n", g.C, g.outer, g.inner);
-    channel_loop(c, &g, arena_printf(c->a, "s += t%d[k];", x));
-    sb_puts(OUT, "        const double mean = s / cnt;\n");
-    channel_loop(c, &g, arena_printf(c->a, "v += (t%d[k] - mean) * (t%d[k] - mean);", x, x));
+                   "        double s = 0, v = 0, ls[8] = {0}, lv[8] = {0};\n", g.C, g.outer, g.inner);
+    channel_lanes(c, &g, arena_printf(c->a, "ls[l] += t%d[k];", x));
+    sb_puts(OUT, "        for (int l = 0; l < 8; l++) s += ls[l];\n"
+                 "        const double mean = s / cnt;\n");
+    channel_lanes(c, &g, arena_printf(c->a, "lv[l] += (t%d[k] - mean) * (t%d[k] - mean);", x, x));
+    sb_puts(OUT, "        for (int l = 0; l < 8; l++) v += lv[l];\n");
     sb_printf(OUT, "        t%d[c] = (real)mean;\n        t%d[%lld + c] = (real)(v / cnt);\n    }\n",
               id, id, g.C);
 }
@@ -584,12 +605,13 @@ static void emit_batchnorm(cg_c *c, int id, const char *const *a, strbuf *e) {
     sb_puts(OUT, "    }\n");
 }
 
-/* per channel: sdy = sum dy, dot = sum (x - mean) dy */
+/* per channel: sdy = sum dy, dot = sum (x - mean) dy (in 8 lanes each) */
 static void channel_sums(cg_c *c, const bn_geom *g, int x, int dy) {
-    sb_puts(OUT, "        double sdy = 0, dot = 0;\n");
-    channel_loop(c, g, arena_printf(c->a, "{ sdy += t%d[k]; dot += (t%d[k] - mean) * t%d[k]; }",
-                                    dy, x, dy));
-    sb_puts(OUT, "        (void)sdy, (void)dot;\n");
+    sb_puts(OUT, "        double sdy = 0, dot = 0, ls[8] = {0}, ld[8] = {0};\n");
+    channel_lanes(c, g, arena_printf(c->a, "ls[l] += t%d[k]; ld[l] += (t%d[k] - mean) * t%d[k];",
+                                     dy, x, dy));
+    sb_puts(OUT, "        for (int l = 0; l < 8; l++) sdy += ls[l], dot += ld[l];\n"
+                 "        (void)sdy, (void)dot;\n");
 }
 
 /* torch's batch-statistics backward: dx = (dy - sdy / N - (x - mean) invstd^2 dot / N) invstd gamma */
