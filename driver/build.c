@@ -76,7 +76,7 @@ static int on_path(const char *prog) {
     return 0;
 }
 
-static int run_compiler(char *const argv[]) {
+int dlc_run_command(char *const argv[]) {
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
@@ -128,7 +128,7 @@ static int compile_into_cache(const char *dir, const char *key, const char *cc, 
     compiler_argv(cc, c_path, tmp_so, argv);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (run_compiler(argv) != 0 || rename(tmp_so, so_path) != 0) {
+    if (dlc_run_command(argv) != 0 || rename(tmp_so, so_path) != 0) {
         fprintf(stderr, "dlc: error: the C compiler (%s) failed on the generated code %s\n", cc, c_path);
         remove(tmp_so);
         return -1;

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 typedef void (*emu_kernel)(unsigned char *A, float *W, int n);
@@ -54,18 +53,6 @@ static char *cpu_source(const char *src) {
     return out;
 }
 
-static int run(char *const argv[]) {
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int status;
-    if (waitpid(pid, &status, 0) < 0) return -1;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-}
-
 /* compiles the kernels into the cache (or reuses them) and loads them */
 static void *build(const char *src, const dlc_options *o) {
     char dir[3072], cpp[4096], so[4096];
@@ -75,7 +62,7 @@ static void *build(const char *src, const dlc_options *o) {
     snprintf(so, sizeof so, "%s/%016llx-emulate.so", dir, (unsigned long long)h);
     if (access(so, R_OK) != 0) {
         char *argv[] = {"c++", "-std=c++17", "-O1", "-fPIC", "-shared", "-w", "-o", so, cpp, NULL};
-        if (dlc_mkdir_p(dir) || dlc_write_file_atomic(cpp, src) || run(argv)) {
+        if (dlc_mkdir_p(dir) || dlc_write_file_atomic(cpp, src) || dlc_run_command(argv)) {
             fprintf(stderr, "dlc: error: the C++ compiler failed on the emulated CUDA %s\n", cpp);
             return NULL;
         }

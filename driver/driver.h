@@ -100,6 +100,9 @@ int dlc_check_cuda(dlc_unit *u, const dlc_options *o);
  * the GPU; NULL after printing why (no driver, no device, NVRTC). */
 const dlrt_model_desc *dlc_cuda_model(dlc_unit *u, const dlrt_model_desc *m, const dlc_options *o);
 
+/* Runs argv[0] (found on PATH) with argv and waits: 0 when it exited with status 0, else -1. */
+int dlc_run_command(char *const argv[]);
+
 /* Write text to path atomically (temp file + rename). Returns 0 or -1 with a message printed. */
 int dlc_write_file_atomic(const char *path, const char *text);
 
