@@ -52,6 +52,15 @@ const ir_node *cg_c_node(cg_c *c, int id);
  * rank-0 loop), sK for step scalars, tK[0]. */
 const char *cg_c_scalar(cg_c *c, int id);
 
+/* Row ops (cg_c_ops.c): the loop body that computes row `r` of node id (softmax,
+ * softmax_grad, log_softmax, log_softmax_grad), C being the row length as C text ("10", or a
+ * variable's name); the CUDA backend runs the same bodies one thread per row. And the body's
+ * common start: row r of tX's max `m` and `s` = sum(exp(x - m)). */
+const char *cg_c_row_body(cg_c *c, int id, const char *C);
+const char *cg_c_row_max_sum(cg_c *c, int x, const char *C);
+/* batchnorm's per-channel `alpha` and `shift` lines from `mean` and `invstd` (cg_c_ops.c) */
+const char *cg_c_batchnorm_affine(cg_c *c, int id);
+
 /* cg_c_pool.c: pooling and concatenation over NCHW images */
 void emit_max_pool2d(cg_c *c, int id, const char *const *a, strbuf *e);
 void emit_max_pool2d_grad(cg_c *c, int id, const char *const *a, strbuf *e);

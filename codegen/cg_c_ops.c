@@ -152,36 +152,78 @@ static void rows_cols(cg_c *c, const ir_shape *s, const char **rows, long long *
     *rows = arena_printf(c->a, "(%s / %lld)", cg_c_count(c, s), *cols);
 }
 
-static void emit_softmax(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
+/* ---- row ops: one loop body per row, shared with the CUDA backend (cg_c_row_body) ---- */
+
+const char *cg_c_row_max_sum(cg_c *c, int x, const char *C) {
+    return arena_printf(c->a, "        const real *xr = t%d + r * %s;\n"
+                              "        real m = xr[0];\n"
+                              "        for (long j = 1; j < %s; j++) m = R_FMAX(m, xr[j]);\n"
+                              "        double s = 0;\n"
+                              "        for (long j = 0; j < %s; j++) s += R_EXP(xr[j] - m);\n",
+                        x, C, C, C);
+}
+
+static const char *softmax_body(cg_c *c, int id, const char *C) {
+    return arena_printf(c->a, "        const real *xr = t%d + r * %s;\n"
+                              "        real *yr = t%d + r * %s;\n"
+                              "        real m = xr[0];\n"
+                              "        for (long j = 1; j < %s; j++) m = R_FMAX(m, xr[j]);\n"
+                              "        double s = 0;\n"
+                              "        for (long j = 0; j < %s; j++) s += (yr[j] = R_EXP(xr[j] - m));\n"
+                              "        for (long j = 0; j < %s; j++) yr[j] = (real)(yr[j] / s);\n",
+                        in_id(c, id, 0), C, id, C, C, C, C);
+}
+
+static const char *softmax_grad_body(cg_c *c, int id, const char *C) {
+    return arena_printf(c->a, "        const real *yr = t%d + r * %s, *dr = t%d + r * %s;\n"
+                              "        double s = 0;\n"
+                              "        for (long j = 0; j < %s; j++) s += (double)yr[j] * dr[j];\n"
+                              "        for (long j = 0; j < %s; j++) t%d[r * %s + j] = (real)(yr[j] * (dr[j] - s));\n",
+                        in_id(c, id, 0), C, in_id(c, id, 1), C, C, C, id, C);
+}
+
+static const char *log_softmax_body(cg_c *c, int id, const char *C) {
+    return arena_printf(c->a, "%s        const real ls = (real)log(s);\n"
+                              "        for (long j = 0; j < %s; j++) t%d[r * %s + j] = (xr[j] - m) - ls;\n",
+                        cg_c_row_max_sum(c, in_id(c, id, 0), C), C, id, C);
+}
+
+static const char *log_softmax_grad_body(cg_c *c, int id, const char *C) {
+    return arena_printf(c->a, "        const real *yr = t%d + r * %s, *dr = t%d + r * %s;\n"
+                              "        double s = 0;\n"
+                              "        for (long j = 0; j < %s; j++) s += dr[j];\n"
+                              "        for (long j = 0; j < %s; j++) t%d[r * %s + j] = dr[j] - R_EXP(yr[j]) * (real)s;\n",
+                        in_id(c, id, 0), C, in_id(c, id, 1), C, C, C, id, C);
+}
+
+const char *cg_c_row_body(cg_c *c, int id, const char *C) {
+    switch (cg_c_node(c, id)->op) {
+    case IR_OP_softmax: return softmax_body(c, id, C);
+    case IR_OP_softmax_grad: return softmax_grad_body(c, id, C);
+    case IR_OP_log_softmax: return log_softmax_body(c, id, C);
+    case IR_OP_log_softmax_grad: return log_softmax_grad_body(c, id, C);
+    default: DLC_ASSERT(!"a row op");
+    }
+    return NULL;
+}
+
+/* for every row of node id's shape (its last dim long), the op's row body */
+static void emit_row_op(cg_c *c, int id) {
     const char *rows;
     long long C;
     rows_cols(c, &cg_c_node(c, id)->shape, &rows, &C);
-    int x = in_id(c, id, 0);
-    sb_printf(OUT, "    for (long r = 0; r < %s; r++) {\n"
-                   "        const real *xr = t%d + r * %lld;\n"
-                   "        real *yr = t%d + r * %lld;\n"
-                   "        real m = xr[0];\n"
-                   "        for (long j = 1; j < %lld; j++) m = R_FMAX(m, xr[j]);\n"
-                   "        double s = 0;\n"
-                   "        for (long j = 0; j < %lld; j++) s += (yr[j] = R_EXP(xr[j] - m));\n"
-                   "        for (long j = 0; j < %lld; j++) yr[j] = (real)(yr[j] / s);\n"
-                   "    }\n",
-              rows, x, C, id, C, C, C, C);
+    sb_printf(OUT, "    for (long r = 0; r < %s; r++) {\n%s    }\n", rows,
+              cg_c_row_body(c, id, arena_printf(c->a, "%lld", C)));
+}
+
+static void emit_softmax(cg_c *c, int id, const char *const *a, strbuf *e) {
+    (void)a, (void)e;
+    emit_row_op(c, id);
 }
 
 static void emit_softmax_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
     (void)a, (void)e;
-    const char *rows;
-    long long C;
-    rows_cols(c, &cg_c_node(c, id)->shape, &rows, &C);
-    sb_printf(OUT, "    for (long r = 0; r < %s; r++) {\n"
-                   "        const real *yr = t%d + r * %lld, *dr = t%d + r * %lld;\n"
-                   "        double s = 0;\n"
-                   "        for (long j = 0; j < %lld; j++) s += (double)yr[j] * dr[j];\n"
-                   "        for (long j = 0; j < %lld; j++) t%d[r * %lld + j] = (real)(yr[j] * (dr[j] - s));\n"
-                   "    }\n",
-              rows, in_id(c, id, 0), C, in_id(c, id, 1), C, C, C, id, C);
+    emit_row_op(c, id);
 }
 
 static void emit_reduce_like(cg_c *c, int id, const char *const *a, strbuf *e) {
@@ -198,19 +240,9 @@ static void emit_reduce_like(cg_c *c, int id, const char *const *a, strbuf *e) {
               cg_c_count(c, &in_node(c, id, 0)->shape), L, L, id, L, id, in_id(c, id, 0), L);
 }
 
-/* row r of tX with C entries: its max `m` and `s` = sum(exp(x - m)) */
-static void row_max_sum(cg_c *c, int x, long long C) {
-    sb_printf(OUT, "        const real *xr = t%d + r * %lld;\n"
-                   "        real m = xr[0];\n"
-                   "        for (long j = 1; j < %lld; j++) m = R_FMAX(m, xr[j]);\n"
-                   "        double s = 0;\n"
-                   "        for (long j = 0; j < %lld; j++) s += R_EXP(xr[j] - m);\n",
-              x, C, C, C);
-}
-
 /* log-sum-exp of row r of logits tL with C classes, into `lse` (shared by loss and grad) */
 static void row_lse(cg_c *c, int logits, long long C) {
-    row_max_sum(c, logits, C);
+    sb_puts(OUT, cg_c_row_max_sum(c, logits, arena_printf(c->a, "%lld", C)));
     sb_puts(OUT, "        const double lse = m + log(s);\n");
 }
 
@@ -218,29 +250,12 @@ static void row_lse(cg_c *c, int logits, long long C) {
 
 static void emit_log_softmax(cg_c *c, int id, const char *const *a, strbuf *e) {
     (void)a, (void)e;
-    const char *rows;
-    long long C;
-    rows_cols(c, &cg_c_node(c, id)->shape, &rows, &C);
-    sb_printf(OUT, "    for (long r = 0; r < %s; r++) {\n", rows);
-    row_max_sum(c, in_id(c, id, 0), C);
-    sb_printf(OUT, "        const real ls = (real)log(s);\n"
-                   "        for (long j = 0; j < %lld; j++) t%d[r * %lld + j] = (xr[j] - m) - ls;\n"
-                   "    }\n",
-              C, id, C);
+    emit_row_op(c, id);
 }
 
 static void emit_log_softmax_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
     (void)a, (void)e;
-    const char *rows;
-    long long C;
-    rows_cols(c, &cg_c_node(c, id)->shape, &rows, &C);
-    sb_printf(OUT, "    for (long r = 0; r < %s; r++) {\n"
-                   "        const real *yr = t%d + r * %lld, *dr = t%d + r * %lld;\n"
-                   "        double s = 0;\n"
-                   "        for (long j = 0; j < %lld; j++) s += dr[j];\n"
-                   "        for (long j = 0; j < %lld; j++) t%d[r * %lld + j] = dr[j] - R_EXP(yr[j]) * (real)s;\n"
-                   "    }\n",
-              rows, in_id(c, id, 0), C, in_id(c, id, 1), C, C, C, id, C);
+    emit_row_op(c, id);
 }
 
 /* ---- dropout and noise: random in train_step, the identity in eval_step ---- */
@@ -589,18 +604,24 @@ static void emit_batchnorm_stats(cg_c *c, int id, const char *const *a, strbuf *
 }
 
 /* torch's CPU form: y = x * alpha + shift, alpha = invstd * gamma, shift = beta - mean * alpha */
+/* batchnorm's per-channel `alpha` and `shift` (y = x alpha + shift) from the channel's `mean`
+ * and `invstd`, with gamma and beta when node id has them; shared with the CUDA backend */
+const char *cg_c_batchnorm_affine(cg_c *c, int id) {
+    const ir_node *n = cg_c_node(c, id);
+    if (n->n_in == 4)
+        return arena_printf(c->a, "        const real alpha = (real)(invstd * t%d[c]);\n"
+                                  "        const real shift = (real)(t%d[c] - mean * invstd * t%d[c]);\n",
+                            n->in[2], n->in[3], n->in[2]);
+    return "        const real alpha = (real)invstd, shift = (real)(-mean * invstd);\n";
+}
+
 static void emit_batchnorm(cg_c *c, int id, const char *const *a, strbuf *e) {
     (void)a, (void)e;
     const ir_node *n = cg_c_node(c, id);
     int x = n->in[0];
     bn_geom g = geom_of(c, x);
     channel_open(c, &g, n->in[1], n->fattr[0]);
-    if (n->n_in == 4)
-        sb_printf(OUT, "        const real alpha = (real)(invstd * t%d[c]);\n"
-                       "        const real shift = (real)(t%d[c] - mean * invstd * t%d[c]);\n",
-                  n->in[2], n->in[3], n->in[2]);
-    else
-        sb_puts(OUT, "        const real alpha = (real)invstd, shift = (real)(-mean * invstd);\n");
+    sb_puts(OUT, cg_c_batchnorm_affine(c, id));
     channel_loop(c, &g, arena_printf(c->a, "t%d[k] = t%d[k] * alpha + shift;", id, x));
     sb_puts(OUT, "    }\n");
 }

@@ -109,6 +109,14 @@ const char *cu_kernel_open(cg_cu *c, const int *ids, int n) {
     return name;
 }
 
+const char *cu_kernel_open_node(cg_cu *c, int id) {
+    const ir_node *n = cu_node(c, id);
+    int ids[IR_MAX_IN + 1];
+    ids[0] = id;
+    for (int i = 0; i < n->n_in; i++) ids[i + 1] = n->in[i];
+    return cu_kernel_open(c, ids, n->n_in + 1);
+}
+
 void cu_kernel_close(cg_cu *c) { sb_puts(c->out, "}\n\n"); }
 
 static dlrt_cuda_launch *new_launch(cg_cu *c, int node, int kind) {

@@ -47,6 +47,8 @@ dlrt_cuda_lin cu_lin(long long a, long long b);
 /* Opens a kernel (its name is returned) and declares tK / sK for node ids ids[0..n) that it
  * reads or writes; cu_declare adds one more. */
 const char *cu_kernel_open(cg_cu *c, const int *ids, int n);
+/* cu_kernel_open over node id and its inputs */
+const char *cu_kernel_open_node(cg_cu *c, int id);
 void cu_declare(cg_cu *c, int id);
 void cu_kernel_close(cg_cu *c);
 /* Appends a kernel launch of `work` threads (blocks of `block`, at most max_blocks blocks;

@@ -14,13 +14,6 @@
 
 #define OUT c->out
 
-static const char *open_node(cg_cu *c, int id) {
-    const ir_node *n = cu_node(c, id);
-    int ids[IR_MAX_IN + 1];
-    ids[0] = id;
-    for (int i = 0; i < n->n_in; i++) ids[i + 1] = n->in[i];
-    return cu_kernel_open(c, ids, n->n_in + 1);
-}
 
 static void close_launch(cg_cu *c, int id, const char *k, dlrt_cuda_lin work) {
     cu_kernel_close(c);
@@ -84,7 +77,7 @@ static void open_outputs(cg_cu *c, const pool_geom *p) {
 
 void cu_emit_max_pool2d(cg_cu *c, int id) {
     pool_geom p = pool_geometry(c, id);
-    const char *k = open_node(c, id);
+    const char *k = cu_kernel_open_node(c, id);
     open_outputs(c, &p);
     sb_printf(OUT, "%s        (void)arg;\n        t%d[q] = m;\n    }\n", window_max(c, &p, "       "), id);
     close_launch(c, id, k, scale(p.planes, p.OH * p.OW));
@@ -92,7 +85,7 @@ void cu_emit_max_pool2d(cg_cu *c, int id) {
 
 void cu_emit_avg_pool2d(cg_cu *c, int id) {
     pool_geom p = pool_geometry(c, id);
-    const char *k = open_node(c, id);
+    const char *k = cu_kernel_open_node(c, id);
     open_outputs(c, &p);
     sb_printf(OUT, "        double s = 0;\n"
                    "        for (long h = hs; h < he; h++)\n"
@@ -104,7 +97,7 @@ void cu_emit_avg_pool2d(cg_cu *c, int id) {
 /* a thread per input pixel q (plane p, index jq = (h, w) in it) visiting the windows that hold
  * it in the C loop's order (oh, then ow); `body` runs per window with dyp[o] its gradient */
 static void gather_windows(cg_cu *c, int id, const pool_geom *p, const char *body) {
-    const char *k = open_node(c, id);
+    const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    DLC_FOR(q, %s * %lld) {\n"
                    "        const long p = q / %lld, jq = q %% %lld, hq = jq / %lld, wq = jq %% %lld;\n"
                    "        const real *xp = t%d + p * %lld;\n"
@@ -153,7 +146,7 @@ void cu_emit_global_avg_pool(cg_cu *c, int id) {
     long long hw;
     dlrt_cuda_lin planes;
     const char *np = planes_of(c, id, &hw, &planes);
-    const char *k = open_node(c, id);
+    const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    DLC_FOR(p, %s) {\n"
                    "        const real *xp = t%d + p * %lld;\n"
                    "        double s = 0;\n"
@@ -168,7 +161,7 @@ void cu_emit_global_avg_pool_grad(cg_cu *c, int id) {
     long long hw;
     dlrt_cuda_lin planes;
     const char *np = planes_of(c, id, &hw, &planes);
-    const char *k = open_node(c, id);
+    const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    DLC_FOR(q, %s * %lld) {\n"
                    "        const real g = t%d[q / %lld] / (real)%lld;\n"
                    "        t%d[q] = g;\n"
@@ -189,7 +182,7 @@ void cu_emit_concat(cg_cu *c, int id) {
     const ir_node *n = cu_node(c, id);
     int axis = (int)n->iattr[0];
     long long total = stretch(&n->shape, axis), offset = 0;
-    const char *k = open_node(c, id);
+    const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    DLC_FOR(q, %s) {\n"
                    "        const long r = q / %lld, j = q %% %lld;\n",
               cu_count(c, &n->shape), total, total);
@@ -208,7 +201,7 @@ void cu_emit_slice(cg_cu *c, int id) {
     int axis = (int)n->iattr[0];
     long long len = stretch(&n->shape, axis), total = stretch(&src->shape, axis);
     long long offset = n->iattr[1] * (len / n->iattr[2]);
-    const char *k = open_node(c, id);
+    const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    DLC_FOR(q, %s) t%d[q] = t%d[q / %lld * %lld + %lld + q %% %lld];\n",
               cu_count(c, &n->shape), id, n->in[0], len, total, offset, len);
     close_launch(c, id, k, cu_count_lin(&n->shape));
@@ -232,7 +225,7 @@ static bn_geom bn_geometry(cg_cu *c, int x) {
 /* a block per channel c: cnt, and (with stats) mean and invstd in double; the block's threads
  * share the channel's values: DLC_CHANNEL(k) visits their indices k */
 static const char *open_channels(cg_cu *c, int id, const bn_geom *g, int stats, double eps) {
-    const char *k = open_node(c, id);
+    const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    for (long c = blockIdx.x; c < %lld; c += gridDim.x) {\n"
                    "        const double cnt = (double)%s * %lld;\n",
               g->C, g->outer, g->inner);
@@ -261,7 +254,7 @@ void cu_emit_batchnorm_stats(cg_cu *c, int id) {
     int x = cu_in(c, id, 0);
     bn_geom g = bn_geometry(c, x);
     if (!c->train && !c->o->batch_stats) { /* the running statistics */
-        const char *k = open_node(c, id);
+        const char *k = cu_kernel_open_node(c, id);
         sb_printf(OUT, "    DLC_FOR(c, %lld) {\n        t%d[c] = t%d[c];\n        t%d[%lld + c] = t%d[c];\n    }\n",
                   g.C, id, cu_in(c, id, 1), id, g.C, cu_in(c, id, 2));
         close_launch(c, id, k, cu_lin(0, g.C));
@@ -284,17 +277,12 @@ void cu_emit_batchnorm(cg_cu *c, int id) {
     const ir_node *n = cu_node(c, id);
     int x = n->in[0], st = n->in[1];
     bn_geom g = bn_geometry(c, x);
-    const char *k = open_node(c, id);
+    const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    DLC_FOR(k, (long)%s * %lld) {\n"
                    "        const long c = k / %lld %% %lld;\n"
                    "        const double mean = t%d[c], invstd = 1.0 / sqrt((double)t%d[%lld + c] + %.17g);\n",
               g.outer, g.C * g.inner, g.inner, g.C, st, st, g.C, n->fattr[0]);
-    if (n->n_in == 4)
-        sb_printf(OUT, "        const real alpha = (real)(invstd * t%d[c]);\n"
-                       "        const real shift = (real)(t%d[c] - mean * invstd * t%d[c]);\n",
-                  n->in[2], n->in[3], n->in[2]);
-    else
-        sb_puts(OUT, "        const real alpha = (real)invstd, shift = (real)(-mean * invstd);\n");
+    sb_puts(OUT, cg_c_batchnorm_affine(&c->shim, id));
     sb_printf(OUT, "        t%d[k] = t%d[k] * alpha + shift;\n    }\n", id, x);
     close_launch(c, id, k, cu_count_lin(&cu_node(c, x)->shape));
 }
@@ -335,7 +323,7 @@ void cu_emit_batchnorm_running(cg_cu *c, int id) {
     bn_geom g = bn_geometry(c, n->in[2]);
     int row = (int)n->iattr[0];
     double m = n->fattr[0];
-    const char *k = open_node(c, id);
+    const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    const double cnt = (double)%s * %lld;\n"
                    "    DLC_FOR(c, %lld)\n"
                    "        t%d[c] = cnt > 1 ? (real)(%.17g * t%d[%lld + c]%s + %.17g * t%d[c]) : t%d[c];\n",
@@ -414,7 +402,7 @@ void cu_emit_conv2d(cg_cu *c, int id) {
         cu_gemm(c, id, 0, 0, cu_lin(0, q.Og), nP, cu_lin(0, q.K),
                 cu_ptr(c, n->in[1], cu_lin(0, 4 * g * q.Og * q.K)), cu_lin(0, q.K),
                 arena_at(4 * g * q.K * q.P, q.cols), nP, 0, arena_at(4 * g * q.Og * q.P, q.prod), nP);
-    const char *k = open_node(c, id);
+    const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    const real *const t = (const real *)(A + %lldLL);\n"
                    "    const long nP = (long)n * %lld;\n"
                    "    DLC_FOR(e, (long)n * %lld) {\n"
@@ -478,7 +466,7 @@ void cu_emit_conv2d_input_grad(cg_cu *c, int id) {
 void cu_emit_conv2d_bias_grad(cg_cu *c, int id) {
     const ir_shape *dy = &cu_in_node(c, id, 0)->shape;
     long long O = dy->dims[1], P = dy->dims[2] * dy->dims[3];
-    const char *k = open_node(c, id);
+    const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    for (long o = blockIdx.x; o < %lld; o += gridDim.x) {\n"
                    "        double acc = 0;\n"
                    "        DLC_BLOCK_FOR(e, (long)n * %lld) acc += t%d[(e / %lld * %lld + o) * %lld + e %% %lld];\n"

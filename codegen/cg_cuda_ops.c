@@ -69,14 +69,6 @@ FUSED(gaussian_noise) FUSED(broadcast) FUSED(mse_grad) FUSED(mae_grad) FUSED(smo
 FUSED(huber_grad) FUSED(bce_grad) FUSED(bce_with_logits_grad) FUSED(hinge_grad) FUSED(assign)
 FUSED(maximum) FUSED(minimum) FUSED(sum_abs_grad) FUSED(normalize) FUSED(reshape)
 
-/* opens a kernel over node id and its inputs */
-static const char *open_node(cg_cu *c, int id) {
-    const ir_node *n = cu_node(c, id);
-    int ids[IR_MAX_IN + 1];
-    ids[0] = id;
-    for (int i = 0; i < n->n_in; i++) ids[i + 1] = n->in[i];
-    return cu_kernel_open(c, ids, n->n_in + 1);
-}
 
 /* ---- matrix product: cuBLAS, row-major as dlc_gemm ---- */
 
@@ -108,61 +100,26 @@ static void row_kernel(cg_cu *c, int id, const char *body) {
     long long C;
     dlrt_cuda_lin rows;
     const char *nrows = rows_of(c, &cu_node(c, id)->shape, &C, &rows);
-    const char *k = open_node(c, id);
+    const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    const long C = %lld;\n    DLC_FOR(r, %s) {\n%s    }\n", C, nrows, body);
     cu_kernel_close(c);
     cu_launch(c, id, k, rows, CU_BLOCK, CU_MAX_BLOCKS);
 }
 
-/* row r of tX: its max `m` and `s` = sum(exp(x - m)), as row_max_sum in cg_c_ops.c */
-static const char *row_max_sum(cg_cu *c, int x) {
-    return arena_printf(c->a, "        const real *xr = t%d + r * C;\n"
-                              "        real m = xr[0];\n"
-                              "        for (long j = 1; j < C; j++) m = R_FMAX(m, xr[j]);\n"
-                              "        double s = 0;\n"
-                              "        for (long j = 0; j < C; j++) s += R_EXP(xr[j] - m);\n", x);
-}
+/* row r of tX: its max `m` and `s` = sum(exp(x - m)), the C backend's text */
+static const char *row_max_sum(cg_cu *c, int x) { return cg_c_row_max_sum(&c->shim, x, "C"); }
 
-static void cu_emit_softmax(cg_cu *c, int id) {
-    row_kernel(c, id, arena_printf(c->a,
-        "        const real *xr = t%d + r * C;\n"
-        "        real *yr = t%d + r * C;\n"
-        "        real m = xr[0];\n"
-        "        for (long j = 1; j < C; j++) m = R_FMAX(m, xr[j]);\n"
-        "        double s = 0;\n"
-        "        for (long j = 0; j < C; j++) s += (yr[j] = R_EXP(xr[j] - m));\n"
-        "        for (long j = 0; j < C; j++) yr[j] = (real)(yr[j] / s);\n", cu_in(c, id, 0), id));
-}
-
-static void cu_emit_softmax_grad(cg_cu *c, int id) {
-    row_kernel(c, id, arena_printf(c->a,
-        "        const real *yr = t%d + r * C, *dr = t%d + r * C;\n"
-        "        double s = 0;\n"
-        "        for (long j = 0; j < C; j++) s += (double)yr[j] * dr[j];\n"
-        "        for (long j = 0; j < C; j++) t%d[r * C + j] = (real)(yr[j] * (dr[j] - s));\n",
-        cu_in(c, id, 0), cu_in(c, id, 1), id));
-}
-
-static void cu_emit_log_softmax(cg_cu *c, int id) {
-    row_kernel(c, id, arena_printf(c->a, "%s"
-        "        const real ls = (real)log(s);\n"
-        "        for (long j = 0; j < C; j++) t%d[r * C + j] = (xr[j] - m) - ls;\n",
-        row_max_sum(c, cu_in(c, id, 0)), id));
-}
-
-static void cu_emit_log_softmax_grad(cg_cu *c, int id) {
-    row_kernel(c, id, arena_printf(c->a,
-        "        const real *yr = t%d + r * C, *dr = t%d + r * C;\n"
-        "        double s = 0;\n"
-        "        for (long j = 0; j < C; j++) s += dr[j];\n"
-        "        for (long j = 0; j < C; j++) t%d[r * C + j] = dr[j] - R_EXP(yr[j]) * (real)s;\n",
-        cu_in(c, id, 0), cu_in(c, id, 1), id));
-}
+/* softmax, log_softmax and their gradients: the C backend's row bodies */
+static void row_op(cg_cu *c, int id) { row_kernel(c, id, cg_c_row_body(&c->shim, id, "C")); }
+static void cu_emit_softmax(cg_cu *c, int id) { row_op(c, id); }
+static void cu_emit_softmax_grad(cg_cu *c, int id) { row_op(c, id); }
+static void cu_emit_log_softmax(cg_cu *c, int id) { row_op(c, id); }
+static void cu_emit_log_softmax_grad(cg_cu *c, int id) { row_op(c, id); }
 
 /* reduce_like: one thread per column, summing the rows in order in real (as the C loop) */
 static void cu_emit_reduce_like(cg_cu *c, int id) {
     long long L = ir_shape_numel(&cu_node(c, id)->shape);
-    const char *k = open_node(c, id);
+    const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    const long rows = %s / %lld;\n"
                    "    DLC_FOR(j, %lld) {\n"
                    "        real acc = 0;\n"
@@ -180,7 +137,7 @@ static void cu_emit_reduce_like(cg_cu *c, int id) {
  * [0, count) into s, then tID[0] = (real)(s `finish`) */
 static void block_reduce(cg_cu *c, int id, const char *count, const char *setup, const char *term,
                          const char *finish) {
-    const char *k = open_node(c, id);
+    const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "%s    double s = 0;\n"
                    "    DLC_BLOCK_FOR(i, %s) {\n%s    }\n"
                    "    s = dlc_block_sum(s);\n"
@@ -236,7 +193,7 @@ static void cu_emit_cross_entropy(cg_cu *c, int id) {
                              "        for (long j = 0; j < C; j++) sx += xr[j];\n"
                              "        total += %.17g * (lse - xr[t%d[r]]) + %.17g * (%lld * lse - sx);\n",
                        1 - eps, lab, eps / (double)C, C);
-    const char *k = open_node(c, id);
+    const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    const long C = %lld;\n    double total = 0;\n"
                    "    DLC_BLOCK_FOR(r, n) {\n%s"
                    "        const double lse = m + log(s);\n%s"
@@ -263,7 +220,7 @@ static void cu_emit_cross_entropy_grad(cg_cu *c, int id) {
                              "        gr[t%d[r]] -= scale;\n", lab)
         : arena_printf(c->a, "        for (long j = 0; j < C; j++) gr[j] = (real)(exp(xr[j] - lse) - %.17g) * scale;\n"
                              "        gr[t%d[r]] -= (real)%.17g * scale;\n", eps / (double)C, lab, 1 - eps);
-    const char *k = open_node(c, id);
+    const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    const long C = %lld;\n    DLC_FOR(r, n) {\n%s"
                    "        const double lse = m + log(s);\n"
                    "        const real scale = %s;\n"
@@ -282,7 +239,7 @@ static void cu_emit_nll(cg_cu *c, int id) {
 
 static void cu_emit_nll_grad(cg_cu *c, int id) {
     long long C = cu_in_node(c, id, 0)->shape.dims[1];
-    const char *k = open_node(c, id);
+    const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    DLC_FOR(r, n) {\n"
                    "        real *gr = t%d + r * %lld;\n"
                    "        for (long j = 0; j < %lld; j++) gr[j] = 0;\n"
