@@ -7,6 +7,7 @@
 #include "driver.h"
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,22 +18,10 @@
 #include <unistd.h>
 
 int dlc_write_file_atomic(const char *path, const char *text) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        fprintf(stderr, "dlc: error: %s: cannot write: %s\n", path, strerror(errno));
-        return -1;
-    }
-    size_t len = strlen(text);
-    int ok = fwrite(text, 1, len, f) == len;
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        fprintf(stderr, "dlc: error: %s: cannot write: %s\n", path, strerror(errno));
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    char err[1024];
+    if (dlrt_write_file(path, text, strlen(text), err, sizeof err) == 0) return 0;
+    fprintf(stderr, "dlc: error: %s\n", err);
+    return -1;
 }
 
 static uint64_t fnv1a(uint64_t h, const char *s) {
@@ -42,9 +31,23 @@ static uint64_t fnv1a(uint64_t h, const char *s) {
 
 uint64_t dlc_cache_hash(uint64_t h, const char *text) { return fnv1a(h ? h : 0xcbf29ce484222325ULL, text); }
 
+int dlc_path(char *buf, size_t n, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(buf, n, fmt, ap);
+    va_end(ap);
+    if (len >= 0 && (size_t)len < n) return 0;
+    fprintf(stderr, "dlc: error: %.200s...: path too long (at most %zu bytes)\n", buf, n - 1);
+    return -1;
+}
+
 int dlc_mkdir_p(const char *path) {
     char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
+    if (strlen(path) >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(buf, path);
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/') continue;
         *p = 0;
@@ -56,11 +59,12 @@ int dlc_mkdir_p(const char *path) {
 
 const char *dlc_cache_dir(const dlc_options *o, char *buf, size_t n) {
     const char *env = getenv("DLC_CACHE"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (o->cache_dir) snprintf(buf, n, "%s", o->cache_dir);
-    else if (env && *env) snprintf(buf, n, "%s", env);
-    else if (xdg && *xdg) snprintf(buf, n, "%s/dlc", xdg);
-    else snprintf(buf, n, "%s/.cache/dlc", home && *home ? home : "/tmp");
-    return buf;
+    int bad;
+    if (o->cache_dir) bad = dlc_path(buf, n, "%s", o->cache_dir);
+    else if (env && *env) bad = dlc_path(buf, n, "%s", env);
+    else if (xdg && *xdg) bad = dlc_path(buf, n, "%s/dlc", xdg);
+    else bad = dlc_path(buf, n, "%s/.cache/dlc", home && *home ? home : "/tmp");
+    return bad ? NULL : buf;
 }
 
 static int on_path(const char *prog) {
@@ -69,8 +73,8 @@ static int on_path(const char *prog) {
     while (path && *path) {
         const char *end = strchr(path, ':');
         size_t len = end ? (size_t)(end - path) : strlen(path);
-        snprintf(buf, sizeof buf, "%.*s/%s", (int)len, path, prog);
-        if (access(buf, X_OK) == 0) return 1;
+        int n = snprintf(buf, sizeof buf, "%.*s/%s", (int)len, path, prog);
+        if (n > 0 && (size_t)n < sizeof buf && access(buf, X_OK) == 0) return 1;
         path = end ? end + 1 : NULL;
     }
     return 0;
@@ -121,9 +125,10 @@ static int compiler_argv(const char *cc, const char *src, const char *out, char 
 static int compile_into_cache(const char *dir, const char *key, const char *cc, const char *source,
                               const char *so_path, int quiet) {
     char c_path[4096], tmp_so[4096];
-    snprintf(c_path, sizeof c_path, "%s/%s.c", dir, key);
-    snprintf(tmp_so, sizeof tmp_so, "%s/%s.so.tmp.%ld", dir, key, (long)getpid());
-    if (dlc_write_file_atomic(c_path, source)) return -1;
+    if (dlc_path(c_path, sizeof c_path, "%s/%s.c", dir, key) ||
+        dlc_path(tmp_so, sizeof tmp_so, "%s/%s.so.tmp.%ld", dir, key, (long)getpid()) ||
+        dlc_write_file_atomic(c_path, source))
+        return -1;
     char *argv[20];
     compiler_argv(cc, c_path, tmp_so, argv);
     struct timespec t0, t1;
@@ -143,7 +148,7 @@ static int compile_into_cache(const char *dir, const char *key, const char *cc, 
 const dlrt_model_desc *dlc_build_and_load(const char *source, const char *prefix,
                                           const dlc_options *o, void **handle) {
     char dir[3072], so_path[4096], key[32];
-    dlc_cache_dir(o, dir, sizeof dir);
+    if (!dlc_cache_dir(o, dir, sizeof dir)) return NULL;
     if (dlc_mkdir_p(dir) != 0) {
         fprintf(stderr, "dlc: error: cache directory %s: %s\n", dir, strerror(errno));
         return NULL;
@@ -154,7 +159,7 @@ const dlrt_model_desc *dlc_build_and_load(const char *source, const char *prefix
     uint64_t h = fnv1a(0xcbf29ce484222325ULL, source);
     for (int i = 0; i < argc; i++) h = fnv1a(h, argv[i]);
     snprintf(key, sizeof key, "%016llx", (unsigned long long)h);
-    snprintf(so_path, sizeof so_path, "%s/%s.so", dir, key);
+    if (dlc_path(so_path, sizeof so_path, "%s/%s.so", dir, key)) return NULL;
     if (access(so_path, R_OK) == 0) {
         if (!o->quiet) fprintf(stderr, "dlc: using the cached build %s\n", so_path);
     } else if (compile_into_cache(dir, key, cc, source, so_path, o->quiet)) {
@@ -162,7 +167,7 @@ const dlrt_model_desc *dlc_build_and_load(const char *source, const char *prefix
     }
     *handle = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
     char sym[256];
-    snprintf(sym, sizeof sym, "%s_model", prefix);
+    if (dlc_path(sym, sizeof sym, "%s_model", prefix)) return NULL;
     const dlrt_model_desc *(*entry)(void) = NULL;
     if (*handle) *(void **)&entry = dlsym(*handle, sym);
     if (!entry) {

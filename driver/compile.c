@@ -11,7 +11,8 @@
 static char *read_file(const char *path) {
     char err[1024];
     size_t len;
-    char *buf = (char *)dlrt_read_file(path, &len, err, sizeof err);
+    char *buf = (char *)dlrt_read_file_max(path, DLRT_SOURCE_MAX, "model source", &len, err,
+                                             sizeof err);
     if (!buf) {
         fprintf(stderr, "dlc: error: %s\n", err);
         return NULL;

@@ -33,21 +33,6 @@ int dlc_cuda_generate(dlc_unit *u, const dlc_options *o) {
     return 0;
 }
 
-/* writes bytes to path under a temporary name, then renames it (0 or -1) */
-static int write_bytes(const char *path, const void *data, size_t size) {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return -1;
-    int ok = fwrite(data, 1, size, f) == size;
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        return -1;
-    }
-    return 0;
-}
-
 /* the module of `source` for `arch`: from the cache, else compiled by NVRTC and cached
  * (malloc'd; NULL after printing why) */
 static void *cuda_module(const char *source, const char *arch, const dlc_options *o) {
@@ -64,8 +49,8 @@ static void *cuda_module(const char *source, const char *arch, const dlc_options
     h = dlc_cache_hash(h, ver);
     h = dlc_cache_hash(h, dlrt_nvrtc_options());
     snprintf(key, sizeof key, "%016llx-%s", (unsigned long long)h, arch);
-    dlc_cache_dir(o, dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/%s.cubin", dir, key);
+    if (!dlc_cache_dir(o, dir, sizeof dir) || dlc_path(path, sizeof path, "%s/%s.cubin", dir, key))
+        return NULL;
     size_t size;
     void *cubin = dlrt_read_file(path, &size, err, sizeof err);
     if (cubin) {
@@ -76,8 +61,10 @@ static void *cuda_module(const char *source, const char *arch, const dlc_options
         fprintf(stderr, "dlc: error: %s\n", err);
         return NULL;
     }
-    if (dlc_mkdir_p(dir) != 0 || write_bytes(path, cubin, size) != 0)
-        fprintf(stderr, "dlc: warning: cannot cache the CUDA module in %s: %s\n", dir, strerror(errno));
+    char werr[4096] = "";
+    if (dlc_mkdir_p(dir) != 0) snprintf(werr, sizeof werr, "%s: %s", dir, strerror(errno));
+    else dlrt_write_file(path, cubin, size, werr, sizeof werr);
+    if (werr[0]) fprintf(stderr, "dlc: warning: cannot cache the CUDA module: %s\n", werr);
     else if (!o->quiet)
         fprintf(stderr, "dlc: compiled the CUDA kernels with NVRTC for %s\n", arch);
     return cubin;

@@ -56,10 +56,11 @@ static char *cpu_source(const char *src) {
 /* compiles the kernels into the cache (or reuses them) and loads them */
 static void *build(const char *src, const dlc_options *o) {
     char dir[3072], cpp[4096], so[4096];
-    dlc_cache_dir(o, dir, sizeof dir);
     uint64_t h = dlc_cache_hash(dlc_cache_hash(0, src), "emulate c++ -std=c++17 -O1");
-    snprintf(cpp, sizeof cpp, "%s/%016llx-emulate.cpp", dir, (unsigned long long)h);
-    snprintf(so, sizeof so, "%s/%016llx-emulate.so", dir, (unsigned long long)h);
+    if (!dlc_cache_dir(o, dir, sizeof dir) ||
+        dlc_path(cpp, sizeof cpp, "%s/%016llx-emulate.cpp", dir, (unsigned long long)h) ||
+        dlc_path(so, sizeof so, "%s/%016llx-emulate.so", dir, (unsigned long long)h))
+        return NULL;
     if (access(so, R_OK) != 0) {
         char *argv[] = {"c++", "-std=c++17", "-O1", "-fPIC", "-shared", "-w", "-o", so, cpp, NULL};
         if (dlc_mkdir_p(dir) || dlc_write_file_atomic(cpp, src) || dlc_run_command(argv)) {

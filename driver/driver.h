@@ -88,7 +88,7 @@ const dlrt_model_desc *dlc_build_and_load(const char *c_source, const char *pref
 /* The compiled-model cache (build.c): its directory (--cache, $DLC_CACHE, $XDG_CACHE_HOME/dlc or
  * ~/.cache/dlc), creating a directory with its parents (0 or -1), and the key hash (FNV-1a of
  * text, chained from h; h = 0 starts a key). The CUDA modules share them (cuda.c). */
-const char *dlc_cache_dir(const dlc_options *o, char *buf, size_t n);
+const char *dlc_cache_dir(const dlc_options *o, char *buf, size_t n); /* NULL: too long (printed) */
 int dlc_mkdir_p(const char *path);
 uint64_t dlc_cache_hash(uint64_t h, const char *text);
 
@@ -103,7 +103,11 @@ const dlrt_model_desc *dlc_cuda_model(dlc_unit *u, const dlrt_model_desc *m, con
 /* Runs argv[0] (found on PATH) with argv and waits: 0 when it exited with status 0, else -1. */
 int dlc_run_command(char *const argv[]);
 
-/* Write text to path atomically (temp file + rename). Returns 0 or -1 with a message printed. */
+/* snprintf into buf[n] that refuses to truncate: 0, or -1 after printing "path too long". */
+int dlc_path(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Write text to path with dlrt_write_file (atomic; a device or FIFO written in place). Returns
+ * 0 or -1 with a message printed. */
 int dlc_write_file_atomic(const char *path, const char *text);
 
 int dlc_gradcheck(dlc_unit *u, const dlc_options *o);

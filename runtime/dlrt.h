@@ -10,6 +10,7 @@
 #include "dlrt_abi.h"
 #include "dlrt_augment.h"
 #include "dlrt_data.h"
+#include "dlrt_file.h" /* dlrt_read_file, dlrt_write_file */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -95,10 +96,6 @@ typedef struct dlrt_early_stop {
 /* Input normalisation: statistics are computed on the training part of the split (never on
  * validation or test data) and then applied to every split. */
 enum { DLRT_NORM_NONE = 0, DLRT_NORM_STANDARDIZE = 1, DLRT_NORM_MINMAX = 2 };
-
-/* The whole file at `path`, NUL-terminated after its *size bytes (free() it); NULL with a
- * message naming the file in err when it cannot be opened or read. */
-unsigned char *dlrt_read_file(const char *path, size_t *size, char *err, size_t errlen);
 
 /* Learning-rate schedules, stepped once per epoch (as torch.optim.lr_scheduler). */
 enum { DLRT_SCHED_CONSTANT = 0, DLRT_SCHED_STEP = 1, DLRT_SCHED_EXPONENTIAL = 2, DLRT_SCHED_COSINE = 3 };

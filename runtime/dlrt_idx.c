@@ -12,6 +12,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "dlrt_data.h"
+#include "dlrt_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,11 +85,12 @@ static int64_t read_bytes(idx_reader *r, uint8_t *buf, int64_t len) {
     return got;
 }
 
-/* Opens path for reading through zlib, reporting "cannot open: <reason>" on failure. */
+/* Opens path for reading through zlib, reporting "cannot open: <reason>" on failure; a FIFO, a
+ * device or a file over DLRT_FILE_MAX bytes is refused (dlrt_open_read), never read. */
 static int open_reader(idx_reader *r) {
-    int fd = open(r->path, O_RDONLY);
+    int fd = dlrt_open_read(r->path, DLRT_FILE_MAX, "data file", r->err, r->errlen);
     if (fd < 0)
-        return fail(r->path, r->err, r->errlen, "cannot open: %s", strerror(errno));
+        return -1;
     r->gz = gzdopen(fd, "rb");
     if (!r->gz) {
         close(fd);

@@ -152,14 +152,11 @@ static json_object *report_json(const dlrt_report *r) {
 
 int dlrt_report_write(const dlrt_report *r, const char *path, char *err, size_t errlen) {
     json_object *root = report_json(r);
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int rc = json_object_to_file_ext(tmp, root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+    const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+                                                                JSON_C_TO_STRING_SPACED);
+    int status = text ? 0 : -1;
+    if (!text) snprintf(err, errlen, "%s: cannot write report: out of memory", path);
+    else status = dlrt_write_file(path, text, strlen(text), err, errlen);
     json_object_put(root);
-    if (rc != 0 || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot write report: %s", path, strerror(errno));
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    return status;
 }

@@ -20,7 +20,7 @@
  * weights block, the activation arena, the batch input buffers, the copy of the best weights
  * early stopping keeps (0 without it); the datasets themselves are not counted. `dlc
  * --mem-report` predicts the same total before anything runs.
- * The file is written to FILE.tmp and renamed, so a failed write never leaves a partial report.
+ * The file is written with dlrt_write_file, so a failed write never leaves a partial report.
  */
 #ifndef DLRT_REPORT_H
 #define DLRT_REPORT_H

@@ -1,15 +1,14 @@
 /*
  * dlrt_weights.c — the weights file (format in dlrt_weights.h): serialisation into one buffer
- * with a crc32, written under a temporary name and renamed; reading the whole file and checking
- * magic, version, table, size and checksum before anything is used. Byte order is explicit, so
- * files move between machines.
+ * with a crc32, written atomically (dlrt_write_file); reading the whole file (a regular file of
+ * at most DLRT_FILE_MAX bytes) and checking magic, version, table, size and checksum
+ * before anything is used. Byte order is explicit, so files move between machines.
  */
 #include "dlrt_weights.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 static const unsigned char magic[4] = {'D', 'L', 'C', 'W'};
@@ -88,25 +87,6 @@ static void encode(unsigned char *buf, const dlrt_weight *t, int n) {
     put_u32(p, crc_of(buf, (size_t)(p - buf)));
 }
 
-static int write_all(const char *path, const unsigned char *buf, size_t size, char *err,
-                     size_t errlen) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        return -1;
-    }
-    int ok = fwrite(buf, 1, size, f) == size;
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        remove(tmp);
-        return -1;
-    }
-    return 0;
-}
-
 int dlrt_weights_write(const char *path, const dlrt_weight *t, int n, char *err, size_t errlen) {
     for (int k = 0; k < n; k++)
         if (strlen(t[k].name) > MAX_NAME || t[k].rank < 0 || t[k].rank > 6) {
@@ -121,7 +101,7 @@ int dlrt_weights_write(const char *path, const dlrt_weight *t, int n, char *err,
         return -1;
     }
     encode(buf, t, n);
-    int status = write_all(path, buf, size, err, errlen);
+    int status = dlrt_write_file(path, buf, size, err, errlen);
     free(buf);
     return status;
 }
@@ -148,35 +128,6 @@ static int get_u64(reader *r, uint64_t *v) {
     for (int i = 0; i < 8; i++) *v |= (uint64_t)r->p[r->at + (size_t)i] << (8 * i);
     r->at += 8;
     return 0;
-}
-
-unsigned char *dlrt_read_file(const char *path, size_t *size, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, len = 0, got;
-    unsigned char *buf = malloc(cap);
-    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) { /* room for the NUL */
-        len += got;
-        if (len == cap - 1) {
-            unsigned char *bigger = realloc(buf, cap * 2);
-            if (!bigger) free(buf);
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    int bad = ferror(f) ? errno : 0;
-    fclose(f);
-    if (!buf || bad) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, buf ? strerror(bad) : "out of memory");
-        free(buf);
-        return NULL;
-    }
-    buf[len] = 0;
-    *size = len;
-    return buf;
 }
 
 /* one table entry; its name points into the file's bytes (copied out later) */
@@ -316,7 +267,7 @@ int dlrt_weights_read(const char *path, dlrt_weights *w, char *err, size_t errle
     memset(w, 0, sizeof *w);
     w->path = path;
     size_t size, *lens = NULL, names = 0, data = 0;
-    unsigned char *bytes = dlrt_read_file(path, &size, err, errlen);
+    unsigned char *bytes = dlrt_read_file_max(path, DLRT_FILE_MAX, "weights file", &size, err, errlen);
     if (!bytes) return -1;
     reader r = {.p = bytes, .size = size};
     int status = check_layout(&r, w, &lens, &names, &data, err, errlen);

@@ -8,7 +8,7 @@
  *               u64 dims[rank] }
  *     the data of every tensor in table order (numel elements, little-endian)
  *     u32 crc32 (zlib's) of every byte before it
- * Files are written to a temporary name and renamed, so a failed write leaves nothing behind.
+ * Files are written with dlrt_write_file (whole or not at all; a failed write leaves nothing).
  * Reading checks the magic, the version, the size the table implies and the checksum, and names
  * the file and what is wrong. Functions return 0, or -1 with a message in err[errlen].
  */

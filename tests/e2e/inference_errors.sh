@@ -23,7 +23,7 @@ expect() {
   "$@" >stdout.txt 2>stderr.txt
   local got=$?
   if [ "$got" = 1 ] && grep -qE -- "$pattern" stderr.txt && [ "$(cat out.c)" = keep ] &&
-     [ -z "$(ls | grep '\.tmp')" ]; then
+     [ -z "$(ls -A | grep '\.tmp')" ]; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))

@@ -170,7 +170,7 @@ static void test_idx_data_errors(ctx *c, int gz) {
     expect_idx_error(c, path, "3 unexpected trailing bytes");
     join(path, c, "missing.idx");
     expect_idx_error(c, path, "cannot open: No such file or directory");
-    expect_idx_error(c, c->dir, "read error");
+    expect_idx_error(c, c->dir, "is a directory; a data file must be a regular file");
 }
 
 /* Reads a whole (small) file into buf; returns its length or 0. */
