@@ -110,6 +110,10 @@ int dlc_path(char *buf, size_t n, const char *fmt, ...) __attribute__((format(pr
  * 0 or -1 with a message printed. */
 int dlc_write_file_atomic(const char *path, const char *text);
 
+/* files.c: refuses (printing why) an output that is one of the run's inputs or another output,
+ * by device and inode. Returns 0, or 1 (the exit status). */
+int dlc_check_files(const dlc_options *o);
+
 int dlc_gradcheck(dlc_unit *u, const dlc_options *o);
 
 /* --mem-report (memreport.c): prints the memory plan's figures; returns the exit status. */

@@ -2,7 +2,8 @@
  * main.c — dlc's entry point: parse options, compile, then one mode: print IR (--dump-after),
  * print or write C (--emit-c, -o), train (--run, writing the weights with --save-weights),
  * check gradients (--gradcheck) or compile for inference with trained weights (--weights).
- * Exit status: 0 success, 1 for any user error (bad file, options, data), never a crash.
+ * Exit status: 0 success, 1 for any user error (bad file, options, data, an output that would
+ * overwrite an input), never a crash.
  */
 #include "../codegen/cg_c.h"
 #include "driver.h"
@@ -107,6 +108,7 @@ int main(int argc, char **argv) {
     dlc_options o;
     int r = dlc_parse_options(argc, argv, &o);
     if (r) return r > 0 ? 0 : 1;
+    if (dlc_check_files(&o)) return 1;
     dlc_unit u;
     if (o.weights) return dlc_inference(&o);
     int status = dlc_compile(&u, &o, o.gradcheck);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The files a run reads and writes (docs/cli.md, "Files"): a FIFO, a device or an oversized
-# file is refused as a model, weights or data file without hanging; an existing output that is
-# not a regular file is written in place, never replaced; temporaries never clobber a user's
-# file, and the longest path is written safely.
+# file is refused as a model, weights or data file without hanging; an output that is one of
+# the run's inputs (or another output) is refused; an existing output that is not a regular
+# file is written in place, never replaced; temporaries never clobber a user's file.
 # Every error: exit status 1, the message, the user's files unchanged, no temporary left.
 #   files.sh DLC REPO_ROOT
 set -u
@@ -34,6 +34,7 @@ expect() {
   else
     bad "$* -> exit $got, stderr:"; cat stderr.txt
   fi
+  cp keep/tiny.dl keep/tiny.dlw . # each case on the originals, whatever the last one did
 }
 
 # ---- inputs that would hang or grow without bound ----
@@ -50,6 +51,22 @@ mkdir -p fifodata/mnist && mkfifo fifodata/mnist/train-images-idx3-ubyte.gz
 expect "train-images-idx3-ubyte.gz: is a FIFO; a data file must be a regular file" -- \
   "$dlc" -q --run "$root/models/mnist_mlp.dl" --data fifodata
 [ -z "$(ls out.c 2>/dev/null)" ] && ok || bad "out.c written by a failed run"
+
+# ---- outputs that would destroy inputs ----
+expect "-o tiny.dl would overwrite the model file tiny.dl, an input of this run" -- \
+  "$dlc" tiny.dl -o tiny.dl
+expect "-o ./tiny.dl would overwrite the model file tiny.dl" -- "$dlc" tiny.dl -o ./tiny.dl
+ln -s tiny.dl link.dl
+expect "-o link.dl would overwrite the model file tiny.dl" -- "$dlc" tiny.dl -o link.dl
+expect "--save-weights tiny.dl would overwrite the model file tiny.dl" -- \
+  "$dlc" -q --run tiny.dl --save-weights tiny.dl
+expect "--report tiny.dl would overwrite the model file tiny.dl" -- \
+  "$dlc" -q --run tiny.dl --report tiny.dl
+expect "-o tiny.dlw would overwrite --weights tiny.dlw, an input of this run" -- \
+  "$dlc" tiny.dl --weights tiny.dlw -o tiny.dlw
+expect "--save-weights ./r.json and --report r.json name the same file" -- \
+  "$dlc" -q --run tiny.dl --report r.json --save-weights ./r.json
+[ -z "$(ls r.json 2>/dev/null)" ] && ok || bad "r.json written by a refused run"
 
 # ---- existing outputs that are not regular files: written in place, never replaced ----
 # as root, private device nodes (so a dlc that replaced them could never harm the real ones)
