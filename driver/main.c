@@ -3,12 +3,15 @@
  * print or write C (--emit-c, -o), train (--run, writing the weights with --save-weights),
  * check gradients (--gradcheck) or compile for inference with trained weights (--weights).
  * Exit status: 0 success, 1 for any user error (bad file, options, data, an output that would
- * overwrite an input), never a crash.
+ * overwrite an input, standard output that could not be written), never a crash.
  */
 #include "../codegen/cg_c.h"
 #include "driver.h"
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 _Static_assert((int)DLC_METRIC_LOSS == (int)DLRT_METRIC_LOSS &&
                    (int)DLC_METRIC_ACCURACY == (int)DLRT_METRIC_ACCURACY &&
@@ -104,7 +107,28 @@ static int generate(dlc_unit *u, const dlc_options *o) {
     return 0;
 }
 
-int main(int argc, char **argv) {
+/* a closed standard descriptor (`>&-`) gets /dev/null opened read-only: a file dlc opens
+ * later cannot take its number (generated C printed "to stdout" would land in it), and writes
+ * to it still fail, so finish_stdout reports them */
+static void hold_standard_fds(void) {
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            int got = open("/dev/null", O_RDONLY);
+            if (got >= 0 && got != fd) close(got); /* numbers are taken lowest first */
+        }
+}
+
+/* output lost on a full device or a closed stdout is an error (exit 1), not a success */
+static int finish_stdout(int status) {
+    int bad = fflush(stdout) != 0 || ferror(stdout);
+    int e = errno;
+    if (fclose(stdout) != 0 && !bad) bad = 1, e = errno;
+    if (!bad) return status;
+    fprintf(stderr, "dlc: error: standard output: %s\n", strerror(e));
+    return 1;
+}
+
+static int run(int argc, char **argv) {
     dlc_options o;
     int r = dlc_parse_options(argc, argv, &o);
     if (r) return r > 0 ? 0 : 1;
@@ -121,4 +145,9 @@ int main(int argc, char **argv) {
     if (u.d.n_errors) status = 1;
     dlc_unit_free(&u);
     return status;
+}
+
+int main(int argc, char **argv) {
+    hold_standard_fds();
+    return finish_stdout(run(argc, argv));
 }

@@ -2,7 +2,8 @@
 # The files a run reads and writes (docs/cli.md, "Files"): a FIFO, a device or an oversized
 # file is refused as a model, weights or data file without hanging; an output that is one of
 # the run's inputs (or another output) is refused; an existing output that is not a regular
-# file is written in place, never replaced; temporaries never clobber a user's file.
+# file is written in place, never replaced; write errors on outputs and on standard output are
+# errors; temporaries never clobber a user's file.
 # Every error: exit status 1, the message, the user's files unchanged, no temporary left.
 #   files.sh DLC REPO_ROOT
 set -u
@@ -86,6 +87,18 @@ timeout 20 cat out.fifo >from_fifo.c &
 reader=$!
 if timeout 20 "$dlc" tiny.dl -o out.fifo && wait $reader && [ -p out.fifo ] &&
    cmp -s from_fifo.c ref.c; then ok; else bad "-o FIFO: not written in place"; fi
+
+# ---- standard output that cannot be written (redirections never replace the device) ----
+expect "dlc: error: standard output: No space left on device" -- \
+  sh -c '"$1" tiny.dl --emit-c >/dev/full' sh "$dlc"
+expect "dlc: error: standard output: No space left on device" -- \
+  sh -c '"$1" tiny.dl --mem-report >/dev/full' sh "$dlc"
+expect "dlc: error: standard output: No space left on device" -- \
+  sh -c '"$1" tiny.dl --dump-after=shape >/dev/full' sh "$dlc"
+expect "dlc: error: standard output: Bad file descriptor" -- \
+  sh -c '"$1" tiny.dl --emit-c >&-' sh "$dlc"
+expect "dlc: error: standard output: Bad file descriptor" -- \
+  sh -c '"$1" tiny.dl --mem-report >&-' sh "$dlc"
 
 # ---- temporaries: a user's NAME.tmp is not touched; the longest path is written safely ----
 echo "mine" >r.json.tmp && cp r.json.tmp keep/
