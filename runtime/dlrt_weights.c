@@ -1,7 +1,7 @@
 /*
  * dlrt_weights.c — the weights file (format in dlrt_weights.h): serialisation into one buffer
  * with a crc32, written atomically (dlrt_write_file); reading the whole file (a regular file of
- * at most DLRT_FILE_MAX bytes) and checking magic, version, table, size and checksum
+ * at most DLRT_FILE_MAX bytes) and checking magic, version, table, names, size and checksum
  * before anything is used. Byte order is explicit, so files move between machines.
  */
 #include "dlrt_weights.h"
@@ -217,6 +217,14 @@ static const char *duplicate(const dlrt_weights *w) {
     return NULL;
 }
 
+/* the first tensor whose name holds a NUL byte (names are not NUL-terminated in the file), or
+ * -1: such a name would be read as its prefix */
+static int name_with_nul(const dlrt_weights *w, const size_t *lens) {
+    for (int k = 0; k < w->n; k++)
+        if (memchr(w->t[k].name, 0, lens[k])) return k;
+    return -1;
+}
+
 /* everything but the checksum and the names' and data's copies */
 static int check_layout(reader *r, dlrt_weights *w, size_t **lens, size_t *names, size_t *data,
                         char *err, size_t errlen) {
@@ -243,6 +251,12 @@ static int check_layout(reader *r, dlrt_weights *w, size_t **lens, size_t *names
     if (bad) {
         snprintf(err, errlen, "%s: %s%s", path, bad,
                  strncmp(bad, "truncated", 9) ? "" : " (the file is cut short)");
+        return -1;
+    }
+    int k = name_with_nul(w, *lens);
+    if (k >= 0) {
+        snprintf(err, errlen, "%s: the name of tensor %d of %d ('%.64s' then a NUL byte) contains "
+                 "a NUL byte", path, k + 1, w->n, w->t[k].name);
         return -1;
     }
     size_t expect = r->at + *data + 4;

@@ -10,7 +10,8 @@
  *     u32 crc32 (zlib's) of every byte before it
  * Files are written with dlrt_write_file (whole or not at all; a failed write leaves nothing).
  * Reading checks the magic, the version, the size the table implies and the checksum, and names
- * the file and what is wrong. Functions return 0, or -1 with a message in err[errlen].
+ * the file and what is wrong (a NUL byte in a name too). Functions return 0, or -1 with a
+ * message in err[errlen].
  */
 #ifndef DLRT_WEIGHTS_H
 #define DLRT_WEIGHTS_H

@@ -3,7 +3,8 @@
 # file is refused as a model, weights or data file without hanging; an output that is one of
 # the run's inputs (or another output) is refused; an existing output that is not a regular
 # file is written in place, never replaced; write errors on outputs and on standard output are
-# errors; temporaries never clobber a user's file.
+# errors; temporaries never clobber a user's file; weights with a NUL in a tensor name are
+# refused.
 # Every error: exit status 1, the message, the user's files unchanged, no temporary left.
 #   files.sh DLC REPO_ROOT
 set -u
@@ -113,6 +114,20 @@ expect "broken.dl:[0-9]+:[0-9]+: error" -- sh -c 'printf "model\n" >broken.dl; "
 [ "$(cat "$file")" = keep ] && ok || bad "4095-character -o clobbered by a failed run"
 if [ ${#file} = 4095 ] && "$dlc" tiny.dl -o "$file" && cmp -s "$file" ref.c && no_temps; then ok
 else bad "-o with a 4095-character path (${#file})"; fi
+
+# ---- weights files: a tensor name with an embedded NUL (and a valid checksum) ----
+python3 - tiny.dlw nul.dlw <<'PY'
+import sys, zlib
+b = bytearray(open(sys.argv[1], "rb").read()[:-4])
+at = b.index(b"dense2.b")
+assert int.from_bytes(b[at - 4:at], "little") == 8
+b[at - 4:at + 8] = (11).to_bytes(4, "little") + b"dense2.b\0xy"
+open(sys.argv[2], "wb").write(bytes(b) + zlib.crc32(bytes(b)).to_bytes(4, "little"))
+PY
+echo keep >out.c && cp out.c keep/out.c
+expect "nul.dlw: the name of tensor [0-9]+ of [0-9]+ \('dense2.b' then a NUL byte\) contains a NUL byte" -- \
+  "$dlc" tiny.dl --weights nul.dlw -o out.c
+cmp -s out.c keep/out.c && ok || bad "out.c changed by a refused weights file"
 
 echo "files: $passed passed, $failed failed"
 [ "$failed" = 0 ]
