@@ -53,6 +53,10 @@ static int bad_option(const char *arg) {
     char *eq = strchr(name, '=');
     if (eq) *eq = 0;
     const char *best = diag_closest(name, long_opts, (int)(sizeof long_opts / sizeof *long_opts));
+    if (eq && best && !strcmp(best, name)) { /* options that take values matched before */
+        fprintf(stderr, "dlc: error: option '%s' takes no value (got '%s')\n", name, arg);
+        return -1;
+    }
     char hint[DIAG_HINT_SIZE];
     fprintf(stderr, "dlc: error: unknown option '%s'%s\n", name, diag_hint(hint, best, ""));
     return -1;
@@ -65,6 +69,16 @@ static const char *value_of(int argc, char **argv, int *i, const char *opt) {
     if (*i + 1 < argc) return argv[++*i];
     fprintf(stderr, "dlc: error: option '%s' needs a value\n", opt);
     return NULL;
+}
+
+/* a file or directory option's value: an empty name is an error naming the option */
+static const char *path_of(int argc, char **argv, int *i, const char *opt) {
+    const char *v = value_of(argc, argv, i, opt);
+    if (v && !v[0]) {
+        fprintf(stderr, "dlc: error: option '%s' needs a file name, got an empty one\n", opt);
+        return NULL;
+    }
+    return v;
 }
 
 static int matches(const char *arg, const char *opt) {
@@ -147,17 +161,21 @@ static int parse_one(int argc, char **argv, int *i, dlc_options *o) {
     if (matches(a, "--dtype")) return (o->dtype = value_of(argc, argv, i, "--dtype")) ? 0 : -1;
     if (matches(a, "--target")) return (o->target = value_of(argc, argv, i, "--target")) ? 0 : -1;
     if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { o->quiet = 1; return 0; }
-    if (!strcmp(a, "-o")) return (o->output = value_of(argc, argv, i, "-o")) ? 0 : -1;
+    if (!strcmp(a, "-o")) return (o->output = path_of(argc, argv, i, "-o")) ? 0 : -1;
     if (!strncmp(a, "-D", 2)) return add_define(o, a[2] ? a + 2 : (*i + 1 < argc ? argv[++*i] : NULL));
     if (matches(a, "--dump-after")) return (o->dump_after = value_of(argc, argv, i, "--dump-after")) ? 0 : -1;
-    if (matches(a, "--data")) return (o->data_dir = value_of(argc, argv, i, "--data")) ? 0 : -1;
-    if (matches(a, "--report")) return (o->report = value_of(argc, argv, i, "--report")) ? 0 : -1;
-    if (matches(a, "--cache")) return (o->cache_dir = value_of(argc, argv, i, "--cache")) ? 0 : -1;
-    if (matches(a, "--weights")) return (o->weights = value_of(argc, argv, i, "--weights")) ? 0 : -1;
+    if (matches(a, "--data")) return (o->data_dir = path_of(argc, argv, i, "--data")) ? 0 : -1;
+    if (matches(a, "--report")) return (o->report = path_of(argc, argv, i, "--report")) ? 0 : -1;
+    if (matches(a, "--cache")) return (o->cache_dir = path_of(argc, argv, i, "--cache")) ? 0 : -1;
+    if (matches(a, "--weights")) return (o->weights = path_of(argc, argv, i, "--weights")) ? 0 : -1;
     if (matches(a, "--save-weights"))
-        return (o->save_weights = value_of(argc, argv, i, "--save-weights")) ? 0 : -1;
+        return (o->save_weights = path_of(argc, argv, i, "--save-weights")) ? 0 : -1;
     if (!strcmp(a, "--check-cuda")) { o->check_cuda = o->cuda = 1; return 0; }
     if (a[0] == '-' && a[1]) return bad_option(a);
+    if (!a[0]) {
+        fprintf(stderr, "dlc: error: the input file name is empty\n");
+        return -1;
+    }
     if (o->input) {
         fprintf(stderr, "dlc: error: more than one input file ('%s' and '%s')\n", o->input, a);
         return -1;

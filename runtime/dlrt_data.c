@@ -188,6 +188,8 @@ int dlrt_dataset_load(const char *dir, const char *name, const char *split, dlrt
         rc = check_pair(&im, impath, &lb, lbpath, err, errlen);
     if (rc == 0)
         rc = fill_dataset(&im, &lb, out, impath, err, errlen);
+    if (rc == 0)
+        out->source = strdup(impath); /* NULL when out of memory: messages then name no file */
     dlrt_idx_free(&im);
     dlrt_idx_free(&lb);
     return rc;
@@ -206,5 +208,6 @@ void dlrt_dataset_free(dlrt_dataset *ds) {
     free(ds->x);
     free(ds->y);
     free(ds->target);
+    free(ds->source);
     memset(ds, 0, sizeof *ds);
 }

@@ -35,6 +35,8 @@ typedef struct dlrt_dataset {
     int n_classes;          /* classes of y (10 for mnist and fashion-mnist); 0 with real targets */
     float *target;          /* n * target_size reals, or NULL with class labels; malloc'd */
     int64_t target_size;    /* reals per target (sine: 1); 0 with class labels */
+    char *source;           /* the file the samples were read from, for messages (malloc'd), or
+                               NULL (synthetic data) */
 } dlrt_dataset;
 
 /* The data directory: `flag` (from --data) if non-NULL, else $DLC_DATA if set and non-empty,

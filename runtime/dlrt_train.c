@@ -135,16 +135,31 @@ static long long inner(const dlrt_tensor_desc *t) {
     return n;
 }
 
-/* the input slot for `name`, checked against `dtype` and `size` reals per sample; -1 if none */
+/* "1x28x27": the dataset's per-sample shape */
+static const char *shape_text(const dlrt_dataset *ds, char *buf, size_t n) {
+    size_t at = 0;
+    buf[0] = 0;
+    for (int i = 0; i < ds->rank && i < 4 && at < n; i++)
+        at += (size_t)snprintf(buf + at, n - at, "%s%lld", i ? "x" : "", (long long)ds->shape[i]);
+    return buf;
+}
+
+/* the input slot for `name`, checked against `dtype` and `size` reals per sample; -1 if none.
+ * A mismatch of the samples names the data file they came from and their shape. */
 static int input_slot(const dlrt_model_desc *m, const char *name, int dtype, long long size,
-                      const char *what, char *err, size_t errlen, int *bad) {
+                      const char *what, const dlrt_dataset *ds, char *err, size_t errlen, int *bad) {
     const dlrt_tensor_desc *t = name ? dlrt_find_tensor(m, DLRT_INPUT, name) : NULL;
     if (!t) return -1;
-    if (t->dtype != dtype || inner(t) != size) {
+    char shape[96];
+    if (t->dtype == dtype && inner(t) == size) return t->index;
+    *bad = 1;
+    if (strcmp(what, "samples") || !ds->source || t->dtype != dtype)
         snprintf(err, errlen, "model '%s': input '%s' must hold %lld %s per sample for the dataset's %s",
                  m->name, name, size, dtype == DLRT_I32 ? "i32" : "f32", what);
-        *bad = 1;
-    }
+    else
+        snprintf(err, errlen, "model '%s': input '%s' holds %lld reals per sample, but the data file "
+                 "%s holds samples of %s (%lld reals)", m->name, name, inner(t), ds->source,
+                 shape_text(ds, shape, sizeof shape), size);
     return t->index;
 }
 
@@ -212,9 +227,11 @@ static int setup_batcher(batcher *b, const batcher *share, const dlrt_session *s
         return -1;
     }
     int bad = 0, labels = ds->y != NULL;
-    int xs = input_slot(m, o->feature_input, DLRT_F32, ds->sample_size, "samples", err, errlen, &bad);
+    int xs = input_slot(m, o->feature_input, DLRT_F32, ds->sample_size, "samples", ds, err, errlen,
+                        &bad);
     int ys = input_slot(m, o->target_input, labels ? DLRT_I32 : DLRT_F32,
-                        labels ? 1 : ds->target_size, labels ? "labels" : "targets", err, errlen, &bad);
+                        labels ? 1 : ds->target_size, labels ? "labels" : "targets", ds, err, errlen,
+                        &bad);
     if (bad) return -1;
     if (batch_buffers(b, share, labels, (size_t)m->max_batch, xs >= 0, ds)) {
         snprintf(err, errlen, "out of memory for batch buffers");

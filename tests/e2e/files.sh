@@ -4,7 +4,7 @@
 # the run's inputs (or another output) is refused; an existing output that is not a regular
 # file is written in place, never replaced; write errors on outputs and on standard output are
 # errors; temporaries never clobber a user's file; weights with a NUL in a tensor name are
-# refused.
+# refused; and the messages for --run=yes, -o '' and images of the wrong size.
 # Every error: exit status 1, the message, the user's files unchanged, no temporary left.
 #   files.sh DLC REPO_ROOT
 set -u
@@ -128,6 +128,23 @@ echo keep >out.c && cp out.c keep/out.c
 expect "nul.dlw: the name of tensor [0-9]+ of [0-9]+ \('dense2.b' then a NUL byte\) contains a NUL byte" -- \
   "$dlc" tiny.dl --weights nul.dlw -o out.c
 cmp -s out.c keep/out.c && ok || bad "out.c changed by a refused weights file"
+
+# ---- messages ----
+expect "option '--run' takes no value \(got '--run=yes'\)" -- "$dlc" --run=yes tiny.dl
+expect "option '-o' needs a file name, got an empty one" -- "$dlc" tiny.dl -o ''
+expect "option '--report' needs a file name" -- "$dlc" --run tiny.dl --report=
+mkdir -p odd/mnist
+python3 - odd/mnist <<'PY'
+import gzip, struct, sys
+n = 16
+for split in ("train", "t10k"):
+    with gzip.open(f"{sys.argv[1]}/{split}-images-idx3-ubyte.gz", "wb") as f:
+        f.write(struct.pack(">BBBBIII", 0, 0, 8, 3, n, 28, 27) + bytes(n * 28 * 27))
+    with gzip.open(f"{sys.argv[1]}/{split}-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(struct.pack(">BBBBI", 0, 0, 8, 1, n) + bytes(n))
+PY
+expect "input 'image' holds 784 reals per sample, but the data file odd/mnist/train-images-idx3-ubyte.gz holds samples of 1x28x27 \(756 reals\)" -- \
+  "$dlc" -q --run "$root/models/mnist_mlp.dl" --data odd
 
 echo "files: $passed passed, $failed failed"
 [ "$failed" = 0 ]
