@@ -186,6 +186,12 @@ static void test_sine(void) {
     o.n = 0;
     truth(dlrt_sine_make(&o, 5, "train", &a, err, sizeof err) == -1 && strstr(err, "n must be >= 1"),
           "sine: n < 1 is an error naming n");
+    o.n = 10, o.low = -INFINITY, o.high = INFINITY; /* low < high, but every x would be NaN */
+    truth(dlrt_sine_make(&o, 5, "train", &a, err, sizeof err) == -1 &&
+              strstr(err, "low and high must be finite"), "sine: infinite bounds are an error");
+    o.low = 0, o.high = 1, o.noise = INFINITY;
+    truth(dlrt_sine_make(&o, 5, "train", &a, err, sizeof err) == -1 &&
+              strstr(err, "noise must be finite"), "sine: infinite noise is an error");
 }
 
 int main(void) {
