@@ -19,6 +19,7 @@ void dlrt_report_begin(dlrt_report *r, const dlrt_model_desc *m, const dlrt_trai
     r->n_test = n_test;
     r->test_loss = r->test_accuracy = NAN;
     r->best = r->restored = NAN;
+    r->numerics_node = -1;
     for (int i = 0; i < DLRT_MAX_METRICS; i++) r->test_metrics[i] = NAN;
     r->epochs = calloc((size_t)(o->epochs > 0 ? o->epochs : 1), sizeof *r->epochs);
 }
@@ -131,7 +132,10 @@ static json_object *diverged_json(const dlrt_report *r) {
     double l = r->diverged_loss;
     json_object_object_add(o, "epoch", json_object_new_int64(r->diverged_epoch));
     json_object_object_add(o, "step", json_object_new_int64(r->diverged_step));
-    json_object_object_add(o, "loss", json_object_new_string(isnan(l) ? "nan" : l > 0 ? "inf" : "-inf"));
+    json_object_object_add(o, "loss", isfinite(l) ? json_object_new_double(l)
+                                      : json_object_new_string(isnan(l) ? "nan" : l > 0 ? "inf" : "-inf"));
+    if (r->numerics_node >= 0)
+        json_object_object_add(o, "node", json_object_new_int64(r->numerics_node));
     return o;
 }
 

@@ -23,7 +23,9 @@
  * --mem-report` predicts the same total before anything runs.
  * "diverged" is null unless a training step's loss was not finite: then the epoch and step of
  * the first such step and its loss as the string "nan", "inf" or "-inf"; the epoch is not in
- * "epochs" and "test" holds nulls (the test split is not evaluated).
+ * "epochs" and "test" holds nulls (the test split is not evaluated). With --check-numerics a
+ * step that made any NaN or Inf stops the run the same way, its loss a number when it was
+ * finite, and "node" the IR node id that made the first one.
  * The file is written to FILE.tmp and renamed, so a failed write never leaves a partial report.
  */
 #ifndef DLRT_REPORT_H
@@ -66,7 +68,10 @@ typedef struct dlrt_report {
     dlrt_memory memory;            /* what the run allocated for the model */
     long long diverged_epoch;      /* the epoch of the first non-finite training loss (0: none) */
     long long diverged_step;       /* its optimizer step, 1-based over the run (0: none) */
-    double diverged_loss;          /* that loss: NaN, +Inf or -Inf */
+    double diverged_loss;          /* that loss: NaN, +Inf or -Inf (finite when --check-numerics
+                                      stopped the step) */
+    int numerics_node;             /* --check-numerics: the node that made the first NaN or Inf
+                                      (-1: none, or not checked) */
 } dlrt_report;
 
 void dlrt_report_begin(dlrt_report *r, const dlrt_model_desc *m, const dlrt_train_opts *o,

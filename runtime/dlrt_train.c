@@ -118,6 +118,16 @@ static void diverge(dlrt_report *r, long long epoch, long long step, double loss
     r->diverged_loss = loss;
 }
 
+/* --check-numerics: whether the step just run made a NaN or an Inf (then reported) */
+static int numerics_found(const dlrt_train_opts *o, dlrt_report *r, long long epoch,
+                          long long step) {
+    int input = -1, node = o->numerics ? o->numerics(&input) : -1;
+    if (node < 0) return 0;
+    r->numerics_node = node;
+    if (o->numerics_report) o->numerics_report(o->numerics_ctx, node, input, epoch, step);
+    return 1;
+}
+
 /* one epoch of training steps; stops at the first non-finite loss (r->diverged_step set) */
 static totals train_epoch(dlrt_session *s, batcher *b, const dlrt_train_opts *o,
                           const dlrt_augmenter *aug, long long epoch, int64_t *idx, int64_t n,
@@ -133,7 +143,7 @@ static totals train_epoch(dlrt_session *s, batcher *b, const dlrt_train_opts *o,
         dlrt_step_scalars(s->model, o->seed, s->step, lr, scalars);
         gather(b, idx + at, bn, aug->n_ops > 0 ? aug : NULL, epoch);
         s->model->train_step(s->weights, s->arena, b->inputs, bn, scalars, &loss);
-        if (!isfinite(loss)) {
+        if (numerics_found(o, r, epoch, s->step) || !isfinite(loss)) {
             diverge(r, epoch, s->step, loss);
             break;
         }
@@ -477,10 +487,14 @@ static int diverged(run_state *r, const dlrt_train_opts *o, double shift, double
     int kept = o->save_weights && p->best_epoch > 0 && first_non_finite(&r->sess) < 0;
     if (o->report_path && dlrt_report_write(p, o->report_path, err, errlen)) return -1;
     if (kept && save(r, o, shift, scale, err, errlen)) return -1;
-    int at = snprintf(err, errlen, "training diverged: the loss is not finite (%s) at epoch %lld, "
-                      "step %lld; lower the learning rate or clip the gradients (clip_norm, "
-                      "clip_value)", isnan(p->diverged_loss) ? "NaN" : "Inf", p->diverged_epoch,
-                      p->diverged_step);
+    int at = p->numerics_node >= 0 && isfinite(p->diverged_loss)
+                 ? snprintf(err, errlen, "training stopped: --check-numerics found a NaN or an "
+                            "Inf at epoch %lld, step %lld (the op is named above)",
+                            p->diverged_epoch, p->diverged_step)
+                 : snprintf(err, errlen, "training diverged: the loss is not finite (%s) at "
+                            "epoch %lld, step %lld; lower the learning rate or clip the gradients "
+                            "(clip_norm, clip_value)", isnan(p->diverged_loss) ? "NaN" : "Inf",
+                            p->diverged_epoch, p->diverged_step);
     if (!o->save_weights || at < 0 || (size_t)at >= errlen) return -1;
     if (kept) snprintf(err + at, errlen - (size_t)at, "; %s holds the weights of epoch %lld",
                        o->save_weights, p->best_epoch);
