@@ -7,7 +7,8 @@
 #      loss and the node;
 #   2. the same line as log(h - 100): the forward log of a negative value makes a NaN; with
 #      the check the error names log at 11:7, the forward pass, finite inputs; without it the
-#      run stops on the NaN loss of step 1 and names no op.
+#      run stops on the NaN loss of step 1 and names no op;
+#   3. with --target cuda it is an error (the check is the C backend's only).
 #   numerics.sh DLC REPO_ROOT
 set -eu
 dlc=$1 root=$2
@@ -42,4 +43,6 @@ grep -q "note: every input of log was finite" "$tmp/b.err"
 expect_fail "$tmp/c.err" --run "$tmp/log.dl" -q
 grep -q "error: training diverged: the loss is not finite (NaN) at epoch 1, step 1" "$tmp/c.err"
 if grep -q "check-numerics" "$tmp/c.err"; then echo "FAIL: a run without the check named an op"; exit 1; fi
-echo "2 passed, 0 failed"
+expect_fail "$tmp/d.err" --run "$tmp/root.dl" -q --check-numerics --target cuda
+grep -q "error: --check-numerics is not implemented for --target cuda" "$tmp/d.err"
+echo "3 passed, 0 failed"
