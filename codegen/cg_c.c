@@ -25,7 +25,7 @@ const char *cg_c_count(cg_c *c, const ir_shape *s) {
 }
 
 void cg_c_parallel(cg_c *c, const char *work, long long max_work) {
-    if (max_work >= CG_C_PARALLEL_MIN_WORK) sb_printf(c->out, "    DLC_PARALLEL_FOR(%s)\n", work);
+    if (max_work >= CG_C_PARALLEL_MIN_WORK && !c->o->check_numerics) sb_printf(c->out, "    DLC_PARALLEL_FOR(%s)\n", work);
 }
 
 const char *cg_c_scalar(cg_c *c, int id) {
@@ -79,11 +79,13 @@ static void emit_group(cg_c *c, const int *list, int n, int *k) {
         if (node->op == IR_OP_assign) {
             sb_printf(c->out, "        t%d[i] = %s; /* update %s */\n", node->in[0], e.data,
                       cg_c_node(c, node->in[0])->name);
+            cg_c_numerics_element(c, id, arena_printf(c->a, "t%d[i]", node->in[0]), args);
             continue;
         }
         sb_printf(c->out, "        const %s v%d = %s; /* %%%d %s */\n",
                   c->in_double ? "double" : "real", id, e.data, id, ir_op_names[node->op]);
         if (c->stored[id]) sb_printf(c->out, "        t%d[i] = v%d;\n", id, id);
+        cg_c_numerics_element(c, id, arena_printf(c->a, "v%d", id), args);
     }
     --*k;
     c->in_double = 0;
@@ -146,6 +148,7 @@ static void emit_body(cg_c *c, const int *list, int n) {
         sb_printf(c->out, "    /* %%%d = %s %s */\n", list[k], ir_op_names[node->op],
                   ir_shape_str(c->a, &node->shape));
         cg_c_emitters[node->op](c, list[k], NULL, NULL);
+        cg_c_numerics_node(c, list[k]);
     }
 }
 
@@ -264,7 +267,7 @@ const char *cg_c_generate(const ir_graph *g, const cg_c_options *o, arena *a) {
     size_t nn = (size_t)g->n_nodes + 1;
     c.offset = arena_alloc(a, sizeof(long long) * nn);
     c.index = arena_alloc(a, sizeof(int) * nn);
-    mem_options mo = {.real_bytes = o->f64 ? 8 : 4, .reuse = !o->no_reuse,
+    mem_options mo = {.real_bytes = o->f64 ? 8 : 4, .reuse = !o->no_reuse && !o->check_numerics,
                       .workspace = cg_c_workspace_reals};
     memplan_build(g, o->has_train, &mo, a, &c.plan);
     take_plan(&c);
@@ -283,9 +286,11 @@ const char *cg_c_generate(const ir_graph *g, const cg_c_options *o, arena *a) {
     cg_c_conv_prelude(&c);
     if (o->has_train && (has_op(g, IR_OP_dropout) || has_op(g, IR_OP_gaussian_noise)))
         cg_c_random_prelude(&c, has_op(g, IR_OP_gaussian_noise));
+    if (o->has_train && o->check_numerics) cg_c_numerics_prelude(&c);
     if (o->has_train) emit_function(&c, &c.plan.train);
     emit_function(&c, &c.plan.eval);
     if (o->weights) cg_c_infer_api(&c);
     else emit_descriptor(&c, emit_tensor_table(&c));
+    if (o->has_train && o->check_numerics) cg_c_numerics_api(&c);
     return out.data;
 }

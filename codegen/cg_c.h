@@ -18,6 +18,9 @@ typedef struct cg_c_options {
     const struct dlrt_weights *weights; /* inference C (cg_c_infer.c): an inference graph whose
                                            leaves take these values, embedded as static data */
     int no_reuse;       /* memory plan without reuse: every value its own bytes (--no-reuse) */
+    int check_numerics; /* --check-numerics: the training step tests every value it computes
+                           for NaN and Inf and exports PREFIX_numerics (cg_c_numerics.c);
+                           memory is planned without reuse and no loop is parallel */
     int batch_stats;    /* eval_step normalizes batchnorm with the batch's statistics, as
                            train_step does (gradient checks: its gradients are the training ones) */
 } cg_c_options;

@@ -76,6 +76,14 @@ void emit_slice(cg_c *c, int id, const char *const *a, strbuf *e);
 void cg_c_infer_weights(cg_c *c);
 void cg_c_infer_api(cg_c *c);
 
+/* --check-numerics (cg_c_numerics.c): the record and its helpers, the test of a fused loop's
+ * element `value` (with the node's operands `args`), the test of an unfused node's buffer, and
+ * PREFIX_numerics; each emits nothing unless check_numerics is set and in the training step. */
+void cg_c_numerics_prelude(cg_c *c);
+void cg_c_numerics_element(cg_c *c, int id, const char *value, const char *const *args);
+void cg_c_numerics_node(cg_c *c, int id);
+void cg_c_numerics_api(cg_c *c);
+
 extern const char cg_c_abi_text[];
 void cg_c_prelude(cg_c *c);
 /* The counter-based random functions for train_step's dropout and noise: dlc_key and

@@ -34,6 +34,7 @@ typedef struct dlc_options {
     long long fit;            /* --fit BYTES: report the largest batch that fits (0: off) */
     int cuda;                 /* --target cuda */
     int check_cuda;           /* --check-cuda: compare the GPU's values with the C backend's */
+    int check_numerics;       /* --check-numerics: name the op that made the first NaN or Inf */
     dlc_define defines[64];   /* -D NAME=VALUE */
     int n_defines;            /* entries in defines */
     char define_names[64][64];/* storage for the names in defines */
@@ -115,6 +116,11 @@ int dlc_write_file_atomic(const char *path, const char *text);
 int dlc_check_files(const dlc_options *o);
 
 int dlc_gradcheck(dlc_unit *u, const dlc_options *o);
+
+/* --check-numerics with --run (numerics.c): binds the loaded model's PREFIX_numerics (handle:
+ * its dlopen handle) and the report naming the op at its source line into t; 0, or 1 after an
+ * error. */
+int dlc_numerics_hook(dlc_unit *u, void *handle, dlrt_train_opts *t);
 
 /* --mem-report (memreport.c): prints the memory plan's figures; returns the exit status. */
 int dlc_mem_report(dlc_unit *u, const dlc_options *o);

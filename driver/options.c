@@ -27,6 +27,9 @@ static const char usage[] =
     "                     --target cpu|cuda, --json, or --fit BYTES (the largest batch that\n"
     "                     fits; BYTES may end in K, M, G (powers of 1024) or KB, MB, GB)\n"
     "  --no-reuse         plan memory without reuse: every intermediate keeps its own bytes\n"
+    "  --check-numerics   test every value the training step computes for NaN and Inf; the\n"
+    "                     first one stops the run, naming the op and its line (C target;\n"
+    "                     slower, docs/cli.md)\n"
     "  -D NAME=VALUE      override `param NAME` of the file\n"
     "  --data DIR         data directory (default: $DLC_DATA, else the build's data/)\n"
     "  --report FILE      with --run: write the run's measurements as JSON\n"
@@ -45,7 +48,8 @@ static const char *const long_opts[] = {"--run", "--emit-c", "--dump-after", "--
                                         "--cache", "--gradcheck", "--f64", "--quiet", "--help",
                                         "--version", "--weights", "--save-weights", "--no-fold",
                                         "--mem-report", "--no-reuse", "--json", "--batch",
-                                        "--dtype", "--target", "--fit", "--check-cuda"};
+                                        "--dtype", "--target", "--fit", "--check-cuda",
+                                        "--check-numerics"};
 
 static int bad_option(const char *arg) {
     char name[64];
@@ -137,6 +141,11 @@ static int check_cuda_options(dlc_options *o) {
     }
     o->cuda = o->check_cuda || (o->target && !strcmp(o->target, "cuda"));
     const char *clash = o->weights ? "--weights" : o->gradcheck ? "--gradcheck" : o->f64 ? "--f64" : NULL;
+    if (o->cuda && o->check_numerics) {
+        fprintf(stderr, "dlc: error: --check-numerics is not implemented for --target cuda "
+                        "(check on the C target: the CUDA backend is checked against it)\n");
+        return -1;
+    }
     if (o->cuda && !o->mem_report && clash) {
         fprintf(stderr, "dlc: error: --target cuda cannot be combined with %s\n", clash);
         return -1;
@@ -154,6 +163,7 @@ static int parse_one(int argc, char **argv, int *i, dlc_options *o) {
     if (!strcmp(a, "--f64")) { o->f64 = 1; return 0; }
     if (!strcmp(a, "--no-fold")) { o->no_fold = 1; return 0; }
     if (!strcmp(a, "--no-reuse")) { o->no_reuse = 1; return 0; }
+    if (!strcmp(a, "--check-numerics")) { o->check_numerics = 1; return 0; }
     if (!strcmp(a, "--mem-report")) { o->mem_report = 1; return 0; }
     if (!strcmp(a, "--json")) { o->json = 1; return 0; }
     if (matches(a, "--batch")) return parse_size("--batch", value_of(argc, argv, i, "--batch"), 0, &o->batch);

@@ -139,6 +139,11 @@ typedef struct dlrt_train_opts {
     const char *const *save_names; /* the PARAM/STATE tensors it holds (what inference reads) */
     int n_save_names;              /* entries of save_names */
     const char *source;      /* the .dl file, recorded in the report */
+    int (*numerics)(int *input); /* --check-numerics: the model's PREFIX_numerics, read after
+                                    each training step (NULL: off; see codegen/cg_c.h) */
+    void (*numerics_report)(void *ctx, int node, int input, long long epoch, long long step);
+                             /* prints which node made the first NaN or Inf (with numerics) */
+    void *numerics_ctx;      /* numerics_report's first argument */
     int quiet;               /* no per-epoch lines */
 } dlrt_train_opts;
 

@@ -122,6 +122,9 @@ static int check_pair(const dlrt_idx *im, const char *impath, const dlrt_idx *lb
     if (lb->rank != 1)
         return failf(err, errlen, "%s: expected labels of rank 1 [n], found rank %d", lbpath,
                      lb->rank);
+    if (lb->type != 0x08)
+        return failf(err, errlen, "%s: expected labels of type 0x08 (unsigned byte), found 0x%02x",
+                     lbpath, lb->type);
     if (lb->dims[0] != im->dims[0])
         return failf(err, errlen,
                      "%s: count mismatch: %" PRId64 " labels but %s holds %" PRId64 " images",
@@ -134,7 +137,8 @@ static int check_pair(const dlrt_idx *im, const char *impath, const dlrt_idx *lb
     return 0;
 }
 
-/* Fills out from a checked image/label pair: pixels scaled to [0, 1], labels widened. */
+/* Fills out from a checked image/label pair: byte pixels scaled to [0, 1] (float images, type
+ * 0x0D, already checked finite, taken as they are), labels widened. */
 static int fill_dataset(const dlrt_idx *im, const dlrt_idx *lb, dlrt_dataset *out,
                         const char *impath, char *err, size_t errlen) {
     int64_t n = im->dims[0], size = im->dims[1] * im->dims[2];
@@ -146,8 +150,11 @@ static int fill_dataset(const dlrt_idx *im, const dlrt_idx *lb, dlrt_dataset *ou
         dlrt_dataset_free(out);
         return failf(err, errlen, "%s: out of memory", impath);
     }
-    for (int64_t i = 0; i < n * size; i++)
-        out->x[i] = (float)im->data[i] / 255.0f;
+    if (im->type == 0x0D)
+        memcpy(out->x, im->data, (size_t)(n * size) * sizeof(float));
+    else
+        for (int64_t i = 0; i < n * size; i++)
+            out->x[i] = (float)im->data[i] / 255.0f;
     for (int64_t i = 0; i < n; i++)
         out->y[i] = lb->data[i];
     out->n = n;

@@ -13,11 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A raw IDX tensor as stored in the file (only unsigned-byte data, type 0x08, is supported). */
+/* A raw IDX tensor as stored in the file: unsigned bytes (type 0x08) or float32 (type 0x0D,
+ * every value finite: a NaN or an Inf fails the load, naming the element). */
 typedef struct dlrt_idx {
     int rank;          /* number of dimensions (1..4) */
+    int type;          /* element type: 0x08 (unsigned byte) or 0x0D (float32) */
     int64_t dims[4];   /* dimension sizes, outermost first */
-    uint8_t *data;     /* dims[0]*...*dims[rank-1] bytes, malloc'd; free with dlrt_idx_free */
+    uint8_t *data;     /* dims[0]*...*dims[rank-1] elements (bytes, or floats in host order),
+                          malloc'd; free with dlrt_idx_free */
 } dlrt_idx;
 
 int dlrt_idx_load(const char *path, dlrt_idx *out, char *err, size_t errlen);

@@ -1,9 +1,12 @@
 /*
  * dlrt_idx.c — loading IDX files (the MNIST container format), gzip-compressed or raw.
  *
- * Format: two zero bytes, a type byte (only 0x08, unsigned byte, is supported), a rank byte
- * (1..4), then `rank` big-endian uint32 dimensions, then exactly dims[0]*...*dims[rank-1] bytes of
- * data. zlib's gz* functions read gzip and raw files alike, so one code path serves both.
+ * Format: two zero bytes, a type byte (0x08, unsigned byte, or 0x0D, big-endian IEEE float32), a
+ * rank byte (1..4), then `rank` big-endian uint32 dimensions, then exactly dims[0]*...*dims[rank-1]
+ * elements of data. zlib's gz* functions read gzip and raw files alike, so one code path serves
+ * both. Float data is converted to host order on load, and a NaN or an infinity in it is an
+ * error naming the element: its index, its sample (index along dims[0]) and feature (index
+ * within the sample), and its byte offset in the (uncompressed) file.
  *
  * Invariants: every failure returns -1 with a message in err that begins with the path; nothing is
  * allocated on failure and *out is left zeroed (so dlrt_idx_free on it is harmless). The total
@@ -17,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +30,8 @@
 
 #define IDX_MAX_BYTES ((int64_t)1 << 31) /* largest accepted data size */
 #define IDX_CHUNK ((unsigned)1 << 30)     /* largest single gzread */
-#define IDX_TYPE_UBYTE 0x08               /* the only supported element type */
+#define IDX_TYPE_UBYTE 0x08               /* unsigned byte elements */
+#define IDX_TYPE_FLOAT 0x0D               /* big-endian float32 elements */
 
 /* An open IDX file being read: the zlib handle plus what error reporting needs. */
 typedef struct idx_reader {
@@ -114,10 +119,11 @@ static int read_magic(idx_reader *r, dlrt_idx *out) {
         return fail(r->path, r->err, r->errlen,
                     "not an IDX file: bad magic bytes 0x%02x 0x%02x (expected 0x00 0x00)", m[0],
                     m[1]);
-    if (m[2] != IDX_TYPE_UBYTE)
+    if (m[2] != IDX_TYPE_UBYTE && m[2] != IDX_TYPE_FLOAT)
         return fail(r->path, r->err, r->errlen,
-                    "unsupported IDX element type 0x%02x (only 0x08, unsigned byte, is supported)",
-                    m[2]);
+                    "unsupported IDX element type 0x%02x (only 0x08, unsigned byte, and 0x0D, "
+                    "float32, are supported)", m[2]);
+    out->type = m[2];
     if (m[3] < 1 || m[3] > 4)
         return fail(r->path, r->err, r->errlen, "bad IDX rank %d (expected 1 to 4)", m[3]);
     out->rank = m[3];
@@ -125,7 +131,7 @@ static int read_magic(idx_reader *r, dlrt_idx *out) {
 }
 
 /* Reads the big-endian dimensions, checks each is non-zero and the total fits; returns the
- * total byte count via *total. */
+ * total byte count (elements times their size) via *total. */
 static int read_dims(idx_reader *r, dlrt_idx *out, int64_t *total) {
     uint8_t b[16];
     int64_t need = 4 * (int64_t)out->rank;
@@ -136,7 +142,7 @@ static int read_dims(idx_reader *r, dlrt_idx *out, int64_t *total) {
         return fail(r->path, r->err, r->errlen,
                     "truncated: expected %" PRId64 " bytes of IDX dimensions, found %" PRId64,
                     need, got);
-    *total = 1;
+    *total = out->type == IDX_TYPE_FLOAT ? 4 : 1;
     for (int i = 0; i < out->rank; i++) {
         const uint8_t *p = b + 4 * i;
         out->dims[i] = ((int64_t)p[0] << 24) | ((int64_t)p[1] << 16) | ((int64_t)p[2] << 8) | p[3];
@@ -167,6 +173,26 @@ static int check_end(idx_reader *r, int64_t total) {
     return 0;
 }
 
+/* Float data: big-endian to host order in place; a NaN or an infinity is an error that names
+ * the element (its sample along dims[0], its feature within the sample, its byte offset). */
+static int convert_floats(idx_reader *r, dlrt_idx *out, int64_t total) {
+    int64_t n = total / 4, per_sample = n / out->dims[0];
+    for (int64_t i = 0; i < n; i++) {
+        const uint8_t *b = out->data + 4 * i;
+        uint32_t u = ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
+        float f;
+        memcpy(&f, &u, sizeof f);
+        if (!isfinite(f))
+            return fail(r->path, r->err, r->errlen,
+                        "element %" PRId64 " (sample %" PRId64 ", feature %" PRId64
+                        "; byte offset %" PRId64 ") is %s; the data must be finite",
+                        i, i / per_sample, i % per_sample, 4 + 4 * (int64_t)out->rank + 4 * i,
+                        isnan(f) ? "NaN" : f > 0 ? "+Inf" : "-Inf");
+        memcpy(out->data + 4 * i, &f, sizeof f);
+    }
+    return 0;
+}
+
 /* Reads exactly `total` data bytes into out->data and checks nothing follows them. */
 static int read_data(idx_reader *r, dlrt_idx *out, int64_t total) {
     uint8_t *data = malloc((size_t)total);
@@ -177,11 +203,13 @@ static int read_data(idx_reader *r, dlrt_idx *out, int64_t total) {
     if (got >= 0 && got < total)
         fail(r->path, r->err, r->errlen,
              "truncated: expected %" PRId64 " bytes of data, found %" PRId64, total, got);
+    out->data = data;
+    if (rc == 0 && out->type == IDX_TYPE_FLOAT) rc = convert_floats(r, out, total);
     if (rc != 0) {
         free(data);
+        out->data = NULL;
         return -1;
     }
-    out->data = data;
     return 0;
 }
 

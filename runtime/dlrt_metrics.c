@@ -6,6 +6,8 @@
  *   accuracy  share of rows whose highest score is the label (first index wins ties)
  *   top_k     share of rows whose label is among the k highest scores (ties counted in the
  *             label's favour only when strictly fewer than k scores are higher)
+ *             A row holding a NaN or an infinite score is never a hit for either (a NaN
+ *             compares false, so without this check a diverged model would score 1.0)
  *   mse, mae  mean squared / absolute difference over every element of output and target;
  *             with class labels the target is the one-hot row of the label
  */
@@ -32,11 +34,13 @@ static double hits(const dlrt_batch_view *b, int k) {
     double h = 0;
     for (int i = 0; i < b->n; i++) {
         const float *row = b->out + (size_t)i * (size_t)b->cols;
-        int y = b->labels[i], above = 0;
+        int y = b->labels[i], above = 0, finite = 1;
         if (y < 0 || y >= b->cols) continue;
-        for (long long j = 0; j < b->cols; j++)
+        for (long long j = 0; j < b->cols; j++) {
+            finite &= isfinite(row[j]) != 0;
             above += row[j] > row[y] || (k == 1 && row[j] == row[y] && j < y);
-        h += above < k;
+        }
+        h += finite && above < k;
     }
     return h;
 }

@@ -17,8 +17,9 @@ void dlrt_report_begin(dlrt_report *r, const dlrt_model_desc *m, const dlrt_trai
     r->n_train = n_train;
     r->n_val = n_val;
     r->n_test = n_test;
-    r->test_accuracy = NAN;
+    r->test_loss = r->test_accuracy = NAN;
     r->best = r->restored = NAN;
+    r->numerics_node = -1;
     for (int i = 0; i < DLRT_MAX_METRICS; i++) r->test_metrics[i] = NAN;
     r->epochs = calloc((size_t)(o->epochs > 0 ? o->epochs : 1), sizeof *r->epochs);
 }
@@ -124,6 +125,20 @@ static json_object *memory_json(const dlrt_memory *m) {
     return o;
 }
 
+/* {"epoch", "step", "loss"} of the first non-finite training loss; NULL (null) when none */
+static json_object *diverged_json(const dlrt_report *r) {
+    if (!r->diverged_step) return NULL;
+    json_object *o = json_object_new_object();
+    double l = r->diverged_loss;
+    json_object_object_add(o, "epoch", json_object_new_int64(r->diverged_epoch));
+    json_object_object_add(o, "step", json_object_new_int64(r->diverged_step));
+    json_object_object_add(o, "loss", isfinite(l) ? json_object_new_double(l)
+                                      : json_object_new_string(isnan(l) ? "nan" : l > 0 ? "inf" : "-inf"));
+    if (r->numerics_node >= 0)
+        json_object_object_add(o, "node", json_object_new_int64(r->numerics_node));
+    return o;
+}
+
 static json_object *report_json(const dlrt_report *r) {
     json_object *root = json_object_new_object(), *split = json_object_new_object();
     json_object *epochs = json_object_new_array(), *test = json_object_new_object();
@@ -147,6 +162,7 @@ static json_object *report_json(const dlrt_report *r) {
     json_object_object_add(test, "metrics", metrics_json(r->opts, r->test_metrics, 1));
     json_object_object_add(root, "test", test);
     json_object_object_add(root, "memory", memory_json(&r->memory));
+    json_object_object_add(root, "diverged", diverged_json(r));
     return root;
 }
 

@@ -9,7 +9,8 @@
  *     "early_stopping": {"monitor", "mode", "patience", "min_delta", "values", "best_epoch",
  *                        "best", "stopped_epoch", "weights_restored", "restored_value"},
  *     "test": {"loss", "accuracy", "metrics": {NAME: value, ...}},
- *     "memory": {"weights", "arena", "inputs", "early_stopping_copy", "total"} }
+ *     "memory": {"weights", "arena", "inputs", "early_stopping_copy", "total"},
+ *     "diverged": {"epoch", "step", "loss"} }
  * NAME is each entry of the train block's metrics list ("accuracy", "top_5", "mse", "mae",
  * "loss"). Metrics that were not measured are null; "val" is null without a validation split.
  * Without early stopping "early_stopping" is null. With it, "values" is the monitored
@@ -20,6 +21,11 @@
  * weights block, the activation arena, the batch input buffers, the copy of the best weights
  * early stopping keeps (0 without it); the datasets themselves are not counted. `dlc
  * --mem-report` predicts the same total before anything runs.
+ * "diverged" is null unless a training step's loss was not finite: then the epoch and step of
+ * the first such step and its loss as the string "nan", "inf" or "-inf"; the epoch is not in
+ * "epochs" and "test" holds nulls (the test split is not evaluated). With --check-numerics a
+ * step that made any NaN or Inf stops the run the same way, its loss a number when it was
+ * finite, and "node" the IR node id that made the first one.
  * The file is written with dlrt_write_file, so a failed write never leaves a partial report.
  */
 #ifndef DLRT_REPORT_H
@@ -60,6 +66,12 @@ typedef struct dlrt_report {
     double best;                   /* early stopping: the monitored value at best_epoch */
     double restored;               /* early stopping: that value re-measured after restoring */
     dlrt_memory memory;            /* what the run allocated for the model */
+    long long diverged_epoch;      /* the epoch of the first non-finite training loss (0: none) */
+    long long diverged_step;       /* its optimizer step, 1-based over the run (0: none) */
+    double diverged_loss;          /* that loss: NaN, +Inf or -Inf (finite when --check-numerics
+                                      stopped the step) */
+    int numerics_node;             /* --check-numerics: the node that made the first NaN or Inf
+                                      (-1: none, or not checked) */
 } dlrt_report;
 
 void dlrt_report_begin(dlrt_report *r, const dlrt_model_desc *m, const dlrt_train_opts *o,

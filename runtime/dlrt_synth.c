@@ -18,8 +18,10 @@
 static int check_sine(const dlrt_sine_opts *o, char *err, size_t errlen) {
     const char *bad = o->n < 1 ? "n must be >= 1"
                     : o->n_test < 1 ? "n_test must be >= 1"
+                    : !isfinite(o->low) || !isfinite(o->high) ? "low and high must be finite"
                     : !(o->low < o->high) ? "low must be < high"
-                    : !(o->noise >= 0) ? "noise must be >= 0" : NULL;
+                    : !(o->noise >= 0) || !isfinite(o->noise) ? "noise must be finite and >= 0"
+                                                              : NULL;
     if (bad) snprintf(err, errlen, "sine: %s (n %lld, n_test %lld, low %g, high %g, noise %g)", bad,
                       (long long)o->n, (long long)o->n_test, o->low, o->high, o->noise);
     return bad ? -1 : 0;

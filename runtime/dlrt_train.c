@@ -8,6 +8,10 @@
  * evaluated once, at the end. Batches are gathered into buffers allocated before the loop;
  * nothing is allocated per step. Training batches (only they) are augmented as they are
  * gathered (dlrt_augment.c), after normalization, with black as the fill value.
+ * Divergence: the loss every step returns is tested with isfinite (no scan of the weights); the
+ * first NaN or Inf stops the run with an error. The report is still written, with the step
+ * in "diverged"; the test split is not evaluated; with early stopping the best epoch's weights
+ * are restored and saved (when finite), otherwise no weights file is written.
  */
 #include "dlrt.h"
 #include "dlrt_report.h"
@@ -107,8 +111,27 @@ void dlrt_step_scalars(const dlrt_model_desc *m, long long seed, long long step,
     }
 }
 
+/* the first step whose loss was not finite: epoch, step and loss into the report */
+static void diverge(dlrt_report *r, long long epoch, long long step, double loss) {
+    r->diverged_epoch = epoch;
+    r->diverged_step = step;
+    r->diverged_loss = loss;
+}
+
+/* --check-numerics: whether the step just run made a NaN or an Inf (then reported) */
+static int numerics_found(const dlrt_train_opts *o, dlrt_report *r, long long epoch,
+                          long long step) {
+    int input = -1, node = o->numerics ? o->numerics(&input) : -1;
+    if (node < 0) return 0;
+    r->numerics_node = node;
+    if (o->numerics_report) o->numerics_report(o->numerics_ctx, node, input, epoch, step);
+    return 1;
+}
+
+/* one epoch of training steps; stops at the first non-finite loss (r->diverged_step set) */
 static totals train_epoch(dlrt_session *s, batcher *b, const dlrt_train_opts *o,
-                          const dlrt_augmenter *aug, long long epoch, int64_t *idx, int64_t n) {
+                          const dlrt_augmenter *aug, long long epoch, int64_t *idx, int64_t n,
+                          dlrt_report *r) {
     totals t;
     memset(&t, 0, sizeof t);
     double lr = dlrt_schedule_lr(&o->schedule, epoch - 1, o->epochs), scalars[8];
@@ -120,6 +143,10 @@ static totals train_epoch(dlrt_session *s, batcher *b, const dlrt_train_opts *o,
         dlrt_step_scalars(s->model, o->seed, s->step, lr, scalars);
         gather(b, idx + at, bn, aug->n_ops > 0 ? aug : NULL, epoch);
         s->model->train_step(s->weights, s->arena, b->inputs, bn, scalars, &loss);
+        if (numerics_found(o, r, epoch, s->step) || !isfinite(loss)) {
+            diverge(r, epoch, s->step, loss);
+            break;
+        }
         add_batch(&t, b, o, loss, bn);
         if ((at / s->model->max_batch) % 50 == 0) progress(o, epoch, at, n);
     }
@@ -368,7 +395,9 @@ static void run_epochs(run_state *r, const dlrt_train_opts *o, int64_t n_val) {
     int64_t n_train = r->train.n - n_val;
     for (long long ep = 1; ep <= o->epochs; ep++) {
         double t0 = now();
-        totals t = train_epoch(&r->sess, &r->train_b, o, &r->aug, ep, r->order, n_train);
+        totals t = train_epoch(&r->sess, &r->train_b, o, &r->aug, ep, r->order, n_train,
+                               &r->report);
+        if (r->report.diverged_step) break;
         double secs = now() - t0;
         dlrt_epoch_record e = {.epoch = ep, .train_loss = t.loss / (double)t.n, .val_loss = NAN,
                                .val_accuracy = NAN, .seconds = secs,
@@ -439,9 +468,24 @@ static int start_augment(run_state *r, const dlrt_train_opts *o, double shift, d
     return 0;
 }
 
-/* the weights after the restore, and the normalisation the inputs were given */
+/* the first non-finite real of the weights block, or -1 (one scan, before a save) */
+static long long first_non_finite(const dlrt_session *s) {
+    const float *w = s->weights;
+    for (long long i = 0; i < s->model->weights_count; i++)
+        if (!isfinite(w[i])) return i;
+    return -1;
+}
+
+/* the weights after the restore, and the normalisation the inputs were given; never weights
+ * holding a NaN or an Inf */
 static int save(const run_state *r, const dlrt_train_opts *o, double shift, double scale,
                 char *err, size_t errlen) {
+    long long bad = first_non_finite(&r->sess);
+    if (bad >= 0) {
+        snprintf(err, errlen, "%s: not written: the trained weights are not finite (real %lld of "
+                 "the weights block is %g)", o->save_weights, bad, ((const float *)r->sess.weights)[bad]);
+        return -1;
+    }
     const char *normalized = o->normalize != DLRT_NORM_NONE ? o->feature_input : NULL;
     if (dlrt_weights_save(o->save_weights, &r->sess, o->save_names, o->n_save_names, normalized,
                           shift, scale, err, errlen))
@@ -450,6 +494,32 @@ static int save(const run_state *r, const dlrt_train_opts *o, double shift, doub
         printf("saved the weights to %s (%d tensors)\n", o->save_weights,
                o->n_save_names + (normalized != NULL));
     return 0;
+}
+
+/* the divergence error, after the report and (with early stopping) the best weights are
+ * written; returns -1 */
+static int diverged(run_state *r, const dlrt_train_opts *o, double shift, double scale,
+                    char *err, size_t errlen) {
+    const dlrt_report *p = &r->report;
+    int kept = o->save_weights && p->best_epoch > 0 && first_non_finite(&r->sess) < 0;
+    if (o->report_path && dlrt_report_write(p, o->report_path, err, errlen)) return -1;
+    if (kept && save(r, o, shift, scale, err, errlen)) return -1;
+    int at = p->numerics_node >= 0 && isfinite(p->diverged_loss)
+                 ? snprintf(err, errlen, "training stopped: --check-numerics found a NaN or an "
+                            "Inf at epoch %lld, step %lld (the op is named above)",
+                            p->diverged_epoch, p->diverged_step)
+                 : snprintf(err, errlen, "training diverged: the loss is not finite (%s) at "
+                            "epoch %lld, step %lld; lower the learning rate or clip the gradients "
+                            "(clip_norm, clip_value)", isnan(p->diverged_loss) ? "NaN" : "Inf",
+                            p->diverged_epoch, p->diverged_step);
+    if (!o->save_weights || at < 0 || (size_t)at >= errlen) return -1;
+    if (kept) snprintf(err + at, errlen - (size_t)at, "; %s holds the weights of epoch %lld",
+                       o->save_weights, p->best_epoch);
+    else snprintf(err + at, errlen - (size_t)at, "; %s was not written (%s)", o->save_weights,
+                  !o->early_stop.enabled ? "without early stopping no earlier weights are kept"
+                  : p->best_epoch ? "the best epoch's weights are not finite"
+                                  : "no epoch ended before it");
+    return -1;
 }
 
 int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, size_t errlen) {
@@ -479,6 +549,11 @@ int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, si
                                         o->early_stop.enabled ? m->weights_count * m->real_size : 0};
         run_epochs(&r, o, n_val);
         restore_best(&r, o, n_val);
+        if (r.report.diverged_step) {
+            status = diverged(&r, o, shift, scale, err, errlen);
+            run_free(&r);
+            return status;
+        }
         test_once(&r, o);
         if (o->report_path) status = dlrt_report_write(&r.report, o->report_path, err, errlen);
         if (status == 0 && o->save_weights) status = save(&r, o, shift, scale, err, errlen);

@@ -131,8 +131,8 @@ static void test_idx_header_errors(ctx *c) {
     write_file(path, bad_magic, sizeof bad_magic, 0);
     expect_idx_error(c, path, "bad magic bytes 0x1f 0x00");
     join(path, c, "badtype.idx");
-    write_idx(path, 0x0d, 2, dims, data, 4, 0);
-    expect_idx_error(c, path, "unsupported IDX element type 0x0d");
+    write_idx(path, 0x0b, 2, dims, data, 4, 0);
+    expect_idx_error(c, path, "unsupported IDX element type 0x0b");
     join(path, c, "rank0.idx");
     write_idx(path, 8, 0, dims, NULL, 0, 0);
     expect_idx_error(c, path, "bad IDX rank 0");
@@ -156,6 +156,46 @@ static void test_idx_header_errors(ctx *c) {
     join(path, c, "shortdims.idx");
     write_file(path, (const uint8_t[]){0, 0, 8, 2, 0, 0, 0}, 7, 0);
     expect_idx_error(c, path, "expected 8 bytes of IDX dimensions, found 3");
+}
+
+/* n big-endian float32 values of v into out */
+static void put_floats(uint8_t *out, const float *v, int n) {
+    for (int i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &v[i], sizeof u);
+        for (int k = 0; k < 4; k++) out[4 * i + k] = (uint8_t)(u >> (24 - 8 * k));
+    }
+}
+
+/* float32 IDX (type 0x0D): finite values load in host order; a NaN or an Inf is an error naming
+ * the sample, the feature and the byte offset */
+static void test_idx_floats(ctx *c, int gz) {
+    char path[PATH_LEN];
+    uint32_t dims[2] = {3, 2};
+    float v[6] = {0.5f, -1.25f, 3e38f, 0.f, -0.f, 1e-30f};
+    uint8_t bytes[24];
+    put_floats(bytes, v, 6);
+    join(path, c, gz ? "floats.idx.gz" : "floats.idx");
+    write_idx(path, 0x0d, 2, dims, bytes, 24, gz);
+    dlrt_idx t;
+    char err[ERR_LEN] = "";
+    int rc = dlrt_idx_load(path, &t, err, sizeof err);
+    check(c, rc == 0 && t.type == 0x0d && t.dims[0] == 3 && t.dims[1] == 2, "float idx loads", err);
+    check(c, rc == 0 && memcmp(t.data, v, sizeof v) == 0, "float idx values in host order", NULL);
+    dlrt_idx_free(&t);
+    v[3] = NAN; /* sample 1, feature 1: element 3, byte 12 + 4 * 3 */
+    put_floats(bytes, v, 6);
+    join(path, c, gz ? "nan.idx.gz" : "nan.idx");
+    write_idx(path, 0x0d, 2, dims, bytes, 24, gz);
+    expect_idx_error(c, path, "element 3 (sample 1, feature 1; byte offset 24) is NaN");
+    v[3] = 0, v[4] = -INFINITY;
+    put_floats(bytes, v, 6);
+    join(path, c, gz ? "inf.idx.gz" : "inf.idx");
+    write_idx(path, 0x0d, 2, dims, bytes, 24, gz);
+    expect_idx_error(c, path, "element 4 (sample 2, feature 0; byte offset 28) is -Inf");
+    join(path, c, "float_trunc.idx");
+    write_idx(path, 0x0d, 2, dims, bytes, 23, 0);
+    expect_idx_error(c, path, "truncated: expected 24 bytes of data, found 23");
 }
 
 static void test_idx_data_errors(ctx *c, int gz) {
@@ -383,6 +423,8 @@ int main(void) {
     test_idx_good(&c, 1);
     test_idx_header_errors(&c);
     test_idx_data_errors(&c, 0);
+    test_idx_floats(&c, 0);
+    test_idx_floats(&c, 1);
     test_idx_data_errors(&c, 1);
     test_idx_corrupt_gzip(&c);
     test_dataset_good(&c);

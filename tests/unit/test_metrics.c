@@ -4,7 +4,8 @@
  *     accuracy = (argmax(out, 1) == y).float().mean() (the first maximum wins ties, as
  *     torch.argmax), top_k = share of labels among torch.topk(out, k), mse / mae =
  *     F.mse_loss / F.l1_loss of the output against one_hot(y) (or the real targets), all
- *     accumulated over several batches of different sizes;
+ *     accumulated over several batches of different sizes; a row holding a NaN or an Inf is
+ *     never counted as a hit;
  *   - normalization (dlrt_normalize): statistics come from the training indices only, and the
  *     same shift and scale are applied to the validation part and to the test split;
  *   - the epoch shuffle: a permutation, the same for the same (seed, epoch), different across
@@ -58,6 +59,25 @@ static void test_class_metrics(void) {
     truth(dlrt_metric_higher_is_better(&m[1]) && dlrt_metric_higher_is_better(&m[3]) &&
               !dlrt_metric_higher_is_better(&m[0]) && !dlrt_metric_higher_is_better(&m[4]),
           "accuracy and top_k are maximised, loss and errors minimised");
+}
+
+/* a diverged model's rows (NaN everywhere, or one NaN or infinite score) are never hits; a NaN
+ * compares false, so a row of NaN would otherwise have no score above its label's */
+static void test_non_finite_rows(void) {
+    const dlrt_metric m[] = {{DLRT_METRIC_ACCURACY, 1}, {DLRT_METRIC_TOP_K, 2}, {DLRT_METRIC_MSE, 1}};
+    const float out[] = {NAN, NAN, NAN,       /* label 0 */
+                         0.9f, NAN, 0.1f,     /* label 0: highest of the finite, one NaN */
+                         INFINITY, 0.f, 0.f,  /* label 0: +Inf is the label's score */
+                         0.1f, 0.8f, 0.1f};   /* label 1: the one real hit */
+    const int32_t y[] = {0, 0, 0, 1};
+    dlrt_metric_sums s;
+    dlrt_metrics_reset(&s);
+    dlrt_metrics_add(&s, m, 3, &(dlrt_batch_view){out, 3, y, NULL, 4, NAN});
+    double v[3];
+    dlrt_metrics_values(&s, 3, v);
+    near(v[0], 1.0 / 4, 0, "accuracy counts no row holding a NaN or an Inf");
+    near(v[1], 1.0 / 4, 0, "top_2 counts no row holding a NaN or an Inf");
+    truth(isnan(v[2]), "mse of NaN outputs is NaN");
 }
 
 static void test_regression_metrics(void) {
@@ -166,10 +186,17 @@ static void test_sine(void) {
     o.n = 0;
     truth(dlrt_sine_make(&o, 5, "train", &a, err, sizeof err) == -1 && strstr(err, "n must be >= 1"),
           "sine: n < 1 is an error naming n");
+    o.n = 10, o.low = -INFINITY, o.high = INFINITY; /* low < high, but every x would be NaN */
+    truth(dlrt_sine_make(&o, 5, "train", &a, err, sizeof err) == -1 &&
+              strstr(err, "low and high must be finite"), "sine: infinite bounds are an error");
+    o.low = 0, o.high = 1, o.noise = INFINITY;
+    truth(dlrt_sine_make(&o, 5, "train", &a, err, sizeof err) == -1 &&
+              strstr(err, "noise must be finite"), "sine: infinite noise is an error");
 }
 
 int main(void) {
     test_class_metrics();
+    test_non_finite_rows();
     test_regression_metrics();
     test_normalize(DLRT_NORM_STANDARDIZE);
     test_normalize(DLRT_NORM_MINMAX);
