@@ -220,6 +220,7 @@ static int build_prelu(lower_ctx *c, const ast_expr *call, const int *args, ir_o
     const char *layer = name_e ? eval_symbol(c, name_e, "a layer") : loc_name(c, "prelu");
     if (!layer) return -1;
     int64_t channels = xs->dims[xs->rank - 1];
+    if (!fits_f32(c, call->loc, c->num[0], "prelu: init")) return -1;
     ir_init init = {.kind = IR_INIT_CONSTANT, .a = c->num[0]};
     int slope = make_param(c, arena_printf(c->a, "%s.slope", layer), 1, &channels, &init);
     return slope < 0 ? -1 : finish_node(c, ir_add2(c->g, op, args[0], slope));

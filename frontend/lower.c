@@ -4,6 +4,7 @@
  */
 #include "lower_internal.h"
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,12 +49,28 @@ static void unknown_name(lower_ctx *c, const ast_expr *e) {
 
 /* ---- numbers ---- */
 
+/* "2147483648" for whole numbers (exactly, as far as a double holds them), else "%g" */
+const char *num_text(lower_ctx *c, double v) {
+    if (v == floor(v) && fabs(v) < 1e18) return arena_printf(c->a, "%.0f", v);
+    return arena_printf(c->a, "%g", v);
+}
+
+/* The numbers of the language are doubles that must stay finite: an infinity or a NaN would
+ * reach the generated code as a constant C cannot spell. a op b gave v. */
+static int check_finite(lower_ctx *c, const ast_expr *e, double a, double b, double v) {
+    if (isfinite(v)) return 1;
+    diag_error(c->d, e->loc, "the value of this expression is not finite (%g %c %g overflows a "
+               "double, whose largest value is about 1.8e308)", a, e->op, b);
+    return 0;
+}
+
 int eval_number(lower_ctx *c, const ast_expr *e, double *out) {
     double a, b;
     switch (e->kind) {
     case AST_NUM: *out = e->num; return 1;
     case AST_NAME: {
         const hyper *h = lookup_hyper(c, e->str);
+        if (h && h->failed) return 0; /* reported where it is defined */
         if (h) { *out = h->value; return 1; }
         int node = lookup_node(c, e->str);
         if (node == NODE_FAILED) return 0;
@@ -73,7 +90,7 @@ int eval_number(lower_ctx *c, const ast_expr *e, double *out) {
             return 0;
         }
         *out = e->op == '+' ? a + b : e->op == '-' ? a - b : e->op == '*' ? a * b : a / b;
-        return 1;
+        return check_finite(c, e, a, b, *out);
     case AST_STR: case AST_CALL: case AST_LIST: break;
     }
     diag_error(c->d, e->loc, "expected a number");
@@ -83,8 +100,13 @@ int eval_number(lower_ctx *c, const ast_expr *e, double *out) {
 int eval_int(lower_ctx *c, const ast_expr *e, int64_t *out, int64_t min) {
     double v;
     if (!eval_number(c, e, &v)) return 0;
-    if (v != floor(v) || v < (double)min || v > 1e15) {
-        diag_error(c->d, e->loc, "expected an integer >= %lld, got %g", (long long)min, v);
+    if (v != floor(v)) {
+        diag_error(c->d, e->loc, "expected an integer, got %g (not a whole number)", v);
+        return 0;
+    }
+    if (v < (double)min || v > (double)IR_MAX_DIM) {
+        diag_error(c->d, e->loc, "expected an integer in [%lld, %lld], got %s", (long long)min,
+                   (long long)IR_MAX_DIM, num_text(c, v));
         return 0;
     }
     *out = (int64_t)v;
@@ -98,6 +120,13 @@ const char *eval_symbol(lower_ctx *c, const ast_expr *e, const char *what) {
 }
 
 /* ---- tensors ---- */
+
+int fits_f32(lower_ctx *c, src_loc loc, double v, const char *what) {
+    if (fabs(v) <= FLT_MAX) return 1;
+    diag_error(c->d, loc, "%s %g is not finite as an f32 (the largest f32 is about %g)", what, v,
+               (double)FLT_MAX);
+    return 0;
+}
 
 int finish_node(lower_ctx *c, int id) { return ir_infer_shape(c->g, id, c->d) ? id : -1; }
 
@@ -113,13 +142,14 @@ static int lower_binop(lower_ctx *c, const ast_expr *e) {
 
 int lower_expr(lower_ctx *c, const ast_expr *e) {
     switch (e->kind) {
-    case AST_NUM: return ir_const(c->g, e->num);
+    case AST_NUM: return fits_f32(c, e->loc, e->num, "constant") ? ir_const(c->g, e->num) : -1;
     case AST_NAME: {
         int node = lookup_node(c, e->str);
         if (node >= 0) return node;
         if (node == NODE_FAILED) return -1;
         const hyper *h = lookup_hyper(c, e->str);
-        if (h) return ir_const(c->g, h->value);
+        if (h && h->failed) return -1;
+        if (h) return fits_f32(c, e->loc, h->value, "constant") ? ir_const(c->g, h->value) : -1;
         unknown_name(c, e);
         return -1;
     }
@@ -209,9 +239,9 @@ static int lower_params(lower_ctx *c, const ast_file *f, const dlc_define *defs,
             diag_error(c->d, it->name_loc, "param '%s' is defined twice", it->name);
             continue;
         }
-        hyper *h = &c->hypers[c->n_hypers];
+        hyper *h = &c->hypers[c->n_hypers++];
         h->name = it->name;
-        if (eval_number(c, it->value, &h->value)) c->n_hypers++;
+        h->failed = !eval_number(c, it->value, &h->value);
     }
     int ok = c->d->n_errors == 0;
     for (int i = 0; i < n_defs; i++) ok &= apply_define(c, &defs[i]);
@@ -253,7 +283,7 @@ static int lower_model(lower_ctx *c, const ast_item *m) {
         if (s->kind == AST_STMT_INPUT) {
             if (lookup_node(c, s->name) >= 0)
                 diag_error(c->d, s->loc, "input '%s' is declared twice", s->name);
-            else lower_input(c, s);
+            else if (!lower_input(c, s)) bind(c, s->name, NODE_FAILED); /* reported once */
             continue;
         }
         int node = lower_expr(c, s->value);

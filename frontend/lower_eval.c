@@ -25,8 +25,9 @@ int eval_count(lower_ctx *c, const ast_expr *e, const char *what, int64_t min, i
     double v;
     if (!eval_number(c, e, &v)) return 0;
     if (v != floor(v) || v < (double)min || v > (double)max) {
-        diag_error(c->d, e->loc, "%s must be an integer in [%lld, %g], got %g", what,
-                   (long long)min, (double)max, v);
+        diag_error(c->d, e->loc, "%s must be an integer in [%lld, %lld], got %s%s", what,
+                   (long long)min, (long long)max, num_text(c, v),
+                   v != floor(v) ? " (not a whole number)" : "");
         return 0;
     }
     *out = (int64_t)v;

@@ -28,6 +28,9 @@ enum {
 
 enum { IR_MAX_RANK = 6, IR_MAX_IN = 4 };
 
+/* IR_MAX_DIM bounds one written dim (and the batch): C's int. */
+#define IR_MAX_DIM ((int64_t)2147483647)
+
 typedef enum ir_dtype { IR_F32, IR_I32 } ir_dtype;
 
 typedef struct ir_shape {
