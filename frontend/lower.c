@@ -270,6 +270,13 @@ static int lower_input(lower_ctx *c, const ast_stmt *s) {
     for (int i = 0; i < t->rank; i++)
         if (!eval_int(c, t->dims[i], &dims[i + 1], 1)) return 0;
     ir_shape shape = ir_shape_make(1, t->rank + 1, dims);
+    if (!ir_shape_fits(&shape)) {
+        diag_error(c->d, t->loc, "input '%s' %s at batch %lld holds more than "
+                   IR_MAX_ELEMENTS_TEXT " elements; a tensor may hold at most "
+                   IR_MAX_ELEMENTS_TEXT, s->name, ir_shape_str(c->a, &shape),
+                   (long long)c->max_batch);
+        return 0;
+    }
     c->g->cur_loc = s->loc;
     c->g->cur_what = "input";
     bind(c, s->name, ir_leaf(c->g, IR_OP_input, s->name, dt, &shape));
