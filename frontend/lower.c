@@ -334,6 +334,11 @@ ir_graph *lower_file(const ast_file *f, const dlc_define *defs, int n_defs, aren
         if (d->n_errors == 0) diag_plain_error(d, "%s: no model block", d->file);
         return NULL;
     }
+    if (strchr(model->name, '.')) { /* it prefixes C identifiers: mlp_train_step, mlp_model */
+        diag_error(d, model->name_loc, "a model name cannot contain '.': it names the generated "
+                   "C functions (e.g. %s_model)", model->name);
+        return NULL;
+    }
     c.max_batch = peek_batch(&c, train);
     if (c.max_batch < 0 || !lower_model(&c, model)) return NULL;
     cfg->model = model->name;
