@@ -226,7 +226,6 @@ static int build_prelu(lower_ctx *c, const ast_expr *call, const int *args, ir_o
     const char *layer = name_e ? eval_symbol(c, name_e, "a layer") : loc_name(c, "prelu");
     if (!layer) return -1;
     int64_t channels = xs->dims[xs->rank - 1];
-    if (!fits_f32(c, call->loc, c->num[0], "prelu: init")) return -1;
     ir_init init = {.kind = IR_INIT_CONSTANT, .a = c->num[0]};
     int slope = make_param(c, arena_printf(c->a, "%s.slope", layer), 1, &channels, &init);
     return slope < 0 ? -1 : finish_node(c, ir_add2(c->g, op, args[0], slope));
@@ -406,6 +405,8 @@ static const char *bound(double v) {
 static int eval_num(lower_ctx *c, const ast_expr *call, const num_arg *na, const ast_expr *e,
                     double *out) {
     if (!eval_number(c, e, out)) return 0;
+    if (!fits_f32(c, e->loc, *out, arena_printf(c->a, "%s: %s", call->str, na->name)))
+        return 0; /* the generated code computes with it in f32 */
     int ok = (na->lo_open ? *out > na->lo : *out >= na->lo) &&
              (na->hi_open ? *out < na->hi : *out <= na->hi);
     if (!ok) {
