@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- names ---- */
 
@@ -323,6 +324,23 @@ static int64_t peek_batch(lower_ctx *c, const ast_item *train) {
     return batch;
 }
 
+/* The model's name prefixes the generated C's identifiers (mlp_train_step, mlp_model): no '.',
+ * and not the runtime's or the generated code's own prefixes (dlrt_model_desc is a type). */
+static int check_model_name(lower_ctx *c, const ast_item *m) {
+    if (strchr(m->name, '.')) {
+        diag_error(c->d, m->name_loc, "a model name cannot contain '.': it names the generated "
+                   "C functions (e.g. %s_model)", m->name);
+        return 0;
+    }
+    if (strncasecmp(m->name, "dlrt_", 5) == 0 || strncasecmp(m->name, "dlc_", 4) == 0) {
+        diag_error(c->d, m->name_loc, "model names starting with '%.*s' are reserved for the "
+                   "runtime and the generated code's own functions and types", m->name[2] == 'c'
+                   || m->name[2] == 'C' ? 4 : 5, m->name);
+        return 0;
+    }
+    return 1;
+}
+
 ir_graph *lower_file(const ast_file *f, const dlc_define *defs, int n_defs, arena *a, diag *d,
                      train_config *cfg) {
     lower_ctx c = {.a = a, .d = d, .g = ir_graph_new(a)};
@@ -334,11 +352,7 @@ ir_graph *lower_file(const ast_file *f, const dlc_define *defs, int n_defs, aren
         if (d->n_errors == 0) diag_plain_error(d, "%s: no model block", d->file);
         return NULL;
     }
-    if (strchr(model->name, '.')) { /* it prefixes C identifiers: mlp_train_step, mlp_model */
-        diag_error(d, model->name_loc, "a model name cannot contain '.': it names the generated "
-                   "C functions (e.g. %s_model)", model->name);
-        return NULL;
-    }
+    if (!check_model_name(&c, model)) return NULL;
     c.max_batch = peek_batch(&c, train);
     if (c.max_batch < 0 || !lower_model(&c, model)) return NULL;
     cfg->model = model->name;
