@@ -78,7 +78,7 @@ static void emit_group(cg_c *c, const int *list, int n, int *k) {
         cg_c_emitters[node->op](c, id, args, &e);
         if (node->op == IR_OP_assign) {
             sb_printf(c->out, "        t%d[i] = %s; /* update %s */\n", node->in[0], e.data,
-                      cg_c_node(c, node->in[0])->name);
+                      sb_c_comment(c->a, cg_c_node(c, node->in[0])->name));
             cg_c_numerics_element(c, id, arena_printf(c->a, "t%d[i]", node->in[0]), args);
             continue;
         }
@@ -100,17 +100,18 @@ static void declare(cg_c *c, int id) {
     case IR_OP_param: case IR_OP_state: case IR_OP_buffer:
         sb_printf(c->out, "    %sreal *restrict const t%d = (%sreal *)weights + %lld; /* %s %s */\n",
                   c->o->weights ? "const " : "", id, c->o->weights ? "const " : "", c->offset[id],
-                  n->name, shape);
+                  sb_c_comment(c->a, n->name), shape);
         return;
     case IR_OP_input:
         sb_printf(c->out, "    const %s *restrict const t%d = (const %s *)inputs[%d]; /* %s %s */\n", ty, id,
-                  ty, c->index[id], n->name, shape);
+                  ty, c->index[id], sb_c_comment(c->a, n->name), shape);
         return;
     case IR_OP_scalar_in: /* eval_step has no scalars: only train-mode ops read them */
         if (c->train)
             sb_printf(c->out, "    const %s s%d = (%s)scalars[%d]; /* %s */\n",
                       n->dtype == IR_I32 ? "long long" : "real", id,
-                      n->dtype == IR_I32 ? "long long" : "real", c->index[id], n->name);
+                      n->dtype == IR_I32 ? "long long" : "real", c->index[id],
+                      sb_c_comment(c->a, n->name));
         return;
     default:
         if (!c->stored[id]) return;
@@ -196,7 +197,8 @@ static int has_op(const ir_graph *g, ir_op op) {
 static void tensor_row(cg_c *c, int id, const char *kind, long long offset, int index) {
     const ir_node *n = cg_c_node(c, id);
     int dtype = n->dtype == IR_I32 ? 1 : c->o->f64 ? 2 : 0;
-    sb_printf(c->out, "    {\"%s\", %s, %d, %d, %d, {", n->name ? n->name : "output", kind, dtype,
+    sb_printf(c->out, "    {\"%s\", %s, %d, %d, %d, {", sb_c_string(c->a, n->name ? n->name : "output"),
+              kind, dtype,
               n->shape.rank, n->shape.batched);
     for (int i = 0; i < 6; i++)
         sb_printf(c->out, "%s%lld", i ? ", " : "", i < n->shape.rank ? (long long)n->shape.dims[i] : 0LL);

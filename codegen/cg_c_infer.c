@@ -67,7 +67,7 @@ void cg_c_infer_api(cg_c *c) {
               "long %s_input_size(void) { return %lld; }\n"
               "long %s_output_size(void) { return %lld; }\n"
               "long %s_workspace_bytes(void) { return %lld; }\n\n",
-              in_size, in->name, ir_shape_str(c->a, &in->shape), out_size,
+              in_size, sb_c_comment(c->a, in->name), ir_shape_str(c->a, &in->shape), out_size,
               ir_shape_str(c->a, &out->shape), max_batch, p, p, p, p, p, p, in_size, p, out_size, p,
               ws);
     sb_printf(c->out,

@@ -78,16 +78,17 @@ void cu_declare(cg_cu *c, int id) {
     case IR_OP_const: return;
     case IR_OP_param: case IR_OP_state: case IR_OP_buffer:
         sb_printf(c->out, "    real *const t%d = W + %lld; /* %s %s */\n", id,
-                  (long long)c->plan.weight_offset[id], n->name, shape);
+                  (long long)c->plan.weight_offset[id], sb_c_comment(c->a, n->name), shape);
         return;
     case IR_OP_input:
         sb_printf(c->out, "    const %s *const t%d = (const %s *)(A + %lld); /* %s %s */\n", ty, id,
-                  ty, c->input_offset[id], n->name, shape);
+                  ty, c->input_offset[id], sb_c_comment(c->a, n->name), shape);
         return;
     case IR_OP_scalar_in:
         sb_printf(c->out, "    const %s s%d = (%s)S[%d]; /* %s */\n",
                   n->dtype == IR_I32 ? "long long" : "real", id,
-                  n->dtype == IR_I32 ? "long long" : "real", c->index[id], n->name);
+                  n->dtype == IR_I32 ? "long long" : "real", c->index[id],
+                  sb_c_comment(c->a, n->name));
         return;
     default:
         if (!c->fn->sched.stored[id]) return;
@@ -216,7 +217,7 @@ static void emit_group(cg_cu *c, const int *list, int n, int *k) {
         cg_c_emitters[node->op](&c->shim, id, args, &e);
         if (node->op == IR_OP_assign) {
             sb_printf(c->out, "        t%d[i] = %s; /* update %s */\n", node->in[0], e.data,
-                      cu_node(c, node->in[0])->name);
+                      sb_c_comment(c->a, cu_node(c, node->in[0])->name));
             continue;
         }
         sb_printf(c->out, "        const %s v%d = %s; /* %%%d %s */\n", dbl ? "double" : "real", id,

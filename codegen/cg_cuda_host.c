@@ -5,6 +5,7 @@
  * hands it to dlrt_cuda_load after compiling its source with dlrt_nvrtc_compile.
  */
 #include "cg_cuda_internal.h"
+#include <string.h>
 
 static const char *lin(arena *a, dlrt_cuda_lin l) { return arena_printf(a, "{%lld, %lld}", l.a, l.b); }
 
@@ -35,13 +36,14 @@ static void table(strbuf *out, arena *a, const char *prefix, const char *fn, con
     sb_puts(out, "};\n\n");
 }
 
-/* the source as a C string literal, a line per source line */
-static void string_literal(strbuf *out, const char *s) {
+/* the source as a C string literal, a line per source line (escaped by sb_c_string) */
+static void string_literal(strbuf *out, arena *a, const char *s) {
     sb_puts(out, "    \"");
-    for (; *s; s++) {
-        if (*s == '\n') sb_puts(out, s[1] ? "\\n\"\n    \"" : "\\n");
-        else if (*s == '"' || *s == '\\') sb_printf(out, "\\%c", *s);
-        else sb_printf(out, "%c", *s);
+    while (*s) {
+        size_t n = strcspn(s, "\n");
+        sb_puts(out, sb_c_string(a, arena_strndup(a, s, n)));
+        s += n;
+        if (*s == '\n') sb_puts(out, *++s ? "\\n\"\n    \"" : "\\n");
     }
     sb_puts(out, "\"");
 }
@@ -59,7 +61,7 @@ const char *cg_cuda_host_text(const dlrt_cuda_program *p, const char *prefix, ar
                     " * run time by NVRTC) and the launch tables (runtime/dlrt_cuda_program.h). */\n"
                     "#include \"dlrt_cuda_program.h\"\n\n"
                     "static const char %s_cuda_source[] =\n", prefix, prefix);
-    string_literal(&out, p->source);
+    string_literal(&out, a, p->source);
     sb_puts(&out, ";\n\n");
     if (p->has_train) table(&out, a, prefix, "train", &p->train);
     table(&out, a, prefix, "eval", &p->eval);

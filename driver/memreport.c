@@ -185,8 +185,10 @@ static void print_json(const dlc_unit *u, const report_setup *r, const mem_plan 
 
 /* ---- --fit ---- */
 
+/* the total at `batch`, or INT64_MAX when a tensor would pass the element limit there */
 static int64_t total_at(const dlc_unit *u, const dlc_options *o, const report_setup *r,
                         int64_t batch) {
+    if (!ir_batch_fits(u->g, batch)) return INT64_MAX;
     arena a = {0};
     mem_plan p;
     mem_figures f;
@@ -217,6 +219,13 @@ static int64_t largest_fit(const dlc_unit *u, const dlc_options *o, const report
     return lo;
 }
 
+/* "would need N" (bytes), or what keeps batch N from having a plan */
+static const char *next_text(int64_t next, char buf[64]) {
+    if (next < 0) return "would give a tensor of more than " IR_MAX_ELEMENTS_TEXT " elements";
+    snprintf(buf, 64, "would need %lld", (long long)next);
+    return buf;
+}
+
 static int report_fit(const dlc_unit *u, const dlc_options *o, const report_setup *r) {
     int64_t b = largest_fit(u, o, r);
     if (b == 0) {
@@ -226,15 +235,17 @@ static int report_fit(const dlc_unit *u, const dlc_options *o, const report_setu
         return 1;
     }
     int64_t need = total_at(u, o, r, b), next = total_at(u, o, r, b + 1);
+    if (next == INT64_MAX) next = -1; /* past the element limit: no plan */
+    char buf[64];
     if (o->json)
         printf("{\n  \"model\": \"%s\",\n  \"fit_bytes\": %lld,\n  \"batch\": %lld,\n"
                "  \"total_planned\": %lld,\n  \"next_batch_total\": %lld\n}\n",
                u->cfg.model, (long long)o->fit, (long long)b, (long long)need, (long long)next);
     else
         printf("largest batch of model '%s' that fits in %lld bytes (%s, target %s): %lld "
-               "(plans %lld bytes; batch %lld would need %lld)\n",
+               "(plans %lld bytes; batch %lld %s)\n",
                u->cfg.model, (long long)o->fit, r->dtype, r->cuda ? "cuda" : "cpu", (long long)b,
-               (long long)need, (long long)(b + 1), (long long)next);
+               (long long)need, (long long)(b + 1), next_text(next, buf));
     return 0;
 }
 
@@ -242,6 +253,13 @@ int dlc_mem_report(dlc_unit *u, const dlc_options *o) {
     report_setup r;
     if (setup(o, &r)) return 1;
     if (o->fit > 0) return report_fit(u, o, &r);
+    if (o->batch && !ir_batch_fits(u->g, o->batch)) {
+        fprintf(stderr, "dlc: error: --batch %lld: %s\n", (long long)o->batch, o->batch > IR_MAX_DIM
+                ? "the batch is at most 2147483647 (an int in the generated code)"
+                : "a tensor would hold more than " IR_MAX_ELEMENTS_TEXT " elements; a tensor may "
+                  "hold at most " IR_MAX_ELEMENTS_TEXT);
+        return 1;
+    }
     mem_plan p;
     mem_figures f;
     plan_at(u, o, &r, o->batch, &u->a, &p);

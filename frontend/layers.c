@@ -144,6 +144,12 @@ static int build_loss(lower_ctx *c, const ast_expr *call, const int *args, ir_op
 int make_param(lower_ctx *c, const char *name, int rank, const int64_t *dims,
                       const ir_init *init) {
     ir_shape shape = ir_shape_make(0, rank, dims);
+    if (!ir_shape_fits(&shape)) {
+        diag_error(c->d, c->g->cur_loc, "parameter '%s' %s holds more than " IR_MAX_ELEMENTS_TEXT
+                   " elements; a tensor may hold at most " IR_MAX_ELEMENTS_TEXT, name,
+                   ir_shape_str(c->a, &shape));
+        return -1;
+    }
     if (ir_find_leaf(c->g, IR_OP_param, name) >= 0) {
         diag_error(c->d, c->g->cur_loc, "a parameter named '%s' already exists", name);
         return -1;
@@ -399,6 +405,8 @@ static const char *bound(double v) {
 static int eval_num(lower_ctx *c, const ast_expr *call, const num_arg *na, const ast_expr *e,
                     double *out) {
     if (!eval_number(c, e, out)) return 0;
+    if (!fits_f32(c, e->loc, *out, arena_printf(c->a, "%s: %s", call->str, na->name)))
+        return 0; /* the generated code computes with it in f32 */
     int ok = (na->lo_open ? *out > na->lo : *out >= na->lo) &&
              (na->hi_open ? *out < na->hi : *out <= na->hi);
     if (!ok) {

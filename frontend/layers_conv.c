@@ -16,18 +16,10 @@
 #include <math.h>
 #include <string.h>
 
-/* an integer >= min; errors name the call and the argument */
+/* an integer in [min, IR_MAX_DIM]; errors name the call, the argument and the range */
 static int eval_at_least(lower_ctx *c, const ast_expr *call, const char *what, const ast_expr *e,
                          int64_t min, int64_t *out) {
-    double v;
-    if (!eval_number(c, e, &v)) return 0;
-    if (v == floor(v) && v >= (double)min && v <= 1e9) {
-        *out = (int64_t)v;
-        return 1;
-    }
-    diag_error(c->d, e->loc, "%s: %s must be an integer >= %lld, got %g", call->str, what,
-               (long long)min, v);
-    return 0;
+    return eval_count(c, e, arena_printf(c->a, "%s: %s", call->str, what), min, IR_MAX_DIM, out);
 }
 
 /* an integer >= min, or a pair [h, w] of them (the same integer twice) */

@@ -4,9 +4,11 @@
  */
 #include "lower_internal.h"
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- names ---- */
 
@@ -48,12 +50,28 @@ static void unknown_name(lower_ctx *c, const ast_expr *e) {
 
 /* ---- numbers ---- */
 
+/* "2147483648" for whole numbers (exactly, as far as a double holds them), else "%g" */
+const char *num_text(lower_ctx *c, double v) {
+    if (v == floor(v) && fabs(v) < 1e18) return arena_printf(c->a, "%.0f", v);
+    return arena_printf(c->a, "%g", v);
+}
+
+/* The numbers of the language are doubles that must stay finite: an infinity or a NaN would
+ * reach the generated code as a constant C cannot spell. a op b gave v. */
+static int check_finite(lower_ctx *c, const ast_expr *e, double a, double b, double v) {
+    if (isfinite(v)) return 1;
+    diag_error(c->d, e->loc, "the value of this expression is not finite (%g %c %g overflows a "
+               "double, whose largest value is about 1.8e308)", a, e->op, b);
+    return 0;
+}
+
 int eval_number(lower_ctx *c, const ast_expr *e, double *out) {
     double a, b;
     switch (e->kind) {
     case AST_NUM: *out = e->num; return 1;
     case AST_NAME: {
         const hyper *h = lookup_hyper(c, e->str);
+        if (h && h->failed) return 0; /* reported where it is defined */
         if (h) { *out = h->value; return 1; }
         int node = lookup_node(c, e->str);
         if (node == NODE_FAILED) return 0;
@@ -73,7 +91,7 @@ int eval_number(lower_ctx *c, const ast_expr *e, double *out) {
             return 0;
         }
         *out = e->op == '+' ? a + b : e->op == '-' ? a - b : e->op == '*' ? a * b : a / b;
-        return 1;
+        return check_finite(c, e, a, b, *out);
     case AST_STR: case AST_CALL: case AST_LIST: break;
     }
     diag_error(c->d, e->loc, "expected a number");
@@ -83,8 +101,13 @@ int eval_number(lower_ctx *c, const ast_expr *e, double *out) {
 int eval_int(lower_ctx *c, const ast_expr *e, int64_t *out, int64_t min) {
     double v;
     if (!eval_number(c, e, &v)) return 0;
-    if (v != floor(v) || v < (double)min || v > 1e15) {
-        diag_error(c->d, e->loc, "expected an integer >= %lld, got %g", (long long)min, v);
+    if (v != floor(v)) {
+        diag_error(c->d, e->loc, "expected an integer, got %g (not a whole number)", v);
+        return 0;
+    }
+    if (v < (double)min || v > (double)IR_MAX_DIM) {
+        diag_error(c->d, e->loc, "expected an integer in [%lld, %lld], got %s", (long long)min,
+                   (long long)IR_MAX_DIM, num_text(c, v));
         return 0;
     }
     *out = (int64_t)v;
@@ -98,6 +121,13 @@ const char *eval_symbol(lower_ctx *c, const ast_expr *e, const char *what) {
 }
 
 /* ---- tensors ---- */
+
+int fits_f32(lower_ctx *c, src_loc loc, double v, const char *what) {
+    if (fabs(v) <= FLT_MAX) return 1;
+    diag_error(c->d, loc, "%s %g is not finite as an f32 (the largest f32 is about %g)", what, v,
+               (double)FLT_MAX);
+    return 0;
+}
 
 int finish_node(lower_ctx *c, int id) { return ir_infer_shape(c->g, id, c->d) ? id : -1; }
 
@@ -113,13 +143,14 @@ static int lower_binop(lower_ctx *c, const ast_expr *e) {
 
 int lower_expr(lower_ctx *c, const ast_expr *e) {
     switch (e->kind) {
-    case AST_NUM: return ir_const(c->g, e->num);
+    case AST_NUM: return fits_f32(c, e->loc, e->num, "constant") ? ir_const(c->g, e->num) : -1;
     case AST_NAME: {
         int node = lookup_node(c, e->str);
         if (node >= 0) return node;
         if (node == NODE_FAILED) return -1;
         const hyper *h = lookup_hyper(c, e->str);
-        if (h) return ir_const(c->g, h->value);
+        if (h && h->failed) return -1;
+        if (h) return fits_f32(c, e->loc, h->value, "constant") ? ir_const(c->g, h->value) : -1;
         unknown_name(c, e);
         return -1;
     }
@@ -209,9 +240,9 @@ static int lower_params(lower_ctx *c, const ast_file *f, const dlc_define *defs,
             diag_error(c->d, it->name_loc, "param '%s' is defined twice", it->name);
             continue;
         }
-        hyper *h = &c->hypers[c->n_hypers];
+        hyper *h = &c->hypers[c->n_hypers++];
         h->name = it->name;
-        if (eval_number(c, it->value, &h->value)) c->n_hypers++;
+        h->failed = !eval_number(c, it->value, &h->value);
     }
     int ok = c->d->n_errors == 0;
     for (int i = 0; i < n_defs; i++) ok &= apply_define(c, &defs[i]);
@@ -240,6 +271,13 @@ static int lower_input(lower_ctx *c, const ast_stmt *s) {
     for (int i = 0; i < t->rank; i++)
         if (!eval_int(c, t->dims[i], &dims[i + 1], 1)) return 0;
     ir_shape shape = ir_shape_make(1, t->rank + 1, dims);
+    if (!ir_shape_fits(&shape)) {
+        diag_error(c->d, t->loc, "input '%s' %s at batch %lld holds more than "
+                   IR_MAX_ELEMENTS_TEXT " elements; a tensor may hold at most "
+                   IR_MAX_ELEMENTS_TEXT, s->name, ir_shape_str(c->a, &shape),
+                   (long long)c->max_batch);
+        return 0;
+    }
     c->g->cur_loc = s->loc;
     c->g->cur_what = "input";
     bind(c, s->name, ir_leaf(c->g, IR_OP_input, s->name, dt, &shape));
@@ -253,7 +291,7 @@ static int lower_model(lower_ctx *c, const ast_item *m) {
         if (s->kind == AST_STMT_INPUT) {
             if (lookup_node(c, s->name) >= 0)
                 diag_error(c->d, s->loc, "input '%s' is declared twice", s->name);
-            else lower_input(c, s);
+            else if (!lower_input(c, s)) bind(c, s->name, NODE_FAILED); /* reported once */
             continue;
         }
         int node = lower_expr(c, s->value);
@@ -286,6 +324,23 @@ static int64_t peek_batch(lower_ctx *c, const ast_item *train) {
     return batch;
 }
 
+/* The model's name prefixes the generated C's identifiers (mlp_train_step, mlp_model): no '.',
+ * and not the runtime's or the generated code's own prefixes (dlrt_model_desc is a type). */
+static int check_model_name(lower_ctx *c, const ast_item *m) {
+    if (strchr(m->name, '.')) {
+        diag_error(c->d, m->name_loc, "a model name cannot contain '.': it names the generated "
+                   "C functions (e.g. %s_model)", m->name);
+        return 0;
+    }
+    if (strncasecmp(m->name, "dlrt_", 5) == 0 || strncasecmp(m->name, "dlc_", 4) == 0) {
+        diag_error(c->d, m->name_loc, "model names starting with '%.*s' are reserved for the "
+                   "runtime and the generated code's own functions and types", m->name[2] == 'c'
+                   || m->name[2] == 'C' ? 4 : 5, m->name);
+        return 0;
+    }
+    return 1;
+}
+
 ir_graph *lower_file(const ast_file *f, const dlc_define *defs, int n_defs, arena *a, diag *d,
                      train_config *cfg) {
     lower_ctx c = {.a = a, .d = d, .g = ir_graph_new(a)};
@@ -297,6 +352,7 @@ ir_graph *lower_file(const ast_file *f, const dlc_define *defs, int n_defs, aren
         if (d->n_errors == 0) diag_plain_error(d, "%s: no model block", d->file);
         return NULL;
     }
+    if (!check_model_name(&c, model)) return NULL;
     c.max_batch = peek_batch(&c, train);
     if (c.max_batch < 0 || !lower_model(&c, model)) return NULL;
     cfg->model = model->name;

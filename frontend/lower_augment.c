@@ -20,16 +20,9 @@
 static const char *const augment_names[] = {"shift", "crop", "hflip"}; /* DLC_AUG_* order */
 enum { N_AUGMENT_NAMES = 3 };
 
-/* a whole number (any sign: the ranges are checked against the image later) */
+/* a whole number of either sign (the ranges are checked against the image later) */
 static int eval_integer(lower_ctx *c, const ast_expr *e, const char *what, int64_t *out) {
-    double v;
-    if (!eval_number(c, e, &v)) return 0;
-    if (v != floor(v) || fabs(v) > 1e9) {
-        diag_error(c->d, e->loc, "%s must be a whole number, got %g", what, v);
-        return 0;
-    }
-    *out = (int64_t)v;
-    return 1;
+    return eval_count(c, e, what, -1000000000, 1000000000, out);
 }
 
 /* positional argument `pos` or keyword `kw` of a call (NULL when neither is written) */

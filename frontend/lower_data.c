@@ -72,10 +72,13 @@ static int lower_normalize(lower_ctx *c, const ast_expr *e, train_config *cfg) {
 static int lower_sine_setting(lower_ctx *c, const char *name, const ast_expr *v, sine_config *s) {
     if (!strcmp(name, "n")) return eval_count(c, v, "sine: n", 1, SINE_MAX_N, &s->n);
     if (!strcmp(name, "n_test")) return eval_count(c, v, "sine: n_test", 1, SINE_MAX_N, &s->n_test);
-    if (!strcmp(name, "low")) return eval_number(c, v, &s->low);
-    if (!strcmp(name, "high")) return eval_number(c, v, &s->high);
+    /* the samples are f32s: low, high and noise must be finite as f32s */
+    if (!strcmp(name, "low"))
+        return eval_number(c, v, &s->low) && fits_f32(c, v->loc, s->low, "sine: low");
+    if (!strcmp(name, "high"))
+        return eval_number(c, v, &s->high) && fits_f32(c, v->loc, s->high, "sine: high");
     if (!strcmp(name, "noise")) {
-        if (!eval_number(c, v, &s->noise)) return 0;
+        if (!eval_number(c, v, &s->noise) || !fits_f32(c, v->loc, s->noise, "sine: noise")) return 0;
         if (s->noise >= 0) return 1;
         diag_error(c->d, v->loc, "sine: noise must be >= 0, got %g", s->noise);
         return 0;

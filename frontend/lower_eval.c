@@ -24,9 +24,13 @@ int eval_count(lower_ctx *c, const ast_expr *e, const char *what, int64_t min, i
                int64_t *out) {
     double v;
     if (!eval_number(c, e, &v)) return 0;
-    if (v != floor(v) || v < (double)min || v > (double)max) {
-        diag_error(c->d, e->loc, "%s must be an integer in [%lld, %g], got %g", what,
-                   (long long)min, (double)max, v);
+    if (v != floor(v)) {
+        diag_error(c->d, e->loc, "%s must be an integer, got %g (not a whole number)", what, v);
+        return 0;
+    }
+    if (v < (double)min || v > (double)max) {
+        diag_error(c->d, e->loc, "%s must be an integer in [%lld, %lld], got %s", what,
+                   (long long)min, (long long)max, num_text(c, v));
         return 0;
     }
     *out = (int64_t)v;

@@ -84,6 +84,10 @@ static int read_values(lower_ctx *c, const ast_expr *e, const char *const *kw, i
     const ast_expr *va = kw[0] ? init_arg(e, 0, kw[0]) : NULL;
     const ast_expr *vb = kw[0] && kw[1] ? init_arg(e, 1, kw[1]) : NULL;
     if ((va && !eval_number(c, va, &out->a)) || (vb && !eval_number(c, vb, &out->b))) return 0;
+    const char *name = e->kind == AST_CALL ? e->str : "";
+    if ((va && !fits_f32(c, va->loc, out->a, arena_printf(c->a, "%s: %s", name, kw[0]))) ||
+        (vb && !fits_f32(c, vb->loc, out->b, arena_printf(c->a, "%s: %s", name, kw[1]))))
+        return 0; /* the values become f32 weights */
     if (out->kind == IR_INIT_UNIFORM && !(out->a < out->b)) {
         diag_error(c->d, vb ? vb->loc : va ? va->loc : e->loc,
                    "uniform: low must be < high, got low = %g, high = %g", out->a, out->b);

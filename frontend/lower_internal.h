@@ -18,6 +18,7 @@ typedef struct hyper {
     const char *name; /* param item name */
     double value;     /* its evaluated value */
     int overridden;   /* set from -D */
+    int failed;       /* its value had an error (reported once; uses fail quietly) */
 } hyper;
 
 typedef struct lower_ctx {
@@ -40,8 +41,12 @@ typedef struct lower_ctx {
 /* expressions */
 int lower_expr(lower_ctx *c, const ast_expr *e);       /* tensor value; -1 after an error */
 int eval_number(lower_ctx *c, const ast_expr *e, double *out); /* 0 after an error */
+/* a whole number in [min, IR_MAX_DIM] (dims, units, batch, epochs, seed) */
 int eval_int(lower_ctx *c, const ast_expr *e, int64_t *out, int64_t min);
+const char *num_text(lower_ctx *c, double v); /* "2147483648" (whole numbers), else "%g" */
 const char *eval_symbol(lower_ctx *c, const ast_expr *e, const char *what);
+/* v is finite as an f32 (it becomes a tensor element), else "WHAT V is not finite as an f32" */
+int fits_f32(lower_ctx *c, src_loc loc, double v, const char *what);
 int finish_node(lower_ctx *c, int id);                  /* infer shape; -1 on error */
 const ast_expr *find_kwarg(const ast_expr *call, const char *name);
 int check_call_args(lower_ctx *c, const ast_expr *call, int min_pos, int max_pos,
@@ -77,7 +82,7 @@ int check_augment(lower_ctx *c, const train_config *cfg);
 int lower_metrics(lower_ctx *c, const ast_expr *e, train_config *cfg);
 int lower_early_stopping(lower_ctx *c, const ast_expr *e, train_config *cfg);
 int check_evaluation(lower_ctx *c, const train_config *cfg);
-/* an integer setting in [min, max]; errors name it: "WHAT must be an integer in [1, 1e+06], got 0" */
+/* an integer setting in [min, max]; errors name it: "WHAT must be an integer in [1, 1000000], got 0" */
 int eval_count(lower_ctx *c, const ast_expr *e, const char *what, int64_t min, int64_t max,
                int64_t *out);
 

@@ -136,16 +136,10 @@ int lower_optimizer(lower_ctx *c, const ast_expr *e, opt_config *o) {
 
 /* ---- learning-rate schedule ---- */
 
-/* an integer >= min into *out, else an error "WHAT must be an integer >= MIN, got V" */
+/* an integer in [min, IR_MAX_DIM] (a count of epochs, as `epochs` is) into *out, else an error
+ * "WHAT must be an integer in [MIN, 2147483647], got V" */
 static int named_int(lower_ctx *c, const ast_expr *e, const char *what, int64_t min, int64_t *out) {
-    double v;
-    if (!eval_number(c, e, &v)) return 0;
-    if (v != (double)(int64_t)v || v < (double)min || v > 1e15) {
-        diag_error(c->d, e->loc, "%s must be an integer >= %lld, got %g", what, (long long)min, v);
-        return 0;
-    }
-    *out = (int64_t)v;
-    return 1;
+    return eval_count(c, e, what, min, IR_MAX_DIM, out);
 }
 
 /* schedule = constant | step(every = 1, gamma = 0.1) | exponential(gamma) | cosine(min_lr = 0) */

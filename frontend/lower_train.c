@@ -29,6 +29,21 @@ int in_range(lower_ctx *c, const ast_expr *e, const char *what, double lo, doubl
     return ok;
 }
 
+/* node `id` depends on a leaf other than a constant: an input or a parameter (inputs of a
+ * node have smaller ids than the node) */
+static int is_variable(lower_ctx *c, int id) {
+    char *reach = arena_alloc(c->a, (size_t)id + 1);
+    memset(reach, 0, (size_t)id + 1);
+    reach[id] = 1;
+    for (int i = id; i >= 0; i--) {
+        if (!reach[i]) continue;
+        const ir_node *n = ir_get(c->g, i);
+        if ((ir_op_flags[n->op] & OPF_LEAF) && n->op != IR_OP_const) return 1;
+        for (int k = 0; k < n->n_in; k++) reach[n->in[k]] = 1;
+    }
+    return 0;
+}
+
 static int lower_loss(lower_ctx *c, const ast_stmt *s) {
     int loss = lower_expr(c, s->value);
     if (loss < 0) return 0;
@@ -36,6 +51,11 @@ static int lower_loss(lower_ctx *c, const ast_stmt *s) {
     if (n->shape.rank != 0) {
         diag_error(c->d, s->value->loc, "loss must be a scalar, got %s",
                    ir_shape_str(c->a, &n->shape));
+        return 0;
+    }
+    if (!is_variable(c, loss)) {
+        diag_error(c->d, s->value->loc, "the loss is a constant: it must be computed from the "
+                   "model's values, e.g. loss = mse(out, target)");
         return 0;
     }
     c->g->loss = loss;

@@ -3,6 +3,7 @@
  * dump and the verifier. Nodes are appended only; ids are a valid topological order.
  */
 #include "ir.h"
+#include "../support/checked.h"
 #include <string.h>
 
 const char *const ir_init_names[IR_INIT_COUNT] = {
@@ -134,6 +135,13 @@ int64_t ir_shape_numel(const ir_shape *s) {
     int64_t n = 1;
     for (int i = 0; i < s->rank; i++) n *= s->dims[i];
     return n;
+}
+
+int ir_shape_fits(const ir_shape *s) {
+    int64_t n = 1;
+    for (int i = 0; i < s->rank; i++)
+        if (s->dims[i] < 0 || !ck_mul(n, s->dims[i], &n) || n > IR_MAX_ELEMENTS) return 0;
+    return 1;
 }
 
 int64_t ir_shape_inner(const ir_shape *s) {

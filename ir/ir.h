@@ -28,6 +28,13 @@ enum {
 
 enum { IR_MAX_RANK = 6, IR_MAX_IN = 4 };
 
+/* The most elements one tensor may hold, the batch dim at its max included (docs/language.md,
+ * "Limits"): 2^40, so every byte size (elements * 8 at most) and every sum of a graph's sizes
+ * stays far from 2^63. IR_MAX_DIM bounds one written dim (and the batch): C's int. */
+#define IR_MAX_ELEMENTS ((int64_t)1 << 40)
+#define IR_MAX_ELEMENTS_TEXT "2^40"
+#define IR_MAX_DIM ((int64_t)2147483647)
+
 typedef enum ir_dtype { IR_F32, IR_I32 } ir_dtype;
 
 typedef struct ir_shape {
@@ -105,6 +112,9 @@ int ir_find_leaf(const ir_graph *g, ir_op op, const char *name);
 /* Shapes */
 int64_t ir_shape_numel(const ir_shape *s);      /* with the batch dim at its max */
 int64_t ir_shape_inner(const ir_shape *s);      /* elements per sample (numel without batch) */
+/* s holds at most IR_MAX_ELEMENTS elements (computed without overflow); then its numel and
+ * inner counts are exact. */
+int ir_shape_fits(const ir_shape *s);
 int ir_shape_equal(const ir_shape *a, const ir_shape *b);
 const char *ir_shape_str(arena *a, const ir_shape *s); /* "[B,784]", "[512]", "[]" */
 ir_shape ir_shape_make(int batched, int rank, const int64_t *dims);
@@ -112,6 +122,10 @@ ir_shape ir_shape_make(int batched, int rank, const int64_t *dims);
 /* Shape inference for one node (its inputs must have shapes). Reports a user error at the
  * node's location and returns 0 on mismatch. The rules live in ir/shape_rules.c. */
 int ir_infer_shape(ir_graph *g, int id, diag *d);
+
+/* Every tensor of g (and conv2d's columns) stays within IR_MAX_ELEMENTS at batch `batch`, and
+ * batch is in [1, IR_MAX_DIM]: the memory report plans at batches other than the compiled one. */
+int ir_batch_fits(const ir_graph *g, int64_t batch);
 
 /* Stable text dump (golden tests diff it). */
 void ir_dump(const ir_graph *g, FILE *out);

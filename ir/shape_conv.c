@@ -6,6 +6,7 @@
  * "conv2d 'conv1'"), the input and weight shapes, at the call's source line.
  */
 #include "shape_conv.h"
+#include "../support/checked.h"
 
 static const char *construct(const ir_node *n) { return n->what ? n->what : ir_op_names[n->op]; }
 static const ir_shape *in_shape(ir_graph *g, ir_node *n, int i) {
@@ -58,6 +59,14 @@ static int64_t extent(ir_graph *g, ir_node *n, diag *d, int a) {
     return out > 0 ? out : 0;
 }
 
+int ir_conv_columns_fit(const ir_shape *x, const ir_shape *w, const ir_shape *y, int64_t batch) {
+    int64_t n = 1;
+    const int64_t f[] = {x->dims[1], w->dims[2], w->dims[3], y->dims[2], y->dims[3], batch};
+    for (int i = 0; i < 6; i++)
+        if (!ck_mul(n, f[i], &n) || n > IR_MAX_ELEMENTS) return 0;
+    return 1;
+}
+
 int shape_conv2d(ir_graph *g, ir_node *n, diag *d) {
     const ir_shape *x = in_shape(g, n, 0), *w = in_shape(g, n, 1);
     DLC_ASSERT(n->n_in == 2 || n->n_in == 3);
@@ -79,7 +88,11 @@ int shape_conv2d(ir_graph *g, ir_node *n, diag *d) {
     if (!oh || !ow) return 0;
     int64_t dims[4] = {x->dims[0], w->dims[0], oh, ow};
     n->shape = ir_shape_make(1, 4, dims);
-    return 1;
+    if (ir_conv_columns_fit(x, w, &n->shape, x->dims[0])) return 1;
+    diag_error(d, n->loc, "%s: its im2col columns [C*kH*kW, B*OH*OW] at batch %lld hold more "
+               "than " IR_MAX_ELEMENTS_TEXT " elements; a tensor may hold at most "
+               IR_MAX_ELEMENTS_TEXT "; %s", construct(n), (long long)x->dims[0], both(g, n));
+    return 0;
 }
 
 /* the gradient ops take the shape of the operand they are the gradient of */

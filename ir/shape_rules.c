@@ -336,12 +336,38 @@ static const shape_fn shape_rules[] = {
 };
 _Static_assert(sizeof shape_rules / sizeof shape_rules[0] == IR_OP_COUNT, "shape rule table size");
 
+/* a result past IR_MAX_ELEMENTS (checked after every rule, so no size computed later wraps) */
+static int too_large(ir_graph *g, ir_node *n, diag *d) {
+    const char *at = n->shape.batched
+        ? arena_printf(g->a, " at batch %lld", (long long)n->shape.dims[0]) : "";
+    diag_error(d, n->loc, "%s: its result %s%s holds more than " IR_MAX_ELEMENTS_TEXT
+               " elements; a tensor may hold at most " IR_MAX_ELEMENTS_TEXT, construct(n),
+               ir_shape_str(g->a, &n->shape), at);
+    return 0;
+}
+
+int ir_batch_fits(const ir_graph *g, int64_t batch) {
+    if (batch < 1 || batch > IR_MAX_DIM) return 0;
+    for (int id = 0; id < g->n_nodes; id++) {
+        const ir_node *n = &g->nodes[id];
+        ir_shape s = n->shape;
+        if (!n->shape_known || !s.batched) continue;
+        s.dims[0] = batch;
+        if (!ir_shape_fits(&s)) return 0;
+        if (n->op == IR_OP_conv2d &&
+            !ir_conv_columns_fit(&g->nodes[n->in[0]].shape, &g->nodes[n->in[1]].shape, &s, batch))
+            return 0;
+    }
+    return 1;
+}
+
 int ir_infer_shape(ir_graph *g, int id, diag *d) {
     ir_node *n = ir_get(g, id);
     for (int i = 0; i < n->n_in; i++)
         if (!ir_get(g, n->in[i])->shape_known) return 0; /* an input already failed */
     if (!(ir_op_flags[n->op] & OPF_LEAF)) n->dtype = IR_F32;
     if (!shape_rules[n->op](g, n, d)) return 0;
+    if (!ir_shape_fits(&n->shape)) return too_large(g, n, d);
     n->shape_known = 1;
     return 1;
 }

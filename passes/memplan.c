@@ -17,8 +17,11 @@ const char *const mem_class_names[MEM_CLASS_COUNT] = {"outputs", "saved activati
 
 static int64_t round64(int64_t bytes) { return (bytes + 63) & ~63LL; }
 
+/* a value's bytes at the plan's batch; the callers keep every tensor within IR_MAX_ELEMENTS
+ * (shape inference at the compiled batch, ir_batch_fits at another), so nothing wraps */
 static int64_t value_bytes(const mem_plan *p, const ir_node *n) {
     int64_t numel = n->shape.batched ? p->batch * ir_shape_inner(&n->shape) : ir_shape_numel(&n->shape);
+    DLC_ASSERT(numel >= 0 && numel <= IR_MAX_ELEMENTS);
     return round64(numel * (n->dtype == IR_I32 ? 4 : p->real_bytes));
 }
 

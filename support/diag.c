@@ -16,29 +16,30 @@
 
 void diag_init(diag *d, const char *file, const char *src) {
     d->file = file;
-    d->src = src;
+    d->src = diag_skip_bom(src);
     d->out = stderr;
     d->n_errors = 0;
 }
 
-/* Start of 1-based line `line` in `src`, or NULL when the text has fewer lines. */
+const char *diag_skip_bom(const char *src) {
+    return src && strncmp(src, "\xEF\xBB\xBF", 3) == 0 ? src + 3 : src;
+}
+
+/* Start of 1-based line `line` in `src`, or NULL when the text has fewer lines. Lines end at
+ * "\n", "\r\n" or a lone "\r" (old Mac files), as the scanner counts them. */
 static const char *find_line(const char *src, int line) {
     if (!src || line < 1) return NULL;
     const char *p = src;
     for (int l = 1; l < line; l++) {
-        p = strchr(p, '\n');
-        if (!p) return NULL;
-        p++;
+        p += strcspn(p, "\r\n");
+        if (!*p) return NULL;
+        p += p[0] == '\r' && p[1] == '\n' ? 2 : 1;
     }
     return p;
 }
 
-/* Length of the line starting at p, without its '\n' or a "\r\n" ending. */
-static size_t line_length(const char *p) {
-    size_t n = strcspn(p, "\n");
-    if (n > 0 && p[n - 1] == '\r') n--;
-    return n;
-}
+/* Length of the line starting at p, without its line end. */
+static size_t line_length(const char *p) { return strcspn(p, "\r\n"); }
 
 static int is_utf8_continuation(char c) { return ((unsigned char)c & 0xC0) == 0x80; }
 

@@ -27,7 +27,10 @@ typedef struct diag {
     int n_errors;       /* user errors reported so far */
 } diag;
 
+/* `src` may start with a UTF-8 byte order mark: it is skipped (here and by the scanner, which
+ * calls diag_skip_bom too), so line 1's columns count from the first character after it. */
 void diag_init(diag *d, const char *file, const char *src);
+const char *diag_skip_bom(const char *src); /* src without a leading UTF-8 BOM */
 void diag_error(diag *d, src_loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void diag_note(diag *d, src_loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Error with no source location, e.g. about a command-line option or a data file: "dlc: error: ..." */

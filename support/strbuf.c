@@ -1,5 +1,6 @@
 /*
- * strbuf.c — growable text buffer (see strbuf.h). Grows by doubling inside the arena.
+ * strbuf.c — growable text buffer (see strbuf.h). Grows by doubling inside the arena. Also the
+ * escaping of user text for generated C comments and string literals.
  */
 #include "strbuf.h"
 #include <stdarg.h>
@@ -38,4 +39,66 @@ void sb_printf(strbuf *sb, const char *fmt, ...) {
     vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap2);
     va_end(ap2);
     sb->len += (size_t)n;
+}
+
+/* ---- escaping user text for generated code ---- */
+
+static int is_control(unsigned char ch) { return ch < 0x20 || ch == 0x7F; }
+
+/* the comment escape of s into out (room for 4 bytes per byte of s, plus one) */
+static void comment_into(char *out, const char *s) {
+    size_t n = 0;
+    for (const char *p = s; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (is_control(ch)) {
+            n += (size_t)sprintf(out + n, "\\x%02X", ch);
+            continue;
+        }
+        out[n++] = *p;
+        int pair = (*p == '*' && p[1] == '/') || (*p == '/' && p[1] == '*') ||
+                   (*p == '?' && p[1] == '?');
+        if (pair) out[n++] = '\\';
+    }
+    out[n] = 0;
+}
+
+/* the string-literal escape of s into out (room for 4 bytes per byte of s, plus one) */
+static void string_into(char *out, const char *s) {
+    size_t n = 0;
+    for (const char *p = s; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (is_control(ch) || ch >= 0x80) n += (size_t)sprintf(out + n, "\\%03o", ch);
+        else if (ch == '"' || ch == '\\' || (ch == '?' && p > s && p[-1] == '?'))
+            out[n++] = '\\', out[n++] = (char)ch;
+        else out[n++] = (char)ch;
+    }
+    out[n] = 0;
+}
+
+static int comment_safe(const char *s) {
+    for (const char *p = s; *p; p++)
+        if (is_control((unsigned char)*p) || strchr("*/?", *p)) return 0;
+    return 1;
+}
+
+static int string_safe(const char *s) {
+    for (const char *p = s; *p; p++)
+        if (is_control((unsigned char)*p) || (unsigned char)*p >= 0x80 || strchr("\"\\", *p) ||
+            (*p == '?' && p[1] == '?'))
+            return 0;
+    return 1;
+}
+
+const char *sb_c_comment(arena *a, const char *s) {
+    if (comment_safe(s)) return s;
+    char *out = arena_alloc(a, strlen(s) * 4 + 1);
+    comment_into(out, s);
+    return out;
+}
+
+const char *sb_c_string(arena *a, const char *s) {
+    if (string_safe(s)) return s;
+    char *out = arena_alloc(a, strlen(s) * 4 + 1);
+    string_into(out, s);
+    return out;
 }
