@@ -88,21 +88,21 @@ static int argmax(const float *row, long cols) {
 
 /* the folded (k = 0) and unfolded (k = 1) graphs' exact outputs and bounds */
 typedef struct exact {
+    dlrt_weights w; /* the weights file */
     dlc_unit u[2];  /* the inference graphs */
     double *v[2];   /* values */
     double *e[2];   /* bounds on |f32 - v| */
 } exact;
 
 static int evaluate(exact *x, const char *dl, const char *weights, const dlrt_dataset *ds) {
-    static dlrt_weights w;
     char err[1024];
     long long cols;
-    if (dlrt_weights_read(weights, &w, err, sizeof err))
+    if (dlrt_weights_read(weights, &x->w, err, sizeof err))
         return fprintf(stderr, "compare_inference: %s\n", err), 1;
     for (int k = 0; k < 2; k++) {
         static dlc_options o;
         o.input = dl, o.quiet = 1, o.no_fold = k;
-        if (dlc_compile_inference(&x->u[k], &o, &w))
+        if (dlc_compile_inference(&x->u[k], &o, &x->w))
             return fprintf(stderr, "compare_inference: cannot compile %s\n", dl), 1;
         size_t n = (size_t)(ds->n * eb_output_size(x->u[k].g));
         x->v[k] = malloc(sizeof(double) * n);
@@ -229,6 +229,7 @@ int main(int argc, char **argv) {
         free(x.e[k]);
         dlc_unit_free(&x.u[k]);
     }
+    dlrt_weights_free(&x.w);
     dlrt_dataset_free(&test);
     return status;
 }
