@@ -7,8 +7,8 @@
 # alike (clang -O3 -march=native -DDLC_USE_CBLAS, OpenBLAS: as dlc --run
 # builds) and runs PREFIX_predict over the whole test split (10000
 # samples, one call) RUNS times each, alternating, with
-# build/tests/compare_inference (which first checks the two agree: within
-# 1e-5 relative to max(|y|, 1), same predicted classes). Prints, for each,
+# build/tests/compare_inference (which first checks the two agree: each within
+# the error bound derived for its graph, same predicted classes but near-ties). Prints, for each,
 # the IR node count (dlc --dump-after=dce; operations = nodes other than
 # params, buffers and inputs), the batchnorm nodes left, the
 # embedded weights (reals) and the median / min / max samples/s, and the
@@ -56,7 +56,8 @@ for v in folded unfolded; do
         -o "$TMP/$v.so" "$blas" -lm
 done
 echo "OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS; $(lscpu | sed -n 's/^Model name: *//p'); $(date -u +%F)"
-(cd "$TMP" && "$COMPARE" "$prefix" ./folded.so ./unfolded.so 1 "$dataset" "$RUNS") | tee "$TMP/out.txt"
+MODEL_PATH=$(realpath "$MODEL")
+(cd "$TMP" && "$COMPARE" "$prefix" ./folded.so ./unfolded.so "$MODEL_PATH" ./w.dlw "$dataset" "$RUNS") | tee "$TMP/out.txt"
 python3 - "$TMP/out.txt" <<'PY'
 import re, sys
 med = [float(m) for m in re.findall(r"median (\d+) samples/s", open(sys.argv[1]).read())]

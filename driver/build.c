@@ -94,8 +94,11 @@ int dlc_run_command(char *const argv[]) {
 }
 
 /* OpenBLAS as dlc was built with it, when this machine has it (a dlc carried to a machine
- * without it, such as the GPU machine, builds models with the portable GEMM instead) */
+ * without it, such as the GPU machine, builds models with the portable GEMM instead) and
+ * $DLC_PORTABLE_GEMM is unset or 0 (set, the built-in GEMM: tools/numeric_kernels.sh) */
 static int have_openblas(void) {
+    const char *portable = getenv("DLC_PORTABLE_GEMM");
+    if (portable && *portable && strcmp(portable, "0") != 0) return 0;
     return access(DLC_OPENBLAS_LIBRARY, R_OK) == 0 && access(DLC_CBLAS_INCLUDE_DIR "/cblas.h", R_OK) == 0;
 }
 

@@ -1,16 +1,24 @@
 /*
- * compare_inference.c — two inference C files of one model (dlc --weights, e.g. with and
- * without --no-fold), each compiled into a shared object, against each other on DATA: "mnist"
- * or "fashion-mnist", the whole test split of that dataset (raw pixels, as the inference C
- * takes them), or a count N of
- * samples drawn uniformly from [-2, 2) with a fixed seed:
- *   - every output of A within 1e-5 relative of B's: |a - b| <= 1e-5 max(|b|, FLOOR);
- *   - the same predicted class (argmax) for every sample.
+ * compare_inference.c — the two inference C files of one model, folded (dlc --weights, the
+ * default) and unfolded (--no-fold), each compiled into a shared object, against each other
+ * and against the exact outputs on DATA: "mnist" or "fashion-mnist", the whole test split of
+ * that dataset (raw pixels, as the inference C takes them), or a count N of samples drawn
+ * uniformly from [-2, 2) with a fixed seed. MODEL.dl and WEIGHTS (what the C files were
+ * generated from) give both inference graphs, evaluated in double with a bound per output on
+ * how far any f32 evaluation may lie from the exact value (error_bound.c: gamma(K) sum |w| |x|
+ * through the layers, for any GEMM kernel; the folded tensors' own rounding included, so both
+ * graphs' bounds are distances to the same exact function):
+ *   - every output of A within its bound e_A of the folded graph's value, of B within e_B of
+ *     the unfolded one's, so |a - b| <= e_A + e_B;
+ *   - a predicted class (argmax) may differ only where the bound allows it: for classes i (A)
+ *     and j (B), b_j - b_i <= (e_A + e_B)_i + (e_A + e_B)_j.
  * With REPEATS > 0 it also times PREFIX_predict over the whole split, REPEATS times each,
  * alternating A and B, and prints the median samples/s of each (bench/bench_fold.sh).
- *   compare_inference PREFIX A.so B.so FLOOR DATA [REPEATS]
+ *   compare_inference PREFIX A.so B.so MODEL.dl WEIGHTS DATA [REPEATS]
  * Exit status 0 when both checks hold.
  */
+#include "../../driver/driver.h"
+#include "error_bound.h"
 #include "../../runtime/dlrt.h"
 #include <dlfcn.h>
 #include <math.h>
@@ -78,26 +86,80 @@ static int argmax(const float *row, long cols) {
     return best;
 }
 
-static int compare(const model *a, const model *b, const dlrt_dataset *ds, double floor_) {
-    long cols = a->out_size;
-    double worst = 0, worst_abs = 0, at_value = 0, largest = 0;
-    long long bad = 0, differ = 0;
-    for (int64_t k = 0; k < ds->n; k++) {
-        const float *x = a->out + k * cols, *y = b->out + k * cols;
-        for (long j = 0; j < cols; j++) {
-            double d = fabs((double)x[j] - y[j]) / fmax(fabs((double)y[j]), floor_);
-            if (d > worst) worst = d, at_value = y[j];
-            worst_abs = fmax(worst_abs, fabs((double)x[j] - y[j]));
-            largest = fmax(largest, fabs((double)y[j]));
-            bad += !(d <= 1e-5);
-        }
-        differ += argmax(x, cols) != argmax(y, cols);
+/* the folded (k = 0) and unfolded (k = 1) graphs' exact outputs and bounds */
+typedef struct exact {
+    dlrt_weights w; /* the weights file */
+    dlc_unit u[2];  /* the inference graphs */
+    double *v[2];   /* values */
+    double *e[2];   /* bounds on |f32 - v| */
+} exact;
+
+static int evaluate(exact *x, const char *dl, const char *weights, const dlrt_dataset *ds) {
+    char err[1024];
+    long long cols;
+    if (dlrt_weights_read(weights, &x->w, err, sizeof err))
+        return fprintf(stderr, "compare_inference: %s\n", err), 1;
+    for (int k = 0; k < 2; k++) {
+        static dlc_options o;
+        o.input = dl, o.quiet = 1, o.no_fold = k;
+        if (dlc_compile_inference(&x->u[k], &o, &x->w))
+            return fprintf(stderr, "compare_inference: cannot compile %s\n", dl), 1;
+        size_t n = (size_t)(ds->n * eb_output_size(x->u[k].g));
+        x->v[k] = malloc(sizeof(double) * n);
+        x->e[k] = malloc(sizeof(double) * n);
+        if (eb_evaluate(x->u[k].g, x->u[k].weights, ds->x, ds->n, x->v[k], x->e[k], &cols, err,
+                        sizeof err))
+            return fprintf(stderr, "compare_inference: %s\n", err), 1;
     }
-    printf("%lld samples: largest relative difference %.3g (floor %g; at an output of %.3g), "
-           "largest absolute difference %.3g (largest |output| %.3g), %lld outputs beyond 1e-5, "
-           "%lld predictions differ\n", (long long)ds->n, worst, floor_, at_value, worst_abs,
-           largest, bad, differ);
-    return bad || differ;
+    return 0;
+}
+
+/* what compare found */
+typedef struct tally {
+    double worst[2];    /* largest |a - v_A| / e_A, |b - v_B| / e_B */
+    double worst_diff;  /* largest |a - b| / (e_A + e_B) */
+    double at_bound;    /* e_A + e_B there */
+    double worst_abs;   /* largest |a - b| */
+    double largest;     /* largest |b| */
+    long long beyond;   /* outputs beyond their bound */
+    long long differ;   /* samples whose predicted classes differ */
+    long long bad;      /* ... where the bound rules that out */
+} tally;
+
+static void compare_sample(const float *a, const float *b, const double *const v[2],
+                           const double *const e[2], long cols, tally *t) {
+    for (long j = 0; j < cols; j++) {
+        double d = fabs((double)a[j] - b[j]), bound = e[0][j] + e[1][j];
+        double ra = fabs((double)a[j] - v[0][j]) / e[0][j], rb = fabs((double)b[j] - v[1][j]) / e[1][j];
+        t->beyond += !(ra <= 1) + !(rb <= 1);
+        t->worst[0] = fmax(t->worst[0], ra);
+        t->worst[1] = fmax(t->worst[1], rb);
+        if (d / bound > t->worst_diff) t->worst_diff = d / bound, t->at_bound = bound;
+        t->worst_abs = fmax(t->worst_abs, d);
+        t->largest = fmax(t->largest, fabs((double)b[j]));
+    }
+    int i = argmax(a, cols), j = argmax(b, cols);
+    if (i != j) {
+        t->differ++;
+        t->bad += !((double)b[j] - b[i] <= e[0][i] + e[1][i] + e[0][j] + e[1][j]);
+    }
+}
+
+static int compare(const model *a, const model *b, const dlrt_dataset *ds, const exact *x) {
+    long cols = a->out_size;
+    tally t;
+    memset(&t, 0, sizeof t);
+    for (int64_t k = 0; k < ds->n; k++) {
+        const double *v[2] = {x->v[0] + k * cols, x->v[1] + k * cols};
+        const double *e[2] = {x->e[0] + k * cols, x->e[1] + k * cols};
+        compare_sample(a->out + k * cols, b->out + k * cols, v, e, cols, &t);
+    }
+    printf("%lld samples: folded within %.3g of its bound, unfolded within %.3g of its bound;\n"
+           "  |folded - unfolded| at most %.3g of the derived bound (at a bound of %.3g), largest "
+           "%.3g absolute (largest |output| %.3g); %lld outputs beyond their bound, %lld "
+           "predictions differ (%lld beyond the bound's margin)\n", (long long)ds->n, t.worst[0],
+           t.worst[1], t.worst_diff, t.at_bound, t.worst_abs, t.largest, t.beyond, t.differ, t.bad);
+    return t.beyond || t.bad;
 }
 
 /* REPEATS timed passes of each, alternating; prints the medians */
@@ -142,8 +204,8 @@ static int open_data(const char *data, long in_size, dlrt_dataset *ds) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 6 && argc != 7) {
-        fprintf(stderr, "usage: compare_inference PREFIX A.so B.so FLOOR DATA [REPEATS]\n");
+    if (argc != 7 && argc != 8) {
+        fprintf(stderr, "usage: compare_inference PREFIX A.so B.so MODEL.dl WEIGHTS DATA [REPEATS]\n");
         return 2;
     }
     model m[2];
@@ -152,14 +214,22 @@ int main(int argc, char **argv) {
     if (m[0].out_size != m[1].out_size || m[0].in_size != m[1].in_size)
         return fprintf(stderr, "compare_inference: input or output sizes differ\n"), 1;
     dlrt_dataset test;
-    if (open_data(argv[5], m[0].in_size, &test)) return 1;
+    exact x;
+    memset(&x, 0, sizeof x);
+    if (open_data(argv[6], m[0].in_size, &test) || evaluate(&x, argv[4], argv[5], &test)) return 1;
     for (int k = 0; k < 2; k++) {
         m[k].out = malloc(sizeof(float) * (size_t)(test.n * m[k].out_size));
         run(&m[k], &test);
     }
-    int status = compare(&m[0], &m[1], &test, atof(argv[4]));
-    if (argc == 7 && atoi(argv[6]) > 0) bench(m, &test, atoi(argv[6]));
-    for (int k = 0; k < 2; k++) free(m[k].out);
+    int status = compare(&m[0], &m[1], &test, &x);
+    if (argc == 8 && atoi(argv[7]) > 0) bench(m, &test, atoi(argv[7]));
+    for (int k = 0; k < 2; k++) {
+        free(m[k].out);
+        free(x.v[k]);
+        free(x.e[k]);
+        dlc_unit_free(&x.u[k]);
+    }
+    dlrt_weights_free(&x.w);
     dlrt_dataset_free(&test);
     return status;
 }

@@ -34,8 +34,8 @@ expect 1 "$tmp/nodata/mnist.*setup.sh" -- "$dlc" -q --run "$model" -D epochs=1 -
 
 # a truncated data file: names the file
 mkdir -p "$tmp/bad/mnist"
-for f in "$root"/data/mnist/*.gz; do cp "$f" "$tmp/bad/mnist/"; done
-head -c 1000 "$root/data/mnist/train-images-idx3-ubyte.gz" >"$tmp/bad/mnist/train-images-idx3-ubyte.gz"
+for f in "${DLC_DATA:-$root/data}"/mnist/*.gz; do cp "$f" "$tmp/bad/mnist/"; done
+head -c 1000 "${DLC_DATA:-$root/data}/mnist/train-images-idx3-ubyte.gz" >"$tmp/bad/mnist/train-images-idx3-ubyte.gz"
 expect 1 "train-images-idx3-ubyte.gz: " -- "$dlc" -q --run "$model" -D epochs=1 --data "$tmp/bad"
 
 # an unwritable output: an error, and no partial file

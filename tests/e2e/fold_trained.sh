@@ -4,17 +4,18 @@
 # folded (the default) and unfolded (--no-fold). Then
 #   - the folded graph has no batchnorm left and fewer nodes than the unfolded one (counted in
 #     --dump-after=dce), which had N_BN, and both C files compile strictly;
-#   - built alike (as dlc --run builds: clang -O3 -march=native, OpenBLAS), both run the whole
-#     test split of DATASET: every folded output within 1e-5 relative of the unfolded one,
-#     |a - b| <= 1e-5 max(|b|, 1), and the same predicted class for every sample
-#     (compare_inference.c). The floor 1: the logits reach ~20 and the folded layer's sums
-#     differ from the unfolded ones by a few float ulps of their largest terms (W * s rounded
-#     once instead of W x then x s), so near-zero logits get an absolute 1e-5 (measured on
-#     mnist_mlp_batchnorm: at most 8e-6 absolute, 3.4e-6 relative with this floor).
+#   - built alike (as dlc --run builds: clang -O3 -march=native, OpenBLAS, or the built-in
+#     GEMM under DLC_PORTABLE_GEMM=1), both run the whole test split of DATASET: each within
+#     the error bound derived from the arithmetic of its graph's exact (double) outputs, and so
+#     of each other (compare_inference.c, error_bound.c: gamma(K) sum |w| |x| through the
+#     layers, the folded weights' own rounding included), the predicted classes the same
+#     except where the bound allows a tie.
 #   fold_trained.sh DLC COMPARE_INFERENCE REPO_ROOT CBLAS_INCLUDE_DIR OPENBLAS_LIBRARY
 #                   MODEL PREFIX DATASET N_BN
 set -eu
 dlc=$1 compare=$2 root=$3 inc=$4 blas=$5 name=$6 prefix=$7 dataset=$8 n_bn=$9
+gemm=(-DDLC_USE_CBLAS -I"$inc" "$blas")
+if [ -n "${DLC_PORTABLE_GEMM:-}" ] && [ "$DLC_PORTABLE_GEMM" != 0 ]; then gemm=(); fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export DLC_CACHE="$tmp/cache"
@@ -33,7 +34,7 @@ for v in folded unfolded; do
   [ "$v" = unfolded ] && flag=--no-fold
   "$dlc" "$model" --weights "$tmp/bn.dlw" $flag -o "$tmp/$v.c"
   cc -std=c99 -Wall -Wextra -Werror -c "$tmp/$v.c" -o "$tmp/$v.o"
-  clang -std=c99 -O3 -march=native -fPIC -shared -DDLC_USE_CBLAS -I"$inc" "$tmp/$v.c" \
-        -o "$tmp/$v.so" "$blas" -lm
+  clang -std=c99 -O3 -march=native -fPIC -shared "$tmp/$v.c" -o "$tmp/$v.so" \
+        ${gemm[@]+"${gemm[@]}"} -lm
 done
-"$compare" "$prefix" "$tmp/folded.so" "$tmp/unfolded.so" 1 "$dataset"
+"$compare" "$prefix" "$tmp/folded.so" "$tmp/unfolded.so" "$model" "$tmp/bn.dlw" "$dataset"

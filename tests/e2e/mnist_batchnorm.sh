@@ -4,11 +4,16 @@
 # Its weights file carries the running statistics: the unfolded inference C (dlc --weights
 # --no-fold, batchnorm evaluated with them; folding is fold_trained.sh's) compiles
 # strictly and, built as dlc --run builds the training C (clang -O3 -march=native, OpenBLAS:
-# the same contractions into fused multiply-adds), reproduces eval_step's outputs and the
-# run's test accuracy (check_inference.c).
+# the same contractions into fused multiply-adds), reproduces eval_step's outputs within the
+# error bounds derived from the arithmetic and the run's test accuracy within the near-ties
+# (check_inference.c, error_bound.c).
 #   mnist_batchnorm.sh DLC CHECK_INFERENCE REPO_ROOT CBLAS_INCLUDE_DIR OPENBLAS_LIBRARY
 set -eu
 dlc=$1 check=$2 root=$3 inc=$4 blas=$5
+# the checked C with OpenBLAS, or with its built-in GEMM under DLC_PORTABLE_GEMM=1 (as --run
+# then builds the training C; tools/numeric_kernels.sh)
+gemm=(-DDLC_USE_CBLAS -I"$inc" "$blas")
+if [ -n "${DLC_PORTABLE_GEMM:-}" ] && [ "$DLC_PORTABLE_GEMM" != 0 ]; then gemm=(); fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export DLC_CACHE="$tmp/cache"
@@ -24,7 +29,7 @@ sys.exit(0 if acc >= 0.96 else 1)
 PY
 "$dlc" "$model" --weights "$tmp/bn.dlw" --no-fold -o "$tmp/bn.c"
 cc -std=c99 -Wall -Wextra -Werror -c "$tmp/bn.c" -o "$tmp/plain.o"
-clang -std=c99 -O3 -march=native -fPIC -shared -DDLC_USE_CBLAS -I"$inc" "$tmp/bn.c" -o "$tmp/bn.so" \
-      "$blas" -lm
+clang -std=c99 -O3 -march=native -fPIC -shared "$tmp/bn.c" -o "$tmp/bn.so" \
+      ${gemm[@]+"${gemm[@]}"} -lm
 acc=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["test"]["accuracy"])' "$tmp/report.json")
-"$check" "$model" "$tmp/bn.dlw" "$tmp/bn.so" "$acc"
+"$check" "$model" "$tmp/bn.dlw" "$tmp/bn.so" "$acc" --no-fold

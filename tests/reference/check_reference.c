@@ -14,7 +14,12 @@
  * Eval cases compute gradients, so batchnorm in them normalizes with the batch's statistics
  * (as training does; cg_c_options.batch_stats).
  * A value passes when |dlc - torch| <= rtol * max(|torch|, floor), with the case's tolerance;
- * a tolerance looser than rtol 1e-5 must say why (its "reason"). Prints one line per case and
+ * a tolerance looser than rtol 1e-5 must say why (its "reason"). The floor is the scale of the
+ * terms a value is formed from, since rounding leaves an absolute error at that scale however
+ * small the result (gamma(n) sum |terms|): 0.01 by default, rtol * floor = 1e-7, two f32
+ * roundings at the scale ~1 the cases are generated at; larger where the terms are
+ * (tools/torch_reference.py states each). It must hold for every GEMM kernel OpenBLAS may
+ * pick (tools/numeric_kernels.sh runs these under each). Prints one line per case and
  * the worst relative error of each file, and "N passed, M failed"; the exit status is 1 when
  * any case failed.
  */

@@ -3,8 +3,10 @@
  *
  * Writes small IDX files, raw and gzip (via zlib), into a fresh temporary directory and checks
  * that good files load with the right values and that each kind of bad file is rejected with a
- * message naming the file and the problem. If $DLC_TEST_MNIST_DIR names a data directory holding
- * mnist/ (and optionally fashion-mnist/), the real splits are loaded and checked too.
+ * message naming the file and the problem. The real splits are loaded and checked too from the
+ * data directory the runtime would use: $DLC_DATA when set (as dlrt_data_dir reads it), else
+ * $DLC_TEST_MNIST_DIR (ctest sets it to the checkout's data/); it must hold mnist/ (and
+ * optionally fashion-mnist/). With neither set those checks are skipped.
  * Prints "N passed, M failed" last; exits non-zero on any failure. The temp dir is removed.
  */
 #define _XOPEN_SOURCE 700
@@ -334,6 +336,10 @@ static void test_dataset_errors(ctx *c) {
 }
 
 static void test_data_dir(ctx *c) {
+    const char *was = getenv("DLC_DATA"); /* the caller's, restored for test_real */
+    char saved[PATH_LEN] = "";
+    if (was)
+        snprintf(saved, sizeof saved, "%s", was);
     setenv("DLC_DATA", "/env/dir", 1);
     check(c, strcmp(dlrt_data_dir("/flag", "/fb"), "/flag") == 0, "data_dir: flag wins", NULL);
     check(c, strcmp(dlrt_data_dir(NULL, "/fb"), "/env/dir") == 0, "data_dir: env", NULL);
@@ -344,6 +350,8 @@ static void test_data_dir(ctx *c) {
     check(c, dlrt_data_dir(NULL, NULL) != NULL, "data_dir: never NULL", NULL);
     check(c, dlrt_dataset_count == 2 && strcmp(dlrt_dataset_names[1], "fashion-mnist") == 0,
           "dataset names", NULL);
+    if (was)
+        setenv("DLC_DATA", saved, 1);
 }
 
 /* ---- real data (optional) ---- */
@@ -380,11 +388,13 @@ static void check_real(ctx *c, const char *dir, const real_split *r) {
 }
 
 static void test_real(ctx *c) {
-    const char *dir = getenv("DLC_TEST_MNIST_DIR");
-    if (!dir || !dir[0]) {
-        printf("DLC_TEST_MNIST_DIR not set: skipping the real-MNIST checks\n");
+    const char *env = getenv("DLC_DATA"), *fallback = getenv("DLC_TEST_MNIST_DIR");
+    const char *dir = dlrt_data_dir(NULL, fallback && fallback[0] ? fallback : NULL);
+    if (!(env && env[0]) && !(fallback && fallback[0])) {
+        printf("neither DLC_DATA nor DLC_TEST_MNIST_DIR set: skipping the real-MNIST checks\n");
         return;
     }
+    printf("real MNIST from %s\n", dir);
     static const real_split mnist[2] = {{"mnist", "train", 60000, 5, 267236, 1567298545},
                                         {"mnist", "test", 10000, 7, 44434, 264923200}};
     static const real_split fashion[2] = {{"fashion-mnist", "train", 60000, 9, 270000, 3431114169},
