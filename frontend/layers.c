@@ -289,22 +289,6 @@ static int build_batchnorm(lower_ctx *c, const ast_expr *call, const int *args, 
     return y;
 }
 
-/* "dense1", "dense2", ...: the first BASE<k> that names no parameter or buffer yet, counted
- * per base */
-const char *loc_name(lower_ctx *c, const char *base) {
-    for (int k = 1;; k++) {
-        const char *prefix = arena_printf(c->a, "%s%d.", base, k);
-        size_t len = strlen(prefix);
-        int taken = 0;
-        for (int id = 0; id < c->g->n_nodes && !taken; id++) {
-            const ir_node *n = &c->g->nodes[id];
-            taken = (n->op == IR_OP_param || n->op == IR_OP_buffer) &&
-                    strncmp(n->name, prefix, len) == 0;
-        }
-        if (!taken) return arena_printf(c->a, "%s%d", base, k);
-    }
-}
-
 static const layer_info layers[] = {
     {"dense", 2, 2, 1, dense_kwargs, build_dense, IR_OP_matmul, NULL},
     {"variable", 0, IR_MAX_RANK, 0, name_kwargs, build_variable, IR_OP_param, NULL},

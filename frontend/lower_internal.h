@@ -20,6 +20,19 @@ typedef struct hyper {
     int overridden;   /* set from -D */
 } hyper;
 
+enum { LOWER_NAME_BASES = 8 }; /* bases of automatic layer names ("dense", "conv", ...) */
+
+/* What loc_name knows of the names taken (lower_names.c). */
+typedef struct lower_names {
+    const char **slots; /* hash set: first dotted segment of each param/buffer name, or NULL */
+    size_t cap;         /* entries of slots (a power of two, or 0) */
+    size_t count;       /* used entries of slots */
+    int indexed;        /* nodes below this id are in the set */
+    int n_bases;        /* entries of bases and next_k */
+    const char *bases[LOWER_NAME_BASES]; /* the bases asked for so far */
+    int next_k[LOWER_NAME_BASES];        /* per base: no k below this is free */
+} lower_names;
+
 typedef struct lower_ctx {
     arena *a;           /* compilation arena */
     diag *d;            /* user errors */
@@ -31,6 +44,7 @@ typedef struct lower_ctx {
     int cap_env;        /* capacity of env */
     int64_t max_batch;  /* the compiled batch dimension */
     int n_variable;     /* unnamed variables so far, for automatic names */
+    lower_names names;  /* taken layer names, for automatic ones (lower_names.c) */
     int last_value;     /* node of the model's last statement (the output) */
     const ast_expr *regularize; /* train block's `regularize = [...]`, lowered after the loss */
     double num[4];      /* numeric arguments of the call being lowered (layers.c), in the
