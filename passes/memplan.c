@@ -162,37 +162,40 @@ static int by_start(const void *pa, const void *pb) { /* in the order they are d
     const mem_buffer *a = &sort_base[ia], *b = &sort_base[ib];
     return a->first != b->first ? a->first - b->first : tie(a, b, ia, ib);
 }
-static int by_offset(const void *pa, const void *pb) {
-    const mem_buffer *a = *(const mem_buffer *const *)pa, *b = *(const mem_buffer *const *)pb;
-    return a->offset < b->offset ? -1 : a->offset > b->offset;
-}
 
-/* the lowest offset >= base where b overlaps no placed buffer alive at the same time */
-static int64_t lowest_fit(const mem_fn_plan *f, const mem_buffer *b, int64_t base,
-                          const mem_buffer **tmp) {
-    int n = 0;
-    for (int i = 0; i < f->n_buffers; i++) {
-        const mem_buffer *o = &f->buffers[i];
-        if (o != b && o->offset >= 0 && overlap_in_time(o, b)) tmp[n++] = o;
-    }
-    qsort(tmp, (size_t)n, sizeof *tmp, by_offset);
+/* places buffer ib at the lowest offset >= base where it overlaps no placed buffer alive at the
+ * same time, and links it into the placed list (*head, next: by offset). The scan walks the
+ * list upwards and stops at the first gap that fits, so it never sorts or visits what lies
+ * above the result. */
+static void place_lowest_fit(mem_fn_plan *f, int ib, int64_t base, int *head, int *next) {
+    mem_buffer *b = &f->buffers[ib];
     int64_t at = base;
-    for (int i = 0; i < n; i++) {
-        if (at + b->bytes <= tmp[i]->offset) break;
-        if (tmp[i]->offset + tmp[i]->bytes > at) at = tmp[i]->offset + tmp[i]->bytes;
+    int ins = -1; /* the last buffer of the list at or below `at`: b goes after it */
+    for (int i = *head; i >= 0; i = next[i]) {
+        const mem_buffer *o = &f->buffers[i];
+        if (overlap_in_time(o, b)) {
+            if (at + b->bytes <= o->offset) break;
+            if (o->offset + o->bytes > at) at = o->offset + o->bytes;
+        }
+        if (o->offset <= at) ins = i;
     }
-    return at;
+    b->offset = at;
+    int *link = ins < 0 ? head : &next[ins];
+    next[ib] = *link;
+    *link = ib;
 }
 
 /* places order[0..n) one after the other (at the lowest fit, or end to end without reuse);
- * returns the arena's end */
+ * returns the arena's end. The pinned buffers lie below base and never matter. */
 static int64_t place_in_order(mem_fn_plan *f, const int *order, int n, int64_t base, int reuse,
-                              const mem_buffer **tmp) {
+                              int *next) {
     int64_t end = base;
+    int head = -1;
     for (int k = 0; k < n; k++) f->buffers[order[k]].offset = -1;
     for (int k = 0; k < n; k++) {
         mem_buffer *b = &f->buffers[order[k]];
-        b->offset = reuse ? lowest_fit(f, b, base, tmp) : end;
+        if (reuse) place_lowest_fit(f, order[k], base, &head, next);
+        else b->offset = end;
         if (b->offset + b->bytes > end) end = b->offset + b->bytes;
     }
     return end;
@@ -203,7 +206,7 @@ static void place(planner *pl, arena *a, const int64_t *pinned_offset) {
     int64_t base = pl->p->pinned_bytes;
     int *order = arena_alloc(a, sizeof(int) * ((size_t)f->n_buffers + 1));
     int64_t *best = arena_alloc(a, sizeof(int64_t) * ((size_t)f->n_buffers + 1));
-    const mem_buffer **tmp = arena_alloc(a, sizeof(*tmp) * ((size_t)f->n_buffers + 1));
+    int *next = arena_alloc(a, sizeof(int) * ((size_t)f->n_buffers + 1));
     int n = 0;
     for (int i = 0; i < f->n_buffers; i++) {
         mem_buffer *b = &f->buffers[i];
@@ -215,7 +218,7 @@ static void place(planner *pl, arena *a, const int64_t *pinned_offset) {
     f->bytes = -1;
     for (int k = 0; k < (pl->o->reuse ? 3 : 1); k++) {
         if (pl->o->reuse) qsort(order, (size_t)n, sizeof *order, orders[k]);
-        int64_t end = place_in_order(f, order, n, base, pl->o->reuse, tmp);
+        int64_t end = place_in_order(f, order, n, base, pl->o->reuse, next);
         if (f->bytes >= 0 && end >= f->bytes) continue;
         f->bytes = end;
         for (int i = 0; i < f->n_buffers; i++) best[i] = f->buffers[i].offset;
@@ -232,14 +235,20 @@ static mem_class class_at(const planner *pl, const mem_buffer *b, int t) {
     return class_of(pl, id);
 }
 
-/* the step with the most bytes live, and what they are */
-static void find_peak(const planner *pl) {
+/* the step with the most bytes live (the first such), and what they are: one sweep over the
+ * steps with the bytes each buffer adds at its first step and frees after its last */
+static void find_peak(const planner *pl, arena *a) {
     mem_fn_plan *f = pl->f;
+    int n_steps = f->sched.n_steps;
+    int64_t *delta = arena_alloc(a, sizeof(int64_t) * ((size_t)n_steps + 2));
+    for (int i = 0; i < f->n_buffers; i++) {
+        delta[f->buffers[i].first] += f->buffers[i].bytes;
+        delta[f->buffers[i].last + 1] -= f->buffers[i].bytes;
+    }
     f->peak_live = -1;
-    for (int t = 0; t <= f->sched.n_steps; t++) {
-        int64_t live = 0;
-        for (int i = 0; i < f->n_buffers; i++)
-            if (f->buffers[i].first <= t && t <= f->buffers[i].last) live += f->buffers[i].bytes;
+    int64_t live = 0;
+    for (int t = 0; t <= n_steps; t++) {
+        live += delta[t];
         if (live <= f->peak_live) continue;
         f->peak_live = live;
         f->peak_step = t;
@@ -272,7 +281,7 @@ static void plan_function(const ir_graph *g, int train, const mem_options *o, ar
     find_last_reads(&pl);
     collect_buffers(&pl);
     place(&pl, a, pinned_offset);
-    find_peak(&pl);
+    find_peak(&pl, a);
 }
 
 /* outputs and the loss at the arena's start, the same in both functions */
@@ -310,11 +319,15 @@ void memplan_build(const ir_graph *g, int has_train, const mem_options *o, arena
 
 /* ---- checks and lookups ---- */
 
+/* pairwise, so only up to this many buffers (every model in the tree and the random models of
+ * tests/memplan; deeper graphs are checked buffer by buffer, not pair by pair) */
+enum { VERIFY_PAIRS_MAX = 20000 };
+
 static void verify_function(const mem_fn_plan *f) {
     for (int i = 0; i < f->n_buffers; i++) {
         const mem_buffer *a = &f->buffers[i];
         DLC_ASSERT(a->offset >= 0 && a->offset % 64 == 0 && a->offset + a->bytes <= f->bytes);
-        for (int j = i + 1; j < f->n_buffers; j++) {
+        for (int j = i + 1; j < f->n_buffers && f->n_buffers <= VERIFY_PAIRS_MAX; j++) {
             const mem_buffer *b = &f->buffers[j];
             if (!overlap_in_time(a, b)) continue;
             if (a->offset < b->offset + b->bytes && b->offset < a->offset + a->bytes)
