@@ -58,12 +58,34 @@ static void print_caret(FILE *out, const char *line, size_t n, src_loc loc) {
 
 static FILE *stream(const diag *d) { return d->out ? d->out : stderr; }
 
+enum { LINE_SHOWN_MAX = 160 }; /* a longer source line is shown as "..." + a window + "..." */
+
+/* The window of a long line around the caret: [*start, *end), on UTF-8 boundaries. */
+static void line_window(const char *line, size_t n, src_loc loc, size_t *start, size_t *end) {
+    size_t col = (size_t)(loc.col > 0 ? loc.col - 1 : 0);
+    *start = col > LINE_SHOWN_MAX / 2 ? col - LINE_SHOWN_MAX / 2 : 0;
+    while (*start > 0 && is_utf8_continuation(line[*start])) (*start)--;
+    *end = *start + LINE_SHOWN_MAX < n ? *start + LINE_SHOWN_MAX : n;
+    while (*end < n && is_utf8_continuation(line[*end])) (*end)++;
+}
+
 static void print_source_line(const diag *d, src_loc loc) {
     const char *line = find_line(d->src, loc.line);
     if (!line) return;
     size_t n = line_length(line);
-    fprintf(stream(d), "%.*s\n", (int)n, line);
-    print_caret(stream(d), line, n, loc);
+    if (n <= LINE_SHOWN_MAX) {
+        fprintf(stream(d), "%.*s\n", (int)n, line);
+        print_caret(stream(d), line, n, loc);
+        return;
+    }
+    size_t start, end;
+    line_window(line, n, loc, &start, &end);
+    char shown[3 * LINE_SHOWN_MAX + 16];
+    int len = snprintf(shown, sizeof shown, "%s%.*s%s", start > 0 ? "..." : "",
+                       (int)(end - start), line + start, end < n ? "..." : "");
+    fprintf(stream(d), "%s\n", shown);
+    loc.col -= (int)start - (start > 0 ? 3 : 0);
+    print_caret(stream(d), shown, (size_t)len, loc);
 }
 
 static void report(diag *d, src_loc loc, const char *kind, const char *fmt, va_list ap) {
