@@ -144,7 +144,7 @@ static int build_loss(lower_ctx *c, const ast_expr *call, const int *args, ir_op
 int make_param(lower_ctx *c, const char *name, int rank, const int64_t *dims,
                       const ir_init *init) {
     ir_shape shape = ir_shape_make(0, rank, dims);
-    if (ir_find_leaf(c->g, IR_OP_param, name) >= 0) {
+    if (lower_leaf_named(c, IR_OP_param, name)) {
         diag_error(c->d, c->g->cur_loc, "a parameter named '%s' already exists", name);
         return -1;
     }
@@ -229,7 +229,7 @@ static int build_prelu(lower_ctx *c, const ast_expr *call, const int *args, ir_o
 static int make_buffer(lower_ctx *c, const char *layer, const char *what, int64_t channels,
                        double start) {
     const char *name = arena_printf(c->a, "%s.%s", layer, what);
-    if (ir_find_leaf(c->g, IR_OP_buffer, name) >= 0) {
+    if (lower_leaf_named(c, IR_OP_buffer, name)) {
         diag_error(c->d, c->g->cur_loc, "a buffer named '%s' already exists", name);
         return -1;
     }

@@ -22,14 +22,21 @@ typedef struct hyper {
 
 enum { LOWER_NAME_BASES = 8 }; /* bases of automatic layer names ("dense", "conv", ...) */
 
-/* What loc_name knows of the names taken (lower_names.c). */
-typedef struct lower_names {
-    const char **slots; /* hash set: first dotted segment of each param/buffer name, or NULL */
+/* A hash set of names (lower_names.c). */
+typedef struct name_set {
+    const char **slots; /* open addressing: arena copies of the names, or NULL */
     size_t cap;         /* entries of slots (a power of two, or 0) */
     size_t count;       /* used entries of slots */
-    int indexed;        /* nodes below this id are in the set */
+} name_set;
+
+/* The parameter and buffer names taken so far (lower_names.c). */
+typedef struct lower_names {
+    name_set params;    /* every parameter's name */
+    name_set buffers;   /* every model buffer's name */
+    name_set prefixes;  /* the first dotted segment of each of those names that has a dot */
+    int indexed;        /* nodes below this id are in the sets */
     int n_bases;        /* entries of bases and next_k */
-    const char *bases[LOWER_NAME_BASES]; /* the bases asked for so far */
+    const char *bases[LOWER_NAME_BASES]; /* the bases of automatic names asked for so far */
     int next_k[LOWER_NAME_BASES];        /* per base: no k below this is free */
 } lower_names;
 
@@ -61,6 +68,8 @@ const ast_expr *find_kwarg(const ast_expr *call, const char *name);
 int check_call_args(lower_ctx *c, const ast_expr *call, int min_pos, int max_pos,
                     const char *const *kwargs);
 const char *loc_name(lower_ctx *c, const char *base); /* "dense1": first unused BASE<k> */
+/* Whether a parameter (op IR_OP_param) or buffer (IR_OP_buffer) of that name exists. */
+int lower_leaf_named(lower_ctx *c, ir_op op, const char *name);
 
 /* lower_init.c: an initializer expression (kind and arguments; the caller sets the fans) */
 int lower_init(lower_ctx *c, const ast_expr *e, ir_init *out);
