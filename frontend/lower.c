@@ -258,6 +258,12 @@ static int lower_model(lower_ctx *c, const ast_item *m) {
         }
         int node = lower_expr(c, s->value);
         bind(c, s->name, node < 0 ? NODE_FAILED : node);
+        if (c->g->n_nodes > LOWER_MAX_NODES) {
+            diag_error(c->d, s->loc, "model '%s' is too large: more than %d operations (the "
+                       "compiler's limit; about %d layers such as relu(dense(h, 8)))", m->name,
+                       LOWER_MAX_NODES, LOWER_MAX_NODES / 5);
+            return 0;
+        }
         if (node < 0) continue;
         c->last_value = node;
     }

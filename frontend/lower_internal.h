@@ -20,6 +20,10 @@ typedef struct hyper {
     int overridden;   /* set from -D */
 } hyper;
 
+/* The most nodes a model's graph may have when lowered (docs/language.md, "Limits"): autodiff
+ * and the optimizer about triple it, and planning memory grows with its square. */
+enum { LOWER_MAX_NODES = 60000 };
+
 enum { LOWER_NAME_BASES = 8 }; /* bases of automatic layer names ("dense", "conv", ...) */
 
 /* A hash set of names (lower_names.c). */

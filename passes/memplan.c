@@ -10,6 +10,7 @@
  * most bytes x steps first; first defined first); the smallest arena wins.
  */
 #include "memplan.h"
+#include "memplan_fit.h"
 #include <stdlib.h>
 
 const char *const mem_class_names[MEM_CLASS_COUNT] = {"outputs", "saved activations",
@@ -163,39 +164,23 @@ static int by_start(const void *pa, const void *pb) { /* in the order they are d
     return a->first != b->first ? a->first - b->first : tie(a, b, ia, ib);
 }
 
-/* places buffer ib at the lowest offset >= base where it overlaps no placed buffer alive at the
- * same time, and links it into the placed list (*head, next: by offset). The scan walks the
- * list upwards and stops at the first gap that fits, so it never sorts or visits what lies
- * above the result. */
-static void place_lowest_fit(mem_fn_plan *f, int ib, int64_t base, int *head, int *next) {
-    mem_buffer *b = &f->buffers[ib];
-    int64_t at = base;
-    int ins = -1; /* the last buffer of the list at or below `at`: b goes after it */
-    for (int i = *head; i >= 0; i = next[i]) {
-        const mem_buffer *o = &f->buffers[i];
-        if (overlap_in_time(o, b)) {
-            if (at + b->bytes <= o->offset) break;
-            if (o->offset + o->bytes > at) at = o->offset + o->bytes;
-        }
-        if (o->offset <= at) ins = i;
-    }
-    b->offset = at;
-    int *link = ins < 0 ? head : &next[ins];
-    next[ib] = *link;
-    *link = ib;
-}
-
-/* places order[0..n) one after the other (at the lowest fit, or end to end without reuse);
- * returns the arena's end. The pinned buffers lie below base and never matter. */
-static int64_t place_in_order(mem_fn_plan *f, const int *order, int n, int64_t base, int reuse,
-                              int *next) {
+/* places order[0..n) one after the other (each at the lowest offset where it overlaps no
+ * placed buffer alive at the same time, or end to end without reuse) and returns the arena's
+ * end, or stops as soon as the end reaches `give_up` (another order did as well) and returns
+ * it. The pinned buffers lie below base and never matter. */
+static int64_t place_in_order(mem_fn_plan *f, fit_index *fit, const int *order, int n,
+                              int64_t base, int reuse, int64_t give_up) {
     int64_t end = base;
-    int head = -1;
+    fit_clear(fit);
     for (int k = 0; k < n; k++) f->buffers[order[k]].offset = -1;
-    for (int k = 0; k < n; k++) {
+    for (int k = 0; k < n && end < give_up; k++) {
         mem_buffer *b = &f->buffers[order[k]];
-        if (reuse) place_lowest_fit(f, order[k], base, &head, next);
-        else b->offset = end;
+        if (reuse) {
+            b->offset = fit_lowest(fit, b->first, b->last, b->bytes, base);
+            fit_add(fit, b->first, b->last, b->offset, b->offset + b->bytes);
+        } else {
+            b->offset = end;
+        }
         if (b->offset + b->bytes > end) end = b->offset + b->bytes;
     }
     return end;
@@ -206,7 +191,7 @@ static void place(planner *pl, arena *a, const int64_t *pinned_offset) {
     int64_t base = pl->p->pinned_bytes;
     int *order = arena_alloc(a, sizeof(int) * ((size_t)f->n_buffers + 1));
     int64_t *best = arena_alloc(a, sizeof(int64_t) * ((size_t)f->n_buffers + 1));
-    int *next = arena_alloc(a, sizeof(int) * ((size_t)f->n_buffers + 1));
+    fit_index *fit = fit_new(a, f->sched.n_steps);
     int n = 0;
     for (int i = 0; i < f->n_buffers; i++) {
         mem_buffer *b = &f->buffers[i];
@@ -218,7 +203,8 @@ static void place(planner *pl, arena *a, const int64_t *pinned_offset) {
     f->bytes = -1;
     for (int k = 0; k < (pl->o->reuse ? 3 : 1); k++) {
         if (pl->o->reuse) qsort(order, (size_t)n, sizeof *order, orders[k]);
-        int64_t end = place_in_order(f, order, n, base, pl->o->reuse, next);
+        int64_t end = place_in_order(f, fit, order, n, base, pl->o->reuse,
+                                     f->bytes >= 0 ? f->bytes : INT64_MAX);
         if (f->bytes >= 0 && end >= f->bytes) continue;
         f->bytes = end;
         for (int i = 0; i < f->n_buffers; i++) best[i] = f->buffers[i].offset;
