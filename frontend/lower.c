@@ -14,7 +14,14 @@
  * of the name fails quietly instead of adding "unknown name" errors that are not the cause. */
 enum { NODE_FAILED = -2 };
 
+/* a name bound again takes the new node in its old entry: one entry per name, so that looking
+ * names up (and suggesting them) costs the number of names, not of statements */
 static void bind(lower_ctx *c, const char *name, int node) {
+    for (int i = c->n_env - 1; i >= 0; i--)
+        if (strcmp(c->env[i].name, name) == 0) {
+            c->env[i].node = node;
+            return;
+        }
     if (c->n_env == c->cap_env) {
         int cap = c->cap_env ? c->cap_env * 2 : 32;
         c->env = arena_grow(c->a, c->env, sizeof(binding) * (size_t)c->cap_env,

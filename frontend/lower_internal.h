@@ -50,7 +50,7 @@ typedef struct lower_ctx {
     ir_graph *g;        /* graph being built */
     hyper *hypers;      /* evaluated param items */
     int n_hypers;       /* entries in hypers */
-    binding *env;       /* model names, latest binding wins */
+    binding *env;       /* model names, one entry each: its latest binding */
     int n_env;          /* entries in env */
     int cap_env;        /* capacity of env */
     int64_t max_batch;  /* the compiled batch dimension */
