@@ -7,7 +7,10 @@
  * node with scratch memory gets a buffer alive for its own step. Buffers are placed one by one
  * at the lowest offset where they overlap no placed buffer alive at the same time, after the
  * pinned outputs and loss, in three orders (largest first, as TFLite's greedy-by-size planner;
- * most bytes x steps first; first defined first); the smallest arena wins.
+ * most bytes x steps first; first defined first); the smallest arena wins. The lowest fit is
+ * found through memplan_fit.c's index of the placed buffers (about log(steps) per occupied
+ * region below the answer), and an order stops as soon as it cannot beat the best one, so
+ * planning is about linear in the number of buffers; the peak is one sweep over the steps.
  */
 #include "memplan.h"
 #include "memplan_fit.h"
@@ -305,23 +308,45 @@ void memplan_build(const ir_graph *g, int has_train, const mem_options *o, arena
 
 /* ---- checks and lookups ---- */
 
-/* pairwise, so only up to this many buffers (every model in the tree and the random models of
- * tests/memplan; deeper graphs are checked buffer by buffer, not pair by pair) */
-enum { VERIFY_PAIRS_MAX = 20000 };
+/* pairwise, naming both buffers, up to this many buffers (every model in the tree and the
+ * random models of tests/memplan); beyond, through a fit index (same check, one name) */
+enum { VERIFY_PAIRS_MAX = 4000 };
+
+static void overlap_error(int a, int b) {
+    dlc_internal_error(__FILE__, __LINE__,
+                       "memory plan: buffers of %%%d and %%%d overlap while both live", a, b);
+}
+
+/* each buffer's bytes must be free, over its lifetime, of the buffers checked before it */
+static void verify_indexed(const mem_fn_plan *f) {
+    arena a = {0};
+    fit_index *fit = fit_new(&a, f->sched.n_steps);
+    for (int i = 0; i < f->n_buffers; i++) {
+        const mem_buffer *b = &f->buffers[i];
+        if (fit_lowest(fit, b->first, b->last, b->bytes, b->offset) != b->offset)
+            dlc_internal_error(__FILE__, __LINE__, "memory plan: the buffer of %%%d overlaps "
+                               "another one while both live", b->node);
+        fit_add(fit, b->first, b->last, b->offset, b->offset + b->bytes);
+    }
+    arena_free(&a);
+}
 
 static void verify_function(const mem_fn_plan *f) {
     for (int i = 0; i < f->n_buffers; i++) {
         const mem_buffer *a = &f->buffers[i];
         DLC_ASSERT(a->offset >= 0 && a->offset % 64 == 0 && a->offset + a->bytes <= f->bytes);
-        for (int j = i + 1; j < f->n_buffers && f->n_buffers <= VERIFY_PAIRS_MAX; j++) {
-            const mem_buffer *b = &f->buffers[j];
-            if (!overlap_in_time(a, b)) continue;
-            if (a->offset < b->offset + b->bytes && b->offset < a->offset + a->bytes)
-                dlc_internal_error(__FILE__, __LINE__,
-                                   "memory plan: buffers of %%%d and %%%d overlap while both live",
-                                   a->node, b->node);
-        }
     }
+    if (f->n_buffers > VERIFY_PAIRS_MAX) {
+        verify_indexed(f);
+        return;
+    }
+    for (int i = 0; i < f->n_buffers; i++)
+        for (int j = i + 1; j < f->n_buffers; j++) {
+            const mem_buffer *a = &f->buffers[i], *b = &f->buffers[j];
+            if (overlap_in_time(a, b) && a->offset < b->offset + b->bytes &&
+                b->offset < a->offset + a->bytes)
+                overlap_error(a->node, b->node);
+        }
 }
 
 void memplan_verify(const mem_plan *p) {
