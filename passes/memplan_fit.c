@@ -90,9 +90,13 @@ enum { MAX_LEVELS = 40 }; /* levels of the tree (steps fit an int) */
  * nodes from each end up to the root */
 static int sets_for(const fit_index *x, int first, int last, const range_set **sets) {
     int tiles[2 * MAX_LEVELS], n = 0, k = tiling(x, first, last, tiles);
-    for (int i = 0; i < k; i++) sets[n++] = &x->down[tiles[i]];
-    for (int v = first + x->leaves; v >= 1; v /= 2) sets[n++] = &x->own[v];
-    for (int v = last + x->leaves; v >= 1 && last != first; v /= 2) sets[n++] = &x->own[v];
+    for (int i = 0; i < k; i++)
+        if (x->down[tiles[i]].n > 0) sets[n++] = &x->down[tiles[i]];
+    int a = first + x->leaves, b = last + x->leaves;
+    for (; a >= 1; a /= 2, b /= 2) { /* the two paths, until they meet */
+        if (x->own[a].n > 0) sets[n++] = &x->own[a];
+        if (b != a && x->own[b].n > 0) sets[n++] = &x->own[b];
+    }
     return n;
 }
 
@@ -104,8 +108,7 @@ int64_t fit_lowest(const fit_index *x, int first, int last, int64_t bytes, int64
         moved = 0;
         for (int i = 0; i < n; i++) {
             const range_set *s = sets[i];
-            int k = first_ending_after(s, at);
-            if (k < s->n && s->lo[k] < at + bytes) {
+            for (int k = first_ending_after(s, at); k < s->n && s->lo[k] < at + bytes; k++) {
                 at = s->hi[k];
                 moved = 1;
             }
