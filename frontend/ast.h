@@ -13,6 +13,15 @@
 #include "../support/arena.h"
 #include "../support/diag.h"
 
+/* Structural limits (docs/language.md, "Limits"), enforced while parsing so that every walk
+ * over a tree (dumping, lowering, evaluating a param) recurses at most AST_MAX_DEPTH deep. */
+enum {
+    AST_MAX_DEPTH = 1000,   /* an expression's depth: 1 for a name or number, 1 + its deepest
+                               operand for an operator, call or list (x + x + x: 3) */
+    AST_MAX_BRACKETS = 256, /* '(', '[' and '{' open at once */
+    AST_MAX_PENDING = 10000 /* the parser's stack: tokens shifted and not yet reduced */
+};
+
 typedef enum ast_expr_kind {
     AST_NUM,   /* numeric literal: num (is_int says if written without '.'/exponent) */
     AST_STR,   /* string literal: str (quotes removed, no escapes beyond \" and \\) */
@@ -42,6 +51,7 @@ struct ast_expr {
     ast_expr *rhs;      /* AST_BINOP right operand */
     ast_arg *args;      /* AST_CALL arguments / AST_LIST elements */
     int n_args;         /* number of entries in args */
+    int depth;          /* 1 + the deepest operand's depth (see AST_MAX_DEPTH) */
 };
 
 typedef struct ast_type {

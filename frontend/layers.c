@@ -150,7 +150,7 @@ int make_param(lower_ctx *c, const char *name, int rank, const int64_t *dims,
                    ir_shape_str(c->a, &shape));
         return -1;
     }
-    if (ir_find_leaf(c->g, IR_OP_param, name) >= 0) {
+    if (lower_leaf_named(c, IR_OP_param, name)) {
         diag_error(c->d, c->g->cur_loc, "a parameter named '%s' already exists", name);
         return -1;
     }
@@ -235,7 +235,7 @@ static int build_prelu(lower_ctx *c, const ast_expr *call, const int *args, ir_o
 static int make_buffer(lower_ctx *c, const char *layer, const char *what, int64_t channels,
                        double start) {
     const char *name = arena_printf(c->a, "%s.%s", layer, what);
-    if (ir_find_leaf(c->g, IR_OP_buffer, name) >= 0) {
+    if (lower_leaf_named(c, IR_OP_buffer, name)) {
         diag_error(c->d, c->g->cur_loc, "a buffer named '%s' already exists", name);
         return -1;
     }
@@ -293,22 +293,6 @@ static int build_batchnorm(lower_ctx *c, const ast_expr *call, const int *args, 
     update_running(c, mean, in[1], args[0], 0);
     update_running(c, var, in[1], args[0], 1);
     return y;
-}
-
-/* "dense1", "dense2", ...: the first BASE<k> that names no parameter or buffer yet, counted
- * per base */
-const char *loc_name(lower_ctx *c, const char *base) {
-    for (int k = 1;; k++) {
-        const char *prefix = arena_printf(c->a, "%s%d.", base, k);
-        size_t len = strlen(prefix);
-        int taken = 0;
-        for (int id = 0; id < c->g->n_nodes && !taken; id++) {
-            const ir_node *n = &c->g->nodes[id];
-            taken = (n->op == IR_OP_param || n->op == IR_OP_buffer) &&
-                    strncmp(n->name, prefix, len) == 0;
-        }
-        if (!taken) return arena_printf(c->a, "%s%d", base, k);
-    }
 }
 
 static const layer_info layers[] = {

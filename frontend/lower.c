@@ -16,7 +16,14 @@
  * of the name fails quietly instead of adding "unknown name" errors that are not the cause. */
 enum { NODE_FAILED = -2 };
 
+/* a name bound again takes the new node in its old entry: one entry per name, so that looking
+ * names up (and suggesting them) costs the number of names, not of statements */
 static void bind(lower_ctx *c, const char *name, int node) {
+    for (int i = c->n_env - 1; i >= 0; i--)
+        if (strcmp(c->env[i].name, name) == 0) {
+            c->env[i].node = node;
+            return;
+        }
     if (c->n_env == c->cap_env) {
         int cap = c->cap_env ? c->cap_env * 2 : 32;
         c->env = arena_grow(c->a, c->env, sizeof(binding) * (size_t)c->cap_env,
@@ -296,6 +303,12 @@ static int lower_model(lower_ctx *c, const ast_item *m) {
         }
         int node = lower_expr(c, s->value);
         bind(c, s->name, node < 0 ? NODE_FAILED : node);
+        if (c->g->n_nodes > LOWER_MAX_NODES) {
+            diag_error(c->d, s->loc, "model '%s' is too large: more than %d operations (the "
+                       "compiler's limit; about %d layers such as relu(dense(h, 8)))", m->name,
+                       LOWER_MAX_NODES, LOWER_MAX_NODES / 5);
+            return 0;
+        }
         if (node < 0) continue;
         c->last_value = node;
     }

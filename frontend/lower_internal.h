@@ -21,17 +21,42 @@ typedef struct hyper {
     int failed;       /* its value had an error (reported once; uses fail quietly) */
 } hyper;
 
+/* The most nodes a model's graph may have when lowered (docs/language.md, "Limits"): autodiff
+ * and the optimizer about triple it, and planning memory grows with its square. */
+enum { LOWER_MAX_NODES = 60000 };
+
+enum { LOWER_NAME_BASES = 8 }; /* bases of automatic layer names ("dense", "conv", ...) */
+
+/* A hash set of names (lower_names.c). */
+typedef struct name_set {
+    const char **slots; /* open addressing: arena copies of the names, or NULL */
+    size_t cap;         /* entries of slots (a power of two, or 0) */
+    size_t count;       /* used entries of slots */
+} name_set;
+
+/* The parameter and buffer names taken so far (lower_names.c). */
+typedef struct lower_names {
+    name_set params;    /* every parameter's name */
+    name_set buffers;   /* every model buffer's name */
+    name_set prefixes;  /* the first dotted segment of each of those names that has a dot */
+    int indexed;        /* nodes below this id are in the sets */
+    int n_bases;        /* entries of bases and next_k */
+    const char *bases[LOWER_NAME_BASES]; /* the bases of automatic names asked for so far */
+    int next_k[LOWER_NAME_BASES];        /* per base: no k below this is free */
+} lower_names;
+
 typedef struct lower_ctx {
     arena *a;           /* compilation arena */
     diag *d;            /* user errors */
     ir_graph *g;        /* graph being built */
     hyper *hypers;      /* evaluated param items */
     int n_hypers;       /* entries in hypers */
-    binding *env;       /* model names, latest binding wins */
+    binding *env;       /* model names, one entry each: its latest binding */
     int n_env;          /* entries in env */
     int cap_env;        /* capacity of env */
     int64_t max_batch;  /* the compiled batch dimension */
     int n_variable;     /* unnamed variables so far, for automatic names */
+    lower_names names;  /* taken layer names, for automatic ones (lower_names.c) */
     int last_value;     /* node of the model's last statement (the output) */
     const ast_expr *regularize; /* train block's `regularize = [...]`, lowered after the loss */
     double num[4];      /* numeric arguments of the call being lowered (layers.c), in the
@@ -52,6 +77,8 @@ const ast_expr *find_kwarg(const ast_expr *call, const char *name);
 int check_call_args(lower_ctx *c, const ast_expr *call, int min_pos, int max_pos,
                     const char *const *kwargs);
 const char *loc_name(lower_ctx *c, const char *base); /* "dense1": first unused BASE<k> */
+/* Whether a parameter (op IR_OP_param) or buffer (IR_OP_buffer) of that name exists. */
+int lower_leaf_named(lower_ctx *c, ir_op op, const char *name);
 
 /* lower_init.c: an initializer expression (kind and arguments; the caller sets the fans) */
 int lower_init(lower_ctx *c, const ast_expr *e, ir_init *out);

@@ -95,6 +95,10 @@ struct parse_ctx {
     int replayed_off;     /* offset of the last token replayed after a SYNC */
     dl_token queue[DL_QUEUE_MAX]; /* tokens to return before scanning more */
     int n_queue, i_queue;
+    /* limits (ast.h) */
+    int too_deep;         /* an expression deeper than AST_MAX_DEPTH was reported */
+    int stopped;          /* brackets nested past AST_MAX_BRACKETS: reported, the scanner
+                             ends the file there and the parser says nothing more */
 };
 
 int dlylex(DLYSTYPE *lval, DLYLTYPE *lloc, void *scanner);
@@ -106,6 +110,8 @@ src_loc dl_src_loc(const parse_ctx *ctx, DLYLTYPE span);
 
 %code {
 #include <string.h>
+
+#define YYMAXDEPTH AST_MAX_PENDING
 
 /* Spans of nonterminals run from the first symbol's start to the last symbol's end; an empty
  * rule gets an empty span at the end of what precedes it. */
@@ -128,6 +134,7 @@ src_loc dl_src_loc(const parse_ctx *ctx, DLYLTYPE span);
 static void dlyerror(DLYLTYPE *loc, void *scanner, parse_ctx *ctx, const char *msg);
 static ast_expr *new_expr(parse_ctx *ctx, ast_expr_kind kind, DLYLTYPE loc);
 static ast_expr *new_binop(parse_ctx *ctx, char op, ast_expr *lhs, ast_expr *rhs, DLYLTYPE loc);
+static ast_expr *new_neg(parse_ctx *ctx, ast_expr *operand, DLYLTYPE loc, DLYLTYPE minus);
 static ast_expr *new_call(parse_ctx *ctx, const char *name, DLYLTYPE loc, arg_vec args);
 static ast_expr *new_list(parse_ctx *ctx, DLYLTYPE loc, arg_vec elems);
 static void push_arg(parse_ctx *ctx, arg_vec *v, const char *name, DLYLTYPE name_loc,
@@ -228,7 +235,7 @@ expr
     | expr MINUS expr           { $$ = new_binop(ctx, '-', $1, $3, @$); }
     | expr STAR expr            { $$ = new_binop(ctx, '*', $1, $3, @$); }
     | expr SLASH expr           { $$ = new_binop(ctx, '/', $1, $3, @$); }
-    | MINUS expr %prec NEG      { $$ = new_expr(ctx, AST_NEG, @$); $$->lhs = $2; }
+    | MINUS expr %prec NEG      { $$ = new_neg(ctx, $2, @$, @1); }
     | primary
     ;
 
@@ -419,6 +426,7 @@ static int yyreport_syntax_error(const yypcontext_t *pc, void *scanner, parse_ct
     (void)scanner;
     yysymbol_kind_t tok = yypcontext_token(pc);
     if (tok == YYSYMBOL_YYUNDEF) return 0; /* the scanner has reported this token already */
+    if (ctx->stopped) return 0;            /* the file was cut short at a reported limit */
     const DLYLTYPE *loc = yypcontext_location(pc);
     yysymbol_kind_t list[YYNTOKENS];
     int have[YYNTOKENS] = {0};
@@ -439,10 +447,14 @@ static int yyreport_syntax_error(const yypcontext_t *pc, void *scanner, parse_ct
     return 0;
 }
 
-/* Bison calls this only when its stack overflows. */
+/* Bison calls this only when its stack overflows (a long run of unary minus signs: brackets
+ * stop at AST_MAX_BRACKETS first). */
 static void dlyerror(DLYLTYPE *loc, void *scanner, parse_ctx *ctx, const char *msg) {
     (void)scanner;
-    diag_error(ctx->d, dl_src_loc(ctx, *loc), "nesting is too deep (%s)", msg);
+    (void)msg;
+    diag_error(ctx->d, dl_src_loc(ctx, *loc),
+               "expression is nested too deeply: more than %d operators and brackets pending "
+               "(the parser's limit)", AST_MAX_PENDING);
 }
 
 /* ---- building the tree ---- */
@@ -451,7 +463,18 @@ static ast_expr *new_expr(parse_ctx *ctx, ast_expr_kind kind, DLYLTYPE loc) {
     ast_expr *e = arena_alloc(ctx->a, sizeof *e);
     e->kind = kind;
     e->loc = dl_src_loc(ctx, loc);
+    e->depth = 1;
     return e;
+}
+
+/* e's depth is 1 + operand's (or more); the first expression of the file past AST_MAX_DEPTH
+ * is reported at `at`, the operand that made it too deep (once: every enclosing one is too) */
+static void add_operand_depth(parse_ctx *ctx, ast_expr *e, const ast_expr *operand, src_loc at) {
+    if (operand->depth + 1 > e->depth) e->depth = operand->depth + 1;
+    if (e->depth <= AST_MAX_DEPTH || ctx->too_deep) return;
+    ctx->too_deep = 1;
+    diag_error(ctx->d, at, "expression is nested too deeply: more than %d levels of operators, "
+               "calls and lists (a chain a + b + c + ... counts one level per term)", AST_MAX_DEPTH);
 }
 
 static ast_expr *new_binop(parse_ctx *ctx, char op, ast_expr *lhs, ast_expr *rhs, DLYLTYPE loc) {
@@ -459,6 +482,15 @@ static ast_expr *new_binop(parse_ctx *ctx, char op, ast_expr *lhs, ast_expr *rhs
     e->op = op;
     e->lhs = lhs;
     e->rhs = rhs;
+    add_operand_depth(ctx, e, lhs, rhs->loc);
+    add_operand_depth(ctx, e, rhs, rhs->loc);
+    return e;
+}
+
+static ast_expr *new_neg(parse_ctx *ctx, ast_expr *operand, DLYLTYPE loc, DLYLTYPE minus) {
+    ast_expr *e = new_expr(ctx, AST_NEG, loc);
+    e->lhs = operand;
+    add_operand_depth(ctx, e, operand, dl_src_loc(ctx, minus));
     return e;
 }
 
@@ -467,6 +499,7 @@ static ast_expr *new_call(parse_ctx *ctx, const char *name, DLYLTYPE loc, arg_ve
     e->str = name;
     e->args = args.v;
     e->n_args = args.n;
+    for (int i = 0; i < args.n; i++) add_operand_depth(ctx, e, args.v[i].value, e->loc);
     int keyword_seen = 0;
     for (int i = 0; i < args.n; i++) {
         if (args.v[i].name) keyword_seen = 1;
@@ -480,6 +513,7 @@ static ast_expr *new_list(parse_ctx *ctx, DLYLTYPE loc, arg_vec elems) {
     ast_expr *e = new_expr(ctx, AST_LIST, loc);
     e->args = elems.v;
     e->n_args = elems.n;
+    for (int i = 0; i < elems.n; i++) add_operand_depth(ctx, e, elems.v[i].value, e->loc);
     return e;
 }
 

@@ -7,9 +7,13 @@
  * node with scratch memory gets a buffer alive for its own step. Buffers are placed one by one
  * at the lowest offset where they overlap no placed buffer alive at the same time, after the
  * pinned outputs and loss, in three orders (largest first, as TFLite's greedy-by-size planner;
- * most bytes x steps first; first defined first); the smallest arena wins.
+ * most bytes x steps first; first defined first); the smallest arena wins. The lowest fit is
+ * found through memplan_fit.c's index of the placed buffers (about log(steps) per occupied
+ * region below the answer), and an order stops as soon as it cannot beat the best one, so
+ * planning is about linear in the number of buffers; the peak is one sweep over the steps.
  */
 #include "memplan.h"
+#include "memplan_fit.h"
 #include <stdlib.h>
 
 const char *const mem_class_names[MEM_CLASS_COUNT] = {"outputs", "saved activations",
@@ -165,37 +169,24 @@ static int by_start(const void *pa, const void *pb) { /* in the order they are d
     const mem_buffer *a = &sort_base[ia], *b = &sort_base[ib];
     return a->first != b->first ? a->first - b->first : tie(a, b, ia, ib);
 }
-static int by_offset(const void *pa, const void *pb) {
-    const mem_buffer *a = *(const mem_buffer *const *)pa, *b = *(const mem_buffer *const *)pb;
-    return a->offset < b->offset ? -1 : a->offset > b->offset;
-}
 
-/* the lowest offset >= base where b overlaps no placed buffer alive at the same time */
-static int64_t lowest_fit(const mem_fn_plan *f, const mem_buffer *b, int64_t base,
-                          const mem_buffer **tmp) {
-    int n = 0;
-    for (int i = 0; i < f->n_buffers; i++) {
-        const mem_buffer *o = &f->buffers[i];
-        if (o != b && o->offset >= 0 && overlap_in_time(o, b)) tmp[n++] = o;
-    }
-    qsort(tmp, (size_t)n, sizeof *tmp, by_offset);
-    int64_t at = base;
-    for (int i = 0; i < n; i++) {
-        if (at + b->bytes <= tmp[i]->offset) break;
-        if (tmp[i]->offset + tmp[i]->bytes > at) at = tmp[i]->offset + tmp[i]->bytes;
-    }
-    return at;
-}
-
-/* places order[0..n) one after the other (at the lowest fit, or end to end without reuse);
- * returns the arena's end */
-static int64_t place_in_order(mem_fn_plan *f, const int *order, int n, int64_t base, int reuse,
-                              const mem_buffer **tmp) {
+/* places order[0..n) one after the other (each at the lowest offset where it overlaps no
+ * placed buffer alive at the same time, or end to end without reuse) and returns the arena's
+ * end, or stops as soon as the end reaches `give_up` (another order did as well) and returns
+ * it. The pinned buffers lie below base and never matter. */
+static int64_t place_in_order(mem_fn_plan *f, fit_index *fit, const int *order, int n,
+                              int64_t base, int reuse, int64_t give_up) {
     int64_t end = base;
+    fit_clear(fit);
     for (int k = 0; k < n; k++) f->buffers[order[k]].offset = -1;
-    for (int k = 0; k < n; k++) {
+    for (int k = 0; k < n && end < give_up; k++) {
         mem_buffer *b = &f->buffers[order[k]];
-        b->offset = reuse ? lowest_fit(f, b, base, tmp) : end;
+        if (reuse) {
+            b->offset = fit_lowest(fit, b->first, b->last, b->bytes, base);
+            fit_add(fit, b->first, b->last, b->offset, b->offset + b->bytes);
+        } else {
+            b->offset = end;
+        }
         if (b->offset + b->bytes > end) end = b->offset + b->bytes;
     }
     return end;
@@ -206,7 +197,7 @@ static void place(planner *pl, arena *a, const int64_t *pinned_offset) {
     int64_t base = pl->p->pinned_bytes;
     int *order = arena_alloc(a, sizeof(int) * ((size_t)f->n_buffers + 1));
     int64_t *best = arena_alloc(a, sizeof(int64_t) * ((size_t)f->n_buffers + 1));
-    const mem_buffer **tmp = arena_alloc(a, sizeof(*tmp) * ((size_t)f->n_buffers + 1));
+    fit_index *fit = fit_new(a, f->sched.n_steps);
     int n = 0;
     for (int i = 0; i < f->n_buffers; i++) {
         mem_buffer *b = &f->buffers[i];
@@ -218,7 +209,8 @@ static void place(planner *pl, arena *a, const int64_t *pinned_offset) {
     f->bytes = -1;
     for (int k = 0; k < (pl->o->reuse ? 3 : 1); k++) {
         if (pl->o->reuse) qsort(order, (size_t)n, sizeof *order, orders[k]);
-        int64_t end = place_in_order(f, order, n, base, pl->o->reuse, tmp);
+        int64_t end = place_in_order(f, fit, order, n, base, pl->o->reuse,
+                                     f->bytes >= 0 ? f->bytes : INT64_MAX);
         if (f->bytes >= 0 && end >= f->bytes) continue;
         f->bytes = end;
         for (int i = 0; i < f->n_buffers; i++) best[i] = f->buffers[i].offset;
@@ -235,14 +227,20 @@ static mem_class class_at(const planner *pl, const mem_buffer *b, int t) {
     return class_of(pl, id);
 }
 
-/* the step with the most bytes live, and what they are */
-static void find_peak(const planner *pl) {
+/* the step with the most bytes live (the first such), and what they are: one sweep over the
+ * steps with the bytes each buffer adds at its first step and frees after its last */
+static void find_peak(const planner *pl, arena *a) {
     mem_fn_plan *f = pl->f;
+    int n_steps = f->sched.n_steps;
+    int64_t *delta = arena_alloc(a, sizeof(int64_t) * ((size_t)n_steps + 2));
+    for (int i = 0; i < f->n_buffers; i++) {
+        delta[f->buffers[i].first] += f->buffers[i].bytes;
+        delta[f->buffers[i].last + 1] -= f->buffers[i].bytes;
+    }
     f->peak_live = -1;
-    for (int t = 0; t <= f->sched.n_steps; t++) {
-        int64_t live = 0;
-        for (int i = 0; i < f->n_buffers; i++)
-            if (f->buffers[i].first <= t && t <= f->buffers[i].last) live += f->buffers[i].bytes;
+    int64_t live = 0;
+    for (int t = 0; t <= n_steps; t++) {
+        live += delta[t];
         if (live <= f->peak_live) continue;
         f->peak_live = live;
         f->peak_step = t;
@@ -275,7 +273,7 @@ static void plan_function(const ir_graph *g, int train, const mem_options *o, ar
     find_last_reads(&pl);
     collect_buffers(&pl);
     place(&pl, a, pinned_offset);
-    find_peak(&pl);
+    find_peak(&pl, a);
 }
 
 /* outputs and the loss at the arena's start, the same in both functions */
@@ -313,19 +311,45 @@ void memplan_build(const ir_graph *g, int has_train, const mem_options *o, arena
 
 /* ---- checks and lookups ---- */
 
+/* pairwise, naming both buffers, up to this many buffers (every model in the tree and the
+ * random models of tests/memplan); beyond, through a fit index (same check, one name) */
+enum { VERIFY_PAIRS_MAX = 4000 };
+
+static void overlap_error(int a, int b) {
+    dlc_internal_error(__FILE__, __LINE__,
+                       "memory plan: buffers of %%%d and %%%d overlap while both live", a, b);
+}
+
+/* each buffer's bytes must be free, over its lifetime, of the buffers checked before it */
+static void verify_indexed(const mem_fn_plan *f) {
+    arena a = {0};
+    fit_index *fit = fit_new(&a, f->sched.n_steps);
+    for (int i = 0; i < f->n_buffers; i++) {
+        const mem_buffer *b = &f->buffers[i];
+        if (fit_lowest(fit, b->first, b->last, b->bytes, b->offset) != b->offset)
+            dlc_internal_error(__FILE__, __LINE__, "memory plan: the buffer of %%%d overlaps "
+                               "another one while both live", b->node);
+        fit_add(fit, b->first, b->last, b->offset, b->offset + b->bytes);
+    }
+    arena_free(&a);
+}
+
 static void verify_function(const mem_fn_plan *f) {
     for (int i = 0; i < f->n_buffers; i++) {
         const mem_buffer *a = &f->buffers[i];
         DLC_ASSERT(a->offset >= 0 && a->offset % 64 == 0 && a->offset + a->bytes <= f->bytes);
-        for (int j = i + 1; j < f->n_buffers; j++) {
-            const mem_buffer *b = &f->buffers[j];
-            if (!overlap_in_time(a, b)) continue;
-            if (a->offset < b->offset + b->bytes && b->offset < a->offset + a->bytes)
-                dlc_internal_error(__FILE__, __LINE__,
-                                   "memory plan: buffers of %%%d and %%%d overlap while both live",
-                                   a->node, b->node);
-        }
     }
+    if (f->n_buffers > VERIFY_PAIRS_MAX) {
+        verify_indexed(f);
+        return;
+    }
+    for (int i = 0; i < f->n_buffers; i++)
+        for (int j = i + 1; j < f->n_buffers; j++) {
+            const mem_buffer *a = &f->buffers[i], *b = &f->buffers[j];
+            if (overlap_in_time(a, b) && a->offset < b->offset + b->bytes &&
+                b->offset < a->offset + a->bytes)
+                overlap_error(a->node, b->node);
+        }
 }
 
 void memplan_verify(const mem_plan *p) {

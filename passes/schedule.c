@@ -6,6 +6,7 @@
  * A value whose consumers all sit in its own group is not stored.
  */
 #include "schedule.h"
+#include <stdlib.h>
 
 int sched_is_leaf(const ir_node *n) { return (ir_op_flags[n->op] & OPF_LEAF) != 0; }
 
@@ -26,50 +27,143 @@ static int same_space(const ir_shape *a, const ir_shape *b) {
 
 typedef struct update_order {
     const ir_graph *g;
-    char *done;      /* per node id: 1 in the list, 2 about to join it (try_chain), else 0 */
-    int **access;    /* per leaf id: the nodes reading or assigning it, in id order */
-    int *n_access;   /* per leaf id: entries of access */
+    char *done;        /* per node id: 1 in the list, 2 about to join it (try_chain), else 0 */
+    int **access;      /* per leaf id: the nodes reading or assigning it, in id order */
+    int *n_access;     /* per leaf id: entries of access */
+    int *access_done;  /* per leaf id: the entries of access before this one have all run */
+    int **writers;     /* per leaf id: the assigns writing it, in id order */
+    int *n_writers;    /* per leaf id: entries of writers */
+    int *writers_done; /* per leaf id: the entries of writers before this one have all run */
+    int *need;         /* per update node id: the chains through it wait (at least) until every
+                        * non-update node below this id has run */
+    int *by_need;      /* the update assigns, by need */
+    int n_assigns;     /* entries of by_need */
+    int next_assign;   /* by_need[next_assign..] still wait for their need */
+    int *active;       /* update assigns whose need is met and that have not run, by id */
+    int n_active;      /* entries of active */
+    int *chain;        /* scratch: the chain try_chain tries */
+    int *stack;        /* scratch: mark_chain's work list */
 } update_order;
 
 static int is_update(const ir_node *n) { return n->phase == IR_PHASE_UPDATE && !sched_is_leaf(n); }
-
-static void index_leaf_accesses(update_order *u, arena *a) {
-    const ir_graph *g = u->g;
-    size_t nn = (size_t)g->n_nodes + 1;
-    u->access = arena_alloc(a, sizeof(int *) * nn);
-    u->n_access = arena_alloc(a, sizeof(int) * nn);
-    for (int id = 0; id < g->n_nodes; id++)
-        for (int i = 0; i < g->nodes[id].n_in; i++)
-            if (sched_is_leaf(&g->nodes[g->nodes[id].in[i]])) u->n_access[g->nodes[id].in[i]]++;
-    for (int leaf = 0; leaf < g->n_nodes; leaf++) {
-        u->access[leaf] = arena_alloc(a, sizeof(int) * ((size_t)u->n_access[leaf] + 1));
-        u->n_access[leaf] = 0;
-    }
-    for (int id = 0; id < g->n_nodes; id++)
-        for (int i = 0; i < g->nodes[id].n_in; i++) {
-            int leaf = g->nodes[id].in[i];
-            if (sched_is_leaf(&g->nodes[leaf])) u->access[leaf][u->n_access[leaf]++] = id;
-        }
-}
 
 static int writes(const ir_graph *g, int id, int leaf) {
     return g->nodes[id].op == IR_OP_assign && g->nodes[id].in[0] == leaf;
 }
 
+static int in_leaf_list(const ir_graph *g, int writers_only, int id, int leaf) {
+    return sched_is_leaf(&g->nodes[leaf]) && (!writers_only || writes(g, id, leaf));
+}
+
+/* per leaf: the nodes reading or assigning it (writers_only: assigning it), in id order */
+static int **index_leaf_list(const ir_graph *g, arena *a, int writers_only, int **count) {
+    size_t nn = (size_t)g->n_nodes + 1;
+    int **list = arena_alloc(a, sizeof(int *) * nn), *n = arena_alloc(a, sizeof(int) * nn);
+    for (int id = 0; id < g->n_nodes; id++)
+        for (int i = 0; i < g->nodes[id].n_in; i++)
+            if (in_leaf_list(g, writers_only, id, g->nodes[id].in[i])) n[g->nodes[id].in[i]]++;
+    for (int leaf = 0; leaf < g->n_nodes; leaf++) {
+        list[leaf] = arena_alloc(a, sizeof(int) * ((size_t)n[leaf] + 1));
+        n[leaf] = 0;
+    }
+    for (int id = 0; id < g->n_nodes; id++)
+        for (int i = 0; i < g->nodes[id].n_in; i++) {
+            int leaf = g->nodes[id].in[i];
+            if (in_leaf_list(g, writers_only, id, leaf)) list[leaf][n[leaf]++] = id;
+        }
+    *count = n;
+    return list;
+}
+
+/* need[y] of update node y from its inputs, given, per leaf, the last non-update node below
+ * y reading or assigning it (last_access) and assigning it (last_write), -1 if none */
+static int need_of(const update_order *u, int y, const int *last_access, const int *last_write) {
+    const ir_node *n = &u->g->nodes[y];
+    int need = 0;
+    for (int i = 0; i < n->n_in; i++) {
+        int src = n->in[i], at;
+        if (sched_is_leaf(&u->g->nodes[src]))
+            at = (writes(u->g, y, src) ? last_access[src] : last_write[src]) + 1;
+        else at = is_update(&u->g->nodes[src]) ? u->need[src] : src + 1;
+        if (at > need) need = at;
+    }
+    return need;
+}
+
+static const int *need_base;
+static int by_need_then_id(const void *pa, const void *pb) {
+    int a = *(const int *)pa, b = *(const int *)pb;
+    return need_base[a] != need_base[b] ? need_base[a] - need_base[b] : a - b;
+}
+static int by_id(const void *pa, const void *pb) {
+    int a = *(const int *)pa, b = *(const int *)pb;
+    return (a > b) - (a < b);
+}
+
+/* need of every update node (one sweep in id order: inputs come first), and the update assigns
+ * sorted by it */
+static void compute_needs(update_order *u, arena *a) {
+    const ir_graph *g = u->g;
+    size_t nn = (size_t)g->n_nodes + 1;
+    int *last_access = arena_alloc(a, sizeof(int) * nn), *last_write = arena_alloc(a, sizeof(int) * nn);
+    for (size_t i = 0; i < nn; i++) last_access[i] = last_write[i] = -1;
+    u->need = arena_alloc(a, sizeof(int) * nn);
+    u->by_need = arena_alloc(a, sizeof(int) * nn);
+    for (int id = 0; id < g->n_nodes; id++) {
+        const ir_node *n = &g->nodes[id];
+        if (is_update(n)) {
+            u->need[id] = need_of(u, id, last_access, last_write);
+            if (n->op == IR_OP_assign) u->by_need[u->n_assigns++] = id;
+            continue;
+        }
+        for (int i = 0; i < n->n_in; i++) {
+            last_access[n->in[i]] = id;
+            if (writes(g, id, n->in[i])) last_write[n->in[i]] = id;
+        }
+    }
+    need_base = u->need;
+    qsort(u->by_need, (size_t)u->n_assigns, sizeof(int), by_need_then_id);
+}
+
+static void init_update_order(update_order *u, arena *a) {
+    const ir_graph *g = u->g;
+    size_t nn = (size_t)g->n_nodes + 1, edges = 1;
+    for (int id = 0; id < g->n_nodes; id++) edges += (size_t)g->nodes[id].n_in;
+    u->done = arena_alloc(a, nn);
+    u->access = index_leaf_list(g, a, 0, &u->n_access);
+    u->writers = index_leaf_list(g, a, 1, &u->n_writers);
+    u->access_done = arena_alloc(a, sizeof(int) * nn);
+    u->writers_done = arena_alloc(a, sizeof(int) * nn);
+    u->active = arena_alloc(a, sizeof(int) * nn);
+    u->chain = arena_alloc(a, sizeof(int) * nn);
+    u->stack = arena_alloc(a, sizeof(int) * edges);
+    compute_needs(u, a);
+}
+
+/* whether list[0..n) (ids in order) has a node below id that has not run and is not about
+ * to; *cursor skips the prefix known to have run */
+static int pending_before(const char *done, const int *list, int n, int *cursor, int id) {
+    while (*cursor < n && done[list[*cursor]] == 1) ++*cursor;
+    for (int k = *cursor; k < n && list[k] < id; k++)
+        if (!done[list[k]]) return 1;
+    return 0;
+}
+
 /* update node id may run once the nodes marked done (1, or 2: about to run before it) have:
  * its inputs are computed, and every earlier access to a leaf it assigns (or every earlier
  * assign of a leaf it reads) has run, so reads and writes of params and state keep their order */
-static int ready(const update_order *u, int id) {
+static int ready(update_order *u, int id) {
     const ir_node *n = &u->g->nodes[id];
     for (int i = 0; i < n->n_in; i++) {
         int src = n->in[i];
         if (!sched_is_leaf(&u->g->nodes[src])) {
             if (!u->done[src]) return 0;
-            continue;
-        }
-        for (int k = 0; k < u->n_access[src] && u->access[src][k] < id; k++) {
-            int other = u->access[src][k];
-            if (!u->done[other] && (writes(u->g, id, src) || writes(u->g, other, src))) return 0;
+        } else if (writes(u->g, id, src)) {
+            if (pending_before(u->done, u->access[src], u->n_access[src], &u->access_done[src], id))
+                return 0;
+        } else if (pending_before(u->done, u->writers[src], u->n_writers[src],
+                                  &u->writers_done[src], id)) {
+            return 0;
         }
     }
     return 1;
@@ -81,36 +175,60 @@ static void take(ir_sched *s, update_order *u, int id) {
     u->done[id] = 1;
 }
 
-/* marks 2 on the update nodes assign `a` needs that have not run (itself included) */
-static void mark_chain(update_order *u, int id) {
-    if (u->done[id] || !is_update(&u->g->nodes[id])) return;
-    u->done[id] = 2;
-    for (int i = 0; i < u->g->nodes[id].n_in; i++) mark_chain(u, u->g->nodes[id].in[i]);
+/* marks 2 on the update nodes assign `a` needs that have not run (itself included), lists them
+ * in u->chain in id order and returns how many */
+static int mark_chain(update_order *u, int a) {
+    int n = 0, top = 0;
+    u->stack[top++] = a;
+    while (top > 0) {
+        int id = u->stack[--top];
+        const ir_node *node = &u->g->nodes[id];
+        if (u->done[id] || !is_update(node)) continue;
+        u->done[id] = 2;
+        u->chain[n++] = id;
+        for (int i = 0; i < node->n_in; i++) u->stack[top++] = node->in[i];
+    }
+    qsort(u->chain, (size_t)n, sizeof(int), by_id);
+    return n;
 }
 
 /* runs the whole chain of assign `a` (in id order) if every node of it may run, else nothing */
 static int try_chain(ir_sched *s, update_order *u, int a) {
-    mark_chain(u, a);
-    int ok = 1;
-    for (int id = 0; id <= a && ok; id++)
-        if (u->done[id] == 2) ok = ready(u, id);
-    for (int id = 0; id <= a; id++)
-        if (u->done[id] == 2) {
-            u->done[id] = 0;
-            if (ok) take(s, u, id);
-        }
+    int n = mark_chain(u, a), ok = 1;
+    for (int k = 0; k < n && ok; k++) ok = ready(u, u->chain[k]);
+    for (int k = 0; k < n; k++) {
+        u->done[u->chain[k]] = 0;
+        if (ok) take(s, u, u->chain[k]);
+    }
     return ok;
 }
 
-/* every parameter (or state) update whose chain may run now, until none */
-static void flush_updates(ir_sched *s, update_order *u) {
-    for (int progress = 1; progress;) {
-        progress = 0;
-        for (int id = 0; id < s->g->n_nodes; id++) {
-            const ir_node *n = &s->g->nodes[id];
-            if (!u->done[id] && is_update(n) && n->op == IR_OP_assign && try_chain(s, u, id))
-                progress = 1;
+/* the update assigns whose need is met once the non-update nodes below `progress` have run
+ * join the active list (kept in id order) */
+static void activate(update_order *u, int progress) {
+    int added = 0;
+    while (u->next_assign < u->n_assigns && u->need[u->by_need[u->next_assign]] <= progress) {
+        u->active[u->n_active++] = u->by_need[u->next_assign++];
+        added = 1;
+    }
+    if (added) qsort(u->active, (size_t)u->n_active, sizeof(int), by_id);
+}
+
+/* every parameter (or state) update whose chain may run now, until none, trying them in id
+ * order; the non-update nodes below `progress` have run. Only active assigns are tried: the
+ * others' chains cannot be ready yet. */
+static void flush_updates(ir_sched *s, update_order *u, int progress) {
+    activate(u, progress);
+    for (int again = u->n_active > 0; again;) {
+        again = 0;
+        int kept = 0;
+        for (int k = 0; k < u->n_active; k++) {
+            int id = u->active[k];
+            if (u->done[id]) continue;
+            if (try_chain(s, u, id)) again = 1;
+            else u->active[kept++] = id;
         }
+        u->n_active = kept;
     }
 }
 
@@ -129,16 +247,16 @@ static void take_rest(ir_sched *s, update_order *u) {
  * updates wait for the global norm, that is for every gradient, as they must.
  */
 static void order_train(const ir_graph *g, arena *a, ir_sched *s) {
-    update_order u = {.g = g, .done = arena_alloc(a, (size_t)g->n_nodes + 1)};
-    index_leaf_accesses(&u, a);
+    update_order u = {.g = g};
+    init_update_order(&u, a);
     s->n = 0;
     for (int id = 0; id < g->n_nodes; id++) {
         const ir_node *n = &g->nodes[id];
         if (is_update(n)) continue;
-        if (!sched_is_leaf(n) && !sched_fusable(n)) flush_updates(s, &u);
+        if (!sched_is_leaf(n) && !sched_fusable(n)) flush_updates(s, &u, id);
         take(s, &u, id);
     }
-    flush_updates(s, &u);
+    flush_updates(s, &u, g->n_nodes);
     take_rest(s, &u);
     DLC_ASSERT(s->n == g->n_nodes);
 }

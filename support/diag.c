@@ -19,22 +19,32 @@ void diag_init(diag *d, const char *file, const char *src) {
     d->src = diag_skip_bom(src);
     d->out = stderr;
     d->n_errors = 0;
+    d->cached_line = 0;
+    d->cached_at = NULL;
 }
 
 const char *diag_skip_bom(const char *src) {
     return src && strncmp(src, "\xEF\xBB\xBF", 3) == 0 ? src + 3 : src;
 }
 
-/* Start of 1-based line `line` in `src`, or NULL when the text has fewer lines. Lines end at
- * "\n", "\r\n" or a lone "\r" (old Mac files), as the scanner counts them. */
-static const char *find_line(const char *src, int line) {
-    if (!src || line < 1) return NULL;
-    const char *p = src;
-    for (int l = 1; l < line; l++) {
+/* Start of 1-based line `line` of the source, or NULL when the text has fewer lines; from the
+ * line found last when it is not past this one. Lines end at "\n", "\r\n" or a lone "\r" (old
+ * Mac files), as the scanner counts them. */
+static const char *find_line(diag *d, int line) {
+    if (!d->src || line < 1) return NULL;
+    const char *p = d->src;
+    int l = 1;
+    if (d->cached_line > 0 && d->cached_line <= line) {
+        p = d->cached_at;
+        l = d->cached_line;
+    }
+    for (; l < line; l++) {
         p += strcspn(p, "\r\n");
         if (!*p) return NULL;
         p += p[0] == '\r' && p[1] == '\n' ? 2 : 1;
     }
+    d->cached_line = line;
+    d->cached_at = p;
     return p;
 }
 
@@ -43,28 +53,67 @@ static size_t line_length(const char *p) { return strcspn(p, "\r\n"); }
 
 static int is_utf8_continuation(char c) { return ((unsigned char)c & 0xC0) == 0x80; }
 
+/* characters for one output line, written in pieces (stderr has no buffer of its own) */
+typedef struct line_out {
+    FILE *out;     /* where it goes */
+    char buf[256]; /* what is not written yet */
+    size_t n;      /* used bytes of buf */
+} line_out;
+
+static void put(line_out *o, char c) {
+    if (o->n == sizeof o->buf) {
+        fwrite(o->buf, 1, o->n, o->out);
+        o->n = 0;
+    }
+    o->buf[o->n++] = c;
+}
+
 /* The caret line: the prefix keeps tabs and turns every other character into one space. */
 static void print_caret(FILE *out, const char *line, size_t n, src_loc loc) {
+    line_out o = {.out = out};
     size_t col = (size_t)(loc.col > 0 ? loc.col - 1 : 0);
     for (size_t i = 0; i < col; i++) {
-        if (i < n && line[i] == '\t') fputc('\t', out);
-        else if (i >= n || !is_utf8_continuation(line[i])) fputc(' ', out);
+        if (i < n && line[i] == '\t') put(&o, '\t');
+        else if (i >= n || !is_utf8_continuation(line[i])) put(&o, ' ');
     }
-    fputc('^', out);
+    put(&o, '^');
     size_t end = col + (size_t)(loc.len > 1 ? loc.len : 1);
     for (size_t i = col + 1; i < end && i < n; i++)
-        if (!is_utf8_continuation(line[i])) fputc('~', out);
-    fputc('\n', out);
+        if (!is_utf8_continuation(line[i])) put(&o, '~');
+    put(&o, '\n');
+    fwrite(o.buf, 1, o.n, out);
 }
 
 static FILE *stream(const diag *d) { return d->out ? d->out : stderr; }
 
-static void print_source_line(const diag *d, src_loc loc) {
-    const char *line = find_line(d->src, loc.line);
+enum { LINE_SHOWN_MAX = 160 }; /* a longer source line is shown as "..." + a window + "..." */
+
+/* The window of a long line around the caret: [*start, *end), on UTF-8 boundaries. */
+static void line_window(const char *line, size_t n, src_loc loc, size_t *start, size_t *end) {
+    size_t col = (size_t)(loc.col > 0 ? loc.col - 1 : 0);
+    *start = col > LINE_SHOWN_MAX / 2 ? col - LINE_SHOWN_MAX / 2 : 0;
+    while (*start > 0 && is_utf8_continuation(line[*start])) (*start)--;
+    *end = *start + LINE_SHOWN_MAX < n ? *start + LINE_SHOWN_MAX : n;
+    while (*end < n && is_utf8_continuation(line[*end])) (*end)++;
+}
+
+static void print_source_line(diag *d, src_loc loc) {
+    const char *line = find_line(d, loc.line);
     if (!line) return;
     size_t n = line_length(line);
-    fprintf(stream(d), "%.*s\n", (int)n, line);
-    print_caret(stream(d), line, n, loc);
+    if (n <= LINE_SHOWN_MAX) {
+        fprintf(stream(d), "%.*s\n", (int)n, line);
+        print_caret(stream(d), line, n, loc);
+        return;
+    }
+    size_t start, end;
+    line_window(line, n, loc, &start, &end);
+    char shown[3 * LINE_SHOWN_MAX + 16];
+    int len = snprintf(shown, sizeof shown, "%s%.*s%s", start > 0 ? "..." : "",
+                       (int)(end - start), line + start, end < n ? "..." : "");
+    fprintf(stream(d), "%s\n", shown);
+    loc.col -= (int)start - (start > 0 ? 3 : 0);
+    print_caret(stream(d), shown, (size_t)len, loc);
 }
 
 static void report(diag *d, src_loc loc, const char *kind, const char *fmt, va_list ap) {
@@ -77,14 +126,19 @@ static void report(diag *d, src_loc loc, const char *kind, const char *fmt, va_l
 }
 
 void diag_error(diag *d, src_loc loc, const char *fmt, ...) {
+    d->n_errors++;
+    if (d->n_errors == DIAG_MAX_SHOWN + 1)
+        fprintf(stream(d), "%s: error: too many errors; only the first %d are shown\n", d->file,
+                DIAG_MAX_SHOWN);
+    if (d->n_errors > DIAG_MAX_SHOWN) return;
     va_list ap;
     va_start(ap, fmt);
     report(d, loc, "error", fmt, ap);
     va_end(ap);
-    d->n_errors++;
 }
 
 void diag_note(diag *d, src_loc loc, const char *fmt, ...) {
+    if (d->n_errors > DIAG_MAX_SHOWN) return; /* the error it is about was not shown */
     va_list ap;
     va_start(ap, fmt);
     report(d, loc, "note", fmt, ap);

@@ -24,11 +24,16 @@ typedef struct diag {
     const char *file;   /* file name as given by the user */
     const char *src;    /* whole source text (NUL-terminated) for quoting lines */
     FILE *out;          /* where messages go (stderr by default) */
-    int n_errors;       /* user errors reported so far */
+    int n_errors;       /* user errors reported so far (shown or not: see DIAG_MAX_SHOWN) */
+    int cached_line;    /* the line whose start cached_at holds (0: none yet), so that quoting */
+    const char *cached_at; /* errors in file order scans the text once, not once per error */
 } diag;
 
 /* `src` may start with a UTF-8 byte order mark: it is skipped (here and by the scanner, which
  * calls diag_skip_bom too), so line 1's columns count from the first character after it. */
+/* Errors after this many are counted but not printed (one line says so). */
+enum { DIAG_MAX_SHOWN = 100 };
+
 void diag_init(diag *d, const char *file, const char *src);
 const char *diag_skip_bom(const char *src); /* src without a leading UTF-8 BOM */
 void diag_error(diag *d, src_loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
