@@ -427,10 +427,11 @@ int dlc_check_cuda(dlc_unit *u, const dlc_options *o) {
  * copy of what the device holds tells whether the host block changed (a restore) and must be
  * uploaded. After every step the pinned outputs (and the loss) are copied into the host arena,
  * where the runtime's metrics read them. A step that fails ends the process with a message:
- * the descriptor's step functions cannot return an error. */
+ * the descriptor's step functions cannot return an error. The device is a cuda_device: the
+ * GPU, or with DLC_CUDA_EMULATE=1 the emulation (tests without a GPU). */
 
 typedef struct gpu_trainer {
-    dlrt_cuda *c;                /* the device, its program loaded */
+    cuda_device dev;             /* the GPU (or its emulation, DLC_CUDA_EMULATE), program loaded */
     const dlrt_cuda_program *p;  /* the program */
     float *shadow;               /* what the device's weights block holds (when !device_newer) */
     int device_newer;            /* training steps ran since the host block was last updated */
@@ -448,13 +449,14 @@ static void weights_to_device(gpu_trainer *r, const float *w) {
     char err[1024];
     size_t bytes = 4 * (size_t)r->p->weights_count;
     if (!memcmp(w, r->shadow, bytes)) return;
-    if (dlrt_cuda_write_weights(r->c, w, err, sizeof err)) run_fail(err);
+    if (r->dev.write_weights(&r->dev, w, err, sizeof err)) run_fail(err);
     memcpy(r->shadow, w, bytes);
 }
 
 static void after_step(gpu_trainer *r, void *host_arena) {
     char err[1024];
-    if (r->p->pinned_bytes > 0 && dlrt_cuda_read_arena(r->c, 0, host_arena, r->p->pinned_bytes, err, sizeof err))
+    if (r->p->pinned_bytes > 0 &&
+        r->dev.read_arena(&r->dev, 0, host_arena, r->p->pinned_bytes, err, sizeof err))
         run_fail(err);
 }
 
@@ -464,7 +466,7 @@ static void gpu_train_step(void *weights, void *host_arena, const void *const *i
     char err[4096];
     if (!r->device_newer) weights_to_device(r, weights);
     r->device_newer = 1;
-    if (dlrt_cuda_step(r->c, 1, n, inputs, scalars, loss, err, sizeof err)) run_fail(err);
+    if (r->dev.step(&r->dev, 1, n, inputs, scalars, loss, err, sizeof err)) run_fail(err);
     after_step(r, host_arena);
 }
 
@@ -472,13 +474,13 @@ static void gpu_eval_step(void *weights, void *host_arena, const void *const *in
     gpu_trainer *r = &run_state;
     char err[4096];
     if (r->device_newer) { /* bring the trained weights home */
-        if (dlrt_cuda_read_weights(r->c, weights, err, sizeof err)) run_fail(err);
+        if (r->dev.read_weights(&r->dev, weights, err, sizeof err)) run_fail(err);
         memcpy(r->shadow, weights, 4 * (size_t)r->p->weights_count);
         r->device_newer = 0;
     } else {
         weights_to_device(r, weights);
     }
-    if (dlrt_cuda_step(r->c, 0, n, inputs, NULL, loss, err, sizeof err)) run_fail(err);
+    if (r->dev.step(&r->dev, 0, n, inputs, NULL, loss, err, sizeof err)) run_fail(err);
     after_step(r, host_arena);
 }
 
@@ -493,10 +495,19 @@ static int same_layout(const dlrt_model_desc *m, const dlrt_cuda_program *p) {
     return 1;
 }
 
+/* the device for r->p with the weights in r->shadow: the GPU, or the emulation (-1: why printed) */
+static int trainer_device(gpu_trainer *r, const dlc_options *o) {
+    if (emulated()) return cuda_emulate_open(&r->dev, r->p, r->shadow, o);
+    char arch[32];
+    dlrt_cuda *gpu = cuda_open(arch, sizeof arch, o);
+    if (!gpu) return -1;
+    r->dev = (cuda_device){gpu, gpu_write_weights, gpu_step, gpu_read_arena, gpu_read_weights,
+                           gpu_stage, gpu_run, gpu_write_arena, gpu_close};
+    return cuda_load(gpu, arch, r->p, r->shadow, o);
+}
+
 const dlrt_model_desc *dlc_cuda_model(dlc_unit *u, const dlrt_model_desc *m, const dlc_options *o) {
     gpu_trainer *r = &run_state;
-    char arch[32];
-    if (!(r->c = cuda_open(arch, sizeof arch, o))) return NULL;
     cg_cuda_options go = {.prefix = u->cfg.model, .has_train = 1, .no_reuse = o->no_reuse};
     r->p = cg_cuda_generate(u->g, &go, &u->a);
     if (!same_layout(m, r->p)) {
@@ -505,7 +516,7 @@ const dlrt_model_desc *dlc_cuda_model(dlc_unit *u, const dlrt_model_desc *m, con
         return NULL;
     }
     r->shadow = calloc((size_t)r->p->weights_count + 1, 4);
-    if (!r->shadow || cuda_load(r->c, arch, r->p, r->shadow, o)) return NULL;
+    if (!r->shadow || trainer_device(r, o)) return NULL;
     r->desc = *m;
     r->desc.arena_bytes = r->p->pinned_bytes > 0 ? r->p->pinned_bytes : 64;
     r->desc.train_step = gpu_train_step;
