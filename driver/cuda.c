@@ -21,7 +21,8 @@
 
 int dlc_cuda_generate(dlc_unit *u, const dlc_options *o) {
     const char *prefix = u->cfg.model ? u->cfg.model : "model";
-    cg_cuda_options co = {.prefix = prefix, .has_train = u->cfg.present, .no_reuse = o->no_reuse};
+    cg_cuda_options co = {.prefix = prefix, .has_train = u->cfg.present, .no_reuse = o->no_reuse,
+                          .check_numerics = o->check_numerics};
     const dlrt_cuda_program *p = cg_cuda_generate(u->g, &co, &u->a);
     const char *host = cg_cuda_host_text(p, prefix, &u->a);
     if (o->emit_c) {
@@ -428,7 +429,8 @@ int dlc_check_cuda(dlc_unit *u, const dlc_options *o) {
  * uploaded. After every step the pinned outputs (and the loss) are copied into the host arena,
  * where the runtime's metrics read them. A step that fails ends the process with a message:
  * the descriptor's step functions cannot return an error. The device is a cuda_device: the
- * GPU, or with DLC_CUDA_EMULATE=1 the emulation (tests without a GPU). */
+ * GPU, or with DLC_CUDA_EMULATE=1 the emulation (tests without a GPU). With --check-numerics
+ * the runtime reads the device's record after each training step (gpu_numerics). */
 
 typedef struct gpu_trainer {
     cuda_device dev;             /* the GPU (or its emulation, DLC_CUDA_EMULATE), program loaded */
@@ -484,6 +486,35 @@ static void gpu_eval_step(void *weights, void *host_arena, const void *const *in
     after_step(r, host_arena);
 }
 
+/* --check-numerics: resets the device's record (all ones: nothing found) */
+static void numerics_reset(gpu_trainer *r) {
+    char err[1024];
+    unsigned long long none = ~0ULL;
+    if (r->dev.write_arena(&r->dev, r->p->numerics_offset, &none, 8, err, sizeof err)) run_fail(err);
+}
+
+/* dlrt_train_opts.numerics for the GPU: reads the record of the training step just run
+ * (codegen/cg_cuda_numerics.c), resets it; the node id (-1: none) and in *input the input
+ * that already held a NaN or an Inf (-1: none) */
+static int gpu_numerics(int *input) {
+    gpu_trainer *r = &run_state;
+    char err[1024];
+    unsigned long long key;
+    if (r->dev.read_arena(&r->dev, r->p->numerics_offset, &key, 8, err, sizeof err)) run_fail(err);
+    *input = -1;
+    if (key == ~0ULL) return -1;
+    numerics_reset(r);
+    unsigned code = (unsigned)(key >> 32) & 0xFFu;
+    *input = code == 0xFFu ? -1 : (int)code;
+    return (int)(unsigned)(key & 0xFFFFFFFFu);
+}
+
+int dlc_cuda_numerics_hook(dlc_unit *u, dlrt_train_opts *t) {
+    t->numerics = gpu_numerics;
+    dlc_numerics_report(u, t);
+    return 0;
+}
+
 /* the C descriptor's tables must describe the CUDA program's storage: the same weights
  * layout, inputs and outputs (the plans differ only in workspaces, after the pinned outputs) */
 static int same_layout(const dlrt_model_desc *m, const dlrt_cuda_program *p) {
@@ -508,7 +539,8 @@ static int trainer_device(gpu_trainer *r, const dlc_options *o) {
 
 const dlrt_model_desc *dlc_cuda_model(dlc_unit *u, const dlrt_model_desc *m, const dlc_options *o) {
     gpu_trainer *r = &run_state;
-    cg_cuda_options go = {.prefix = u->cfg.model, .has_train = 1, .no_reuse = o->no_reuse};
+    cg_cuda_options go = {.prefix = u->cfg.model, .has_train = 1, .no_reuse = o->no_reuse,
+                          .check_numerics = o->check_numerics};
     r->p = cg_cuda_generate(u->g, &go, &u->a);
     if (!same_layout(m, r->p)) {
         fprintf(stderr, "dlc: internal error: the CUDA program's storage differs from the C "
@@ -517,6 +549,7 @@ const dlrt_model_desc *dlc_cuda_model(dlc_unit *u, const dlrt_model_desc *m, con
     }
     r->shadow = calloc((size_t)r->p->weights_count + 1, 4);
     if (!r->shadow || trainer_device(r, o)) return NULL;
+    if (r->p->numerics_offset >= 0) numerics_reset(r);
     r->desc = *m;
     r->desc.arena_bytes = r->p->pinned_bytes > 0 ? r->p->pinned_bytes : 64;
     r->desc.train_step = gpu_train_step;
