@@ -83,6 +83,13 @@ void cg_c_numerics_prelude(cg_c *c);
 void cg_c_numerics_element(cg_c *c, int id, const char *value, const char *const *args);
 void cg_c_numerics_node(cg_c *c, int id);
 void cg_c_numerics_api(cg_c *c);
+/* Shared with the CUDA backend's check: "(!isfinite(ARG0) ? 0 : ... -1)", which of node id's
+ * element operands args is not finite first (-1: none); and how input j of an unfused node is
+ * tested as a whole: not at all (a literal, an i32, a value inside a fused loop), a per-step
+ * scalar sJ, or a buffer tJ of its shape's count. */
+const char *cg_c_numerics_inputs(cg_c *c, int id, const char *const *args);
+enum cg_c_numerics_whole { CG_C_WHOLE_NONE, CG_C_WHOLE_SCALAR, CG_C_WHOLE_BUFFER };
+int cg_c_numerics_whole(cg_c *c, int j);
 
 extern const char cg_c_abi_text[];
 void cg_c_prelude(cg_c *c);

@@ -11,6 +11,8 @@
  * Nodes run in schedule order and the check mode plans memory without reuse, so an input's
  * buffer still holds its value when its consumer is checked; loops are not parallel in this
  * mode, so "first" is the schedule's order (and, in a fused loop, the first element's).
+ * The CUDA backend's check (cg_cuda_numerics.c) tests the same values with the same two
+ * helpers for the inputs (cg_c_numerics_inputs, cg_c_numerics_whole).
  */
 #include "cg_c_internal.h"
 
@@ -37,7 +39,7 @@ static int testable(cg_c *c, int j) {
 }
 
 /* "(!isfinite(A0) ? 0 : !isfinite(A1) ? 1 : -1)" over the node's element operands */
-static const char *element_inputs(cg_c *c, int id, const char *const *args) {
+const char *cg_c_numerics_inputs(cg_c *c, int id, const char *const *args) {
     const ir_node *n = cg_c_node(c, id);
     strbuf e;
     sb_init(&e, c->a);
@@ -53,18 +55,27 @@ static const char *element_inputs(cg_c *c, int id, const char *const *args) {
 void cg_c_numerics_element(cg_c *c, int id, const char *value, const char *const *args) {
     if (!c->o->check_numerics || !c->train || cg_c_node(c, id)->dtype == IR_I32) return;
     sb_printf(c->out, "        if (!isfinite(%s)) dlc_note(%d, %s);\n", value, id,
-              element_inputs(c, id, args));
+              cg_c_numerics_inputs(c, id, args));
+}
+
+/* how input j of an unfused node is tested as a whole (enum cg_c_numerics_whole) */
+int cg_c_numerics_whole(cg_c *c, int j) {
+    const ir_node *n = cg_c_node(c, j);
+    if (!testable(c, j)) return CG_C_WHOLE_NONE;
+    if (n->op == IR_OP_scalar_in) return CG_C_WHOLE_SCALAR;
+    int pointer = n->op == IR_OP_param || n->op == IR_OP_state || n->op == IR_OP_buffer ||
+                  n->op == IR_OP_input || (!sched_is_leaf(n) && c->stored[j]);
+    return pointer ? CG_C_WHOLE_BUFFER : CG_C_WHOLE_NONE;
 }
 
 /* input j as a whole: "!dlc_finite(tJ, COUNT)", "!isfinite(sJ)", or NULL (nothing to test) */
 static const char *whole_input(cg_c *c, int j) {
-    const ir_node *n = cg_c_node(c, j);
-    if (!testable(c, j)) return NULL;
-    if (n->op == IR_OP_scalar_in) return arena_printf(c->a, "!isfinite(s%d)", j);
-    int pointer = n->op == IR_OP_param || n->op == IR_OP_state || n->op == IR_OP_buffer ||
-                  n->op == IR_OP_input || (!sched_is_leaf(n) && c->stored[j]);
-    if (!pointer) return NULL;
-    return arena_printf(c->a, "!dlc_finite(t%d, %s)", j, cg_c_count(c, &n->shape));
+    switch (cg_c_numerics_whole(c, j)) {
+    case CG_C_WHOLE_SCALAR: return arena_printf(c->a, "!isfinite(s%d)", j);
+    case CG_C_WHOLE_BUFFER:
+        return arena_printf(c->a, "!dlc_finite(t%d, %s)", j, cg_c_count(c, &cg_c_node(c, j)->shape));
+    }
+    return NULL;
 }
 
 /* after an unfused node: its whole buffer, then (when it is not finite) its inputs' */

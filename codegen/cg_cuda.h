@@ -17,6 +17,9 @@ typedef struct cg_cuda_options {
     int no_reuse;       /* memory plan without reuse: every stored value keeps its bytes for the
                            whole step, so each can be read back after it (--check-cuda) */
     int batch_stats;    /* eval_step normalizes batchnorm with the batch's statistics */
+    int check_numerics; /* --check-numerics: the training step notes the first node that made a
+                           NaN or an Inf in an 8-byte record after the scalars (numerics_offset;
+                           cg_cuda_numerics.c); the plan has no reuse */
 } cg_cuda_options;
 
 /* Bytes of cuBLAS workspace each GEMM-calling node gets in its planned workspace. */

@@ -78,8 +78,9 @@ const char *cg_cuda_host_text(const dlrt_cuda_program *p, const char *prefix, ar
     longs(&out, p->input_sample_bytes, p->n_inputs);
     sb_puts(&out, ", .input_batched = ");
     longs(&out, inb_l, p->n_inputs);
-    sb_printf(&out, ",\n    .n_scalars = %d, .scalars_offset = %lld, .loss_offset = %lld, .has_train = %d,\n",
-              p->n_scalars, p->scalars_offset, p->loss_offset, p->has_train);
+    sb_printf(&out, ",\n    .n_scalars = %d, .scalars_offset = %lld, .loss_offset = %lld,\n"
+                    "    .numerics_offset = %lld, .has_train = %d,\n",
+              p->n_scalars, p->scalars_offset, p->loss_offset, p->numerics_offset, p->has_train);
     if (p->has_train)
         sb_printf(&out, "    .train = {%d, %s_train_launches},\n", p->train.n_launches, prefix);
     sb_printf(&out, "    .eval = {%d, %s_eval_launches}};\n\n"

@@ -1,7 +1,8 @@
 /*
  * cg_cuda_internal.h — state shared by the CUDA generator's files: cg_cuda.c (plan, fusion
  * groups, kernels of each function, launch tables), cg_cuda_ops.c and cg_cuda_nn.c (one emitter
- * per op), cg_cuda_prelude.c (fixed device code) and cg_cuda_host.c (the program as C text).
+ * per op), cg_cuda_prelude.c (fixed device code), cg_cuda_numerics.c (--check-numerics) and
+ * cg_cuda_host.c (the program as C text).
  *
  * Naming in kernels, as in the C backend: a stored value of node %K is `tK` (a pointer into the
  * arena or the weights), a value computed inside a fused kernel is the local `vK`, a per-step
@@ -30,6 +31,7 @@ typedef struct cg_cu {
     dlrt_cuda_launch *launches; /* the current function's table */
     int n_launches, cap_launches; /* its entries and capacity */
     char *declared;             /* per node id: declared in the kernel being written */
+    long long numerics_offset;  /* --check-numerics: arena byte offset of the record, -1: off */
 } cg_cu;
 
 typedef void (*cg_cu_emit_fn)(cg_cu *c, int id);
@@ -91,6 +93,14 @@ void cu_emit_conv2d(cg_cu *c, int id);
 void cu_emit_conv2d_input_grad(cg_cu *c, int id);
 void cu_emit_conv2d_weight_grad(cg_cu *c, int id);
 void cu_emit_conv2d_bias_grad(cg_cu *c, int id);
+
+/* --check-numerics (cg_cuda_numerics.c), nothing unless the record is on and in the training
+ * step: the record's device functions (prelude), the test of a value `value` of node id at
+ * schedule position pos in a fused kernel (args: its element operands), and the two check
+ * kernels after an unfused node's launches. */
+void cu_numerics_prelude(cg_cu *c);
+void cu_numerics_element(cg_cu *c, int id, int pos, const char *value, const char *const *args);
+void cu_numerics_node(cg_cu *c, int id, int pos);
 
 /* threads per block of the kernels (reductions included: the block sums assume it) */
 enum { CU_BLOCK = 256, CU_MAX_BLOCKS = 8192 };

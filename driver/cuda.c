@@ -21,7 +21,8 @@
 
 int dlc_cuda_generate(dlc_unit *u, const dlc_options *o) {
     const char *prefix = u->cfg.model ? u->cfg.model : "model";
-    cg_cuda_options co = {.prefix = prefix, .has_train = u->cfg.present, .no_reuse = o->no_reuse};
+    cg_cuda_options co = {.prefix = prefix, .has_train = u->cfg.present, .no_reuse = o->no_reuse,
+                          .check_numerics = o->check_numerics};
     const dlrt_cuda_program *p = cg_cuda_generate(u->g, &co, &u->a);
     const char *host = cg_cuda_host_text(p, prefix, &u->a);
     if (o->emit_c) {
@@ -427,10 +428,12 @@ int dlc_check_cuda(dlc_unit *u, const dlc_options *o) {
  * copy of what the device holds tells whether the host block changed (a restore) and must be
  * uploaded. After every step the pinned outputs (and the loss) are copied into the host arena,
  * where the runtime's metrics read them. A step that fails ends the process with a message:
- * the descriptor's step functions cannot return an error. */
+ * the descriptor's step functions cannot return an error. The device is a cuda_device: the
+ * GPU, or with DLC_CUDA_EMULATE=1 the emulation (tests without a GPU). With --check-numerics
+ * the runtime reads the device's record after each training step (gpu_numerics). */
 
 typedef struct gpu_trainer {
-    dlrt_cuda *c;                /* the device, its program loaded */
+    cuda_device dev;             /* the GPU (or its emulation, DLC_CUDA_EMULATE), program loaded */
     const dlrt_cuda_program *p;  /* the program */
     float *shadow;               /* what the device's weights block holds (when !device_newer) */
     int device_newer;            /* training steps ran since the host block was last updated */
@@ -448,13 +451,14 @@ static void weights_to_device(gpu_trainer *r, const float *w) {
     char err[1024];
     size_t bytes = 4 * (size_t)r->p->weights_count;
     if (!memcmp(w, r->shadow, bytes)) return;
-    if (dlrt_cuda_write_weights(r->c, w, err, sizeof err)) run_fail(err);
+    if (r->dev.write_weights(&r->dev, w, err, sizeof err)) run_fail(err);
     memcpy(r->shadow, w, bytes);
 }
 
 static void after_step(gpu_trainer *r, void *host_arena) {
     char err[1024];
-    if (r->p->pinned_bytes > 0 && dlrt_cuda_read_arena(r->c, 0, host_arena, r->p->pinned_bytes, err, sizeof err))
+    if (r->p->pinned_bytes > 0 &&
+        r->dev.read_arena(&r->dev, 0, host_arena, r->p->pinned_bytes, err, sizeof err))
         run_fail(err);
 }
 
@@ -464,7 +468,7 @@ static void gpu_train_step(void *weights, void *host_arena, const void *const *i
     char err[4096];
     if (!r->device_newer) weights_to_device(r, weights);
     r->device_newer = 1;
-    if (dlrt_cuda_step(r->c, 1, n, inputs, scalars, loss, err, sizeof err)) run_fail(err);
+    if (r->dev.step(&r->dev, 1, n, inputs, scalars, loss, err, sizeof err)) run_fail(err);
     after_step(r, host_arena);
 }
 
@@ -472,14 +476,43 @@ static void gpu_eval_step(void *weights, void *host_arena, const void *const *in
     gpu_trainer *r = &run_state;
     char err[4096];
     if (r->device_newer) { /* bring the trained weights home */
-        if (dlrt_cuda_read_weights(r->c, weights, err, sizeof err)) run_fail(err);
+        if (r->dev.read_weights(&r->dev, weights, err, sizeof err)) run_fail(err);
         memcpy(r->shadow, weights, 4 * (size_t)r->p->weights_count);
         r->device_newer = 0;
     } else {
         weights_to_device(r, weights);
     }
-    if (dlrt_cuda_step(r->c, 0, n, inputs, NULL, loss, err, sizeof err)) run_fail(err);
+    if (r->dev.step(&r->dev, 0, n, inputs, NULL, loss, err, sizeof err)) run_fail(err);
     after_step(r, host_arena);
+}
+
+/* --check-numerics: resets the device's record (all ones: nothing found) */
+static void numerics_reset(gpu_trainer *r) {
+    char err[1024];
+    unsigned long long none = ~0ULL;
+    if (r->dev.write_arena(&r->dev, r->p->numerics_offset, &none, 8, err, sizeof err)) run_fail(err);
+}
+
+/* dlrt_train_opts.numerics for the GPU: reads the record of the training step just run
+ * (codegen/cg_cuda_numerics.c), resets it; the node id (-1: none) and in *input the input
+ * that already held a NaN or an Inf (-1: none) */
+static int gpu_numerics(int *input) {
+    gpu_trainer *r = &run_state;
+    char err[1024];
+    unsigned long long key;
+    if (r->dev.read_arena(&r->dev, r->p->numerics_offset, &key, 8, err, sizeof err)) run_fail(err);
+    *input = -1;
+    if (key == ~0ULL) return -1;
+    numerics_reset(r);
+    unsigned code = (unsigned)(key >> 32) & 0xFFu;
+    *input = code == 0xFFu ? -1 : (int)code;
+    return (int)(unsigned)(key & 0xFFFFFFFFu);
+}
+
+int dlc_cuda_numerics_hook(dlc_unit *u, dlrt_train_opts *t) {
+    t->numerics = gpu_numerics;
+    dlc_numerics_report(u, t);
+    return 0;
 }
 
 /* the C descriptor's tables must describe the CUDA program's storage: the same weights
@@ -493,11 +526,21 @@ static int same_layout(const dlrt_model_desc *m, const dlrt_cuda_program *p) {
     return 1;
 }
 
+/* the device for r->p with the weights in r->shadow: the GPU, or the emulation (-1: why printed) */
+static int trainer_device(gpu_trainer *r, const dlc_options *o) {
+    if (emulated()) return cuda_emulate_open(&r->dev, r->p, r->shadow, o);
+    char arch[32];
+    dlrt_cuda *gpu = cuda_open(arch, sizeof arch, o);
+    if (!gpu) return -1;
+    r->dev = (cuda_device){gpu, gpu_write_weights, gpu_step, gpu_read_arena, gpu_read_weights,
+                           gpu_stage, gpu_run, gpu_write_arena, gpu_close};
+    return cuda_load(gpu, arch, r->p, r->shadow, o);
+}
+
 const dlrt_model_desc *dlc_cuda_model(dlc_unit *u, const dlrt_model_desc *m, const dlc_options *o) {
     gpu_trainer *r = &run_state;
-    char arch[32];
-    if (!(r->c = cuda_open(arch, sizeof arch, o))) return NULL;
-    cg_cuda_options go = {.prefix = u->cfg.model, .has_train = 1, .no_reuse = o->no_reuse};
+    cg_cuda_options go = {.prefix = u->cfg.model, .has_train = 1, .no_reuse = o->no_reuse,
+                          .check_numerics = o->check_numerics};
     r->p = cg_cuda_generate(u->g, &go, &u->a);
     if (!same_layout(m, r->p)) {
         fprintf(stderr, "dlc: internal error: the CUDA program's storage differs from the C "
@@ -505,7 +548,8 @@ const dlrt_model_desc *dlc_cuda_model(dlc_unit *u, const dlrt_model_desc *m, con
         return NULL;
     }
     r->shadow = calloc((size_t)r->p->weights_count + 1, 4);
-    if (!r->shadow || cuda_load(r->c, arch, r->p, r->shadow, o)) return NULL;
+    if (!r->shadow || trainer_device(r, o)) return NULL;
+    if (r->p->numerics_offset >= 0) numerics_reset(r);
     r->desc = *m;
     r->desc.arena_bytes = r->p->pinned_bytes > 0 ? r->p->pinned_bytes : 64;
     r->desc.train_step = gpu_train_step;

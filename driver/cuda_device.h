@@ -1,9 +1,10 @@
 /*
- * cuda_device.h — what --check-cuda runs a CUDA program on: the GPU (dlrt_cuda) or, for tests
- * on machines without one, an emulation (cuda_emulate.c: the same kernel source compiled for
- * the CPU by the C++ compiler, each kernel run as one block of one thread, the GEMMs done on the
- * host), so the generated kernels' indexing, offsets and launch tables can be checked against
- * the C backend anywhere. The emulation says nothing about concurrency or CUDA's math library.
+ * cuda_device.h — what --check-cuda and --run run a CUDA program on: the GPU (dlrt_cuda)
+ * or, for tests on machines without one, an emulation (cuda_emulate.c: the same kernel source
+ * compiled for the CPU by the C++ compiler, each kernel run as one block of one thread, the
+ * GEMMs done on the host), so the generated kernels' indexing, offsets and launch tables can
+ * be checked against the C backend anywhere. The emulation says nothing about concurrency or
+ * CUDA's math library.
  */
 #ifndef DLC_CUDA_DEVICE_H
 #define DLC_CUDA_DEVICE_H

@@ -3,7 +3,8 @@
  * with a shim (the CUDA keywords as no-ops, one block of one thread, the math functions of
  * <cmath>), compiled by the C++ compiler into a shared object in the model cache and loaded;
  * each launch calls its kernel once (every kernel loops over its whole range whatever the grid:
- * grid-stride loops, per-channel block loops, DLC_BLOCK = 1 for the block sums), and each GEMM
+ * grid-stride loops, per-channel block loops, DLC_BLOCK = 1 for the block sums; one thread,
+ * so atomicMin is a plain compare and store), and each GEMM
  * is a plain row-major loop on the host arena and weights.
  */
 #include "cuda_device.h"
@@ -33,7 +34,12 @@ static const char shim[] =
     "static inline float __int_as_float(int i) { float f; std::memcpy(&f, &i, 4); return f; }\n"
     "using std::exp; using std::log; using std::sqrt; using std::tanh; using std::fabs;\n"
     "using std::log1p; using std::expm1; using std::erfc; using std::pow; using std::fmax;\n"
-    "using std::fmin; using std::isnan; using std::cos;\n";
+    "using std::fmin; using std::isnan; using std::isfinite; using std::cos;\n"
+    "static inline unsigned long long atomicMin(unsigned long long *a, unsigned long long v) {\n"
+    "    unsigned long long old = *a;\n"
+    "    if (v < old) *a = v;\n"
+    "    return old;\n"
+    "}\n";
 
 /* the source for the CPU: the shim, DLC_BLOCK 1, <cstdint>'s uint64_t */
 static char *cpu_source(const char *src) {

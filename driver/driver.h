@@ -121,6 +121,10 @@ int dlc_gradcheck(dlc_unit *u, const dlc_options *o);
  * its dlopen handle) and the report naming the op at its source line into t; 0, or 1 after an
  * error. */
 int dlc_numerics_hook(dlc_unit *u, void *handle, dlrt_train_opts *t);
+/* ... binds only the report (both hooks use it) */
+void dlc_numerics_report(dlc_unit *u, dlrt_train_opts *t);
+/* ... with --target cuda (cuda.c, after dlc_cuda_model): the device's record instead; 0 */
+int dlc_cuda_numerics_hook(dlc_unit *u, dlrt_train_opts *t);
 
 /* --mem-report (memreport.c): prints the memory plan's figures; returns the exit status. */
 int dlc_mem_report(dlc_unit *u, const dlc_options *o);

@@ -82,7 +82,9 @@ static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
         .source = o->input, .quiet = o->quiet};
     copy_evaluation(&u->cfg, &t);
     copy_augment(&u->cfg, &t);
-    if (o->check_numerics && dlc_numerics_hook(u, handle, &t)) return 1;
+    if (o->check_numerics &&
+        (o->cuda ? dlc_cuda_numerics_hook(u, &t) : dlc_numerics_hook(u, handle, &t)))
+        return 1;
     dlc_unit listing; /* --save-weights: the inference graph names the tensors to save */
     memset(&listing, 0, sizeof listing);
     const char **names = NULL;
@@ -99,7 +101,8 @@ static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
 
 static int generate(dlc_unit *u, const dlc_options *o) {
     cg_c_options co = {.prefix = u->cfg.model, .f64 = o->f64, .has_train = u->cfg.present,
-                       .no_reuse = o->no_reuse, .check_numerics = o->check_numerics};
+                       .no_reuse = o->no_reuse,
+                       .check_numerics = o->check_numerics && !o->cuda}; /* cuda: its own */
     const char *source = cg_c_generate(u->g, &co, &u->a);
     if (o->cuda && dlc_cuda_generate(u, o)) return 1; /* --target cuda: -o, --emit-c */
     if (!o->cuda && o->emit_c) fputs(source, stdout);

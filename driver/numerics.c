@@ -3,6 +3,7 @@
  * the loaded model (codegen/cg_c_numerics.c) and, when a training step made a NaN or an Inf,
  * names the op that made the first one at its source line, with the caret (support/diag.c),
  * the step, the part of the step (forward, gradient, update) and which input already held one.
+ * With --target cuda the record is the device's (driver/cuda.c), the report the same.
  */
 #include "driver.h"
 #include <dlfcn.h>
@@ -39,6 +40,11 @@ static void report(void *ctx, int node, int input, long long epoch, long long st
                   "this op", ir_op_names[n->op]);
 }
 
+void dlc_numerics_report(dlc_unit *u, dlrt_train_opts *t) {
+    t->numerics_report = report;
+    t->numerics_ctx = u;
+}
+
 int dlc_numerics_hook(dlc_unit *u, void *handle, dlrt_train_opts *t) {
     char sym[256];
     snprintf(sym, sizeof sym, "%s_numerics", u->cfg.model);
@@ -47,7 +53,6 @@ int dlc_numerics_hook(dlc_unit *u, void *handle, dlrt_train_opts *t) {
         fprintf(stderr, "dlc: error: --check-numerics: the compiled model has no %s\n", sym);
         return 1;
     }
-    t->numerics_report = report;
-    t->numerics_ctx = u;
+    dlc_numerics_report(u, t);
     return 0;
 }

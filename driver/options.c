@@ -28,8 +28,8 @@ static const char usage[] =
     "                     fits; BYTES may end in K, M, G (powers of 1024) or KB, MB, GB)\n"
     "  --no-reuse         plan memory without reuse: every intermediate keeps its own bytes\n"
     "  --check-numerics   test every value the training step computes for NaN and Inf; the\n"
-    "                     first one stops the run, naming the op and its line (C target;\n"
-    "                     slower, docs/cli.md)\n"
+    "                     first one stops the run, naming the op and its line (slower,\n"
+    "                     docs/cli.md)\n"
     "  -D NAME=VALUE      override `param NAME` of the file\n"
     "  --data DIR         data directory (default: $DLC_DATA, else the build's data/)\n"
     "  --report FILE      with --run: write the run's measurements as JSON\n"
@@ -141,11 +141,6 @@ static int check_cuda_options(dlc_options *o) {
     }
     o->cuda = o->check_cuda || (o->target && !strcmp(o->target, "cuda"));
     const char *clash = o->weights ? "--weights" : o->gradcheck ? "--gradcheck" : o->f64 ? "--f64" : NULL;
-    if (o->cuda && o->check_numerics) {
-        fprintf(stderr, "dlc: error: --check-numerics is not implemented for --target cuda "
-                        "(check on the C target: the CUDA backend is checked against it)\n");
-        return -1;
-    }
     if (o->cuda && !o->mem_report && clash) {
         fprintf(stderr, "dlc: error: --target cuda cannot be combined with %s\n", clash);
         return -1;

@@ -5,7 +5,8 @@
  * writes it out as C initialisers beside the kernel source.
  *
  * Device memory: one arena allocation (`arena_bytes`: the memory plan's arena, then the input
- * staging area, then the per-step scalars as doubles) and one weights allocation
+ * staging area, then the per-step scalars as doubles, then with --check-numerics the 8-byte
+ * record of the first NaN or Inf) and one weights allocation
  * (`weights_count` floats, the memory plan's weights block). Every kernel has the signature
  *     extern "C" __global__ void NAME(unsigned char *A, float *W, int n)
  * (A: the arena, W: the weights, n: the batch of this step); the offsets of what it reads and
@@ -73,6 +74,8 @@ typedef struct dlrt_cuda_program {
     int n_scalars;               /* per-step scalars (doubles) at scalars_offset */
     long long scalars_offset;    /* arena byte offset of the scalars */
     long long loss_offset;       /* arena byte offset of the loss (a float), -1: none */
+    long long numerics_offset;   /* --check-numerics: arena byte offset of the 8-byte record
+                                    (after the scalars; see codegen/cg_cuda_numerics.c), -1: off */
     int has_train;               /* train is present */
     dlrt_cuda_fn train;          /* forward + backward + update */
     dlrt_cuda_fn eval;           /* forward (and loss) */

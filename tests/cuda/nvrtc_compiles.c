@@ -2,8 +2,9 @@
  * nvrtc_compiles.c — the CUDA that dlc generates compiles: for each model file given, the
  * training graph's CUDA (train step and eval step, cg_cuda_generate) is compiled by NVRTC,
  * loaded with dlopen as the runtime loads it, for every architecture given (--arch sm_80
- * --arch sm_90). No GPU is needed. A compile error fails with NVRTC's log.
- *   nvrtc_compiles [--arch ARCH]... MODEL.dl...
+ * --arch sm_90). No GPU is needed. A compile error fails with NVRTC's log. With
+ * --check-numerics the training step carries --check-numerics's checks (cg_cuda_numerics.c).
+ *   nvrtc_compiles [--arch ARCH]... [--check-numerics] MODEL.dl...
  * Exit status 0 when every model compiles for every architecture; 77 (ctest's skip) when
  * NVRTC cannot be loaded at all.
  */
@@ -14,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int compile_model(const char *path, const char *const *arch, int n_arch) {
+static int compile_model(const char *path, const char *const *arch, int n_arch, int numerics) {
     dlc_options o;
     memset(&o, 0, sizeof o);
     o.input = path;
@@ -24,7 +25,8 @@ static int compile_model(const char *path, const char *const *arch, int n_arch) 
         dlc_unit_free(&u);
         return 1;
     }
-    cg_cuda_options co = {.prefix = u.cfg.model ? u.cfg.model : "model", .has_train = u.cfg.present};
+    cg_cuda_options co = {.prefix = u.cfg.model ? u.cfg.model : "model", .has_train = u.cfg.present,
+                          .check_numerics = numerics};
     const dlrt_cuda_program *p = cg_cuda_generate(u.g, &co, &u.a);
     int failed = 0;
     for (int i = 0; i < n_arch; i++) {
@@ -46,7 +48,7 @@ static int compile_model(const char *path, const char *const *arch, int n_arch) 
 
 int main(int argc, char **argv) {
     const char *arch[8];
-    int n_arch = 0, failed = 0, models = 0;
+    int n_arch = 0, failed = 0, models = 0, numerics = 0;
     char err[1024];
     if (dlrt_nvrtc_version(err, sizeof err) < 0) {
         fprintf(stderr, "skipped: %s\n", err);
@@ -54,13 +56,15 @@ int main(int argc, char **argv) {
     }
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--arch") && i + 1 < argc && n_arch < 8) arch[n_arch++] = argv[++i];
+        else if (!strcmp(argv[i], "--check-numerics")) numerics = 1;
     if (!n_arch) arch[n_arch++] = "sm_80";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--arch")) {
             i++;
             continue;
         }
-        failed += compile_model(argv[i], arch, n_arch);
+        if (!strcmp(argv[i], "--check-numerics")) continue;
+        failed += compile_model(argv[i], arch, n_arch, numerics);
         models++;
     }
     printf("%d models, %d failed\n", models, failed);
