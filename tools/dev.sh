@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # dev.sh — the two everyday entry points; each first runs tools/setup.sh (fast when nothing to do).
 #   tools/dev.sh train [ARGS...]   build, then train models/mnist_mlp.dl (ARGS go to dlc)
-#   tools/dev.sh test [ARGS...]    build, then run the whole test suite (ARGS go to ctest):
-#                                  the Release build's suite, then (without ARGS) its numeric
-#                                  tests under every other OpenBLAS kernel family this CPU runs
-#                                  and the built-in GEMM (tools/numeric_kernels.sh), then the
-#                                  compiler's and runtime's tests again under AddressSanitizer +
-#                                  UBSan (build-asan/, clang), including a 30 s run of the
-#                                  frontend fuzzer
+#   tools/dev.sh test [ARGS...]    build, run the architecture gate (tools/arch_gate.py: file
+#                                  and function sizes, layer includes), then the whole test
+#                                  suite (ARGS go to ctest): the Release build's suite, then
+#                                  (without ARGS) its numeric tests under every other OpenBLAS
+#                                  kernel family this CPU runs and the built-in GEMM
+#                                  (tools/numeric_kernels.sh), then the compiler's and runtime's
+#                                  tests again under AddressSanitizer + UBSan (build-asan/,
+#                                  clang), including a 30 s run of the frontend fuzzer
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # setup.sh writes data to $DLC_DATA_OUT when set; let dlc and the tests read it from there.
@@ -30,8 +31,9 @@ case "${1:-}" in
   train) shift; "$REPO/tools/setup.sh"
          exec "$REPO/build/dlc" --run "$REPO/models/mnist_mlp.dl" "$@" ;;
   test)  shift; "$REPO/tools/setup.sh"
+         python3 "$REPO/tools/arch_gate.py" "$REPO"
          ctest --test-dir "$REPO/build" --output-on-failure -j"$JOBS" "$@"
          if [ $# -eq 0 ]; then "$REPO/tools/numeric_kernels.sh" "$REPO/build"; fi
          sanitizer_suite "$@" ;;
-  *)     sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *)     sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
