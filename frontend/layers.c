@@ -1,6 +1,9 @@
 /*
- * layers.c — the table of names callable in a model: layers (dense, prelu, batchnorm), free
- * trainable tensors (variable), convolution and reshaping (layers_conv.c), activations and
+ * layers.c — tensor expressions (lower_expr: names, constants, operators and calls; the
+ * recursion through nested calls stays in this file: a call's tensor arguments reach its
+ * lowering function already lowered) and the table of names callable in a model: layers
+ * (dense, prelu, batchnorm), free trainable tensors (variable), convolution and reshaping
+ * (layers_conv.c), activations and
  * elementwise functions, train-only noise (dropout, gaussian_noise), reductions, pooling and
  * concatenation (built in lower_pool.c) and losses.
  * Each entry states its positional-argument range, its keyword arguments, its numeric
@@ -26,12 +29,16 @@ typedef struct num_arg {
 typedef struct layer_info {
     const char *name;              /* callee name in the language */
     int min_pos, max_pos;          /* positional arguments accepted */
-    int n_tensor;                  /* leading positional args lowered as tensors */
+    int n_tensor;                  /* leading positional args lowered as tensors (or
+                                      ALL_POSITIONAL), before the row's function is called */
     const char *const *kwargs;     /* other keyword arguments accepted (NULL-terminated) */
     layer_fn lower;                /* builds the IR */
     ir_op op;                      /* op for the generic builders */
     const num_arg *nums;           /* numeric arguments after the tensors (NULL: none) */
 } layer_info;
+
+/* n_tensor of a row whose positional arguments are all tensors, any number of them (concat) */
+enum { ALL_POSITIONAL = -1 };
 
 static const char *const no_kwargs[] = {NULL};
 static const char *const dense_kwargs[] = {"init", "bias_init", "bias", "name", NULL};
@@ -139,24 +146,6 @@ static int build_loss(lower_ctx *c, const ast_expr *call, const int *args, ir_op
     int id = ir_add2(c->g, op, args[0], args[1]);
     ir_get(c->g, id)->iattr[0] = reduction;
     return with_nums(c, id);
-}
-
-int make_param(lower_ctx *c, const char *name, int rank, const int64_t *dims,
-                      const ir_init *init) {
-    ir_shape shape = ir_shape_make(0, rank, dims);
-    if (!ir_shape_fits(&shape)) {
-        diag_error(c->d, c->g->cur_loc, "parameter '%s' %s holds more than " IR_MAX_ELEMENTS_TEXT
-                   " elements; a tensor may hold at most " IR_MAX_ELEMENTS_TEXT, name,
-                   ir_shape_str(c->a, &shape));
-        return -1;
-    }
-    if (lower_leaf_named(c, IR_OP_param, name)) {
-        diag_error(c->d, c->g->cur_loc, "a parameter named '%s' already exists", name);
-        return -1;
-    }
-    int id = ir_leaf(c->g, IR_OP_param, name, IR_F32, &shape);
-    ir_get(c->g, id)->init = *init;
-    return id;
 }
 
 /* dense(x, units, init=torch_default, bias_init=..., bias=1, name="denseN"): x @ W + b,
@@ -332,7 +321,7 @@ static const layer_info layers[] = {
     {"max_pool2d", 1, 4, 1, no_kwargs, build_pool, IR_OP_max_pool2d, pool_args},
     {"avg_pool2d", 1, 4, 1, no_kwargs, build_pool, IR_OP_avg_pool2d, pool_args},
     {"global_avg_pool", 1, 1, 1, no_kwargs, build_unary, IR_OP_global_avg_pool, NULL},
-    {"concat", 2, CONCAT_MAX_INPUTS, 0, axis_kwargs, build_concat, IR_OP_concat, NULL},
+    {"concat", 2, CONCAT_MAX_INPUTS, ALL_POSITIONAL, axis_kwargs, build_concat, IR_OP_concat, NULL},
     /* losses */
     {"cross_entropy", 2, 3, 2, loss_kwargs, build_loss, IR_OP_cross_entropy, smoothing_arg},
     {"nll", 2, 2, 2, loss_kwargs, build_loss, IR_OP_nll, NULL},
@@ -423,14 +412,69 @@ static int eval_nums(lower_ctx *c, const ast_expr *call, const layer_info *L) {
     return ok;
 }
 
+/* the row's tensor arguments into args (0 after an error): the builders get them lowered, so
+ * that only this file recurses into expressions */
+static int lower_tensor_args(lower_ctx *c, const ast_expr *call, const layer_info *L, int *args) {
+    if (L->n_tensor != ALL_POSITIONAL) {
+        for (int i = 0; i < L->n_tensor; i++)
+            if ((args[i] = lower_expr(c, call->args[i].value)) < 0) return 0;
+        return 1;
+    }
+    c->g->cur_loc = call->loc; /* the site of constants made on the way, e.g. the 3 in a * 3 */
+    c->g->cur_what = L->name;
+    int n = 0;
+    for (int i = 0; i < call->n_args; i++)
+        if (!call->args[i].name && (args[n++] = lower_expr(c, call->args[i].value)) < 0) return 0;
+    return 1;
+}
+
 int lower_call(lower_ctx *c, const ast_expr *call) {
     const layer_info *L = find_layer(c, call);
     if (!L || !check_call_args(c, call, L->min_pos, L->max_pos, all_kwargs(c, L))) return -1;
-    int args[IR_MAX_IN];
-    for (int i = 0; i < L->n_tensor; i++)
-        if ((args[i] = lower_expr(c, call->args[i].value)) < 0) return -1;
+    int args[(int)CONCAT_MAX_INPUTS > (int)IR_MAX_IN ? (int)CONCAT_MAX_INPUTS : (int)IR_MAX_IN];
+    if (!lower_tensor_args(c, call, L, args)) return -1;
     if (!eval_nums(c, call, L)) return -1;
     c->g->cur_loc = call->loc;
     c->g->cur_what = L->name;
     return L->lower(c, call, args, L->op);
+}
+
+/* ---- tensor expressions: names, constants, operators and calls ---- */
+
+static int lower_binop(lower_ctx *c, const ast_expr *e) {
+    int a = lower_expr(c, e->lhs), b = lower_expr(c, e->rhs);
+    if (a < 0 || b < 0) return -1;
+    ir_op op = e->op == '+' ? IR_OP_add : e->op == '-' ? IR_OP_sub
+             : e->op == '*' ? IR_OP_mul : IR_OP_div;
+    c->g->cur_loc = e->loc;
+    c->g->cur_what = e->op == '+' ? "'+'" : e->op == '-' ? "'-'" : e->op == '*' ? "'*'" : "'/'";
+    return finish_node(c, ir_add2(c->g, op, a, b));
+}
+
+int lower_expr(lower_ctx *c, const ast_expr *e) {
+    switch (e->kind) {
+    case AST_NUM: return fits_f32(c, e->loc, e->num, "constant") ? ir_const(c->g, e->num) : -1;
+    case AST_NAME: {
+        int node = lower_lookup_node(c, e->str);
+        if (node >= 0) return node;
+        if (node == NODE_FAILED) return -1;
+        const hyper *h = lower_lookup_hyper(c, e->str);
+        if (h && h->failed) return -1;
+        if (h) return fits_f32(c, e->loc, h->value, "constant") ? ir_const(c->g, h->value) : -1;
+        lower_unknown_name(c, e);
+        return -1;
+    }
+    case AST_NEG: {
+        int x = lower_expr(c, e->lhs);
+        if (x < 0) return -1;
+        c->g->cur_loc = e->loc;
+        c->g->cur_what = "'-'";
+        return finish_node(c, ir_add1(c->g, IR_OP_neg, x));
+    }
+    case AST_BINOP: return lower_binop(c, e);
+    case AST_CALL: return lower_call(c, e);
+    case AST_STR: case AST_LIST: break;
+    }
+    diag_error(c->d, e->loc, "expected a tensor expression");
+    return -1;
 }

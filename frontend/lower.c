@@ -1,20 +1,16 @@
 /*
- * lower.c — lowering entry point: param items (with -D overrides), the model body and
- * expressions. See lower.h for the contract.
+ * lower.c — lowering entry point: param items (with -D overrides), the model body (binding
+ * its names; expressions are lowered by layers.c), then the train block (lower_train.c). See
+ * lower.h for the contract.
  */
 #include "lower_internal.h"
 #include <errno.h>
-#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 /* ---- names ---- */
-
-/* What a name is bound to when its definition failed: the error is already reported, so a use
- * of the name fails quietly instead of adding "unknown name" errors that are not the cause. */
-enum { NODE_FAILED = -2 };
 
 /* a name bound again takes the new node in its old entry: one entry per name, so that looking
  * names up (and suggesting them) costs the number of names, not of statements */
@@ -31,186 +27,6 @@ static void bind(lower_ctx *c, const char *name, int node) {
         c->cap_env = cap;
     }
     c->env[c->n_env++] = (binding){name, node};
-}
-
-static int lookup_node(const lower_ctx *c, const char *name) {
-    for (int i = c->n_env - 1; i >= 0; i--)
-        if (strcmp(c->env[i].name, name) == 0) return c->env[i].node;
-    return -1;
-}
-
-static const hyper *lookup_hyper(const lower_ctx *c, const char *name) {
-    for (int i = 0; i < c->n_hypers; i++)
-        if (strcmp(c->hypers[i].name, name) == 0) return &c->hypers[i];
-    return NULL;
-}
-
-static void unknown_name(lower_ctx *c, const ast_expr *e) {
-    const char **cands = arena_alloc(c->a, sizeof(char *) * (size_t)(c->n_env + c->n_hypers + 1));
-    int n = 0;
-    for (int i = 0; i < c->n_env; i++) cands[n++] = c->env[i].name;
-    for (int i = 0; i < c->n_hypers; i++) cands[n++] = c->hypers[i].name;
-    const char *best = diag_closest(e->str, cands, n);
-    if (best) diag_error(c->d, e->loc, "unknown name '%s'; did you mean '%s'?", e->str, best);
-    else diag_error(c->d, e->loc, "unknown name '%s'", e->str);
-}
-
-/* ---- numbers ---- */
-
-/* "2147483648" for whole numbers (exactly, as far as a double holds them), else "%g" */
-const char *num_text(lower_ctx *c, double v) {
-    if (v == floor(v) && fabs(v) < 1e18) return arena_printf(c->a, "%.0f", v);
-    return arena_printf(c->a, "%g", v);
-}
-
-/* The numbers of the language are doubles that must stay finite: an infinity or a NaN would
- * reach the generated code as a constant C cannot spell. a op b gave v. */
-static int check_finite(lower_ctx *c, const ast_expr *e, double a, double b, double v) {
-    if (isfinite(v)) return 1;
-    diag_error(c->d, e->loc, "the value of this expression is not finite (%g %c %g overflows a "
-               "double, whose largest value is about 1.8e308)", a, e->op, b);
-    return 0;
-}
-
-int eval_number(lower_ctx *c, const ast_expr *e, double *out) {
-    double a, b;
-    switch (e->kind) {
-    case AST_NUM: *out = e->num; return 1;
-    case AST_NAME: {
-        const hyper *h = lookup_hyper(c, e->str);
-        if (h && h->failed) return 0; /* reported where it is defined */
-        if (h) { *out = h->value; return 1; }
-        int node = lookup_node(c, e->str);
-        if (node == NODE_FAILED) return 0;
-        if (node >= 0)
-            diag_error(c->d, e->loc, "expected a number, but '%s' is a tensor", e->str);
-        else unknown_name(c, e);
-        return 0;
-    }
-    case AST_NEG:
-        if (!eval_number(c, e->lhs, &a)) return 0;
-        *out = -a;
-        return 1;
-    case AST_BINOP:
-        if (!eval_number(c, e->lhs, &a) || !eval_number(c, e->rhs, &b)) return 0;
-        if (e->op == '/' && b == 0) {
-            diag_error(c->d, e->loc, "division by zero");
-            return 0;
-        }
-        *out = e->op == '+' ? a + b : e->op == '-' ? a - b : e->op == '*' ? a * b : a / b;
-        return check_finite(c, e, a, b, *out);
-    case AST_STR: case AST_CALL: case AST_LIST: break;
-    }
-    diag_error(c->d, e->loc, "expected a number");
-    return 0;
-}
-
-int eval_int(lower_ctx *c, const ast_expr *e, int64_t *out, int64_t min) {
-    double v;
-    if (!eval_number(c, e, &v)) return 0;
-    if (v != floor(v)) {
-        diag_error(c->d, e->loc, "expected an integer, got %g (not a whole number)", v);
-        return 0;
-    }
-    if (v < (double)min || v > (double)IR_MAX_DIM) {
-        diag_error(c->d, e->loc, "expected an integer in [%lld, %lld], got %s", (long long)min,
-                   (long long)IR_MAX_DIM, num_text(c, v));
-        return 0;
-    }
-    *out = (int64_t)v;
-    return 1;
-}
-
-const char *eval_symbol(lower_ctx *c, const ast_expr *e, const char *what) {
-    if (e->kind == AST_NAME || e->kind == AST_STR) return e->str;
-    diag_error(c->d, e->loc, "expected %s name", what);
-    return NULL;
-}
-
-/* ---- tensors ---- */
-
-int fits_f32(lower_ctx *c, src_loc loc, double v, const char *what) {
-    if (fabs(v) <= FLT_MAX) return 1;
-    diag_error(c->d, loc, "%s %g is not finite as an f32 (the largest f32 is about %g)", what, v,
-               (double)FLT_MAX);
-    return 0;
-}
-
-int finish_node(lower_ctx *c, int id) { return ir_infer_shape(c->g, id, c->d) ? id : -1; }
-
-static int lower_binop(lower_ctx *c, const ast_expr *e) {
-    int a = lower_expr(c, e->lhs), b = lower_expr(c, e->rhs);
-    if (a < 0 || b < 0) return -1;
-    ir_op op = e->op == '+' ? IR_OP_add : e->op == '-' ? IR_OP_sub
-             : e->op == '*' ? IR_OP_mul : IR_OP_div;
-    c->g->cur_loc = e->loc;
-    c->g->cur_what = e->op == '+' ? "'+'" : e->op == '-' ? "'-'" : e->op == '*' ? "'*'" : "'/'";
-    return finish_node(c, ir_add2(c->g, op, a, b));
-}
-
-int lower_expr(lower_ctx *c, const ast_expr *e) {
-    switch (e->kind) {
-    case AST_NUM: return fits_f32(c, e->loc, e->num, "constant") ? ir_const(c->g, e->num) : -1;
-    case AST_NAME: {
-        int node = lookup_node(c, e->str);
-        if (node >= 0) return node;
-        if (node == NODE_FAILED) return -1;
-        const hyper *h = lookup_hyper(c, e->str);
-        if (h && h->failed) return -1;
-        if (h) return fits_f32(c, e->loc, h->value, "constant") ? ir_const(c->g, h->value) : -1;
-        unknown_name(c, e);
-        return -1;
-    }
-    case AST_NEG: {
-        int x = lower_expr(c, e->lhs);
-        if (x < 0) return -1;
-        c->g->cur_loc = e->loc;
-        c->g->cur_what = "'-'";
-        return finish_node(c, ir_add1(c->g, IR_OP_neg, x));
-    }
-    case AST_BINOP: return lower_binop(c, e);
-    case AST_CALL: return lower_call(c, e);
-    case AST_STR: case AST_LIST: break;
-    }
-    diag_error(c->d, e->loc, "expected a tensor expression");
-    return -1;
-}
-
-/* ---- call argument helpers ---- */
-
-const ast_expr *find_kwarg(const ast_expr *call, const char *name) {
-    for (int i = 0; i < call->n_args; i++)
-        if (call->args[i].name && strcmp(call->args[i].name, name) == 0) return call->args[i].value;
-    return NULL;
-}
-
-int check_call_args(lower_ctx *c, const ast_expr *call, int min_pos, int max_pos,
-                    const char *const *kwargs) {
-    int n_pos = 0, ok = 1;
-    for (int i = 0; i < call->n_args; i++) {
-        const ast_arg *arg = &call->args[i];
-        if (!arg->name) { n_pos++; continue; }
-        int n_kw = 0, known = 0;
-        while (kwargs && kwargs[n_kw]) known |= strcmp(kwargs[n_kw++], arg->name) == 0;
-        if (known) continue;
-        const char *best = diag_closest(arg->name, kwargs, n_kw);
-        if (best)
-            diag_error(c->d, arg->name_loc, "%s has no argument '%s'; did you mean '%s'?",
-                       call->str, arg->name, best);
-        else
-            diag_error(c->d, arg->name_loc, "%s has no argument '%s'", call->str, arg->name);
-        ok = 0;
-    }
-    if (n_pos < min_pos || n_pos > max_pos) {
-        if (min_pos == max_pos)
-            diag_error(c->d, call->loc, "%s takes %d positional argument%s, got %d", call->str,
-                       min_pos, min_pos == 1 ? "" : "s", n_pos);
-        else
-            diag_error(c->d, call->loc, "%s takes %d to %d positional arguments, got %d",
-                       call->str, min_pos, max_pos, n_pos);
-        ok = 0;
-    }
-    return ok;
 }
 
 /* ---- items ---- */
@@ -243,7 +59,7 @@ static int lower_params(lower_ctx *c, const ast_file *f, const dlc_define *defs,
     for (int i = 0; i < f->n_items; i++) {
         const ast_item *it = &f->items[i];
         if (it->kind != AST_ITEM_PARAM) continue;
-        if (lookup_hyper(c, it->name)) {
+        if (lower_lookup_hyper(c, it->name)) {
             diag_error(c->d, it->name_loc, "param '%s' is defined twice", it->name);
             continue;
         }
@@ -296,7 +112,7 @@ static int lower_model(lower_ctx *c, const ast_item *m) {
     for (int i = 0; i < m->n_stmts; i++) {
         const ast_stmt *s = &m->stmts[i];
         if (s->kind == AST_STMT_INPUT) {
-            if (lookup_node(c, s->name) >= 0)
+            if (lower_lookup_node(c, s->name) >= 0)
                 diag_error(c->d, s->loc, "input '%s' is declared twice", s->name);
             else if (!lower_input(c, s)) bind(c, s->name, NODE_FAILED); /* reported once */
             continue;

@@ -20,23 +20,6 @@ static int metric_kind(const char *name) {
     return -1;
 }
 
-int eval_count(lower_ctx *c, const ast_expr *e, const char *what, int64_t min, int64_t max,
-               int64_t *out) {
-    double v;
-    if (!eval_number(c, e, &v)) return 0;
-    if (v != floor(v)) {
-        diag_error(c->d, e->loc, "%s must be an integer, got %g (not a whole number)", what, v);
-        return 0;
-    }
-    if (v < (double)min || v > (double)max) {
-        diag_error(c->d, e->loc, "%s must be an integer in [%lld, %lld], got %s", what,
-                   (long long)min, (long long)max, num_text(c, v));
-        return 0;
-    }
-    *out = (int64_t)v;
-    return 1;
-}
-
 /* top_k(5) or top_k(k = 5) */
 static int lower_top_k(lower_ctx *c, const ast_expr *e, metric_config *m) {
     static const char *const kw[] = {"k", NULL};

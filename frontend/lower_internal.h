@@ -1,6 +1,7 @@
 /*
- * lower_internal.h — state shared by the lowering files (lower.c: items, params, expressions;
- * layers.c: the table of callable layers/ops; lower_init.c: initializers; lower_train.c: the
+ * lower_internal.h — state shared by the lowering files (lower.c: the entry point, items and
+ * params; lower_util.c: the helpers all of them use; layers.c: expressions and the table of
+ * callable layers/ops; lower_init.c: initializers; lower_train.c: the
  * train block; lower_data.c: its dataset binding; lower_augment.c: its image augmentation;
  * lower_eval.c: its metrics and early stopping; lower_optim.c: its optimization settings;
  * lower_pool.c: pooling and concatenation).
@@ -63,19 +64,39 @@ typedef struct lower_ctx {
                            order of its row's list; the generic builders copy them to fattr */
 } lower_ctx;
 
-/* expressions */
-int lower_expr(lower_ctx *c, const ast_expr *e);       /* tensor value; -1 after an error */
+/* What a name is bound to when its definition failed: the error is already reported, so a use
+ * of the name fails quietly instead of adding "unknown name" errors that are not the cause. */
+enum { NODE_FAILED = -2 };
+
+/* lower_util.c: names. The node a model name is bound to (NODE_FAILED; -1: none) */
+int lower_lookup_node(const lower_ctx *c, const char *name);
+const hyper *lower_lookup_hyper(const lower_ctx *c, const char *name); /* param item, or NULL */
+/* "unknown name 'x'; did you mean 'y'?" over the model names and params */
+void lower_unknown_name(lower_ctx *c, const ast_expr *e);
+/* lower_util.c: numbers */
 int eval_number(lower_ctx *c, const ast_expr *e, double *out); /* 0 after an error */
 /* a whole number in [min, IR_MAX_DIM] (dims, units, batch, epochs, seed) */
 int eval_int(lower_ctx *c, const ast_expr *e, int64_t *out, int64_t min);
 const char *num_text(lower_ctx *c, double v); /* "2147483648" (whole numbers), else "%g" */
 const char *eval_symbol(lower_ctx *c, const ast_expr *e, const char *what);
+/* an integer setting in [min, max]; errors name it: "WHAT must be an integer in [1, 1000000], got 0" */
+int eval_count(lower_ctx *c, const ast_expr *e, const char *what, int64_t min, int64_t max,
+               int64_t *out);
+/* number in [lo, hi] (ends excluded when lo_open / hi_open) into *out, else an error
+ * "WHAT must be in [lo, hi), got V" */
+int in_range(lower_ctx *c, const ast_expr *e, const char *what, double lo, double hi,
+             int lo_open, int hi_open, double *out);
+/* lower_util.c: tensors and calls */
 /* v is finite as an f32 (it becomes a tensor element), else "WHAT V is not finite as an f32" */
 int fits_f32(lower_ctx *c, src_loc loc, double v, const char *what);
 int finish_node(lower_ctx *c, int id);                  /* infer shape; -1 on error */
+/* a trainable parameter (error when the name is taken) */
+int make_param(lower_ctx *c, const char *name, int rank, const int64_t *dims, const ir_init *init);
 const ast_expr *find_kwarg(const ast_expr *call, const char *name);
 int check_call_args(lower_ctx *c, const ast_expr *call, int min_pos, int max_pos,
                     const char *const *kwargs);
+
+/* lower_names.c */
 const char *loc_name(lower_ctx *c, const char *base); /* "dense1": first unused BASE<k> */
 /* Whether a parameter (op IR_OP_param) or buffer (IR_OP_buffer) of that name exists. */
 int lower_leaf_named(lower_ctx *c, ir_op op, const char *name);
@@ -83,15 +104,14 @@ int lower_leaf_named(lower_ctx *c, ir_op op, const char *name);
 /* lower_init.c: an initializer expression (kind and arguments; the caller sets the fans) */
 int lower_init(lower_ctx *c, const ast_expr *e, ir_init *out);
 
-/* layers.c */
+/* layers.c: a tensor expression (-1 after an error); a call of a layer or op */
+int lower_expr(lower_ctx *c, const ast_expr *e);
 int lower_call(lower_ctx *c, const ast_expr *call);
 
 /* lower_pool.c: pooling and concatenation (layer-table builders) */
 enum { CONCAT_MAX_INPUTS = 32 }; /* tensors one concat call takes */
 int build_pool(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
 int build_concat(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
-/* layers.c: a trainable parameter (error when the name is taken) */
-int make_param(lower_ctx *c, const char *name, int rank, const int64_t *dims, const ir_init *init);
 
 /* layers_conv.c: conv2d, flatten, reshape (rows of the table in layers.c) */
 int build_conv2d(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
@@ -109,17 +129,10 @@ int check_augment(lower_ctx *c, const train_config *cfg);
 int lower_metrics(lower_ctx *c, const ast_expr *e, train_config *cfg);
 int lower_early_stopping(lower_ctx *c, const ast_expr *e, train_config *cfg);
 int check_evaluation(lower_ctx *c, const train_config *cfg);
-/* an integer setting in [min, max]; errors name it: "WHAT must be an integer in [1, 1000000], got 0" */
-int eval_count(lower_ctx *c, const ast_expr *e, const char *what, int64_t min, int64_t max,
-               int64_t *out);
 
 /* lower_train.c */
 int lower_train(lower_ctx *c, const ast_item *item, train_config *cfg);
 void train_config_defaults(train_config *cfg);
-/* number in [lo, hi] (ends excluded when lo_open / hi_open) into *out, else an error
- * "WHAT must be in [lo, hi), got V" */
-int in_range(lower_ctx *c, const ast_expr *e, const char *what, double lo, double hi,
-             int lo_open, int hi_open, double *out);
 
 /* lower_optim.c: optimizer, schedule, warmup, regularize settings (0 after an error) */
 void opt_config_defaults(opt_kind kind, opt_config *o); /* torch.optim's defaults for `kind` */

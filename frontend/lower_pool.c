@@ -82,12 +82,11 @@ static int same_outside(lower_ctx *c, const ast_expr *call, const int *ids, int 
     return 1;
 }
 
-/* concat(a, b, ..., axis = 1): one node per IR_MAX_IN inputs, chained */
-int build_concat(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
-    (void)args;
-    int ids[CONCAT_MAX_INPUTS], n = 0, axis;
-    for (int i = 0; i < call->n_args; i++)
-        if (!call->args[i].name && (ids[n++] = lower_expr(c, call->args[i].value)) < 0) return -1;
+/* concat(a, b, ..., axis = 1): one node per IR_MAX_IN inputs, chained; ids: the lowered
+ * positional arguments (its row has them all lowered) */
+int build_concat(lower_ctx *c, const ast_expr *call, const int *ids, ir_op op) {
+    int n = 0, axis;
+    for (int i = 0; i < call->n_args; i++) n += !call->args[i].name;
     c->g->cur_loc = call->loc;
     c->g->cur_what = "concat";
     const ir_shape *first = &ir_get(c->g, ids[0])->shape;

@@ -18,17 +18,6 @@ void train_config_defaults(train_config *cfg) {
     opt_config_defaults(OPT_SGD, &cfg->opt); /* no optimizer setting: sgd() as torch */
 }
 
-/* value in [lo, hi] (or [lo, hi) when hi_open), else an error naming the parameter */
-int in_range(lower_ctx *c, const ast_expr *e, const char *what, double lo, double hi,
-             int lo_open, int hi_open, double *out) {
-    if (!eval_number(c, e, out)) return 0;
-    int ok = (lo_open ? *out > lo : *out >= lo) && (hi_open ? *out < hi : *out <= hi);
-    if (!ok)
-        diag_error(c->d, e->loc, "%s must be in %c%g, %g%c, got %g", what, lo_open ? '(' : '[',
-                   lo, hi, hi_open ? ')' : ']', *out);
-    return ok;
-}
-
 /* node `id` depends on a leaf other than a constant: an input or a parameter (inputs of a
  * node have smaller ids than the node) */
 static int is_variable(lower_ctx *c, int id) {

@@ -1,0 +1,204 @@
+/*
+ * lower_util.c — the bottom layer of the lowering files: the helpers every lower_*.c and
+ * layers*.c file uses, and that call no other lowering file but lower_names.c: looking up
+ * names (model values and params), evaluating numbers (with their range checks and the
+ * messages naming the setting), finishing a node (shape inference), checking a call's
+ * arguments, and making a trainable parameter. The call graph among the frontend's files has
+ * no cycle: lower.c (entry) -> lower_train.c -> lower_data/augment/eval/optim.c and
+ * layers.c (expressions and the layer table) -> layers_conv.c, lower_pool.c, lower_init.c ->
+ * lower_util.c -> lower_names.c.
+ */
+#include "lower_internal.h"
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+/* ---- names ---- */
+
+int lower_lookup_node(const lower_ctx *c, const char *name) {
+    for (int i = c->n_env - 1; i >= 0; i--)
+        if (strcmp(c->env[i].name, name) == 0) return c->env[i].node;
+    return -1;
+}
+
+const hyper *lower_lookup_hyper(const lower_ctx *c, const char *name) {
+    for (int i = 0; i < c->n_hypers; i++)
+        if (strcmp(c->hypers[i].name, name) == 0) return &c->hypers[i];
+    return NULL;
+}
+
+void lower_unknown_name(lower_ctx *c, const ast_expr *e) {
+    const char **cands = arena_alloc(c->a, sizeof(char *) * (size_t)(c->n_env + c->n_hypers + 1));
+    int n = 0;
+    for (int i = 0; i < c->n_env; i++) cands[n++] = c->env[i].name;
+    for (int i = 0; i < c->n_hypers; i++) cands[n++] = c->hypers[i].name;
+    const char *best = diag_closest(e->str, cands, n);
+    if (best) diag_error(c->d, e->loc, "unknown name '%s'; did you mean '%s'?", e->str, best);
+    else diag_error(c->d, e->loc, "unknown name '%s'", e->str);
+}
+
+/* ---- numbers ---- */
+
+/* "2147483648" for whole numbers (exactly, as far as a double holds them), else "%g" */
+const char *num_text(lower_ctx *c, double v) {
+    if (v == floor(v) && fabs(v) < 1e18) return arena_printf(c->a, "%.0f", v);
+    return arena_printf(c->a, "%g", v);
+}
+
+/* The numbers of the language are doubles that must stay finite: an infinity or a NaN would
+ * reach the generated code as a constant C cannot spell. a op b gave v. */
+static int check_finite(lower_ctx *c, const ast_expr *e, double a, double b, double v) {
+    if (isfinite(v)) return 1;
+    diag_error(c->d, e->loc, "the value of this expression is not finite (%g %c %g overflows a "
+               "double, whose largest value is about 1.8e308)", a, e->op, b);
+    return 0;
+}
+
+int eval_number(lower_ctx *c, const ast_expr *e, double *out) {
+    double a, b;
+    switch (e->kind) {
+    case AST_NUM: *out = e->num; return 1;
+    case AST_NAME: {
+        const hyper *h = lower_lookup_hyper(c, e->str);
+        if (h && h->failed) return 0; /* reported where it is defined */
+        if (h) { *out = h->value; return 1; }
+        int node = lower_lookup_node(c, e->str);
+        if (node == NODE_FAILED) return 0;
+        if (node >= 0)
+            diag_error(c->d, e->loc, "expected a number, but '%s' is a tensor", e->str);
+        else lower_unknown_name(c, e);
+        return 0;
+    }
+    case AST_NEG:
+        if (!eval_number(c, e->lhs, &a)) return 0;
+        *out = -a;
+        return 1;
+    case AST_BINOP:
+        if (!eval_number(c, e->lhs, &a) || !eval_number(c, e->rhs, &b)) return 0;
+        if (e->op == '/' && b == 0) {
+            diag_error(c->d, e->loc, "division by zero");
+            return 0;
+        }
+        *out = e->op == '+' ? a + b : e->op == '-' ? a - b : e->op == '*' ? a * b : a / b;
+        return check_finite(c, e, a, b, *out);
+    case AST_STR: case AST_CALL: case AST_LIST: break;
+    }
+    diag_error(c->d, e->loc, "expected a number");
+    return 0;
+}
+
+int eval_int(lower_ctx *c, const ast_expr *e, int64_t *out, int64_t min) {
+    double v;
+    if (!eval_number(c, e, &v)) return 0;
+    if (v != floor(v)) {
+        diag_error(c->d, e->loc, "expected an integer, got %g (not a whole number)", v);
+        return 0;
+    }
+    if (v < (double)min || v > (double)IR_MAX_DIM) {
+        diag_error(c->d, e->loc, "expected an integer in [%lld, %lld], got %s", (long long)min,
+                   (long long)IR_MAX_DIM, num_text(c, v));
+        return 0;
+    }
+    *out = (int64_t)v;
+    return 1;
+}
+
+const char *eval_symbol(lower_ctx *c, const ast_expr *e, const char *what) {
+    if (e->kind == AST_NAME || e->kind == AST_STR) return e->str;
+    diag_error(c->d, e->loc, "expected %s name", what);
+    return NULL;
+}
+
+int eval_count(lower_ctx *c, const ast_expr *e, const char *what, int64_t min, int64_t max,
+               int64_t *out) {
+    double v;
+    if (!eval_number(c, e, &v)) return 0;
+    if (v != floor(v)) {
+        diag_error(c->d, e->loc, "%s must be an integer, got %g (not a whole number)", what, v);
+        return 0;
+    }
+    if (v < (double)min || v > (double)max) {
+        diag_error(c->d, e->loc, "%s must be an integer in [%lld, %lld], got %s", what,
+                   (long long)min, (long long)max, num_text(c, v));
+        return 0;
+    }
+    *out = (int64_t)v;
+    return 1;
+}
+
+/* value in [lo, hi] (or [lo, hi) when hi_open), else an error naming the parameter */
+int in_range(lower_ctx *c, const ast_expr *e, const char *what, double lo, double hi,
+             int lo_open, int hi_open, double *out) {
+    if (!eval_number(c, e, out)) return 0;
+    int ok = (lo_open ? *out > lo : *out >= lo) && (hi_open ? *out < hi : *out <= hi);
+    if (!ok)
+        diag_error(c->d, e->loc, "%s must be in %c%g, %g%c, got %g", what, lo_open ? '(' : '[',
+                   lo, hi, hi_open ? ')' : ']', *out);
+    return ok;
+}
+
+/* ---- tensors ---- */
+
+int fits_f32(lower_ctx *c, src_loc loc, double v, const char *what) {
+    if (fabs(v) <= FLT_MAX) return 1;
+    diag_error(c->d, loc, "%s %g is not finite as an f32 (the largest f32 is about %g)", what, v,
+               (double)FLT_MAX);
+    return 0;
+}
+
+int finish_node(lower_ctx *c, int id) { return ir_infer_shape(c->g, id, c->d) ? id : -1; }
+
+int make_param(lower_ctx *c, const char *name, int rank, const int64_t *dims,
+               const ir_init *init) {
+    ir_shape shape = ir_shape_make(0, rank, dims);
+    if (!ir_shape_fits(&shape)) {
+        diag_error(c->d, c->g->cur_loc, "parameter '%s' %s holds more than " IR_MAX_ELEMENTS_TEXT
+                   " elements; a tensor may hold at most " IR_MAX_ELEMENTS_TEXT, name,
+                   ir_shape_str(c->a, &shape));
+        return -1;
+    }
+    if (lower_leaf_named(c, IR_OP_param, name)) {
+        diag_error(c->d, c->g->cur_loc, "a parameter named '%s' already exists", name);
+        return -1;
+    }
+    int id = ir_leaf(c->g, IR_OP_param, name, IR_F32, &shape);
+    ir_get(c->g, id)->init = *init;
+    return id;
+}
+
+/* ---- call argument helpers ---- */
+
+const ast_expr *find_kwarg(const ast_expr *call, const char *name) {
+    for (int i = 0; i < call->n_args; i++)
+        if (call->args[i].name && strcmp(call->args[i].name, name) == 0) return call->args[i].value;
+    return NULL;
+}
+
+int check_call_args(lower_ctx *c, const ast_expr *call, int min_pos, int max_pos,
+                    const char *const *kwargs) {
+    int n_pos = 0, ok = 1;
+    for (int i = 0; i < call->n_args; i++) {
+        const ast_arg *arg = &call->args[i];
+        if (!arg->name) { n_pos++; continue; }
+        int n_kw = 0, known = 0;
+        while (kwargs && kwargs[n_kw]) known |= strcmp(kwargs[n_kw++], arg->name) == 0;
+        if (known) continue;
+        const char *best = diag_closest(arg->name, kwargs, n_kw);
+        if (best)
+            diag_error(c->d, arg->name_loc, "%s has no argument '%s'; did you mean '%s'?",
+                       call->str, arg->name, best);
+        else
+            diag_error(c->d, arg->name_loc, "%s has no argument '%s'", call->str, arg->name);
+        ok = 0;
+    }
+    if (n_pos < min_pos || n_pos > max_pos) {
+        if (min_pos == max_pos)
+            diag_error(c->d, call->loc, "%s takes %d positional argument%s, got %d", call->str,
+                       min_pos, min_pos == 1 ? "" : "s", n_pos);
+        else
+            diag_error(c->d, call->loc, "%s takes %d to %d positional arguments, got %d",
+                       call->str, min_pos, max_pos, n_pos);
+        ok = 0;
+    }
+    return ok;
+}
