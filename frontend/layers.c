@@ -68,7 +68,7 @@ static const num_arg batchnorm_args[] = {{"momentum", 0.1, 0, 1, 0, 0}, {"eps", 
 /* the call's numeric arguments (c->num) become the node's float attributes */
 static int with_nums(lower_ctx *c, int id) {
     for (int k = 0; k < 4; k++) ir_get(c->g, id)->fattr[k] = c->num[k];
-    return finish_node(c, id);
+    return lower_finish_node(c, id);
 }
 
 static int build_unary(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
@@ -82,7 +82,7 @@ static int build_elu(lower_ctx *c, const ast_expr *call, const int *args, ir_op 
     int id = ir_add1(c->g, op, args[0]);
     ir_get(c->g, id)->fattr[0] = c->num[0];
     ir_get(c->g, id)->fattr[1] = 1;
-    return finish_node(c, id);
+    return lower_finish_node(c, id);
 }
 
 /* selu(x) = elu with torch's fixed alpha and scale (self-normalizing networks) */
@@ -91,7 +91,7 @@ static int build_selu(lower_ctx *c, const ast_expr *call, const int *args, ir_op
     int id = ir_add1(c->g, op, args[0]);
     ir_get(c->g, id)->fattr[0] = 1.6732632423543772848170429916717;
     ir_get(c->g, id)->fattr[1] = 1.0507009873554804934193349852946;
-    return finish_node(c, id);
+    return lower_finish_node(c, id);
 }
 
 /* an integer per-step scalar the runtime fills by name ("seed", "step"), shared by every use */
@@ -117,10 +117,10 @@ static int build_random(lower_ctx *c, const ast_expr *call, const int *args, ir_
 /* reduction = mean | sum (torch's reduction=; "none" has no scalar to train on) */
 static int parse_reduction(lower_ctx *c, const ast_expr *call, int64_t *out) {
     static const char *const kinds[] = {"mean", "sum"};
-    const ast_expr *e = find_kwarg(call, "reduction");
+    const ast_expr *e = lower_find_kwarg(call, "reduction");
     *out = 0;
     if (!e) return 1;
-    const char *k = eval_symbol(c, e, "a reduction");
+    const char *k = lower_eval_symbol(c, e, "a reduction");
     if (!k) return 0;
     for (int i = 0; i < 2; i++)
         if (strcmp(k, kinds[i]) == 0) {
@@ -155,34 +155,35 @@ static int build_dense(lower_ctx *c, const ast_expr *call, const int *args, ir_o
     (void)op;
     const ir_shape *xs = &ir_get(c->g, args[0])->shape;
     int64_t units;
-    if (!eval_int(c, call->args[1].value, &units, 1)) return -1;
+    if (!lower_eval_int(c, call->args[1].value, &units, 1)) return -1;
     if (xs->rank != 2) {
         diag_error(c->d, call->loc, "dense: expects a [batch, features] input, got %s",
                    ir_shape_str(c->a, xs));
         return -1;
     }
-    const ast_expr *init_e = find_kwarg(call, "init"), *bias_e = find_kwarg(call, "bias");
-    const ast_expr *binit_e = find_kwarg(call, "bias_init"), *name_e = find_kwarg(call, "name");
+    const ast_expr *init_e = lower_find_kwarg(call, "init"), *bias_e = lower_find_kwarg(call, "bias");
+    const ast_expr *binit_e = lower_find_kwarg(call, "bias_init");
+    const ast_expr *name_e = lower_find_kwarg(call, "name");
     ir_init init = {.kind = IR_INIT_TORCH_DEFAULT, .fan_in = xs->dims[1], .fan_out = units};
     double use_bias = 1;
     if (init_e && !lower_init(c, init_e, &init)) return -1;
     ir_init binit = init;
     if (init.kind != IR_INIT_TORCH_DEFAULT) binit.kind = IR_INIT_ZEROS;
     if (binit_e && !lower_init(c, binit_e, &binit)) return -1;
-    if (bias_e && !eval_number(c, bias_e, &use_bias)) return -1;
+    if (bias_e && !lower_eval_number(c, bias_e, &use_bias)) return -1;
     if (binit_e && !use_bias) {
         diag_error(c->d, binit_e->loc, "dense: bias_init is given but bias = 0 drops the bias");
         return -1;
     }
-    const char *layer = name_e ? eval_symbol(c, name_e, "a layer") : loc_name(c, "dense");
+    const char *layer = name_e ? lower_eval_symbol(c, name_e, "a layer") : lower_loc_name(c, "dense");
     if (!layer) return -1;
     int64_t wdims[2] = {xs->dims[1], units};
-    int w = make_param(c, arena_printf(c->a, "%s.w", layer), 2, wdims, &init);
+    int w = lower_make_param(c, arena_printf(c->a, "%s.w", layer), 2, wdims, &init);
     if (w < 0) return -1;
-    int y = finish_node(c, ir_matmul(c->g, args[0], w, 0, 0));
+    int y = lower_finish_node(c, ir_matmul(c->g, args[0], w, 0, 0));
     if (y < 0 || !use_bias) return y;
-    int b = make_param(c, arena_printf(c->a, "%s.b", layer), 1, &units, &binit);
-    return b < 0 ? -1 : finish_node(c, ir_add2(c->g, IR_OP_add, y, b));
+    int b = lower_make_param(c, arena_printf(c->a, "%s.b", layer), 1, &units, &binit);
+    return b < 0 ? -1 : lower_finish_node(c, ir_add2(c->g, IR_OP_add, y, b));
 }
 
 /* variable(d0, d1, ..., name="variableN"): a trainable tensor of that shape (no dims: a
@@ -192,13 +193,13 @@ static int build_variable(lower_ctx *c, const ast_expr *call, const int *args, i
     int64_t dims[IR_MAX_RANK];
     int rank = 0;
     for (int i = 0; i < call->n_args; i++)
-        if (!call->args[i].name && !eval_int(c, call->args[i].value, &dims[rank++], 1)) return -1;
-    const ast_expr *name_e = find_kwarg(call, "name");
-    const char *name = name_e ? eval_symbol(c, name_e, "a variable")
+        if (!call->args[i].name && !lower_eval_int(c, call->args[i].value, &dims[rank++], 1)) return -1;
+    const ast_expr *name_e = lower_find_kwarg(call, "name");
+    const char *name = name_e ? lower_eval_symbol(c, name_e, "a variable")
                               : arena_printf(c->a, "variable%d", ++c->n_variable);
     if (!name) return -1;
     ir_init init = {.kind = IR_INIT_ZEROS};
-    return make_param(c, name, rank, dims, &init);
+    return lower_make_param(c, name, rank, dims, &init);
 }
 
 /* prelu(x, init = 0.25, name = "preluN"): x [B, C], one learned slope per feature C, named
@@ -211,13 +212,13 @@ static int build_prelu(lower_ctx *c, const ast_expr *call, const int *args, ir_o
                    ir_shape_str(c->a, xs));
         return -1;
     }
-    const ast_expr *name_e = find_kwarg(call, "name");
-    const char *layer = name_e ? eval_symbol(c, name_e, "a layer") : loc_name(c, "prelu");
+    const ast_expr *name_e = lower_find_kwarg(call, "name");
+    const char *layer = name_e ? lower_eval_symbol(c, name_e, "a layer") : lower_loc_name(c, "prelu");
     if (!layer) return -1;
     int64_t channels = xs->dims[xs->rank - 1];
     ir_init init = {.kind = IR_INIT_CONSTANT, .a = c->num[0]};
-    int slope = make_param(c, arena_printf(c->a, "%s.slope", layer), 1, &channels, &init);
-    return slope < 0 ? -1 : finish_node(c, ir_add2(c->g, op, args[0], slope));
+    int slope = lower_make_param(c, arena_printf(c->a, "%s.slope", layer), 1, &channels, &init);
+    return slope < 0 ? -1 : lower_finish_node(c, ir_add2(c->g, op, args[0], slope));
 }
 
 /* batchnorm's running statistics: a model buffer [C] starting at `start` */
@@ -241,7 +242,7 @@ static void update_running(lower_ctx *c, int running, int stats, int x, int row)
     int r = ir_add(c->g, IR_OP_batchnorm_running, 3, in);
     ir_get(c->g, r)->iattr[0] = row;
     ir_get(c->g, r)->fattr[0] = c->num[0];
-    if (finish_node(c, r) >= 0) finish_node(c, ir_add2(c->g, IR_OP_assign, running, r));
+    if (lower_finish_node(c, r) >= 0) lower_finish_node(c, ir_add2(c->g, IR_OP_assign, running, r));
 }
 
 /* batchnorm(x, momentum = 0.1, eps = 1e-5, affine = 1, name = "batchnormN"): torch's
@@ -256,29 +257,31 @@ static int build_batchnorm(lower_ctx *c, const ast_expr *call, const int *args, 
         return -1;
     }
     if (c->num[2] != 0 && c->num[2] != 1) {
-        diag_error(c->d, find_kwarg(call, "affine")->loc, "batchnorm: affine must be 0 or 1, got %g",
+        diag_error(c->d, lower_find_kwarg(call, "affine")->loc,
+                   "batchnorm: affine must be 0 or 1, got %g",
                    c->num[2]);
         return -1;
     }
-    const ast_expr *name_e = find_kwarg(call, "name");
-    const char *layer = name_e ? eval_symbol(c, name_e, "a layer") : loc_name(c, "batchnorm");
+    const ast_expr *name_e = lower_find_kwarg(call, "name");
+    const char *layer = name_e ? lower_eval_symbol(c, name_e, "a layer")
+                               : lower_loc_name(c, "batchnorm");
     if (!layer) return -1;
     int64_t C = xs->dims[1];
     int in[4] = {args[0], -1, -1, -1};
     if (c->num[2]) {
         ir_init one = {.kind = IR_INIT_CONSTANT, .a = 1}, zero = {.kind = IR_INIT_ZEROS};
-        in[2] = make_param(c, arena_printf(c->a, "%s.weight", layer), 1, &C, &one);
-        in[3] = in[2] < 0 ? -1 : make_param(c, arena_printf(c->a, "%s.bias", layer), 1, &C, &zero);
+        in[2] = lower_make_param(c, arena_printf(c->a, "%s.weight", layer), 1, &C, &one);
+        in[3] = in[2] < 0 ? -1 : lower_make_param(c, arena_printf(c->a, "%s.bias", layer), 1, &C, &zero);
         if (in[3] < 0) return -1;
     }
     int mean = make_buffer(c, layer, "running_mean", C, 0);
     int var = mean < 0 ? -1 : make_buffer(c, layer, "running_var", C, 1);
     if (var < 0) return -1;
-    in[1] = finish_node(c, ir_add3(c->g, IR_OP_batchnorm_stats, args[0], mean, var));
+    in[1] = lower_finish_node(c, ir_add3(c->g, IR_OP_batchnorm_stats, args[0], mean, var));
     if (in[1] < 0) return -1;
     int y = ir_add(c->g, op, c->num[2] ? 4 : 2, in);
     ir_get(c->g, y)->fattr[0] = c->num[1];
-    if (finish_node(c, y) < 0) return -1;
+    if (lower_finish_node(c, y) < 0) return -1;
     update_running(c, mean, in[1], args[0], 0);
     update_running(c, var, in[1], args[0], 1);
     return y;
@@ -290,9 +293,9 @@ static const layer_info layers[] = {
     {"prelu", 1, 2, 1, name_kwargs, build_prelu, IR_OP_prelu, prelu_arg},
     {"batchnorm", 1, 1, 1, name_kwargs, build_batchnorm, IR_OP_batchnorm, batchnorm_args},
     /* convolution and reshaping (layers_conv.c) */
-    {"conv2d", 3, 3, 1, conv_kwargs, build_conv2d, IR_OP_conv2d, NULL},
-    {"flatten", 1, 1, 1, no_kwargs, build_flatten, IR_OP_reshape, NULL},
-    {"reshape", 2, IR_MAX_RANK, 1, no_kwargs, build_reshape, IR_OP_reshape, NULL},
+    {"conv2d", 3, 3, 1, conv_kwargs, lower_build_conv2d, IR_OP_conv2d, NULL},
+    {"flatten", 1, 1, 1, no_kwargs, lower_build_flatten, IR_OP_reshape, NULL},
+    {"reshape", 2, IR_MAX_RANK, 1, no_kwargs, lower_build_reshape, IR_OP_reshape, NULL},
     /* activations */
     {"relu", 1, 1, 1, no_kwargs, build_unary, IR_OP_relu, NULL},
     {"sigmoid", 1, 1, 1, no_kwargs, build_unary, IR_OP_sigmoid, NULL},
@@ -318,10 +321,10 @@ static const layer_info layers[] = {
     {"sum", 1, 1, 1, no_kwargs, build_unary, IR_OP_sum, NULL},
     {"mean", 1, 1, 1, no_kwargs, build_unary, IR_OP_mean, NULL},
     /* pooling and concatenation over NCHW images (lower_pool.c) */
-    {"max_pool2d", 1, 4, 1, no_kwargs, build_pool, IR_OP_max_pool2d, pool_args},
-    {"avg_pool2d", 1, 4, 1, no_kwargs, build_pool, IR_OP_avg_pool2d, pool_args},
+    {"max_pool2d", 1, 4, 1, no_kwargs, lower_build_pool, IR_OP_max_pool2d, pool_args},
+    {"avg_pool2d", 1, 4, 1, no_kwargs, lower_build_pool, IR_OP_avg_pool2d, pool_args},
     {"global_avg_pool", 1, 1, 1, no_kwargs, build_unary, IR_OP_global_avg_pool, NULL},
-    {"concat", 2, CONCAT_MAX_INPUTS, ALL_POSITIONAL, axis_kwargs, build_concat, IR_OP_concat, NULL},
+    {"concat", 2, CONCAT_MAX_INPUTS, ALL_POSITIONAL, axis_kwargs, lower_build_concat, IR_OP_concat, NULL},
     /* losses */
     {"cross_entropy", 2, 3, 2, loss_kwargs, build_loss, IR_OP_cross_entropy, smoothing_arg},
     {"nll", 2, 2, 2, loss_kwargs, build_loss, IR_OP_nll, NULL},
@@ -377,8 +380,8 @@ static const char *bound(double v) {
  * argument and the range */
 static int eval_num(lower_ctx *c, const ast_expr *call, const num_arg *na, const ast_expr *e,
                     double *out) {
-    if (!eval_number(c, e, out)) return 0;
-    if (!fits_f32(c, e->loc, *out, arena_printf(c->a, "%s: %s", call->str, na->name)))
+    if (!lower_eval_number(c, e, out)) return 0;
+    if (!lower_fits_f32(c, e->loc, *out, arena_printf(c->a, "%s: %s", call->str, na->name)))
         return 0; /* the generated code computes with it in f32 */
     int ok = (na->lo_open ? *out > na->lo : *out >= na->lo) &&
              (na->hi_open ? *out < na->hi : *out <= na->hi);
@@ -396,7 +399,7 @@ static int eval_nums(lower_ctx *c, const ast_expr *call, const layer_info *L) {
     for (int k = 0; k < 4; k++) c->num[k] = 0;
     for (int k = 0; L->nums && L->nums[k].name; k++) {
         const num_arg *na = &L->nums[k];
-        const ast_expr *pos = positional(call, L->n_tensor + k), *kw = find_kwarg(call, na->name);
+        const ast_expr *pos = positional(call, L->n_tensor + k), *kw = lower_find_kwarg(call, na->name);
         if (pos && kw) {
             diag_error(c->d, kw->loc, "%s: argument '%s' is given twice", call->str, na->name);
             ok = 0;
@@ -430,7 +433,7 @@ static int lower_tensor_args(lower_ctx *c, const ast_expr *call, const layer_inf
 
 int lower_call(lower_ctx *c, const ast_expr *call) {
     const layer_info *L = find_layer(c, call);
-    if (!L || !check_call_args(c, call, L->min_pos, L->max_pos, all_kwargs(c, L))) return -1;
+    if (!L || !lower_check_call_args(c, call, L->min_pos, L->max_pos, all_kwargs(c, L))) return -1;
     int args[(int)CONCAT_MAX_INPUTS > (int)IR_MAX_IN ? (int)CONCAT_MAX_INPUTS : (int)IR_MAX_IN];
     if (!lower_tensor_args(c, call, L, args)) return -1;
     if (!eval_nums(c, call, L)) return -1;
@@ -448,19 +451,19 @@ static int lower_binop(lower_ctx *c, const ast_expr *e) {
              : e->op == '*' ? IR_OP_mul : IR_OP_div;
     c->g->cur_loc = e->loc;
     c->g->cur_what = e->op == '+' ? "'+'" : e->op == '-' ? "'-'" : e->op == '*' ? "'*'" : "'/'";
-    return finish_node(c, ir_add2(c->g, op, a, b));
+    return lower_finish_node(c, ir_add2(c->g, op, a, b));
 }
 
 int lower_expr(lower_ctx *c, const ast_expr *e) {
     switch (e->kind) {
-    case AST_NUM: return fits_f32(c, e->loc, e->num, "constant") ? ir_const(c->g, e->num) : -1;
+    case AST_NUM: return lower_fits_f32(c, e->loc, e->num, "constant") ? ir_const(c->g, e->num) : -1;
     case AST_NAME: {
         int node = lower_lookup_node(c, e->str);
         if (node >= 0) return node;
         if (node == NODE_FAILED) return -1;
         const hyper *h = lower_lookup_hyper(c, e->str);
         if (h && h->failed) return -1;
-        if (h) return fits_f32(c, e->loc, h->value, "constant") ? ir_const(c->g, h->value) : -1;
+        if (h) return lower_fits_f32(c, e->loc, h->value, "constant") ? ir_const(c->g, h->value) : -1;
         lower_unknown_name(c, e);
         return -1;
     }
@@ -469,7 +472,7 @@ int lower_expr(lower_ctx *c, const ast_expr *e) {
         if (x < 0) return -1;
         c->g->cur_loc = e->loc;
         c->g->cur_what = "'-'";
-        return finish_node(c, ir_add1(c->g, IR_OP_neg, x));
+        return lower_finish_node(c, ir_add1(c->g, IR_OP_neg, x));
     }
     case AST_BINOP: return lower_binop(c, e);
     case AST_CALL: return lower_call(c, e);

@@ -19,7 +19,7 @@
 /* an integer in [min, IR_MAX_DIM]; errors name the call, the argument and the range */
 static int eval_at_least(lower_ctx *c, const ast_expr *call, const char *what, const ast_expr *e,
                          int64_t min, int64_t *out) {
-    return eval_count(c, e, arena_printf(c->a, "%s: %s", call->str, what), min, IR_MAX_DIM, out);
+    return lower_eval_count(c, e, arena_printf(c->a, "%s: %s", call->str, what), min, IR_MAX_DIM, out);
 }
 
 /* an integer >= min, or a pair [h, w] of them (the same integer twice) */
@@ -51,7 +51,7 @@ static int real_input(lower_ctx *c, const ast_expr *call, int x) {
 /* `name = value` of the call, or `def` for both axes */
 static int pair_arg(lower_ctx *c, const ast_expr *call, const char *name, int64_t def, int64_t min,
                     int64_t *out) {
-    const ast_expr *e = find_kwarg(call, name);
+    const ast_expr *e = lower_find_kwarg(call, name);
     out[0] = out[1] = def;
     return !e || eval_pair(c, call, name, e, min, out);
 }
@@ -69,7 +69,7 @@ static const char *padding_symbol(lower_ctx *c, const ast_expr *e) {
 /* padding = p | [ph, pw] | same | valid into pad[4] = top, left, bottom, right */
 static int padding_arg(lower_ctx *c, const ast_expr *call, const int64_t *k, const int64_t *stride,
                        const int64_t *dil, int64_t *pad) {
-    const ast_expr *e = find_kwarg(call, "padding");
+    const ast_expr *e = lower_find_kwarg(call, "padding");
     const char *sym = e ? padding_symbol(c, e) : NULL;
     int64_t p[2] = {0, 0};
     if (!sym) {
@@ -106,8 +106,8 @@ static int padding_arg(lower_ctx *c, const ast_expr *call, const int64_t *k, con
  * fans fan_in = C/groups kH kW, fan_out = O kH kW */
 static int conv_params(lower_ctx *c, const ast_expr *call, const char *layer, const int64_t *wdims,
                        int *w, int *b) {
-    const ast_expr *init_e = find_kwarg(call, "init"), *bias_e = find_kwarg(call, "bias");
-    const ast_expr *binit_e = find_kwarg(call, "bias_init");
+    const ast_expr *init_e = lower_find_kwarg(call, "init"), *bias_e = lower_find_kwarg(call, "bias");
+    const ast_expr *binit_e = lower_find_kwarg(call, "bias_init");
     int64_t receptive = wdims[2] * wdims[3];
     ir_init init = {.kind = IR_INIT_TORCH_DEFAULT, .fan_in = wdims[1] * receptive,
                     .fan_out = wdims[0] * receptive};
@@ -116,14 +116,15 @@ static int conv_params(lower_ctx *c, const ast_expr *call, const char *layer, co
     ir_init binit = init;
     if (init.kind != IR_INIT_TORCH_DEFAULT) binit.kind = IR_INIT_ZEROS;
     if (binit_e && !lower_init(c, binit_e, &binit)) return 0;
-    if (bias_e && !eval_number(c, bias_e, &use_bias)) return 0;
+    if (bias_e && !lower_eval_number(c, bias_e, &use_bias)) return 0;
     if (binit_e && !use_bias) {
         diag_error(c->d, binit_e->loc, "conv2d: bias_init is given but bias = 0 drops the bias");
         return 0;
     }
-    *w = make_param(c, arena_printf(c->a, "%s.w", layer), 4, wdims, &init);
+    *w = lower_make_param(c, arena_printf(c->a, "%s.w", layer), 4, wdims, &init);
     *b = -1;
-    if (*w >= 0 && use_bias) *b = make_param(c, arena_printf(c->a, "%s.b", layer), 1, wdims, &binit);
+    if (*w >= 0 && use_bias)
+        *b = lower_make_param(c, arena_printf(c->a, "%s.b", layer), 1, wdims, &binit);
     return *w >= 0 && (!use_bias || *b >= 0);
 }
 
@@ -139,10 +140,10 @@ static int check_groups(lower_ctx *c, const ast_expr *call, const char *what, co
     return 0;
 }
 
-int build_conv2d(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
+int lower_build_conv2d(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
     const ir_shape *xs = &ir_get(c->g, args[0])->shape;
-    const ast_expr *name_e = find_kwarg(call, "name");
-    const char *layer = name_e ? eval_symbol(c, name_e, "a layer") : loc_name(c, "conv");
+    const ast_expr *name_e = lower_find_kwarg(call, "name");
+    const char *layer = name_e ? lower_eval_symbol(c, name_e, "a layer") : lower_loc_name(c, "conv");
     if (!layer) return -1;
     const char *what = arena_printf(c->a, "conv2d '%s'", layer);
     int64_t out, k[2], stride[2], dil[2], groups = 1, pad[4];
@@ -150,8 +151,8 @@ int build_conv2d(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) 
         !eval_at_least(c, call, "out_channels", call->args[1].value, 1, &out) ||
         !eval_pair(c, call, "kernel", call->args[2].value, 1, k) ||
         !pair_arg(c, call, "stride", 1, 1, stride) || !pair_arg(c, call, "dilation", 1, 1, dil) ||
-        (find_kwarg(call, "groups") &&
-         !eval_at_least(c, call, "groups", find_kwarg(call, "groups"), 1, &groups)) ||
+        (lower_find_kwarg(call, "groups") &&
+         !eval_at_least(c, call, "groups", lower_find_kwarg(call, "groups"), 1, &groups)) ||
         !padding_arg(c, call, k, stride, dil, pad))
         return -1;
     if (xs->rank != 4 || !xs->batched) {
@@ -168,7 +169,7 @@ int build_conv2d(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) 
     int64_t *at = ir_get(c->g, id)->iattr;
     int64_t attrs[9] = {stride[0], stride[1], pad[0], pad[1], pad[2], pad[3], dil[0], dil[1], groups};
     for (int i = 0; i < 9; i++) at[i] = attrs[i];
-    return finish_node(c, id);
+    return lower_finish_node(c, id);
 }
 
 /* a reshape node to dims[0..rank) (after the batch dim when x is batched) */
@@ -177,10 +178,10 @@ static int reshape_to(lower_ctx *c, int x, int rank, const int64_t *dims) {
     ir_node *n = ir_get(c->g, id);
     n->iattr[0] = rank;
     for (int i = 0; i < rank; i++) n->iattr[1 + i] = dims[i];
-    return finish_node(c, id);
+    return lower_finish_node(c, id);
 }
 
-int build_flatten(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
+int lower_build_flatten(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
     (void)op;
     const ir_shape *xs = &ir_get(c->g, args[0])->shape;
     if (!real_input(c, call, args[0])) return -1;
@@ -235,7 +236,7 @@ static int infer_dim(lower_ctx *c, const ast_expr *call, const ir_shape *xs, int
     return 1;
 }
 
-int build_reshape(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
+int lower_build_reshape(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
     (void)op;
     const ir_shape *xs = &ir_get(c->g, args[0])->shape;
     int64_t dims[IR_MAX_RANK];
@@ -243,7 +244,7 @@ int build_reshape(lower_ctx *c, const ast_expr *call, const int *args, ir_op op)
     if (!real_input(c, call, args[0])) return -1;
     for (int i = 1; i < call->n_args; i++) {
         if (call->args[i].name) continue;
-        if (!eval_int(c, call->args[i].value, &dims[rank], -1)) return -1;
+        if (!lower_eval_int(c, call->args[i].value, &dims[rank], -1)) return -1;
         if (dims[rank++] == 0) {
             diag_error(c->d, call->args[i].value->loc, "reshape: a dim must be >= 1 (or -1), got 0");
             return -1;

@@ -65,7 +65,7 @@ static int lower_params(lower_ctx *c, const ast_file *f, const dlc_define *defs,
         }
         hyper *h = &c->hypers[c->n_hypers++];
         h->name = it->name;
-        h->failed = !eval_number(c, it->value, &h->value);
+        h->failed = !lower_eval_number(c, it->value, &h->value);
     }
     int ok = c->d->n_errors == 0;
     for (int i = 0; i < n_defs; i++) ok &= apply_define(c, &defs[i]);
@@ -92,7 +92,7 @@ static int lower_input(lower_ctx *c, const ast_stmt *s) {
     }
     int64_t dims[IR_MAX_RANK] = {c->max_batch};
     for (int i = 0; i < t->rank; i++)
-        if (!eval_int(c, t->dims[i], &dims[i + 1], 1)) return 0;
+        if (!lower_eval_int(c, t->dims[i], &dims[i + 1], 1)) return 0;
     ir_shape shape = ir_shape_make(1, t->rank + 1, dims);
     if (!ir_shape_fits(&shape)) {
         diag_error(c->d, t->loc, "input '%s' %s at batch %lld holds more than "
@@ -149,7 +149,7 @@ static int64_t peek_batch(lower_ctx *c, const ast_item *train) {
     int64_t batch = 32;
     for (int i = 0; train && i < train->n_stmts; i++)
         if (train->stmts[i].kind == AST_STMT_ASSIGN && strcmp(train->stmts[i].name, "batch") == 0)
-            if (!eval_int(c, train->stmts[i].value, &batch, 1)) return -1;
+            if (!lower_eval_int(c, train->stmts[i].value, &batch, 1)) return -1;
     return batch;
 }
 
@@ -173,7 +173,7 @@ static int check_model_name(lower_ctx *c, const ast_item *m) {
 ir_graph *lower_file(const ast_file *f, const dlc_define *defs, int n_defs, arena *a, diag *d,
                      train_config *cfg) {
     lower_ctx c = {.a = a, .d = d, .g = ir_graph_new(a)};
-    train_config_defaults(cfg);
+    lower_train_config_defaults(cfg);
     if (!lower_params(&c, f, defs, n_defs)) return NULL;
     const ast_item *model = find_item(f, AST_ITEM_MODEL, &c);
     const ast_item *train = find_item(f, AST_ITEM_TRAIN, &c);

@@ -11,7 +11,7 @@
  *                          is still the same class, as fashion_mnist; not for digits).
  * Names, argument counts and what does not depend on the dataset (integers, p in [0, 1]) are
  * checked where they are written; the ranges that depend on the image size, and that the
- * dataset has images at all, once the whole block is read (check_augment).
+ * dataset has images at all, once the whole block is read (lower_check_augment).
  */
 #include "lower_internal.h"
 #include <math.h>
@@ -22,12 +22,12 @@ enum { N_AUGMENT_NAMES = 3 };
 
 /* a whole number of either sign (the ranges are checked against the image later) */
 static int eval_integer(lower_ctx *c, const ast_expr *e, const char *what, int64_t *out) {
-    return eval_count(c, e, what, -1000000000, 1000000000, out);
+    return lower_eval_count(c, e, what, -1000000000, 1000000000, out);
 }
 
 /* positional argument `pos` or keyword `kw` of a call (NULL when neither is written) */
 static const ast_expr *arg_of(const ast_expr *e, int pos, const char *kw) {
-    const ast_expr *v = find_kwarg(e, kw);
+    const ast_expr *v = lower_find_kwarg(e, kw);
     for (int i = 0, k = 0; !v && i < e->n_args; i++)
         if (!e->args[i].name && k++ == pos) v = e->args[i].value;
     return v;
@@ -41,7 +41,8 @@ static int lower_shift(lower_ctx *c, const ast_expr *e, augment_config *a) {
         diag_error(c->d, e->loc, "shift needs the largest move in pixels, e.g. shift(2)");
         return 0;
     }
-    if (!check_call_args(c, e, find_kwarg(e, "pixels") ? 0 : 1, find_kwarg(e, "pixels") ? 0 : 1, kw))
+    if (!lower_check_call_args(c, e, lower_find_kwarg(e, "pixels") ? 0 : 1,
+                               lower_find_kwarg(e, "pixels") ? 0 : 1, kw))
         return 0;
     a->n_loc = v->loc;
     return eval_integer(c, v, "shift: pixels", &a->n);
@@ -55,9 +56,9 @@ static int lower_crop(lower_ctx *c, const ast_expr *e, augment_config *a) {
         diag_error(c->d, e->loc, "crop needs the window size, e.g. crop(28, padding = 4)");
         return 0;
     }
-    int n_pos = find_kwarg(e, "size") ? 0 : 1;
-    if (!check_call_args(c, e, n_pos, n_pos, kw)) return 0;
-    const ast_expr *pad = find_kwarg(e, "padding");
+    int n_pos = lower_find_kwarg(e, "size") ? 0 : 1;
+    if (!lower_check_call_args(c, e, n_pos, n_pos, kw)) return 0;
+    const ast_expr *pad = lower_find_kwarg(e, "padding");
     a->n_loc = pad ? pad->loc : e->loc;
     return eval_integer(c, size, "crop: size", &a->size) &&
            (!pad || eval_integer(c, pad, "crop: padding", &a->n));
@@ -69,8 +70,8 @@ static int lower_hflip(lower_ctx *c, const ast_expr *e, augment_config *a) {
     a->p = 0.5; /* torchvision's default */
     if (e->kind != AST_CALL) return 1;
     const ast_expr *p = arg_of(e, 0, "p");
-    if (!check_call_args(c, e, 0, find_kwarg(e, "p") ? 0 : 1, kw)) return 0;
-    return !p || in_range(c, p, "hflip: p", 0, 1, 0, 0, &a->p);
+    if (!lower_check_call_args(c, e, 0, lower_find_kwarg(e, "p") ? 0 : 1, kw)) return 0;
+    return !p || lower_in_range(c, p, "hflip: p", 0, 1, 0, 0, &a->p);
 }
 
 static int lower_one(lower_ctx *c, const ast_expr *e, augment_config *a) {
@@ -133,7 +134,7 @@ static int check_one(lower_ctx *c, const augment_config *a, int64_t h, int64_t w
     return 0;
 }
 
-int check_augment(lower_ctx *c, const train_config *cfg) {
+int lower_check_augment(lower_ctx *c, const train_config *cfg) {
     if (cfg->augment_loc.line == 0) return 1;
     if (!cfg->dataset) {
         diag_error(c->d, cfg->augment_loc, "augment needs a dataset of images: add data = "

@@ -54,7 +54,7 @@ static const dataset_info *find_dataset(lower_ctx *c, const ast_expr *e) {
 /* normalize = none | standardize | minmax (statistics from the training split only) */
 static int lower_normalize(lower_ctx *c, const ast_expr *e, train_config *cfg) {
     static const char *const kinds[] = {"none", "standardize", "minmax"};
-    const char *k = eval_symbol(c, e, "a normalization");
+    const char *k = lower_eval_symbol(c, e, "a normalization");
     if (!k) return 0;
     for (int i = 0; i < 3; i++)
         if (strcmp(k, kinds[i]) == 0) {
@@ -70,15 +70,18 @@ static int lower_normalize(lower_ctx *c, const ast_expr *e, train_config *cfg) {
 
 /* a sine setting; returns -1 when `name` is not one */
 static int lower_sine_setting(lower_ctx *c, const char *name, const ast_expr *v, sine_config *s) {
-    if (!strcmp(name, "n")) return eval_count(c, v, "sine: n", 1, SINE_MAX_N, &s->n);
-    if (!strcmp(name, "n_test")) return eval_count(c, v, "sine: n_test", 1, SINE_MAX_N, &s->n_test);
+    if (!strcmp(name, "n")) return lower_eval_count(c, v, "sine: n", 1, SINE_MAX_N, &s->n);
+    if (!strcmp(name, "n_test"))
+        return lower_eval_count(c, v, "sine: n_test", 1, SINE_MAX_N, &s->n_test);
     /* the samples are f32s: low, high and noise must be finite as f32s */
     if (!strcmp(name, "low"))
-        return eval_number(c, v, &s->low) && fits_f32(c, v->loc, s->low, "sine: low");
+        return lower_eval_number(c, v, &s->low) && lower_fits_f32(c, v->loc, s->low, "sine: low");
     if (!strcmp(name, "high"))
-        return eval_number(c, v, &s->high) && fits_f32(c, v->loc, s->high, "sine: high");
+        return lower_eval_number(c, v, &s->high) && lower_fits_f32(c, v->loc, s->high, "sine: high");
     if (!strcmp(name, "noise")) {
-        if (!eval_number(c, v, &s->noise) || !fits_f32(c, v->loc, s->noise, "sine: noise")) return 0;
+        if (!lower_eval_number(c, v, &s->noise) ||
+            !lower_fits_f32(c, v->loc, s->noise, "sine: noise"))
+            return 0;
         if (s->noise >= 0) return 1;
         diag_error(c->d, v->loc, "sine: noise must be >= 0, got %g", s->noise);
         return 0;
@@ -94,7 +97,7 @@ static int bind_field(lower_ctx *c, const ast_expr *e, const ast_arg *arg, const
         diag_error(c->d, arg->name_loc, "model '%s' has no input '%s'", cfg->model, arg->name);
         return 0;
     }
-    const char *field = eval_symbol(c, arg->value, "a dataset field");
+    const char *field = lower_eval_symbol(c, arg->value, "a dataset field");
     if (!field) return 0;
     const field_info *f = NULL;
     for (int k = 0; k < 2; k++)

@@ -5,7 +5,7 @@
  *   early_stopping = val_loss(patience = 3, min_delta = 0)   (or val_accuracy, val_mse, val_mae)
  * Names are checked where they are written ("did you mean"); whether the model and the data
  * can provide what a metric compares is checked once the whole block is read
- * (check_evaluation), as is early stopping's need for a validation split.
+ * (lower_check_evaluation), as is early stopping's need for a validation split.
  */
 #include "lower_internal.h"
 #include <math.h>
@@ -23,10 +23,10 @@ static int metric_kind(const char *name) {
 /* top_k(5) or top_k(k = 5) */
 static int lower_top_k(lower_ctx *c, const ast_expr *e, metric_config *m) {
     static const char *const kw[] = {"k", NULL};
-    const ast_expr *v = find_kwarg(e, "k");
-    if (!check_call_args(c, e, v ? 0 : 1, v ? 0 : 1, kw)) return 0;
+    const ast_expr *v = lower_find_kwarg(e, "k");
+    if (!lower_check_call_args(c, e, v ? 0 : 1, v ? 0 : 1, kw)) return 0;
     int64_t k;
-    if (!eval_count(c, v ? v : e->args[0].value, "top_k: k", 1, 1000000, &k)) return 0;
+    if (!lower_eval_count(c, v ? v : e->args[0].value, "top_k: k", 1, 1000000, &k)) return 0;
     m->k = (int)k;
     return 1;
 }
@@ -81,11 +81,11 @@ int lower_metrics(lower_ctx *c, const ast_expr *e, train_config *cfg) {
 static int lower_stop_args(lower_ctx *c, const ast_expr *e, early_stop_config *es) {
     static const char *const kw[] = {"patience", "min_delta", NULL};
     if (e->kind == AST_NAME) return 1;
-    if (!check_call_args(c, e, 0, 0, kw)) return 0;
-    const ast_expr *p = find_kwarg(e, "patience"), *d = find_kwarg(e, "min_delta");
-    if (p && !eval_count(c, p, "early_stopping: patience", 1, 1000000000, &es->patience)) return 0;
+    if (!lower_check_call_args(c, e, 0, 0, kw)) return 0;
+    const ast_expr *p = lower_find_kwarg(e, "patience"), *d = lower_find_kwarg(e, "min_delta");
+    if (p && !lower_eval_count(c, p, "early_stopping: patience", 1, 1000000000, &es->patience)) return 0;
     if (d) {
-        if (!eval_number(c, d, &es->min_delta)) return 0;
+        if (!lower_eval_number(c, d, &es->min_delta)) return 0;
         if (!(es->min_delta >= 0)) {
             diag_error(c->d, d->loc, "early_stopping: min_delta must be >= 0, got %g", es->min_delta);
             return 0;
@@ -165,7 +165,7 @@ static int check_early_stop(lower_ctx *c, const train_config *cfg) {
     return 0;
 }
 
-int check_evaluation(lower_ctx *c, const train_config *cfg) {
+int lower_check_evaluation(lower_ctx *c, const train_config *cfg) {
     int ok = 1;
     for (int i = 0; i < cfg->n_metrics; i++) ok &= check_metric(c, cfg, &cfg->metrics[i]);
     return check_early_stop(c, cfg) && ok;

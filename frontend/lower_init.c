@@ -41,7 +41,7 @@ static int find_kind(lower_ctx *c, const ast_expr *e, const char *name) {
 /* argument `i` (positional) or `key` (keyword) of call e; NULL when absent */
 static const ast_expr *init_arg(const ast_expr *e, int i, const char *key) {
     if (e->kind != AST_CALL) return NULL;
-    const ast_expr *v = find_kwarg(e, key);
+    const ast_expr *v = lower_find_kwarg(e, key);
     for (int j = 0, pos = 0; !v && j < e->n_args; j++)
         if (!e->args[j].name && pos++ == i) v = e->args[j].value;
     return v;
@@ -60,7 +60,8 @@ static const char *const *init_kwargs(ir_init_kind kind) {
 static int check_args(lower_ctx *c, const ast_expr *e, const char *const *kw, const ir_init *out) {
     int n_kw = 0, n_pos = 0;
     while (kw[n_kw]) n_kw++;
-    int need_value = out->kind == IR_INIT_CONSTANT && !(e->kind == AST_CALL && find_kwarg(e, "value"));
+    int need_value = out->kind == IR_INIT_CONSTANT &&
+                     !(e->kind == AST_CALL && lower_find_kwarg(e, "value"));
     if (e->kind == AST_NAME) {
         if (need_value) diag_error(c->d, e->loc, "constant needs a value, e.g. constant(0.1)");
         return !need_value;
@@ -72,21 +73,22 @@ static int check_args(lower_ctx *c, const ast_expr *e, const char *const *kw, co
     }
     for (int j = 0; j < e->n_args; j++) n_pos += e->args[j].name == NULL;
     for (int j = 0; j < n_pos && j < n_kw; j++)
-        if (find_kwarg(e, kw[j])) {
+        if (lower_find_kwarg(e, kw[j])) {
             diag_error(c->d, e->loc, "%s: '%s' is given twice (by position and by name)", e->str, kw[j]);
             return 0;
         }
-    return check_call_args(c, e, need_value, n_kw, kw);
+    return lower_check_call_args(c, e, need_value, n_kw, kw);
 }
 
 /* reads the arguments named in kw (at most two) into out->a, out->b; checks their range */
 static int read_values(lower_ctx *c, const ast_expr *e, const char *const *kw, ir_init *out) {
     const ast_expr *va = kw[0] ? init_arg(e, 0, kw[0]) : NULL;
     const ast_expr *vb = kw[0] && kw[1] ? init_arg(e, 1, kw[1]) : NULL;
-    if ((va && !eval_number(c, va, &out->a)) || (vb && !eval_number(c, vb, &out->b))) return 0;
+    if ((va && !lower_eval_number(c, va, &out->a)) || (vb && !lower_eval_number(c, vb, &out->b)))
+        return 0;
     const char *name = e->kind == AST_CALL ? e->str : "";
-    if ((va && !fits_f32(c, va->loc, out->a, arena_printf(c->a, "%s: %s", name, kw[0]))) ||
-        (vb && !fits_f32(c, vb->loc, out->b, arena_printf(c->a, "%s: %s", name, kw[1]))))
+    if ((va && !lower_fits_f32(c, va->loc, out->a, arena_printf(c->a, "%s: %s", name, kw[0]))) ||
+        (vb && !lower_fits_f32(c, vb->loc, out->b, arena_printf(c->a, "%s: %s", name, kw[1]))))
         return 0; /* the values become f32 weights */
     if (out->kind == IR_INIT_UNIFORM && !(out->a < out->b)) {
         diag_error(c->d, vb ? vb->loc : va ? va->loc : e->loc,

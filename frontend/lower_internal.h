@@ -74,30 +74,30 @@ const hyper *lower_lookup_hyper(const lower_ctx *c, const char *name); /* param 
 /* "unknown name 'x'; did you mean 'y'?" over the model names and params */
 void lower_unknown_name(lower_ctx *c, const ast_expr *e);
 /* lower_util.c: numbers */
-int eval_number(lower_ctx *c, const ast_expr *e, double *out); /* 0 after an error */
+int lower_eval_number(lower_ctx *c, const ast_expr *e, double *out); /* 0 after an error */
 /* a whole number in [min, IR_MAX_DIM] (dims, units, batch, epochs, seed) */
-int eval_int(lower_ctx *c, const ast_expr *e, int64_t *out, int64_t min);
-const char *num_text(lower_ctx *c, double v); /* "2147483648" (whole numbers), else "%g" */
-const char *eval_symbol(lower_ctx *c, const ast_expr *e, const char *what);
+int lower_eval_int(lower_ctx *c, const ast_expr *e, int64_t *out, int64_t min);
+const char *lower_num_text(lower_ctx *c, double v); /* "2147483648" (whole numbers), else "%g" */
+const char *lower_eval_symbol(lower_ctx *c, const ast_expr *e, const char *what);
 /* an integer setting in [min, max]; errors name it: "WHAT must be an integer in [1, 1000000], got 0" */
-int eval_count(lower_ctx *c, const ast_expr *e, const char *what, int64_t min, int64_t max,
-               int64_t *out);
+int lower_eval_count(lower_ctx *c, const ast_expr *e, const char *what, int64_t min, int64_t max,
+                     int64_t *out);
 /* number in [lo, hi] (ends excluded when lo_open / hi_open) into *out, else an error
  * "WHAT must be in [lo, hi), got V" */
-int in_range(lower_ctx *c, const ast_expr *e, const char *what, double lo, double hi,
-             int lo_open, int hi_open, double *out);
+int lower_in_range(lower_ctx *c, const ast_expr *e, const char *what, double lo, double hi,
+                   int lo_open, int hi_open, double *out);
 /* lower_util.c: tensors and calls */
 /* v is finite as an f32 (it becomes a tensor element), else "WHAT V is not finite as an f32" */
-int fits_f32(lower_ctx *c, src_loc loc, double v, const char *what);
-int finish_node(lower_ctx *c, int id);                  /* infer shape; -1 on error */
+int lower_fits_f32(lower_ctx *c, src_loc loc, double v, const char *what);
+int lower_finish_node(lower_ctx *c, int id);                  /* infer shape; -1 on error */
 /* a trainable parameter (error when the name is taken) */
-int make_param(lower_ctx *c, const char *name, int rank, const int64_t *dims, const ir_init *init);
-const ast_expr *find_kwarg(const ast_expr *call, const char *name);
-int check_call_args(lower_ctx *c, const ast_expr *call, int min_pos, int max_pos,
-                    const char *const *kwargs);
+int lower_make_param(lower_ctx *c, const char *name, int rank, const int64_t *dims, const ir_init *init);
+const ast_expr *lower_find_kwarg(const ast_expr *call, const char *name);
+int lower_check_call_args(lower_ctx *c, const ast_expr *call, int min_pos, int max_pos,
+                          const char *const *kwargs);
 
 /* lower_names.c */
-const char *loc_name(lower_ctx *c, const char *base); /* "dense1": first unused BASE<k> */
+const char *lower_loc_name(lower_ctx *c, const char *base); /* "dense1": first unused BASE<k> */
 /* Whether a parameter (op IR_OP_param) or buffer (IR_OP_buffer) of that name exists. */
 int lower_leaf_named(lower_ctx *c, ir_op op, const char *name);
 
@@ -110,32 +110,32 @@ int lower_call(lower_ctx *c, const ast_expr *call);
 
 /* lower_pool.c: pooling and concatenation (layer-table builders) */
 enum { CONCAT_MAX_INPUTS = 32 }; /* tensors one concat call takes */
-int build_pool(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
-int build_concat(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int lower_build_pool(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int lower_build_concat(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
 
 /* layers_conv.c: conv2d, flatten, reshape (rows of the table in layers.c) */
-int build_conv2d(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
-int build_flatten(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
-int build_reshape(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int lower_build_conv2d(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int lower_build_flatten(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int lower_build_reshape(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
 
 /* lower_data.c: data = DATASET(...) */
 int lower_data(lower_ctx *c, const ast_expr *e, train_config *cfg);
 
 /* lower_augment.c: augment = [...], and its check against the dataset after the block */
 int lower_augment(lower_ctx *c, const ast_expr *e, train_config *cfg);
-int check_augment(lower_ctx *c, const train_config *cfg);
+int lower_check_augment(lower_ctx *c, const train_config *cfg);
 
 /* lower_eval.c: metrics = [...], early_stopping = ..., and their checks after the block */
 int lower_metrics(lower_ctx *c, const ast_expr *e, train_config *cfg);
 int lower_early_stopping(lower_ctx *c, const ast_expr *e, train_config *cfg);
-int check_evaluation(lower_ctx *c, const train_config *cfg);
+int lower_check_evaluation(lower_ctx *c, const train_config *cfg);
 
 /* lower_train.c */
 int lower_train(lower_ctx *c, const ast_item *item, train_config *cfg);
-void train_config_defaults(train_config *cfg);
+void lower_train_config_defaults(train_config *cfg);
 
 /* lower_optim.c: optimizer, schedule, warmup, regularize settings (0 after an error) */
-void opt_config_defaults(opt_kind kind, opt_config *o); /* torch.optim's defaults for `kind` */
+void lower_opt_config_defaults(opt_kind kind, opt_config *o); /* torch.optim's defaults for `kind` */
 int lower_optimizer(lower_ctx *c, const ast_expr *e, opt_config *o);
 int lower_schedule(lower_ctx *c, const ast_expr *e, lr_schedule *s);
 int lower_warmup(lower_ctx *c, const ast_expr *e, lr_schedule *s);

@@ -79,7 +79,7 @@ static int *base_cursor(lower_ctx *c, const char *base) {
     return &s->next_k[s->n_bases++];
 }
 
-const char *loc_name(lower_ctx *c, const char *base) {
+const char *lower_loc_name(lower_ctx *c, const char *base) {
     index_new_nodes(c);
     int *k = base_cursor(c, base);
     for (;; ++*k) {

@@ -25,7 +25,7 @@ static const char *const *const opt_kwargs[OPT_COUNT] = {
 };
 
 /* torch.optim's defaults (torch >= 2.2, where SGD's lr defaults to 1e-3 too) */
-void opt_config_defaults(opt_kind kind, opt_config *o) {
+void lower_opt_config_defaults(opt_kind kind, opt_config *o) {
     o->kind = kind;
     o->lr = 0, o->momentum = 0, o->dampening = 0, o->nesterov = 0, o->weight_decay = 0;
     o->alpha = 0.99, o->centered = 0, o->lr_decay = 0, o->initial_accumulator = 0;
@@ -43,7 +43,7 @@ void opt_config_defaults(opt_kind kind, opt_config *o) {
 /* a 0/1 switch such as nesterov = 1 */
 static int eval_flag(lower_ctx *c, const ast_expr *e, const char *what, int *out) {
     double v;
-    if (!eval_number(c, e, &v)) return 0;
+    if (!lower_eval_number(c, e, &v)) return 0;
     if (v != 0 && v != 1) {
         diag_error(c->d, e->loc, "%s must be 0 or 1, got %g", what, v);
         return 0;
@@ -57,27 +57,27 @@ static int lower_betas(lower_ctx *c, const ast_expr *e, const char *opt, opt_con
         diag_error(c->d, e->loc, "%s: betas must be a list of two numbers, e.g. [0.9, 0.999]", opt);
         return 0;
     }
-    return in_range(c, e->args[0].value, arena_printf(c->a, "%s: betas[0]", opt), 0, 1, 0, 1,
-                    &o->beta1) &
-           in_range(c, e->args[1].value, arena_printf(c->a, "%s: betas[1]", opt), 0, 1, 0, 1,
-                    &o->beta2);
+    return lower_in_range(c, e->args[0].value, arena_printf(c->a, "%s: betas[0]", opt), 0, 1, 0, 1,
+                          &o->beta1) &
+           lower_in_range(c, e->args[1].value, arena_printf(c->a, "%s: betas[1]", opt), 0, 1, 0, 1,
+                          &o->beta2);
 }
 
 /* one keyword argument `key = e` of optimizer `opt`, validated against its range */
 static int lower_opt_kwarg(lower_ctx *c, const char *opt, const char *key, const ast_expr *e,
                            opt_config *o) {
     const char *what = arena_printf(c->a, "%s: %s", opt, key);
-    if (!strcmp(key, "lr")) return in_range(c, e, what, 0, 1e9, 1, 0, &o->lr);
-    if (!strcmp(key, "momentum")) return in_range(c, e, what, 0, 1, 0, 1, &o->momentum);
-    if (!strcmp(key, "dampening")) return in_range(c, e, what, 0, 1, 0, 0, &o->dampening);
+    if (!strcmp(key, "lr")) return lower_in_range(c, e, what, 0, 1e9, 1, 0, &o->lr);
+    if (!strcmp(key, "momentum")) return lower_in_range(c, e, what, 0, 1, 0, 1, &o->momentum);
+    if (!strcmp(key, "dampening")) return lower_in_range(c, e, what, 0, 1, 0, 0, &o->dampening);
     if (!strcmp(key, "nesterov")) return eval_flag(c, e, what, &o->nesterov);
-    if (!strcmp(key, "weight_decay")) return in_range(c, e, what, 0, 1e9, 0, 0, &o->weight_decay);
-    if (!strcmp(key, "alpha")) return in_range(c, e, what, 0, 1, 0, 1, &o->alpha);
-    if (!strcmp(key, "eps")) return in_range(c, e, what, 0, 1, 1, 0, &o->eps);
+    if (!strcmp(key, "weight_decay")) return lower_in_range(c, e, what, 0, 1e9, 0, 0, &o->weight_decay);
+    if (!strcmp(key, "alpha")) return lower_in_range(c, e, what, 0, 1, 0, 1, &o->alpha);
+    if (!strcmp(key, "eps")) return lower_in_range(c, e, what, 0, 1, 1, 0, &o->eps);
     if (!strcmp(key, "centered")) return eval_flag(c, e, what, &o->centered);
-    if (!strcmp(key, "lr_decay")) return in_range(c, e, what, 0, 1e9, 0, 0, &o->lr_decay);
+    if (!strcmp(key, "lr_decay")) return lower_in_range(c, e, what, 0, 1e9, 0, 0, &o->lr_decay);
     if (!strcmp(key, "initial_accumulator_value"))
-        return in_range(c, e, what, 0, 1e9, 0, 0, &o->initial_accumulator);
+        return lower_in_range(c, e, what, 0, 1e9, 0, 0, &o->initial_accumulator);
     if (!strcmp(key, "betas")) return lower_betas(c, e, opt, o);
     if (!strcmp(key, "amsgrad")) return eval_flag(c, e, what, &o->amsgrad);
     dlc_internal_error(__FILE__, __LINE__, "optimizer keyword '%s' has no rule", key);
@@ -105,11 +105,11 @@ static int find_opt_kind(lower_ctx *c, const ast_expr *e, opt_kind *kind) {
 /* the arguments of optimizer call `e`: lr may also be the one positional argument */
 static int lower_opt_args(lower_ctx *c, const ast_expr *e, opt_config *o) {
     const char *opt = opt_names[o->kind];
-    if (!check_call_args(c, e, 0, 1, opt_kwargs[o->kind])) return 0;
+    if (!lower_check_call_args(c, e, 0, 1, opt_kwargs[o->kind])) return 0;
     int ok = 1;
     for (int i = 0; i < e->n_args; i++) {
         const ast_arg *arg = &e->args[i];
-        if (!arg->name && find_kwarg(e, "lr")) {
+        if (!arg->name && lower_find_kwarg(e, "lr")) {
             diag_error(c->d, arg->value->loc, "%s: lr is given twice", opt);
             ok = 0;
             continue;
@@ -123,7 +123,7 @@ int lower_optimizer(lower_ctx *c, const ast_expr *e, opt_config *o) {
     opt_kind kind;
     if (!find_opt_kind(c, e, &kind)) return 0;
     opt_config fresh = *o; /* keeps the schedule and clipping set by other settings */
-    opt_config_defaults(kind, &fresh);
+    lower_opt_config_defaults(kind, &fresh);
     fresh.loc = e->loc;
     if (e->kind == AST_CALL && !lower_opt_args(c, e, &fresh)) return 0;
     if (fresh.nesterov && (fresh.momentum == 0 || fresh.dampening != 0)) {
@@ -139,7 +139,7 @@ int lower_optimizer(lower_ctx *c, const ast_expr *e, opt_config *o) {
 /* an integer in [min, IR_MAX_DIM] (a count of epochs, as `epochs` is) into *out, else an error
  * "WHAT must be an integer in [MIN, 2147483647], got V" */
 static int named_int(lower_ctx *c, const ast_expr *e, const char *what, int64_t min, int64_t *out) {
-    return eval_count(c, e, what, min, IR_MAX_DIM, out);
+    return lower_eval_count(c, e, what, min, IR_MAX_DIM, out);
 }
 
 /* schedule = constant | step(every = 1, gamma = 0.1) | exponential(gamma) | cosine(min_lr = 0) */
@@ -159,16 +159,16 @@ int lower_schedule(lower_ctx *c, const ast_expr *e, lr_schedule *s) {
     }
     s->kind = (sched_kind)which, s->every = 1, s->gamma = 0.1, s->min_lr = 0;
     if (e->kind == AST_NAME) return 1;
-    if (!check_call_args(c, e, 0, 0, kwargs[which])) return 0;
+    if (!lower_check_call_args(c, e, 0, 0, kwargs[which])) return 0;
     const ast_expr *v;
     int ok = 1;
     const char *what = arena_printf(c->a, "%s: ", k);
-    if ((v = find_kwarg(e, "every")))
+    if ((v = lower_find_kwarg(e, "every")))
         ok &= named_int(c, v, arena_printf(c->a, "%severy", what), 1, &s->every);
-    if ((v = find_kwarg(e, "gamma")))
-        ok &= in_range(c, v, arena_printf(c->a, "%sgamma", what), 0, 1, 1, 0, &s->gamma);
-    if ((v = find_kwarg(e, "min_lr")))
-        ok &= in_range(c, v, arena_printf(c->a, "%smin_lr", what), 0, 1e9, 0, 0, &s->min_lr);
+    if ((v = lower_find_kwarg(e, "gamma")))
+        ok &= lower_in_range(c, v, arena_printf(c->a, "%sgamma", what), 0, 1, 1, 0, &s->gamma);
+    if ((v = lower_find_kwarg(e, "min_lr")))
+        ok &= lower_in_range(c, v, arena_printf(c->a, "%smin_lr", what), 0, 1e9, 0, 0, &s->min_lr);
     return ok;
 }
 
@@ -185,12 +185,12 @@ int lower_warmup(lower_ctx *c, const ast_expr *e, lr_schedule *s) {
                                  "1/epochs), or a number of epochs)", e->str);
         return 0;
     } else {
-        if (!check_call_args(c, e, 1, 1, kwargs)) return 0;
+        if (!lower_check_call_args(c, e, 1, 1, kwargs)) return 0;
         ok = named_int(c, e->args[0].value, "warmup: epochs", 1, &s->warmup);
     }
     s->warmup_start = s->warmup > 0 ? 1.0 / (double)s->warmup : 1;
-    const ast_expr *v = e->kind == AST_CALL ? find_kwarg(e, "start_factor") : NULL;
-    if (v) ok &= in_range(c, v, "warmup: start_factor", 0, 1, 1, 0, &s->warmup_start);
+    const ast_expr *v = e->kind == AST_CALL ? lower_find_kwarg(e, "start_factor") : NULL;
+    if (v) ok &= lower_in_range(c, v, "warmup: start_factor", 0, 1, 1, 0, &s->warmup_start);
     return ok;
 }
 
@@ -261,7 +261,7 @@ static int lower_penalty(lower_ctx *c, const ast_expr *e) {
                    "names...)%s", diag_hint(hint, best, ""));
         return -1;
     }
-    if (!check_call_args(c, e, 1, 1 << 20, NULL)) return -1;
+    if (!lower_check_call_args(c, e, 1, 1 << 20, NULL)) return -1;
     const ast_expr *first = e->args[0].value;
     if (first->kind == AST_NAME && names_params(c, first->str)) {
         diag_error(c->d, first->loc, "%s: the first argument is the coefficient, e.g. "
@@ -269,8 +269,8 @@ static int lower_penalty(lower_ctx *c, const ast_expr *e) {
         return -1;
     }
     double coef;
-    if (!in_range(c, e->args[0].value, arena_printf(c->a, "%s: coefficient", k), 0, 1e9, 0, 0,
-                  &coef))
+    if (!lower_in_range(c, e->args[0].value, arena_printf(c->a, "%s: coefficient", k), 0, 1e9, 0, 0,
+                        &coef))
         return -1;
     char *chosen = arena_alloc(c->a, (size_t)c->g->n_nodes);
     for (int i = 1; i < e->n_args; i++)
@@ -281,14 +281,14 @@ static int lower_penalty(lower_ctx *c, const ast_expr *e) {
     c->g->cur_what = k;
     for (int id = 0; id < n_nodes; id++) {
         if (ir_get(c->g, id)->op != IR_OP_param || (e->n_args > 1 && !chosen[id])) continue;
-        int term = finish_node(c, ir_add1(c->g, op, id));
-        sum = sum < 0 ? term : finish_node(c, ir_add2(c->g, IR_OP_add, sum, term));
+        int term = lower_finish_node(c, ir_add1(c->g, op, id));
+        sum = sum < 0 ? term : lower_finish_node(c, ir_add2(c->g, IR_OP_add, sum, term));
     }
     if (sum < 0) {
         diag_error(c->d, e->loc, "%s: the model has no parameters", k);
         return -1;
     }
-    return finish_node(c, ir_add2(c->g, IR_OP_mul, ir_const(c->g, coef), sum));
+    return lower_finish_node(c, ir_add2(c->g, IR_OP_mul, ir_const(c->g, coef), sum));
 }
 
 int lower_regularize(lower_ctx *c, const ast_expr *e) {
@@ -302,11 +302,11 @@ int lower_regularize(lower_ctx *c, const ast_expr *e) {
         if (term < 0) continue;
         c->g->cur_loc = e->loc;
         c->g->cur_what = "regularize";
-        penalty = penalty < 0 ? term : finish_node(c, ir_add2(c->g, IR_OP_add, penalty, term));
+        penalty = penalty < 0 ? term : lower_finish_node(c, ir_add2(c->g, IR_OP_add, penalty, term));
     }
     if (c->d->n_errors || penalty < 0) return c->d->n_errors == 0;
     c->g->cur_loc = e->loc;
     c->g->cur_what = "regularize";
-    c->g->loss = finish_node(c, ir_add2(c->g, IR_OP_add, c->g->loss, penalty));
+    c->g->loss = lower_finish_node(c, ir_add2(c->g, IR_OP_add, c->g->loss, penalty));
     return 1;
 }

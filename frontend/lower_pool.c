@@ -18,7 +18,7 @@ static const ast_expr *arg_expr(const ast_expr *call, int pos, const char *name)
     int k = 0;
     for (int i = 0; i < call->n_args; i++)
         if (!call->args[i].name && k++ == pos) return call->args[i].value;
-    return find_kwarg(call, name);
+    return lower_find_kwarg(call, name);
 }
 
 /* c->num[k] (already range-checked) as an integer; an error at the argument otherwise */
@@ -32,7 +32,7 @@ static int integral(lower_ctx *c, const ast_expr *call, int k, const char *name,
 }
 
 /* max_pool2d / avg_pool2d: c->num = kernel, stride (0: the kernel), padding */
-int build_pool(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
+int lower_build_pool(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
     static const char *const names[] = {"kernel", "stride", "padding"};
     int64_t v[3];
     for (int k = 0; k < 3; k++)
@@ -47,14 +47,14 @@ int build_pool(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
     }
     int id = ir_add1(c->g, op, args[0]);
     for (int k = 0; k < 3; k++) ir_get(c->g, id)->iattr[k] = v[k];
-    return finish_node(c, id);
+    return lower_finish_node(c, id);
 }
 
 /* axis = A as an index into the shape of rank `rank`: 1 .. rank - 1, or negative from the end */
 static int concat_axis(lower_ctx *c, const ast_expr *call, int rank, int *axis) {
-    const ast_expr *e = find_kwarg(call, "axis");
+    const ast_expr *e = lower_find_kwarg(call, "axis");
     double v = 1;
-    if (e && !eval_number(c, e, &v)) return 0;
+    if (e && !lower_eval_number(c, e, &v)) return 0;
     int ok = v == floor(v) && fabs(v) < rank && v != 0;
     if (!ok) {
         const char *valid = rank == 2 ? "1 or -1"
@@ -84,7 +84,7 @@ static int same_outside(lower_ctx *c, const ast_expr *call, const int *ids, int 
 
 /* concat(a, b, ..., axis = 1): one node per IR_MAX_IN inputs, chained; ids: the lowered
  * positional arguments (its row has them all lowered) */
-int build_concat(lower_ctx *c, const ast_expr *call, const int *ids, ir_op op) {
+int lower_build_concat(lower_ctx *c, const ast_expr *call, const int *ids, ir_op op) {
     int n = 0, axis;
     for (int i = 0; i < call->n_args; i++) n += !call->args[i].name;
     c->g->cur_loc = call->loc;
@@ -104,7 +104,7 @@ int build_concat(lower_ctx *c, const ast_expr *call, const int *ids, ir_op op) {
         while (m < IR_MAX_IN && k < n) in[m++] = ids[k++];
         y = ir_add(c->g, op, m, in);
         ir_get(c->g, y)->iattr[0] = axis;
-        if (finish_node(c, y) < 0) return -1;
+        if (lower_finish_node(c, y) < 0) return -1;
     }
     return y;
 }

@@ -7,7 +7,7 @@
 #include "lower_internal.h"
 #include <string.h>
 
-void train_config_defaults(train_config *cfg) {
+void lower_train_config_defaults(train_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
     cfg->batch = 32;
     cfg->epochs = 1;
@@ -15,7 +15,7 @@ void train_config_defaults(train_config *cfg) {
     cfg->validation = 0;
     cfg->metrics[0] = (metric_config){.kind = DLC_METRIC_LOSS, .k = 1};
     cfg->n_metrics = 1;
-    opt_config_defaults(OPT_SGD, &cfg->opt); /* no optimizer setting: sgd() as torch */
+    lower_opt_config_defaults(OPT_SGD, &cfg->opt); /* no optimizer setting: sgd() as torch */
 }
 
 /* node `id` depends on a leaf other than a constant: an input or a parameter (inputs of a
@@ -68,18 +68,18 @@ static int lower_setting(lower_ctx *c, const ast_stmt *s, train_config *cfg) {
     if (!strcmp(k, "schedule")) return lower_schedule(c, s->value, &cfg->opt.schedule);
     if (!strcmp(k, "warmup")) return lower_warmup(c, s->value, &cfg->opt.schedule);
     if (!strcmp(k, "clip_norm"))
-        return in_range(c, s->value, "clip_norm", 0, 1e9, 1, 0, &cfg->opt.clip_norm);
+        return lower_in_range(c, s->value, "clip_norm", 0, 1e9, 1, 0, &cfg->opt.clip_norm);
     if (!strcmp(k, "clip_value"))
-        return in_range(c, s->value, "clip_value", 0, 1e9, 1, 0, &cfg->opt.clip_value);
+        return lower_in_range(c, s->value, "clip_value", 0, 1e9, 1, 0, &cfg->opt.clip_value);
     if (!strcmp(k, "regularize")) {
         c->regularize = s->value; /* lowered once the loss is known */
         return 1;
     }
-    if (!strcmp(k, "batch")) return eval_int(c, s->value, &cfg->batch, 1);
-    if (!strcmp(k, "epochs")) return eval_int(c, s->value, &cfg->epochs, 1);
-    if (!strcmp(k, "seed")) return eval_int(c, s->value, &cfg->seed, 0);
+    if (!strcmp(k, "batch")) return lower_eval_int(c, s->value, &cfg->batch, 1);
+    if (!strcmp(k, "epochs")) return lower_eval_int(c, s->value, &cfg->epochs, 1);
+    if (!strcmp(k, "seed")) return lower_eval_int(c, s->value, &cfg->seed, 0);
     if (!strcmp(k, "validation"))
-        return in_range(c, s->value, "validation", 0, 1, 0, 1, &cfg->validation);
+        return lower_in_range(c, s->value, "validation", 0, 1, 0, 1, &cfg->validation);
     if (!strcmp(k, "metrics")) return lower_metrics(c, s->value, cfg);
     if (!strcmp(k, "early_stopping")) return lower_early_stopping(c, s->value, cfg);
     if (!strcmp(k, "augment")) return lower_augment(c, s->value, cfg);
@@ -101,6 +101,6 @@ int lower_train(lower_ctx *c, const ast_item *item, train_config *cfg) {
     if (c->g->loss < 0) diag_error(c->d, item->loc, "train block has no loss = ...");
     if (c->d->n_errors) return 0;
     if (c->regularize && !lower_regularize(c, c->regularize)) return 0;
-    int augment_ok = check_augment(c, cfg);
-    return check_evaluation(c, cfg) && augment_ok;
+    int augment_ok = lower_check_augment(c, cfg);
+    return lower_check_evaluation(c, cfg) && augment_ok;
 }

@@ -40,7 +40,7 @@ void lower_unknown_name(lower_ctx *c, const ast_expr *e) {
 /* ---- numbers ---- */
 
 /* "2147483648" for whole numbers (exactly, as far as a double holds them), else "%g" */
-const char *num_text(lower_ctx *c, double v) {
+const char *lower_num_text(lower_ctx *c, double v) {
     if (v == floor(v) && fabs(v) < 1e18) return arena_printf(c->a, "%.0f", v);
     return arena_printf(c->a, "%g", v);
 }
@@ -54,7 +54,7 @@ static int check_finite(lower_ctx *c, const ast_expr *e, double a, double b, dou
     return 0;
 }
 
-int eval_number(lower_ctx *c, const ast_expr *e, double *out) {
+int lower_eval_number(lower_ctx *c, const ast_expr *e, double *out) {
     double a, b;
     switch (e->kind) {
     case AST_NUM: *out = e->num; return 1;
@@ -70,11 +70,11 @@ int eval_number(lower_ctx *c, const ast_expr *e, double *out) {
         return 0;
     }
     case AST_NEG:
-        if (!eval_number(c, e->lhs, &a)) return 0;
+        if (!lower_eval_number(c, e->lhs, &a)) return 0;
         *out = -a;
         return 1;
     case AST_BINOP:
-        if (!eval_number(c, e->lhs, &a) || !eval_number(c, e->rhs, &b)) return 0;
+        if (!lower_eval_number(c, e->lhs, &a) || !lower_eval_number(c, e->rhs, &b)) return 0;
         if (e->op == '/' && b == 0) {
             diag_error(c->d, e->loc, "division by zero");
             return 0;
@@ -87,39 +87,39 @@ int eval_number(lower_ctx *c, const ast_expr *e, double *out) {
     return 0;
 }
 
-int eval_int(lower_ctx *c, const ast_expr *e, int64_t *out, int64_t min) {
+int lower_eval_int(lower_ctx *c, const ast_expr *e, int64_t *out, int64_t min) {
     double v;
-    if (!eval_number(c, e, &v)) return 0;
+    if (!lower_eval_number(c, e, &v)) return 0;
     if (v != floor(v)) {
         diag_error(c->d, e->loc, "expected an integer, got %g (not a whole number)", v);
         return 0;
     }
     if (v < (double)min || v > (double)IR_MAX_DIM) {
         diag_error(c->d, e->loc, "expected an integer in [%lld, %lld], got %s", (long long)min,
-                   (long long)IR_MAX_DIM, num_text(c, v));
+                   (long long)IR_MAX_DIM, lower_num_text(c, v));
         return 0;
     }
     *out = (int64_t)v;
     return 1;
 }
 
-const char *eval_symbol(lower_ctx *c, const ast_expr *e, const char *what) {
+const char *lower_eval_symbol(lower_ctx *c, const ast_expr *e, const char *what) {
     if (e->kind == AST_NAME || e->kind == AST_STR) return e->str;
     diag_error(c->d, e->loc, "expected %s name", what);
     return NULL;
 }
 
-int eval_count(lower_ctx *c, const ast_expr *e, const char *what, int64_t min, int64_t max,
-               int64_t *out) {
+int lower_eval_count(lower_ctx *c, const ast_expr *e, const char *what, int64_t min, int64_t max,
+                     int64_t *out) {
     double v;
-    if (!eval_number(c, e, &v)) return 0;
+    if (!lower_eval_number(c, e, &v)) return 0;
     if (v != floor(v)) {
         diag_error(c->d, e->loc, "%s must be an integer, got %g (not a whole number)", what, v);
         return 0;
     }
     if (v < (double)min || v > (double)max) {
         diag_error(c->d, e->loc, "%s must be an integer in [%lld, %lld], got %s", what,
-                   (long long)min, (long long)max, num_text(c, v));
+                   (long long)min, (long long)max, lower_num_text(c, v));
         return 0;
     }
     *out = (int64_t)v;
@@ -127,9 +127,9 @@ int eval_count(lower_ctx *c, const ast_expr *e, const char *what, int64_t min, i
 }
 
 /* value in [lo, hi] (or [lo, hi) when hi_open), else an error naming the parameter */
-int in_range(lower_ctx *c, const ast_expr *e, const char *what, double lo, double hi,
-             int lo_open, int hi_open, double *out) {
-    if (!eval_number(c, e, out)) return 0;
+int lower_in_range(lower_ctx *c, const ast_expr *e, const char *what, double lo, double hi,
+                   int lo_open, int hi_open, double *out) {
+    if (!lower_eval_number(c, e, out)) return 0;
     int ok = (lo_open ? *out > lo : *out >= lo) && (hi_open ? *out < hi : *out <= hi);
     if (!ok)
         diag_error(c->d, e->loc, "%s must be in %c%g, %g%c, got %g", what, lo_open ? '(' : '[',
@@ -139,17 +139,17 @@ int in_range(lower_ctx *c, const ast_expr *e, const char *what, double lo, doubl
 
 /* ---- tensors ---- */
 
-int fits_f32(lower_ctx *c, src_loc loc, double v, const char *what) {
+int lower_fits_f32(lower_ctx *c, src_loc loc, double v, const char *what) {
     if (fabs(v) <= FLT_MAX) return 1;
     diag_error(c->d, loc, "%s %g is not finite as an f32 (the largest f32 is about %g)", what, v,
                (double)FLT_MAX);
     return 0;
 }
 
-int finish_node(lower_ctx *c, int id) { return ir_infer_shape(c->g, id, c->d) ? id : -1; }
+int lower_finish_node(lower_ctx *c, int id) { return ir_infer_shape(c->g, id, c->d) ? id : -1; }
 
-int make_param(lower_ctx *c, const char *name, int rank, const int64_t *dims,
-               const ir_init *init) {
+int lower_make_param(lower_ctx *c, const char *name, int rank, const int64_t *dims,
+                     const ir_init *init) {
     ir_shape shape = ir_shape_make(0, rank, dims);
     if (!ir_shape_fits(&shape)) {
         diag_error(c->d, c->g->cur_loc, "parameter '%s' %s holds more than " IR_MAX_ELEMENTS_TEXT
@@ -168,14 +168,14 @@ int make_param(lower_ctx *c, const char *name, int rank, const int64_t *dims,
 
 /* ---- call argument helpers ---- */
 
-const ast_expr *find_kwarg(const ast_expr *call, const char *name) {
+const ast_expr *lower_find_kwarg(const ast_expr *call, const char *name) {
     for (int i = 0; i < call->n_args; i++)
         if (call->args[i].name && strcmp(call->args[i].name, name) == 0) return call->args[i].value;
     return NULL;
 }
 
-int check_call_args(lower_ctx *c, const ast_expr *call, int min_pos, int max_pos,
-                    const char *const *kwargs) {
+int lower_check_call_args(lower_ctx *c, const ast_expr *call, int min_pos, int max_pos,
+                          const char *const *kwargs) {
     int n_pos = 0, ok = 1;
     for (int i = 0; i < call->n_args; i++) {
         const ast_arg *arg = &call->args[i];

@@ -103,9 +103,9 @@ struct parse_ctx {
 
 int dlylex(DLYSTYPE *lval, DLYLTYPE *lloc, void *scanner);
 /* Runs the scanner and parser over ctx->src; returns yyparse's result. (lex.l) */
-int dl_scan_and_parse(parse_ctx *ctx);
+int lex_scan_and_parse(parse_ctx *ctx);
 /* The diagnostic location of a span (clipped to its first line). */
-src_loc dl_src_loc(const parse_ctx *ctx, DLYLTYPE span);
+src_loc parse_src_loc(const parse_ctx *ctx, DLYLTYPE span);
 }
 
 %code {
@@ -280,7 +280,7 @@ opt_comma
 
 /* ---- locations ---- */
 
-src_loc dl_src_loc(const parse_ctx *ctx, DLYLTYPE span) {
+src_loc parse_src_loc(const parse_ctx *ctx, DLYLTYPE span) {
     src_loc l = {span.line, span.col, 1};
     if (span.end_line == span.line) {
         l.len = span.end_col - span.col;
@@ -400,7 +400,7 @@ static void note_opener(parse_ctx *ctx, int n_expected, const int *have, const D
     if (n_expected != 1 || !tok) return;
     const dl_bracket *open = find_opener(ctx, tok, loc);
     if (open)
-        diag_note(ctx->d, dl_src_loc(ctx, open->loc), "to match this '%c'",
+        diag_note(ctx->d, parse_src_loc(ctx, open->loc), "to match this '%c'",
                   ctx->src[open->loc.off]);
 }
 
@@ -437,12 +437,12 @@ static int yyreport_syntax_error(const yypcontext_t *pc, void *scanner, parse_ct
     describe_token(ctx, tok, loc, what, sizeof what);
     const char *keyword = tok == YYSYMBOL_IDENT ? misspelt_keyword(ctx, have, loc) : NULL;
     if (keyword) {
-        diag_error(ctx->d, dl_src_loc(ctx, *loc), "unexpected %s; did you mean '%s'?", what,
+        diag_error(ctx->d, parse_src_loc(ctx, *loc), "unexpected %s; did you mean '%s'?", what,
                    keyword);
         return 0;
     }
     int n_expected = describe_expected(tok, have, expected, sizeof expected);
-    diag_error(ctx->d, dl_src_loc(ctx, *loc), "unexpected %s%s", what, expected);
+    diag_error(ctx->d, parse_src_loc(ctx, *loc), "unexpected %s%s", what, expected);
     note_opener(ctx, n_expected, have, loc);
     return 0;
 }
@@ -452,7 +452,7 @@ static int yyreport_syntax_error(const yypcontext_t *pc, void *scanner, parse_ct
 static void dlyerror(DLYLTYPE *loc, void *scanner, parse_ctx *ctx, const char *msg) {
     (void)scanner;
     (void)msg;
-    diag_error(ctx->d, dl_src_loc(ctx, *loc),
+    diag_error(ctx->d, parse_src_loc(ctx, *loc),
                "expression is nested too deeply: more than %d operators and brackets pending "
                "(the parser's limit)", AST_MAX_PENDING);
 }
@@ -462,7 +462,7 @@ static void dlyerror(DLYLTYPE *loc, void *scanner, parse_ctx *ctx, const char *m
 static ast_expr *new_expr(parse_ctx *ctx, ast_expr_kind kind, DLYLTYPE loc) {
     ast_expr *e = arena_alloc(ctx->a, sizeof *e);
     e->kind = kind;
-    e->loc = dl_src_loc(ctx, loc);
+    e->loc = parse_src_loc(ctx, loc);
     e->depth = 1;
     return e;
 }
@@ -490,7 +490,7 @@ static ast_expr *new_binop(parse_ctx *ctx, char op, ast_expr *lhs, ast_expr *rhs
 static ast_expr *new_neg(parse_ctx *ctx, ast_expr *operand, DLYLTYPE loc, DLYLTYPE minus) {
     ast_expr *e = new_expr(ctx, AST_NEG, loc);
     e->lhs = operand;
-    add_operand_depth(ctx, e, operand, dl_src_loc(ctx, minus));
+    add_operand_depth(ctx, e, operand, parse_src_loc(ctx, minus));
     return e;
 }
 
@@ -526,7 +526,7 @@ static void push_arg(parse_ctx *ctx, arg_vec *v, const char *name, DLYLTYPE name
     }
     ast_arg *a = &v->v[v->n++];
     a->name = name;
-    a->name_loc = name ? dl_src_loc(ctx, name_loc) : (src_loc){0, 0, 0};
+    a->name_loc = name ? parse_src_loc(ctx, name_loc) : (src_loc){0, 0, 0};
     a->value = value;
 }
 
@@ -543,7 +543,7 @@ static ast_stmt *new_assign(parse_ctx *ctx, const char *name, DLYLTYPE loc, ast_
     ast_stmt *s = arena_alloc(ctx->a, sizeof *s);
     s->kind = AST_STMT_ASSIGN;
     s->name = name;
-    s->loc = dl_src_loc(ctx, loc);
+    s->loc = parse_src_loc(ctx, loc);
     s->value = value;
     return s;
 }
@@ -552,7 +552,7 @@ static ast_stmt *new_input(parse_ctx *ctx, const char *name, DLYLTYPE loc, const
     ast_stmt *s = arena_alloc(ctx->a, sizeof *s);
     s->kind = AST_STMT_INPUT;
     s->name = name;
-    s->loc = dl_src_loc(ctx, loc);
+    s->loc = parse_src_loc(ctx, loc);
     s->type = *t;
     return s;
 }
@@ -560,7 +560,7 @@ static ast_stmt *new_input(parse_ctx *ctx, const char *name, DLYLTYPE loc, const
 static ast_type *new_type(parse_ctx *ctx, const char *dtype, DLYLTYPE loc, arg_vec dims) {
     ast_type *t = arena_alloc(ctx->a, sizeof *t);
     t->dtype = dtype;
-    t->loc = dl_src_loc(ctx, loc);
+    t->loc = parse_src_loc(ctx, loc);
     t->rank = dims.n;
     if (dims.n) t->dims = arena_alloc(ctx->a, sizeof *t->dims * (size_t)dims.n);
     for (int i = 0; i < dims.n; i++) t->dims[i] = dims.v[i].value;
@@ -583,8 +583,8 @@ static void add_param(parse_ctx *ctx, DLYLTYPE kw, const char *name, DLYLTYPE na
     ast_item it = {0};
     it.kind = AST_ITEM_PARAM;
     it.name = name;
-    it.loc = dl_src_loc(ctx, kw);
-    it.name_loc = dl_src_loc(ctx, name_loc);
+    it.loc = parse_src_loc(ctx, kw);
+    it.name_loc = parse_src_loc(ctx, name_loc);
     it.value = value;
     add_item(ctx, &it);
 }
@@ -594,8 +594,8 @@ static void add_block(parse_ctx *ctx, ast_item_kind kind, DLYLTYPE kw, const cha
     ast_item it = {0};
     it.kind = kind;
     it.name = name;
-    it.loc = dl_src_loc(ctx, kw);
-    it.name_loc = dl_src_loc(ctx, name_loc);
+    it.loc = parse_src_loc(ctx, kw);
+    it.name_loc = parse_src_loc(ctx, name_loc);
     it.stmts = body.v;
     it.n_stmts = body.n;
     add_item(ctx, &it);
@@ -613,7 +613,7 @@ ast_file *parse_file(const char *src, arena *a, diag *d) {
     ctx.last_end = (DLYLTYPE){1, 1, 1, 1, 0, 0};
     ctx.replayed_off = -1;
     int errors_before = d->n_errors;
-    int rc = dl_scan_and_parse(&ctx);
+    int rc = lex_scan_and_parse(&ctx);
     if (rc != 0 && d->n_errors == errors_before)
         dlc_internal_error(__FILE__, __LINE__, "parser failed without reporting an error");
     return d->n_errors > errors_before ? NULL : ctx.file;
