@@ -4,9 +4,11 @@
  * names (model values and params), evaluating numbers (with their range checks and the
  * messages naming the setting), finishing a node (shape inference), checking a call's
  * arguments, and making a trainable parameter. The call graph among the frontend's files has
- * no cycle: lower.c (entry) -> lower_train.c -> lower_data/augment/eval/optim.c and
- * layers.c (expressions and the layer table) -> layers_conv.c, lower_pool.c, lower_init.c ->
- * lower_util.c -> lower_names.c.
+ * no cycle (A -> B: A calls B):
+ *   lower.c (entry) -> lower_train.c, layers.c, lower_util.c
+ *   lower_train.c -> lower_data.c, lower_augment.c, lower_eval.c, lower_optim.c, layers.c
+ *   layers.c (expressions, the layer table) -> layers_conv.c, lower_pool.c, lower_init.c
+ *   every lowering file -> lower_util.c -> lower_names.c
  */
 #include "lower_internal.h"
 #include <float.h>
