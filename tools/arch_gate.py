@@ -17,7 +17,8 @@ runtime/ driver/ support/ and exits 1, naming each offender as FILE:LINE, when
     shared with generated code (dlrt_abi.h, dlrt_cuda_program.h); no driver/ file includes a
     codegen/ *_internal.h; the frontend includes no passes/ header;
   - the folders' include graph (an edge A -> B for each `#include "../B/..."` in A) has a cycle.
-It prints the function-length median and p90 (nearest rank). Exit 2: ctags missing or failing.
+It prints the function-length median and p90 (nearest rank). Exit 2: ctags missing or failing
+($CTAGS names the ctags program; default: ctags on the PATH).
 """
 import math
 import os
@@ -43,6 +44,7 @@ LAYER_RULES = (
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 MACRO_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+CTAGS = os.environ.get("CTAGS", "ctags")
 
 
 def source_files(root):
@@ -64,7 +66,7 @@ def read_lines(root, rel):
 
 def run_ctags(root, files, ignored):
     """[(name, file, line, end, pattern)] for the function definitions in files."""
-    cmd = ["ctags", "--fields=+ne", "--c-kinds=f", "--sort=no", "-o", "-", "-L", "-"]
+    cmd = [CTAGS, "--fields=+ne", "--c-kinds=f", "--sort=no", "-o", "-", "-L", "-"]
     if ignored:
         cmd.insert(1, "-I" + ",".join(name + "+" for name in sorted(ignored)))
     try:
@@ -92,7 +94,7 @@ def run_ctags(root, files, ignored):
 
 def check_ctags():
     try:
-        res = subprocess.run(["ctags", "--version"], capture_output=True, text=True, check=False)
+        res = subprocess.run([CTAGS, "--version"], capture_output=True, text=True, check=False)
     except FileNotFoundError:
         res = None
     if res is None or "Universal Ctags" not in res.stdout:

@@ -3,7 +3,8 @@
 # fixture trees in a temporary folder and checks that a clean tree passes (printing the median
 # and p90) and that each rule fires on its fixture, naming the offender: a file over 800 lines,
 # a function over 60 lines, a p90 over 30, each layer rule, a folder include cycle; and that a
-# file-scope macro invocation (ELOSS(x) before a function) is measured as the function after it.
+# file-scope macro invocation (ELOSS(x) before a function) is measured as the function after it,
+# and that without Universal Ctags the gate exits 2.
 set -euo pipefail
 GATE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/arch_gate.py"
 TMP=$(mktemp -d)
@@ -94,6 +95,11 @@ clean_tree "$TMP/macro"
   echo 'ELOSS(mse)'; func after_macro 61; } > "$TMP/macro/codegen/ops.c"
 expect macro 1 "macro invocations not counted: ELOSS" \
   "codegen/ops.c:3: function after_macro is 61 lines (limit 60)"
+
+# without Universal Ctags the gate refuses to judge (exit 2) instead of passing
+rc=0; out=$(CTAGS=/nonexistent/ctags python3 "$GATE" "$TMP/clean" 2>&1) || rc=$?
+if [ "$rc" = 2 ] && grep -qF "universal-ctags" <<<"$out"; then echo "ok   no_ctags"
+else echo "FAIL no_ctags: exit $rc"; echo "$out"; failures=$((failures + 1)); fi
 
 if [ "$failures" -ne 0 ]; then echo "arch_gate_test: $failures failure(s)"; exit 1; fi
 echo "arch_gate_test: all cases pass"
