@@ -3,6 +3,7 @@
  * lower, run the pass pipeline (verifying between passes), honouring --dump-after; and what
  * the modes read back from a compiled unit (where a gradient is exposed, the lr schedule).
  */
+#include "../passes/pass.h"
 #include "driver.h"
 #include <stdio.h>
 #include <stdlib.h>
