@@ -43,11 +43,30 @@ static int check_interface(const dlc_unit *u, const dlc_options *o) {
 
 static int generate(dlc_unit *u, const dlc_options *o) {
     if (check_interface(u, o)) return 1;
-    cg_c_options co = {.prefix = u->cfg.model ? u->cfg.model : "model", .weights = u->weights};
+    cg_c_options co = {.prefix = u->cfg.model ? u->cfg.model : "model"};
     const char *source = cg_c_generate(u->g, &co, &u->a);
     if (o->emit_c) fputs(source, stdout);
     if (o->output && dlc_write_file_atomic(o->output, source)) return 1;
     return 0;
+}
+
+static ir_weight_dtype dtype_of(int dtype) {
+    return dtype == DLRT_F32 ? IR_WEIGHT_F32 : dtype == DLRT_I32 ? IR_WEIGHT_I32 : IR_WEIGHT_F64;
+}
+
+ir_weights *dlc_ir_weights(const dlrt_weights *w, const char *normalized_input, arena *a) {
+    ir_weights *t = ir_weights_new(a, w->path, w->n);
+    char name[512];
+    if (normalized_input)
+        t->normalize_name =
+            arena_strdup(a, dlrt_normalize_tensor_name(normalized_input, name, sizeof name));
+    for (int k = 0; k < w->n; k++) {
+        const dlrt_weight *s = &w->t[k];
+        int64_t dims[IR_MAX_RANK];
+        for (int i = 0; i < s->rank; i++) dims[i] = s->dims[i];
+        ir_weights_add(t, a, s->name, dtype_of(s->dtype), s->rank, dims, s->data);
+    }
+    return t;
 }
 
 int dlc_inference(const dlc_options *o) {

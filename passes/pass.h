@@ -14,9 +14,6 @@ typedef struct pass_ctx {
     diag *d;                 /* where user errors go */
     const opt_config *opt;   /* optimizer for the update pass (NULL: no update) */
     int with_backward;       /* run autodiff (0 for inference-only graphs) */
-    const struct dlrt_weights *weights; /* inference: the trained weights (NULL: only list the
-                                           tensors a weights file must hold); fold_batchnorm
-                                           replaces it by a table with the folded tensors added */
     int no_fold;                        /* inference: leave batchnorm unfolded (--no-fold) */
     const char *normalized_input;       /* inference: the input the runtime normalised, or NULL */
 } pass_ctx;
