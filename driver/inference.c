@@ -1,10 +1,10 @@
 /*
  * inference.c — from trained weights to one deployable C file: `dlc MODEL.dl --weights FILE
- * -o model.c` reads the weights file (dlrt_weights.c checks it), compiles the model's
- * forward graph through the inference pipeline (which checks every tensor against the model)
- * and generates C with the weights embedded (codegen/cg_c_infer.c). Also lists the tensors
- * a weights file holds, for `--run --save-weights`. Nothing is written unless everything
- * succeeded.
+ * -o model.c` reads the weights file (dlrt_weights.c checks it), converts it into the IR's
+ * weights table (ir/weights.h) that the graph carries, compiles the model's forward graph
+ * through the inference pipeline (which checks every tensor against the model) and generates
+ * C with the weights embedded (codegen/cg_c_infer.c). Also lists the tensors a weights file
+ * holds, for `--run --save-weights`. Nothing is written unless everything succeeded.
  */
 #include "../codegen/cg_c.h"
 #include "../runtime/dlrt_weights.h"
@@ -78,10 +78,10 @@ int dlc_inference(const dlc_options *o) {
     }
     dlc_unit u;
     int status = dlc_compile_inference(&u, o, &w);
+    dlrt_weights_free(&w); /* the graph holds its own copy (u.g->weights) */
     if (status == 0 && !u.stopped) status = generate(&u, o);
     if (u.d.n_errors) status = 1;
     dlc_unit_free(&u);
-    dlrt_weights_free(&w);
     return status;
 }
 
