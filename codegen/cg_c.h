@@ -4,8 +4,9 @@
  * calls cblas_?gemm when compiled with -DDLC_USE_CBLAS and otherwise a built-in kernel, fuses
  * runs of elementwise ops into single loops, and exposes one function:
  *     const dlrt_model_desc *PREFIX_model(void);
- * With weights (an inference graph from passes/inference.c) it is instead a forward-only model
- * with its weights as static data and PREFIX_predict (docs/cli.md, cg_c_infer.c).
+ * For a graph holding trained weights (g->weights: an inference graph from passes/inference.c)
+ * it is instead a forward-only model with its weights as static data and PREFIX_predict
+ * (docs/cli.md, cg_c_infer.c).
  */
 #ifndef DLC_CG_C_H
 #define DLC_CG_C_H
@@ -15,8 +16,6 @@ typedef struct cg_c_options {
     const char *prefix; /* symbol prefix (the model name) */
     int f64;            /* generate double-precision code (gradient checks) */
     int has_train;      /* emit the training step (the graph has backward and update) */
-    const struct dlrt_weights *weights; /* inference C (cg_c_infer.c): an inference graph whose
-                                           leaves take these values, embedded as static data */
     int no_reuse;       /* memory plan without reuse: every value its own bytes (--no-reuse) */
     int check_numerics; /* --check-numerics: the training step tests every value it computes
                            for NaN and Inf and exports PREFIX_numerics (cg_c_numerics.c);

@@ -3,15 +3,16 @@
  * not: the weights block as static const data, and the predict API over PREFIX_forward.
  *
  * The graph comes from passes/inference.c: one batched f32 input, one batched f32 output
- * computed by a non-leaf node (the driver checks), and a tensor of the weights file for every
- * param, buffer and state leaf. The API (docs/cli.md):
+ * computed by a non-leaf node (the driver checks), and a tensor of its weights table
+ * (g->weights: the file's, with fold_batchnorm's) for every param, buffer and state leaf. The
+ * API (docs/cli.md):
  *     int PREFIX_predict(const float *input, int n, float *output);
  *     int PREFIX_predict_ws(const float *input, int n, float *output, void *workspace);
  *     long PREFIX_input_size(void), PREFIX_output_size(void), PREFIX_workspace_bytes(void);
  * predict runs any n >= 0 samples, max_batch at a time, through a static workspace (not
  * reentrant); predict_ws uses the caller's (PREFIX_workspace_bytes, aligned as malloc's).
  */
-#include "../runtime/dlrt_weights.h"
+#include "../ir/weights.h"
 #include "cg_c_internal.h"
 #include <stdio.h>
 #include <string.h>
@@ -31,9 +32,9 @@ void cg_c_infer_weights(cg_c *c) {
     for (int id = 0; id < g->n_nodes; id++) {
         const ir_node *n = &g->nodes[id];
         if (n->op != IR_OP_param && n->op != IR_OP_state && n->op != IR_OP_buffer) continue;
-        const dlrt_weight *t = dlrt_weights_find(c->o->weights, n->name);
-        DLC_ASSERT(t && t->dtype == DLRT_F32 && dlrt_weight_numel(t) == ir_shape_numel(&n->shape));
-        memcpy(block + c->offset[id], t->data, sizeof(float) * (size_t)dlrt_weight_numel(t));
+        const ir_weight *t = ir_weights_find(g->weights, n->name);
+        DLC_ASSERT(t && t->dtype == IR_WEIGHT_F32 && ir_weight_numel(t) == ir_shape_numel(&n->shape));
+        memcpy(block + c->offset[id], t->data, sizeof(float) * (size_t)ir_weight_numel(t));
     }
     sb_printf(c->out, "/* the trained weights: every parameter at its offset (see %s_forward) */\n"
                       "static const real %s_weights[%lld] = {", c->o->prefix, c->o->prefix,

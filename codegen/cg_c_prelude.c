@@ -158,7 +158,7 @@ static int uses_gemm(const ir_graph *g) {
 void cg_c_prelude(cg_c *c) {
     sb_puts(c->out, prelude_math);
     sb_puts(c->out, "\n");
-    if (!c->o->weights) { /* inference C has no descriptor: it needs none of the ABI */
+    if (!c->g->weights) { /* inference C has no descriptor: it needs none of the ABI */
         sb_puts(c->out, cg_c_abi_text);
         sb_puts(c->out, "\n");
     }

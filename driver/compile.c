@@ -3,6 +3,7 @@
  * lower, run the pass pipeline (verifying between passes), honouring --dump-after; and what
  * the modes read back from a compiled unit (where a gradient is exposed, the lr schedule).
  */
+#include "../passes/pass.h"
 #include "driver.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,9 +47,9 @@ static pass_ctx make_ctx(dlc_unit *u, const compile_mode *m) {
     if (m->inference) {
         pc.opt = NULL;
         pc.with_backward = 0;
-        pc.weights = m->weights;
         pc.no_fold = m->no_fold;
         pc.normalized_input = u->cfg.normalize ? u->cfg.feature_input : NULL;
+        u->g->weights = m->weights ? dlc_ir_weights(m->weights, pc.normalized_input, &u->a) : NULL;
     }
     return pc;
 }
@@ -60,7 +61,6 @@ static int run_passes(dlc_unit *u, const dlc_options *o, const compile_mode *m) 
     for (int i = 0; i < len; i++) {
         if (!pipeline[i].run(&pc)) return 1;
         ir_verify(u->g);
-        u->weights = pc.weights;
         if (m->for_gradcheck && !strcmp(pipeline[i].name, "autodiff")) expose_gradients(u->g);
         if (o->dump_after && !strcmp(o->dump_after, pipeline[i].name)) {
             ir_dump(u->g, stdout);

@@ -8,6 +8,7 @@
 #ifndef DLC_DRIVER_H
 #define DLC_DRIVER_H
 #include "../frontend/lower.h"
+#include "../ir/weights.h"
 #include "../runtime/dlrt.h"
 
 typedef struct dlc_options {
@@ -50,8 +51,6 @@ typedef struct dlc_unit {
     ir_graph *g;        /* the graph after the pipeline */
     train_config cfg;   /* the train block */
     int stopped;        /* --dump-after stopped the pipeline and printed */
-    const struct dlrt_weights *weights; /* inference: the weights the graph's leaves read (the
-                                           file's, with fold_batchnorm's tensors added) */
 } dlc_unit;
 
 /* Parse, lower and run the passes. Returns 0 on success, 1 after user errors. With
@@ -62,9 +61,17 @@ int dlc_compile(dlc_unit *u, const dlc_options *o, int for_gradcheck);
 int dlc_compile_text(dlc_unit *u, const dlc_options *o, const char *text, int for_gradcheck);
 void dlc_unit_free(dlc_unit *u);
 
+struct dlrt_weights; /* runtime/dlrt_weights.h */
+
 /* Compile o->input's forward graph for inference (the pass_inference_pipeline) against the
- * weights w, or with w NULL only to list which tensors a weights file holds. */
+ * weights w, or with w NULL only to list which tensors a weights file holds. The graph's leaves
+ * read u->g->weights (w's tensors, with fold_batchnorm's added). */
 int dlc_compile_inference(dlc_unit *u, const dlc_options *o, const struct dlrt_weights *w);
+
+/* The tensors of weights file w as the IR's table (ir/weights.h), copied into arena a; its
+ * normalize_name is the runtime's name for the statistics of input normalized_input (NULL:
+ * the train block normalises none). */
+ir_weights *dlc_ir_weights(const struct dlrt_weights *w, const char *normalized_input, arena *a);
 
 /* dlc MODEL --weights FILE: read the weights, compile the inference graph, honour
  * --dump-after, write the inference C (-o, --emit-c). Returns the exit status. */

@@ -1,10 +1,10 @@
 /*
  * inference.c — from trained weights to one deployable C file: `dlc MODEL.dl --weights FILE
- * -o model.c` reads the weights file (dlrt_weights.c checks it), compiles the model's
- * forward graph through the inference pipeline (which checks every tensor against the model)
- * and generates C with the weights embedded (codegen/cg_c_infer.c). Also lists the tensors
- * a weights file holds, for `--run --save-weights`. Nothing is written unless everything
- * succeeded.
+ * -o model.c` reads the weights file (dlrt_weights.c checks it), converts it into the IR's
+ * weights table (ir/weights.h) that the graph carries, compiles the model's forward graph
+ * through the inference pipeline (which checks every tensor against the model) and generates
+ * C with the weights embedded (codegen/cg_c_infer.c). Also lists the tensors a weights file
+ * holds, for `--run --save-weights`. Nothing is written unless everything succeeded.
  */
 #include "../codegen/cg_c.h"
 #include "../runtime/dlrt_weights.h"
@@ -43,11 +43,30 @@ static int check_interface(const dlc_unit *u, const dlc_options *o) {
 
 static int generate(dlc_unit *u, const dlc_options *o) {
     if (check_interface(u, o)) return 1;
-    cg_c_options co = {.prefix = u->cfg.model ? u->cfg.model : "model", .weights = u->weights};
+    cg_c_options co = {.prefix = u->cfg.model ? u->cfg.model : "model"};
     const char *source = cg_c_generate(u->g, &co, &u->a);
     if (o->emit_c) fputs(source, stdout);
     if (o->output && dlc_write_file_atomic(o->output, source)) return 1;
     return 0;
+}
+
+static ir_weight_dtype dtype_of(int dtype) {
+    return dtype == DLRT_F32 ? IR_WEIGHT_F32 : dtype == DLRT_I32 ? IR_WEIGHT_I32 : IR_WEIGHT_F64;
+}
+
+ir_weights *dlc_ir_weights(const dlrt_weights *w, const char *normalized_input, arena *a) {
+    ir_weights *t = ir_weights_new(a, w->path, w->n);
+    char name[512];
+    if (normalized_input)
+        t->normalize_name =
+            arena_strdup(a, dlrt_normalize_tensor_name(normalized_input, name, sizeof name));
+    for (int k = 0; k < w->n; k++) {
+        const dlrt_weight *s = &w->t[k];
+        int64_t dims[IR_MAX_RANK];
+        for (int i = 0; i < s->rank; i++) dims[i] = s->dims[i];
+        ir_weights_add(t, a, s->name, dtype_of(s->dtype), s->rank, dims, s->data);
+    }
+    return t;
 }
 
 int dlc_inference(const dlc_options *o) {
@@ -59,10 +78,10 @@ int dlc_inference(const dlc_options *o) {
     }
     dlc_unit u;
     int status = dlc_compile_inference(&u, o, &w);
+    dlrt_weights_free(&w); /* the graph holds its own copy (u.g->weights) */
     if (status == 0 && !u.stopped) status = generate(&u, o);
     if (u.d.n_errors) status = 1;
     dlc_unit_free(&u);
-    dlrt_weights_free(&w);
     return status;
 }
 

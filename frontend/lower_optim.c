@@ -86,7 +86,7 @@ static int lower_opt_kwarg(lower_ctx *c, const char *opt, const char *key, const
 static int find_opt_kind(lower_ctx *c, const ast_expr *e, opt_kind *kind) {
     const char *name = e->kind == AST_CALL || e->kind == AST_NAME ? e->str : NULL;
     for (int i = 0; name && i < OPT_COUNT; i++)
-        if (!strcmp(name, opt_names[i])) {
+        if (!strcmp(name, ir_opt_names[i])) {
             *kind = (opt_kind)i;
             return 1;
         }
@@ -95,7 +95,7 @@ static int find_opt_kind(lower_ctx *c, const ast_expr *e, opt_kind *kind) {
                                  "adam(...), adamw(...)");
         return 0;
     }
-    const char *best = diag_closest(name, opt_names, OPT_COUNT);
+    const char *best = diag_closest(name, ir_opt_names, OPT_COUNT);
     char hint[DIAG_HINT_SIZE];
     diag_error(c->d, e->loc, "unknown optimizer '%s'%s", name,
                diag_hint(hint, best, " (known: sgd, rmsprop, adagrad, adam, adamw)"));
@@ -104,7 +104,7 @@ static int find_opt_kind(lower_ctx *c, const ast_expr *e, opt_kind *kind) {
 
 /* the arguments of optimizer call `e`: lr may also be the one positional argument */
 static int lower_opt_args(lower_ctx *c, const ast_expr *e, opt_config *o) {
-    const char *opt = opt_names[o->kind];
+    const char *opt = ir_opt_names[o->kind];
     if (!lower_check_call_args(c, e, 0, 1, opt_kwargs[o->kind])) return 0;
     int ok = 1;
     for (int i = 0; i < e->n_args; i++) {
@@ -144,14 +144,15 @@ static int named_int(lower_ctx *c, const ast_expr *e, const char *what, int64_t 
 
 /* schedule = constant | step(every = 1, gamma = 0.1) | exponential(gamma) | cosine(min_lr = 0) */
 int lower_schedule(lower_ctx *c, const ast_expr *e, lr_schedule *s) {
-    static const char *const kinds[] = {"constant", "step", "exponential", "cosine"};
-    static const char *const kwargs[4][3] = {{NULL}, {"every", "gamma", NULL}, {"gamma", NULL}, {"min_lr", NULL}};
+    static const char *const kwargs[DLRT_SCHED_COUNT][3] = {
+        [DLRT_SCHED_CONSTANT] = {NULL}, [DLRT_SCHED_STEP] = {"every", "gamma", NULL},
+        [DLRT_SCHED_EXPONENTIAL] = {"gamma", NULL}, [DLRT_SCHED_COSINE] = {"min_lr", NULL}};
     const char *k = e->kind == AST_CALL || e->kind == AST_NAME ? e->str : NULL;
     int which = -1;
-    for (int i = 0; k && i < 4; i++)
-        if (strcmp(k, kinds[i]) == 0) which = i;
+    for (int i = 0; k && i < DLRT_SCHED_COUNT; i++)
+        if (strcmp(k, ir_sched_names[i]) == 0) which = i;
     if (which < 0) {
-        const char *best = k ? diag_closest(k, kinds, 4) : NULL;
+        const char *best = k ? diag_closest(k, ir_sched_names, DLRT_SCHED_COUNT) : NULL;
         char hint[DIAG_HINT_SIZE];
         diag_error(c->d, e->loc, "unknown schedule '%s'%s", k ? k : "?",
                    diag_hint(hint, best, " (known: constant, step, exponential, cosine)"));

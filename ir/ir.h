@@ -90,6 +90,8 @@ typedef struct ir_graph {
     int phase;         /* phase stamped on nodes added now */
     src_loc cur_loc;   /* location stamped on nodes added now */
     const char *cur_what; /* user-level construct stamped on nodes added now */
+    struct ir_weights *weights; /* trained values of the leaves (ir/weights.h; inference graphs),
+                                   or NULL */
 } ir_graph;
 
 /* Per-op static facts generated from ops.def. */

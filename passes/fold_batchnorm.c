@@ -6,7 +6,7 @@
  * that layer's weights: W' = W * s_c on output channel c, b' = (b - mean_c) * s_c + beta_c
  * (b 0 when the layer has no bias, which then gets one).
  * Requires: an inference graph (passes/inference.c): batchnorm_stats reads the running
- * statistics, and every param and buffer leaf has its f32 tensor in c->weights.
+ * statistics, and every param and buffer leaf has its f32 tensor in g->weights (ir/weights.h).
  * Establishes:
  *   - every batchnorm whose input x is computed by
  *       a dense layer: matmul(h, W) with W a param [K, C], or add(matmul(h, W), b), b a param
@@ -16,16 +16,16 @@
  *     and read by nothing but that batchnorm and its statistics node, is gone: its users read
  *     the layer recomputed from the new params "W+BN" and "B+BN" (W's and b's names, b's
  *     being W's with ".w" replaced by ".b" when there was none, BN the batchnorm's layer
- *     name). Their values are computed here in double and rounded once to f32, and c->weights
- *     becomes a table holding them after the file's tensors (the C emitter embeds them);
+ *     name). Their values are computed here in double and rounded once to f32, and added to
+ *     g->weights after the file's tensors (the C emitter embeds them);
  *   - a batchnorm that cannot be folded (its input is not such a layer, or something else
  *     reads it) stays, evaluated with the running statistics;
  *   - the params and buffers the folds replaced are gone when nothing else reads them; dead
  *     nodes are removed, ids dense and in order.
- * Without weights (c->weights NULL: listing a weights file's tensors) or with c->no_fold the
+ * Without weights (g->weights NULL: listing a weights file's tensors) or with c->no_fold the
  * graph is left as it is.
  */
-#include "../runtime/dlrt_weights.h"
+#include "../ir/weights.h"
 #include "pass.h"
 #include <math.h>
 #include <string.h>
@@ -64,8 +64,8 @@ static int *count_users(const ir_graph *g) {
 static const float *leaf_data(const pass_ctx *c, int id, ir_op op, int64_t numel) {
     const ir_node *n = ir_get(c->g, id);
     if (n->op != op || n->shape.batched) return NULL;
-    const dlrt_weight *t = dlrt_weights_find(c->weights, n->name);
-    if (!t || t->dtype != DLRT_F32 || dlrt_weight_numel(t) != numel) return NULL;
+    const ir_weight *t = ir_weights_find(c->g->weights, n->name);
+    if (!t || t->dtype != IR_WEIGHT_F32 || ir_weight_numel(t) != numel) return NULL;
     return t->data;
 }
 
@@ -276,31 +276,21 @@ static char *rebuild(planner *p) {
     return retired;
 }
 
-/* the weights table with the folded tensors after the file's */
+/* the folded tensors, added to the graph's weights after the file's */
 static void extend_weights(pass_ctx *c, const planner *p) {
-    const dlrt_weights *old = c->weights;
-    dlrt_weights *w = arena_alloc(c->g->a, sizeof *w);
-    *w = *old;
-    w->mem = NULL;
-    w->t = arena_alloc(c->g->a, sizeof(dlrt_weight) * (size_t)(old->n + 2 * p->n_folds));
-    memcpy(w->t, old->t, sizeof(dlrt_weight) * (size_t)old->n);
+    ir_graph *g = c->g;
     for (int k = 0; k < p->n_folds; k++) {
         const fold *f = &p->folds[k];
-        const ir_node *wn = ir_get(c->g, f->w);
-        int64_t C = ir_get(c->g, f->layer)->shape.dims[1];
-        dlrt_weight *t = &w->t[w->n++];
-        *t = (dlrt_weight){.name = f->w_name, .dtype = DLRT_F32, .rank = wn->shape.rank,
-                           .data = f->w_data};
-        for (int i = 0; i < wn->shape.rank; i++) t->dims[i] = wn->shape.dims[i];
-        w->t[w->n++] = (dlrt_weight){.name = f->b_name, .dtype = DLRT_F32, .rank = 1,
-                                     .dims = {C}, .data = f->b_data};
+        const ir_shape *ws = &ir_get(g, f->w)->shape;
+        int64_t C = ir_get(g, f->layer)->shape.dims[1];
+        ir_weights_add(g->weights, g->a, f->w_name, IR_WEIGHT_F32, ws->rank, ws->dims, f->w_data);
+        ir_weights_add(g->weights, g->a, f->b_name, IR_WEIGHT_F32, 1, &C, f->b_data);
     }
-    c->weights = w;
 }
 
 int pass_fold_batchnorm(pass_ctx *c) {
     ir_graph *g = c->g;
-    if (!c->weights || c->no_fold) return 1;
+    if (!g->weights || c->no_fold) return 1;
     planner p = {c, count_users(g), arena_alloc(g->a, (size_t)g->n_nodes + 1),
                  arena_alloc(g->a, sizeof(fold) * (size_t)(g->n_nodes + 1)), 0};
     for (int id = 0; id < g->n_nodes; id++)

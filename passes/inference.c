@@ -10,14 +10,15 @@
  *   - the input the train block normalised is followed by a normalize node holding the training
  *     statistics (shift, scale) from the weights file, so the graph takes raw samples;
  *   - every param, buffer and state leaf left has a tensor of the same name, dtype (f32) and shape in
- *     the weights file, and the file holds nothing else: otherwise user errors name the file
- *     and the tensor (missing, wrong dtype, wrong shape, extra);
+ *     the graph's weights table (g->weights, ir/weights.h: the weights file's tensors), and the
+ *     table holds nothing else: otherwise user errors name the file and the tensor (missing,
+ *     wrong dtype, wrong shape, extra);
  *   - dead nodes are removed (pass_dce), ids dense and in order.
- * Without weights (c->weights NULL, used to list what a weights file must hold) nothing is
+ * Without weights (g->weights NULL, used to list what a weights file must hold) nothing is
  * checked and normalize's statistics are NaN; no code is generated from such a graph.
  * Passes after this one (BatchNorm folding) may rewrite leaves and their weights.
  */
-#include "../runtime/dlrt_weights.h"
+#include "../ir/weights.h"
 #include "pass.h"
 #include <math.h>
 #include <string.h>
@@ -77,37 +78,37 @@ static void rebuild(ir_graph *g, int norm, const double *stats) {
 
 /* ---- the weights file against the graph ---- */
 
-static const char *file_shape(pass_ctx *c, const dlrt_weight *t) {
+static const char *file_shape(pass_ctx *c, const ir_weight *t) {
     char buf[160];
-    size_t k = (size_t)snprintf(buf, sizeof buf, "%s[", dlrt_dtype_name(t->dtype));
+    size_t k = (size_t)snprintf(buf, sizeof buf, "%s[", ir_weight_dtype_name(t->dtype));
     for (int i = 0; i < t->rank && k < sizeof buf - 24; i++)
-        k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%lld", i ? "," : "", t->dims[i]);
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%lld", i ? "," : "", (long long)t->dims[i]);
     snprintf(buf + k, sizeof buf - k, "]");
     return arena_strdup(c->g->a, buf);
 }
 
 /* the tensor `name` as dtype[dims]; reports what differs. Returns it, or NULL */
-static const dlrt_weight *expect(pass_ctx *c, const char *name, int dtype, int rank,
-                                 const int64_t *dims, char *used) {
-    const dlrt_weights *w = c->weights;
-    dlrt_weight want = {.name = name, .dtype = dtype, .rank = rank};
+static const ir_weight *expect(pass_ctx *c, const char *name, ir_weight_dtype dtype, int rank,
+                               const int64_t *dims, char *used) {
+    const ir_weights *w = c->g->weights;
+    ir_weight want = {.name = name, .dtype = dtype, .rank = rank};
     for (int i = 0; i < rank; i++) want.dims[i] = dims[i];
     const char *shape = file_shape(c, &want);
-    const dlrt_weight *t = dlrt_weights_find(w, name);
+    const ir_weight *t = ir_weights_find(w, name);
     if (!t) {
-        diag_plain_error(c->d, "%s: missing tensor '%s' (the model needs %s)", w->path, name, shape);
+        diag_plain_error(c->d, "%s: missing tensor '%s' (the model needs %s)", w->source, name, shape);
         return NULL;
     }
     used[t - w->t] = 1;
     if (t->dtype != dtype) {
-        diag_plain_error(c->d, "%s: tensor '%s' has dtype %s; the model needs %s", w->path, name,
-                         dlrt_dtype_name(t->dtype), shape);
+        diag_plain_error(c->d, "%s: tensor '%s' has dtype %s; the model needs %s", w->source, name,
+                         ir_weight_dtype_name(t->dtype), shape);
         return NULL;
     }
     int same = t->rank == rank;
     for (int i = 0; same && i < rank; i++) same = t->dims[i] == dims[i];
     if (!same) {
-        diag_plain_error(c->d, "%s: tensor '%s' has shape %s; the model needs %s", w->path, name,
+        diag_plain_error(c->d, "%s: tensor '%s' has shape %s; the model needs %s", w->source, name,
                          file_shape(c, t), shape);
         return NULL;
     }
@@ -117,12 +118,9 @@ static const dlrt_weight *expect(pass_ctx *c, const char *name, int dtype, int r
 /* shift and scale of the normalised input (NaN without weights or when they do not match) */
 static void normalization(pass_ctx *c, double *stats, char *used) {
     stats[0] = stats[1] = NAN;
-    if (!c->weights) return;
-    char name[512];
+    if (!c->g->weights) return;
     const int64_t two = 2;
-    const dlrt_weight *t = expect(c, dlrt_normalize_tensor_name(c->normalized_input, name,
-                                                                 sizeof name),
-                                  DLRT_F64, 1, &two, used);
+    const ir_weight *t = expect(c, c->g->weights->normalize_name, IR_WEIGHT_F64, 1, &two, used);
     if (t) memcpy(stats, t->data, 2 * sizeof(double));
 }
 
@@ -131,25 +129,25 @@ static void check_leaves(pass_ctx *c, char *used) {
     for (int id = 0; id < g->n_nodes; id++) {
         const ir_node *n = ir_get(g, id);
         if (n->op != IR_OP_param && n->op != IR_OP_state && n->op != IR_OP_buffer) continue;
-        expect(c, n->name, n->dtype == IR_I32 ? DLRT_I32 : DLRT_F32, n->shape.rank, n->shape.dims,
-               used);
+        expect(c, n->name, n->dtype == IR_I32 ? IR_WEIGHT_I32 : IR_WEIGHT_F32, n->shape.rank,
+               n->shape.dims, used);
     }
-    const dlrt_weights *w = c->weights;
+    const ir_weights *w = g->weights;
     for (int k = 0; k < w->n; k++)
         if (!used[k])
             diag_plain_error(c->d, "%s: extra tensor '%s' (%s): the model has no such tensor",
-                             w->path, w->t[k].name, file_shape(c, &w->t[k]));
+                             w->source, w->t[k].name, file_shape(c, &w->t[k]));
 }
 
 int pass_inference(pass_ctx *c) {
     ir_graph *g = c->g;
-    char *used = c->weights ? arena_alloc(g->a, (size_t)c->weights->n + 1) : NULL;
+    char *used = g->weights ? arena_alloc(g->a, (size_t)g->weights->n + 1) : NULL;
     int norm = c->normalized_input ? ir_find_leaf(g, IR_OP_input, c->normalized_input) : -1;
     double stats[2];
     int errors = c->d->n_errors;
     if (c->normalized_input) normalization(c, stats, used);
     rebuild(g, norm, stats);
     if (!pass_dce(c)) return 0;
-    if (c->weights) check_leaves(c, used);
+    if (g->weights) check_leaves(c, used);
     return c->d->n_errors == errors;
 }

@@ -29,11 +29,6 @@
 #include "pass.h"
 #include <string.h>
 
-const char *const opt_names[OPT_COUNT] = {
-    [OPT_SGD] = "sgd", [OPT_RMSPROP] = "rmsprop", [OPT_ADAGRAD] = "adagrad",
-    [OPT_ADAM] = "adam", [OPT_ADAMW] = "adamw",
-};
-
 typedef struct upd {
     ir_graph *g;            /* graph being extended */
     const opt_config *opt;  /* hyperparameters */
@@ -249,7 +244,7 @@ int pass_optimizer(pass_ctx *c) {
     upd u = {.g = c->g, .opt = c->opt, .t = -1};
     c->g->phase = IR_PHASE_UPDATE;
     c->g->cur_loc = c->opt->loc;
-    c->g->cur_what = opt_names[c->opt->kind];
+    c->g->cur_what = ir_opt_names[c->opt->kind];
     int n_forward = c->g->n_nodes, n = 0;
     int *params = arena_alloc(c->g->a, sizeof(int) * (size_t)n_forward);
     int *grads = arena_alloc(c->g->a, sizeof(int) * (size_t)n_forward);

@@ -10,6 +10,7 @@
 #include "dlrt_abi.h"
 #include "dlrt_augment.h"
 #include "dlrt_data.h"
+#include "dlrt_sched_kind.h"
 #include "dlrt_file.h" /* dlrt_read_file, dlrt_write_file */
 #include <stddef.h>
 #include <stdint.h>
@@ -97,8 +98,7 @@ typedef struct dlrt_early_stop {
  * validation or test data) and then applied to every split. */
 enum { DLRT_NORM_NONE = 0, DLRT_NORM_STANDARDIZE = 1, DLRT_NORM_MINMAX = 2 };
 
-/* Learning-rate schedules, stepped once per epoch (as torch.optim.lr_scheduler). */
-enum { DLRT_SCHED_CONSTANT = 0, DLRT_SCHED_STEP = 1, DLRT_SCHED_EXPONENTIAL = 2, DLRT_SCHED_COSINE = 3 };
+/* Learning-rate schedules: DLRT_SCHED_* (dlrt_sched_kind.h, shared with the compiler). */
 
 typedef struct dlrt_schedule {
     int kind;        /* DLRT_SCHED_* */

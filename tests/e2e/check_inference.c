@@ -137,7 +137,7 @@ static int evaluate(setup *st, bounds *b) {
         size_t n = (size_t)(st->test.n * eb_output_size(st->iu[k].g));
         b->v[k] = malloc(sizeof(double) * n);
         b->e[k] = malloc(sizeof(double) * n);
-        if (eb_evaluate(st->iu[k].g, st->iu[k].weights, st->test.x, st->test.n, b->v[k], b->e[k],
+        if (eb_evaluate(st->iu[k].g, st->iu[k].g->weights, st->test.x, st->test.n, b->v[k], b->e[k],
                         &cols, err, sizeof err))
             return fail(err, NULL);
     }

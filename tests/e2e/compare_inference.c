@@ -20,6 +20,7 @@
 #include "../../driver/driver.h"
 #include "error_bound.h"
 #include "../../runtime/dlrt.h"
+#include "../../runtime/dlrt_weights.h"
 #include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
@@ -107,7 +108,7 @@ static int evaluate(exact *x, const char *dl, const char *weights, const dlrt_da
         size_t n = (size_t)(ds->n * eb_output_size(x->u[k].g));
         x->v[k] = malloc(sizeof(double) * n);
         x->e[k] = malloc(sizeof(double) * n);
-        if (eb_evaluate(x->u[k].g, x->u[k].weights, ds->x, ds->n, x->v[k], x->e[k], &cols, err,
+        if (eb_evaluate(x->u[k].g, x->u[k].g->weights, ds->x, ds->n, x->v[k], x->e[k], &cols, err,
                         sizeof err))
             return fprintf(stderr, "compare_inference: %s\n", err), 1;
     }

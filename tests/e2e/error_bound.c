@@ -53,7 +53,7 @@ typedef struct eb_tensor {
 /* the evaluation of one chunk */
 typedef struct eb_ctx {
     const ir_graph *g;      /* the inference graph */
-    const dlrt_weights *w;  /* the tensors its leaves read */
+    const ir_weights *w;    /* the tensors its leaves read */
     eb_tensor *t;           /* one per node */
     int64_t n;              /* samples in the chunk */
     char *err;              /* message buffer */
@@ -79,9 +79,9 @@ static int eb_fail(eb_ctx *c, int id, const char *why) {
 
 static int eb_leaf(eb_ctx *c, int id) {
     const ir_node *nd = ir_get(c->g, id);
-    const dlrt_weight *wt = dlrt_weights_find(c->w, nd->name);
+    const ir_weight *wt = ir_weights_find(c->w, nd->name);
     int64_t numel = ir_shape_numel(&nd->shape);
-    if (!wt || wt->dtype != DLRT_F32) return eb_fail(c, id, "no f32 tensor of that name");
+    if (!wt || wt->dtype != IR_WEIGHT_F32) return eb_fail(c, id, "no f32 tensor of that name");
     if (eb_alloc(&c->t[id], 1, numel)) return eb_fail(c, id, "out of memory");
     const float *d = wt->data;
     double rel = strchr(nd->name, '+') ? EB_U : 0; /* fold_batchnorm's, rounded once */
@@ -334,7 +334,7 @@ static int eb_chunk(eb_ctx *c, const float *x, double *value, double *bound) {
     return rc;
 }
 
-int eb_evaluate(const ir_graph *g, const dlrt_weights *w, const float *x, int64_t n,
+int eb_evaluate(const ir_graph *g, const ir_weights *w, const float *x, int64_t n,
                 double *value, double *bound, long long *cols, char *err, size_t errlen) {
     const ir_node *in0 = NULL;
     for (int i = 0; i < g->n_nodes && !in0; i++)

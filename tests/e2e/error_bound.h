@@ -9,17 +9,17 @@
 #ifndef DLC_TEST_ERROR_BOUND_H
 #define DLC_TEST_ERROR_BOUND_H
 #include "../../ir/ir.h"
-#include "../../runtime/dlrt_weights.h"
+#include "../../ir/weights.h"
 #include <stddef.h>
 #include <stdint.h>
 
 /* The graph's output for n samples: value[k * cols + j] (double, as exact as double gets) and
  * bound[k * cols + j] >= |f32 result - value| for any summation order, with or without fused
  * multiply-adds. x: n raw samples (what PREFIX_predict takes; the graph's normalize applies
- * the training statistics). w: the tensors the graph's leaves read (dlc_unit.weights). cols:
+ * the training statistics). w: the tensors the graph's leaves read (g->weights). cols:
  * set to the output's elements per sample. Returns 0, or -1 with err naming an op the bound
  * does not cover. */
-int eb_evaluate(const ir_graph *g, const dlrt_weights *w, const float *x, int64_t n,
+int eb_evaluate(const ir_graph *g, const ir_weights *w, const float *x, int64_t n,
                 double *value, double *bound, long long *cols, char *err, size_t errlen);
 
 /* Elements per sample of the graph's (first) output. */

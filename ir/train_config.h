@@ -1,0 +1,119 @@
+/*
+ * train_config.h — the training configuration a compilation carries beside its graph: what the
+ * train block says (dataset binding, augmentation, batch, epochs, seed, validation split,
+ * metrics, early stopping) and the optimizer with its learning-rate schedule. Lowering fills it
+ * in (frontend/lower.c); the optimizer pass lowers the update from opt_config
+ * (passes/optimizer.c); the driver hands the rest to the runtime.
+ */
+#ifndef DLC_TRAIN_CONFIG_H
+#define DLC_TRAIN_CONFIG_H
+#include "../runtime/dlrt_sched_kind.h"
+#include "ir.h"
+
+/* Optimizers, with torch.optim's update rules (see passes/optimizer.c). */
+typedef enum opt_kind { OPT_SGD, OPT_RMSPROP, OPT_ADAGRAD, OPT_ADAM, OPT_ADAMW, OPT_COUNT } opt_kind;
+
+/* Learning-rate schedules, applied per epoch by the runtime (as torch.optim.lr_scheduler
+ * stepped once per epoch): the runtime's own DLRT_SCHED_* values, defined once in
+ * runtime/dlrt_sched_kind.h (plain data; nothing of the runtime is linked). */
+typedef enum dlrt_sched_kind sched_kind;
+
+typedef struct lr_schedule {
+    sched_kind kind;       /* which schedule */
+    int64_t every;         /* step: epochs between decays */
+    double gamma;          /* step/exponential: decay factor */
+    double min_lr;         /* cosine: final learning rate */
+    int64_t warmup;        /* linear warmup epochs before the schedule (0: none) */
+    double warmup_start;   /* warmup factor of epoch 0 (torch LinearLR's start_factor) */
+} lr_schedule;
+
+/* The optimizer as the train block configured it (validated by lowering). Fields an optimizer
+ * does not use keep their defaults and are ignored. */
+typedef struct opt_config {
+    opt_kind kind;         /* which optimizer */
+    double lr;             /* learning rate (before the schedule) */
+    double momentum;       /* sgd, rmsprop: momentum factor (0 = none) */
+    double dampening;      /* sgd: dampening of the momentum buffer's new gradient */
+    int nesterov;          /* sgd: Nesterov momentum */
+    double alpha;          /* rmsprop: smoothing constant of the squared-gradient average */
+    int centered;          /* rmsprop: normalise by the gradient's estimated variance */
+    double lr_decay;       /* adagrad: lr / (1 + (step - 1) * lr_decay) */
+    double initial_accumulator; /* adagrad: start value of the squared-gradient sum */
+    double beta1, beta2;   /* adam, adamw: moment decay rates */
+    int amsgrad;           /* adam, adamw: use the running maximum of the second moment */
+    double eps;            /* rmsprop, adagrad, adam, adamw: denominator epsilon */
+    double weight_decay;   /* adamw: decoupled decay; others: wd * param added to the gradient */
+    double clip_value;     /* clamp every gradient element to [-v, v] first (0: off) */
+    double clip_norm;      /* then scale all gradients to a global L2 norm <= this (0: off) */
+    lr_schedule schedule;  /* how lr changes from epoch to epoch */
+    src_loc loc;           /* where the optimizer was written */
+} opt_config;
+
+extern const char *const ir_opt_names[OPT_COUNT];        /* "sgd", "rmsprop", ... */
+extern const char *const ir_sched_names[DLRT_SCHED_COUNT]; /* "constant", "step", ... */
+
+/* metrics = [...] entries; the same order as the runtime's DLRT_METRIC_* */
+enum { DLC_METRIC_LOSS, DLC_METRIC_ACCURACY, DLC_METRIC_TOP_K, DLC_METRIC_MSE, DLC_METRIC_MAE };
+enum { DLC_MAX_METRICS = 8 };
+
+typedef struct metric_config {
+    int kind;    /* DLC_METRIC_* */
+    int k;       /* top_k: how many of the highest scores count */
+    src_loc loc; /* where it is written */
+} metric_config;
+
+/* early_stopping = val_loss(patience = 3, min_delta = 0) */
+typedef struct early_stop_config {
+    int enabled;           /* the setting is present */
+    metric_config monitor; /* the validation metric watched (loss, accuracy, mse or mae) */
+    int64_t patience;      /* epochs without improvement before stopping (>= 1) */
+    double min_delta;      /* smallest change that counts as an improvement (>= 0) */
+    src_loc loc;           /* where it is written */
+} early_stop_config;
+
+/* data = sine(n = 2048, n_test = 1024, low = -pi, high = pi, noise = 0): the defaults */
+typedef struct sine_config {
+    int64_t n;      /* training samples */
+    int64_t n_test; /* test samples */
+    double low;     /* smallest x */
+    double high;    /* x stays below this */
+    double noise;   /* std of the Gaussian noise added to y */
+} sine_config;
+
+/* augment = [shift(2), crop(28, padding = 4), hflip(0.5)]: the same order as the runtime's
+ * DLRT_AUG_* (semantics in runtime/dlrt_augment.h) */
+enum { DLC_AUG_SHIFT, DLC_AUG_CROP, DLC_AUG_HFLIP };
+enum { DLC_MAX_AUGMENTS = 8 };
+
+typedef struct augment_config {
+    int kind;       /* DLC_AUG_* */
+    int64_t n;      /* shift: largest move in pixels; crop: padding */
+    int64_t size;   /* crop: window size */
+    double p;       /* hflip: probability */
+    src_loc loc;    /* where it is written */
+    src_loc n_loc;  /* where shift's n or crop's padding is written (range errors) */
+} augment_config;
+
+typedef struct train_config {
+    int present;             /* the file has a train block */
+    const char *model;       /* name of the model trained (or the only model) */
+    const char *dataset;     /* runtime dataset name: "mnist", "fashion-mnist" or "sine" */
+    const char *feature_input; /* model input fed the dataset's samples (images, x; NULL: none) */
+    const char *target_input;  /* model input fed its labels or real targets (NULL: none) */
+    sine_config sine;        /* the sine dataset's parameters */
+    int normalize;           /* DLRT_NORM_*: input scaling computed on the training split */
+    int64_t image_hw[2];     /* the dataset's image height and width (0, 0: no images) */
+    augment_config augment[DLC_MAX_AUGMENTS]; /* training-batch augmentation, in order */
+    int n_augment;           /* entries in augment */
+    src_loc augment_loc;     /* where augment = ... is written (0 line: absent) */
+    int64_t batch;           /* mini-batch size (also the compiled max batch) */
+    int64_t epochs;          /* passes over the training split */
+    int64_t seed;            /* seeds initialisation, shuffling and the split */
+    double validation;       /* fraction of the training set held out for validation */
+    metric_config metrics[DLC_MAX_METRICS]; /* reported each epoch and for the test split */
+    int n_metrics;           /* entries in metrics */
+    early_stop_config early_stop; /* stop on a validation metric */
+    opt_config opt;          /* optimizer */
+} train_config;
+
+#endif
