@@ -262,16 +262,15 @@ static void take_plan(cg_c *c) {
     c->arena_bytes = c->plan.arena_bytes;
 }
 
-const char *cg_c_generate(const ir_graph *g, const cg_c_options *o, arena *a) {
+const char *cg_c_generate(const ir_graph *g, const cg_c_options *o, const mem_plan *plan,
+                          arena *a) {
+    DLC_ASSERT(plan->real_bytes == (o->f64 ? 8 : 4) && plan->has_train == o->has_train);
     strbuf out;
     sb_init(&out, a);
-    cg_c c = {.g = g, .o = o, .a = a, .out = &out};
+    cg_c c = {.g = g, .o = o, .a = a, .out = &out, .plan = *plan};
     size_t nn = (size_t)g->n_nodes + 1;
     c.offset = arena_alloc(a, sizeof(long long) * nn);
     c.index = arena_alloc(a, sizeof(int) * nn);
-    mem_options mo = {.real_bytes = o->f64 ? 8 : 4, .reuse = !o->no_reuse && !o->check_numerics,
-                      .workspace = cg_c_workspace_reals};
-    memplan_build(g, o->has_train, &mo, a, &c.plan);
     take_plan(&c);
 
     if (g->weights)

@@ -28,7 +28,11 @@ typedef struct cg_c_options {
  * convolutions' column buffers. The memory planner's workspace_fn for the CPU target. */
 int64_t cg_c_workspace_reals(const ir_graph *g, int id, int64_t batch);
 
-/* Returns the generated C source (in the arena). */
-const char *cg_c_generate(const ir_graph *g, const cg_c_options *o, arena *a);
+/* Returns the generated C source (in the arena), laid out by `plan`: the compilation's memory
+ * plan for the C target (the memplan analysis, made with cg_c_workspace_reals, o's element
+ * size, and reuse unless o->no_reuse or o->check_numerics). */
+struct mem_plan;
+const char *cg_c_generate(const ir_graph *g, const cg_c_options *o, const struct mem_plan *plan,
+                          arena *a);
 
 #endif

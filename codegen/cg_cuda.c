@@ -312,7 +312,9 @@ static void layout(cg_cu *c, dlrt_cuda_program *p) {
     if (!p->max_batch) p->max_batch = 1;
 }
 
-const dlrt_cuda_program *cg_cuda_generate(const ir_graph *g, const cg_cuda_options *o, arena *a) {
+const dlrt_cuda_program *cg_cuda_generate(const ir_graph *g, const cg_cuda_options *o,
+                                          const mem_plan *plan, arena *a) {
+    DLC_ASSERT(plan->real_bytes == 4 && plan->has_train == o->has_train);
     strbuf out;
     sb_init(&out, a);
     dlrt_cuda_program *p = arena_alloc(a, sizeof *p);
@@ -321,9 +323,7 @@ const dlrt_cuda_program *cg_cuda_generate(const ir_graph *g, const cg_cuda_optio
     c.input_offset = arena_alloc(a, sizeof(long long) * nn);
     c.index = arena_alloc(a, sizeof(int) * nn);
     c.declared = arena_alloc(a, nn);
-    mem_options mo;
-    cg_cuda_mem_options(o, &mo);
-    memplan_build(g, o->has_train, &mo, a, &c.plan);
+    c.plan = *plan;
     c.shim_o = (cg_c_options){.prefix = o->prefix, .has_train = o->has_train,
                               .no_reuse = o->no_reuse, .batch_stats = o->batch_stats};
     c.shim = (cg_c){.g = g, .o = &c.shim_o, .a = a, .out = &out, .plan = c.plan,

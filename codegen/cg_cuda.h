@@ -25,8 +25,12 @@ typedef struct cg_cuda_options {
 /* Bytes of cuBLAS workspace each GEMM-calling node gets in its planned workspace. */
 enum { CG_CUDA_CUBLAS_WORKSPACE = 4 << 20 };
 
-/* The program: kernel source, launch tables and device memory layout (in the arena). */
-const dlrt_cuda_program *cg_cuda_generate(const ir_graph *g, const cg_cuda_options *o, arena *a);
+/* The program: kernel source, launch tables and device memory layout (in the arena), laid out
+ * by `plan`: the compilation's memory plan for the CUDA target (the memplan analysis, made
+ * with cg_cuda_mem_options). */
+struct mem_plan;
+const dlrt_cuda_program *cg_cuda_generate(const ir_graph *g, const cg_cuda_options *o,
+                                          const struct mem_plan *plan, arena *a);
 
 /* The memory plan's workspace function for the CUDA target: conv2d's column buffers over the
  * whole batch plus cuBLAS's workspace for every node that calls a GEMM (reals). */

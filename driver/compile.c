@@ -1,9 +1,14 @@
 /*
- * compile.c — the front half shared by every mode: read the file (or take the text), parse,
- * lower, run the pass pipeline (verifying between passes), honouring --dump-after; and what
- * the modes read back from a compiled unit (where a gradient is exposed, the lr schedule).
+ * compile.c — the front half shared by every mode: read the file (or take the text) and run
+ * the variant's rows of the pass table (passes/pipeline.c: parse, lower, the passes, the
+ * schedule and memplan analyses), honouring --dump-after. The front end's stages are given to
+ * the table as hooks; the memory options of each target the mode generates for are set here
+ * from the chosen backend, and the unit keeps the plans. Also what the modes read back from a
+ * compiled unit (where a gradient is exposed, the lr schedule).
  */
 #include "../passes/pass.h"
+#include "../codegen/cg_c.h"
+#include "../codegen/cg_cuda.h"
 #include "driver.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,69 +31,110 @@ static char *read_file(const char *path) {
     return buf;
 }
 
-/* gradient checks read every parameter's gradient as an output and skip the update */
-static void expose_gradients(ir_graph *g) {
-    for (int id = 0; id < g->n_nodes; id++)
-        if (g->nodes[id].op == IR_OP_param && g->nodes[id].grad >= 0 && g->n_outputs < 64)
-            g->outputs[g->n_outputs++] = g->nodes[id].grad;
-}
-
-/* what a compilation is for: training (the default), gradient checks or inference */
-typedef struct compile_mode {
-    int for_gradcheck;               /* no update; gradients exposed as outputs */
-    int inference;                   /* the forward-only inference pipeline */
+/* one compilation: what the front end's hooks and the pass setup read */
+typedef struct compile_job {
+    dlc_unit *u;                        /* the unit being compiled */
+    const dlc_options *o;               /* its options */
+    pass_variant v;                     /* the pipeline: training, gradient checks or inference */
     const struct dlrt_weights *weights; /* inference: the trained weights (or NULL) */
-    int no_fold;                     /* inference: --no-fold */
-} compile_mode;
+} compile_job;
 
-static pass_ctx make_ctx(dlc_unit *u, const compile_mode *m) {
-    pass_ctx pc = {.g = u->g, .d = &u->d, .opt = m->for_gradcheck ? NULL : &u->cfg.opt,
-                   .with_backward = u->cfg.present};
-    if (m->inference) {
-        pc.opt = NULL;
-        pc.with_backward = 0;
-        pc.no_fold = m->no_fold;
-        pc.normalized_input = u->cfg.normalize ? u->cfg.feature_input : NULL;
-        u->g->weights = m->weights ? dlc_ir_weights(m->weights, pc.normalized_input, &u->a) : NULL;
+/* the passes' inputs once lowering has read the train block */
+static void setup_passes(const compile_job *j, pass_ctx *c) {
+    dlc_unit *u = j->u;
+    c->opt = j->v == PASS_TRAIN ? &u->cfg.opt : NULL;
+    c->with_backward = j->v != PASS_INFERENCE && u->cfg.present;
+    c->plan_train = j->v == PASS_TRAIN && u->cfg.present;
+    if (j->v == PASS_INFERENCE) {
+        c->no_fold = j->o->no_fold;
+        c->normalized_input = u->cfg.normalize ? u->cfg.feature_input : NULL;
+        u->g->weights = j->weights ? dlc_ir_weights(j->weights, c->normalized_input, &u->a) : NULL;
     }
-    return pc;
 }
 
-static int run_passes(dlc_unit *u, const dlc_options *o, const compile_mode *m) {
-    pass_ctx pc = make_ctx(u, m);
-    const pass_info *pipeline = m->inference ? pass_inference_pipeline : pass_pipeline;
-    int len = m->inference ? pass_inference_pipeline_len : pass_pipeline_len;
-    for (int i = 0; i < len; i++) {
-        if (!pipeline[i].run(&pc)) return 1;
-        ir_verify(u->g);
-        if (m->for_gradcheck && !strcmp(pipeline[i].name, "autodiff")) expose_gradients(u->g);
-        if (o->dump_after && !strcmp(o->dump_after, pipeline[i].name)) {
-            ir_dump(u->g, stdout);
-            u->stopped = 1;
-            return 0;
+static int front_parse(pass_ctx *c) {
+    compile_job *j = c->user;
+    diag_init(&j->u->d, j->o->input, j->u->src);
+    c->ast = parse_file(j->u->src, &j->u->a, &j->u->d);
+    return c->ast != NULL;
+}
+
+static int front_lower(pass_ctx *c) {
+    compile_job *j = c->user;
+    dlc_unit *u = j->u;
+    u->g = c->g = lower_file(c->ast, j->o->defines, j->o->n_defines, &u->a, &u->d, &u->cfg);
+    if (!u->g) return 0;
+    setup_passes(j, c);
+    return 1;
+}
+
+static void front_dump(const pass_ctx *c, FILE *out) { ast_dump(c->ast, out); }
+
+static const pass_frontend frontend = {front_parse, front_lower, front_dump};
+
+/* --mem-report plans the report's target at its batch and element type; an unknown --dtype
+ * (reported by dlc_mem_report) or --fit (which plans at many batches itself) plans nothing */
+static int report_options(const dlc_options *o, dlc_target t, mem_options *mo) {
+    static const char *const dtypes[] = {"f32", "f16", "bf16", "f64"};
+    static const int bytes[] = {4, 2, 2, 8};
+    int cuda = o->target && !strcmp(o->target, "cuda");
+    if (t != (cuda ? DLC_TARGET_CUDA : DLC_TARGET_C) || o->fit > 0) return 0;
+    *mo = (mem_options){.batch = o->batch, .reuse = !o->no_reuse,
+                        .workspace = cuda ? cg_cuda_workspace_reals : cg_c_workspace_reals};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(o->dtype ? o->dtype : "f32", dtypes[i])) mo->real_bytes = bytes[i];
+    return mo->real_bytes != 0;
+}
+
+/* the memory options target t's generator plans with in this compilation (0: t is not
+ * generated for): C for every mode (f64 for gradient checks and --f64; no reuse for
+ * --no-reuse, --check-numerics and --check-cuda's reference build), CUDA with --target cuda
+ * and --check-cuda (its own workspaces) */
+static int target_options(const dlc_options *o, pass_variant v, dlc_target t, mem_options *mo) {
+    if (o->mem_report) return report_options(o, t, mo);
+    if (t == DLC_TARGET_CUDA) {
+        if (!o->cuda || v != PASS_TRAIN) return 0;
+        cg_cuda_options go = {.no_reuse = o->no_reuse || o->check_cuda,
+                              .check_numerics = o->check_numerics && !o->check_cuda};
+        cg_cuda_mem_options(&go, mo);
+        return 1;
+    }
+    int plain = o->no_reuse || o->check_cuda || (o->check_numerics && !o->cuda);
+    *mo = (mem_options){.real_bytes = v == PASS_GRADCHECK || (v == PASS_TRAIN && o->f64) ? 8 : 4,
+                        .reuse = v != PASS_TRAIN || !plain, .workspace = cg_c_workspace_reals};
+    return 1;
+}
+
+/* the analyses' requests: a plan per target (none when the compilation only lists tensors) */
+static void request_plans(const compile_job *j, int analyse, pass_ctx *c, dlc_target *which) {
+    c->analyse = analyse;
+    static const char *const names[DLC_TARGET_COUNT] = {"cpu", "cuda"};
+    for (int t = 0; analyse && t < DLC_TARGET_COUNT; t++)
+        if (target_options(j->o, j->v, (dlc_target)t, &c->mem[c->n_plans])) {
+            c->target[c->n_plans] = names[t];
+            which[c->n_plans++] = (dlc_target)t;
         }
-    }
-    return 0;
 }
 
-static int compile_source(dlc_unit *u, const dlc_options *o, const compile_mode *m) {
-    diag_init(&u->d, o->input, u->src);
-    ast_file *f = parse_file(u->src, &u->a, &u->d);
-    if (!f) return 1;
-    if (o->dump_after && !strcmp(o->dump_after, "parse")) {
-        ast_dump(f, stdout);
-        u->stopped = 1;
-        return 0;
-    }
-    u->g = lower_file(f, o->defines, o->n_defines, &u->a, &u->d, &u->cfg);
-    if (!u->g) return 1;
-    ir_verify(u->g);
-    if (o->dump_after && !strcmp(o->dump_after, "lower")) {
-        ir_dump(u->g, stdout);
-        u->stopped = 1;
-        return 0;
-    }
-    return run_passes(u, o, m);
+/* the unit keeps the analyses' results */
+static void keep_analyses(dlc_unit *u, const pass_ctx *c, const dlc_target *which) {
+    u->sched = c->sched;
+    for (int k = 0; k < c->n_plans; k++)
+        if (c->planned[k]) {
+            mem_plan *p = arena_alloc(&u->a, sizeof *p);
+            *p = c->plans[k];
+            u->plan[which[k]] = p;
+        }
+}
+
+static int compile_source(compile_job *j, int analyse) {
+    dlc_unit *u = j->u;
+    pass_ctx pc = {.front = &frontend, .user = j, .d = &u->d, .a = &u->a};
+    dlc_target which[PASS_MAX_PLANS];
+    request_plans(j, analyse, &pc, which);
+    int ok = pass_run_pipeline(&pc, j->v, j->o->dump_after, stdout, &u->stopped);
+    if (ok && !u->stopped) keep_analyses(u, &pc, which);
+    return !ok;
 }
 
 const dlrt_tensor_desc *dlc_gradient_output(const ir_graph *g, const dlrt_model_desc *m,
@@ -110,22 +156,22 @@ dlrt_schedule dlc_schedule(const train_config *cfg) {
 int dlc_compile(dlc_unit *u, const dlc_options *o, int for_gradcheck) {
     memset(u, 0, sizeof *u);
     u->src = read_file(o->input);
-    compile_mode m = {.for_gradcheck = for_gradcheck};
-    return u->src ? compile_source(u, o, &m) : 1;
+    compile_job j = {.u = u, .o = o, .v = for_gradcheck ? PASS_GRADCHECK : PASS_TRAIN};
+    return u->src ? compile_source(&j, 1) : 1;
 }
 
 int dlc_compile_text(dlc_unit *u, const dlc_options *o, const char *text, int for_gradcheck) {
     memset(u, 0, sizeof *u);
     u->src = strdup(text);
-    compile_mode m = {.for_gradcheck = for_gradcheck};
-    return u->src ? compile_source(u, o, &m) : 1;
+    compile_job j = {.u = u, .o = o, .v = for_gradcheck ? PASS_GRADCHECK : PASS_TRAIN};
+    return u->src ? compile_source(&j, 1) : 1;
 }
 
 int dlc_compile_inference(dlc_unit *u, const dlc_options *o, const struct dlrt_weights *w) {
     memset(u, 0, sizeof *u);
     u->src = read_file(o->input);
-    compile_mode m = {.inference = 1, .weights = w, .no_fold = o->no_fold};
-    return u->src ? compile_source(u, o, &m) : 1;
+    compile_job j = {.u = u, .o = o, .v = PASS_INFERENCE, .weights = w};
+    return u->src ? compile_source(&j, w != NULL) : 1;
 }
 
 void dlc_unit_free(dlc_unit *u) {

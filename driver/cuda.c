@@ -23,7 +23,7 @@ int dlc_cuda_generate(dlc_unit *u, const dlc_options *o) {
     const char *prefix = u->cfg.model ? u->cfg.model : "model";
     cg_cuda_options co = {.prefix = prefix, .has_train = u->cfg.present, .no_reuse = o->no_reuse,
                           .check_numerics = o->check_numerics};
-    const dlrt_cuda_program *p = cg_cuda_generate(u->g, &co, &u->a);
+    const dlrt_cuda_program *p = cg_cuda_generate(u->g, &co, u->plan[DLC_TARGET_CUDA], &u->a);
     const char *host = cg_cuda_host_text(p, prefix, &u->a);
     if (o->emit_c) {
         fputs(p->source, stdout);
@@ -321,19 +321,16 @@ static int build_both(checker *k, void **handle) {
     dlc_unit *u = k->u;
     char err[1024];
     cg_c_options co = {.prefix = u->cfg.model, .has_train = 1, .no_reuse = 1};
-    k->m = dlc_build_and_load(cg_c_generate(u->g, &co, &u->a), u->cfg.model, k->o, handle);
+    k->m = dlc_build_and_load(cg_c_generate(u->g, &co, u->plan[DLC_TARGET_C], &u->a), u->cfg.model, k->o, handle);
     if (!k->m) return -1;
     if (dlrt_session_init(&k->s, k->m, (uint64_t)u->cfg.seed, err, sizeof err)) {
         fprintf(stderr, "dlc: error: %s\n", err);
         return -1;
     }
-    mem_options cmo = {.real_bytes = 4, .reuse = 0, .workspace = cg_c_workspace_reals};
-    memplan_build(u->g, 1, &cmo, &u->a, &k->cplan);
+    k->cplan = *u->plan[DLC_TARGET_C]; /* the two plans of the compilation: C's and CUDA's */
     cg_cuda_options go = {.prefix = u->cfg.model, .has_train = 1, .no_reuse = 1};
-    k->p = cg_cuda_generate(u->g, &go, &u->a);
-    mem_options gmo;
-    cg_cuda_mem_options(&go, &gmo);
-    memplan_build(u->g, 1, &gmo, &u->a, &k->gplan);
+    k->p = cg_cuda_generate(u->g, &go, u->plan[DLC_TARGET_CUDA], &u->a);
+    k->gplan = *u->plan[DLC_TARGET_CUDA];
     k->garena = malloc((size_t)k->p->plan_bytes + 1);
     k->gweights = malloc(4 * (size_t)k->p->weights_count + 4);
     k->before = malloc(4 * (size_t)k->p->weights_count + 4);
@@ -541,7 +538,7 @@ const dlrt_model_desc *dlc_cuda_model(dlc_unit *u, const dlrt_model_desc *m, con
     gpu_trainer *r = &run_state;
     cg_cuda_options go = {.prefix = u->cfg.model, .has_train = 1, .no_reuse = o->no_reuse,
                           .check_numerics = o->check_numerics};
-    r->p = cg_cuda_generate(u->g, &go, &u->a);
+    r->p = cg_cuda_generate(u->g, &go, u->plan[DLC_TARGET_CUDA], &u->a);
     if (!same_layout(m, r->p)) {
         fprintf(stderr, "dlc: internal error: the CUDA program's storage differs from the C "
                         "descriptor's\n");

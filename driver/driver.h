@@ -9,6 +9,7 @@
 #define DLC_DRIVER_H
 #include "../frontend/lower.h"
 #include "../ir/weights.h"
+#include "../passes/pass.h"
 #include "../runtime/dlrt.h"
 
 typedef struct dlc_options {
@@ -44,6 +45,9 @@ typedef struct dlc_options {
 /* Returns 0 to go on, 1 after printing help/version (exit 0), -1 after an error (exit 1). */
 int dlc_parse_options(int argc, char **argv, dlc_options *o);
 
+/* The targets a compilation plans memory for (the memplan analysis: one plan each). */
+typedef enum dlc_target { DLC_TARGET_C, DLC_TARGET_CUDA, DLC_TARGET_COUNT } dlc_target;
+
 typedef struct dlc_unit {
     arena a;            /* everything the compilation allocated */
     diag d;             /* its diagnostics */
@@ -51,9 +55,14 @@ typedef struct dlc_unit {
     ir_graph *g;        /* the graph after the pipeline */
     train_config cfg;   /* the train block */
     int stopped;        /* --dump-after stopped the pipeline and printed */
+    sched_funcs sched;  /* the schedule analysis: the step functions' schedules */
+    const mem_plan *plan[DLC_TARGET_COUNT]; /* the memplan analysis: the plan of each target
+                        the mode generates for (C always; CUDA with --target cuda and
+                        --check-cuda; --mem-report: the report's target), else NULL */
 } dlc_unit;
 
-/* Parse, lower and run the passes. Returns 0 on success, 1 after user errors. With
+/* Parse, lower, run the passes and the analyses (the pass table's training or gradient-check
+ * pipeline). Returns 0 on success, 1 after user errors. With
  * for_gradcheck the optimizer update is left out and every parameter's gradient is exposed as
  * a model output (see dlc_gradient_output). dlc_compile reads o->input; dlc_compile_text
  * compiles `text` and names it o->input in diagnostics. */

@@ -109,7 +109,7 @@ int dlc_gradcheck(dlc_unit *u, const dlc_options *o) {
         return 1;
     }
     cg_c_options co = {.prefix = u->cfg.model, .f64 = 1, .has_train = 0, .batch_stats = 1};
-    const char *src = cg_c_generate(u->g, &co, &u->a);
+    const char *src = cg_c_generate(u->g, &co, u->plan[DLC_TARGET_C], &u->a);
     void *handle = NULL;
     const dlrt_model_desc *m = dlc_build_and_load(src, u->cfg.model, o, &handle);
     if (!m) return 1;

@@ -44,7 +44,7 @@ static int check_interface(const dlc_unit *u, const dlc_options *o) {
 static int generate(dlc_unit *u, const dlc_options *o) {
     if (check_interface(u, o)) return 1;
     cg_c_options co = {.prefix = u->cfg.model ? u->cfg.model : "model"};
-    const char *source = cg_c_generate(u->g, &co, &u->a);
+    const char *source = cg_c_generate(u->g, &co, u->plan[DLC_TARGET_C], &u->a);
     if (o->emit_c) fputs(source, stdout);
     if (o->output && dlc_write_file_atomic(o->output, source)) return 1;
     return 0;

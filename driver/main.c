@@ -103,7 +103,7 @@ static int generate(dlc_unit *u, const dlc_options *o) {
     cg_c_options co = {.prefix = u->cfg.model, .f64 = o->f64, .has_train = u->cfg.present,
                        .no_reuse = o->no_reuse,
                        .check_numerics = o->check_numerics && !o->cuda}; /* cuda: its own */
-    const char *source = cg_c_generate(u->g, &co, &u->a);
+    const char *source = cg_c_generate(u->g, &co, u->plan[DLC_TARGET_C], &u->a);
     if (o->cuda && dlc_cuda_generate(u, o)) return 1; /* --target cuda: -o, --emit-c */
     if (!o->cuda && o->emit_c) fputs(source, stdout);
     if (!o->cuda && o->output && dlc_write_file_atomic(o->output, source)) return 1;

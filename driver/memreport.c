@@ -120,11 +120,13 @@ static int setup(const dlc_options *o, report_setup *r) {
     return 0;
 }
 
+/* --fit: the plan at another batch, over the compilation's schedules (the same options as the
+ * report's plan, which the memplan analysis made: driver/compile.c) */
 static void plan_at(const dlc_unit *u, const dlc_options *o, const report_setup *r, int64_t batch,
                     arena *a, mem_plan *p) {
     mem_options mo = {.batch = batch, .real_bytes = r->real_bytes, .reuse = !o->no_reuse,
                       .workspace = r->cuda ? cg_cuda_workspace_reals : cg_c_workspace_reals};
-    memplan_build(u->g, u->cfg.present, &mo, a, p);
+    memplan_build(u->g, &u->sched, &mo, a, p);
 }
 
 /* ---- printing ---- */
@@ -260,11 +262,10 @@ int dlc_mem_report(dlc_unit *u, const dlc_options *o) {
                   "hold at most " IR_MAX_ELEMENTS_TEXT);
         return 1;
     }
-    mem_plan p;
+    const mem_plan *p = u->plan[r.cuda ? DLC_TARGET_CUDA : DLC_TARGET_C];
     mem_figures f;
-    plan_at(u, o, &r, o->batch, &u->a, &p);
-    compute(u, &p, r.cuda, &f);
-    if (o->json) print_json(u, &r, &p, &f);
-    else print_table(u, o, &r, &p, &f);
+    compute(u, p, r.cuda, &f);
+    if (o->json) print_json(u, &r, p, &f);
+    else print_table(u, o, &r, p, &f);
     return 0;
 }

@@ -1,22 +1,22 @@
 /*
  * options.c — command-line parsing for dlc. Every bad option is an error that names it;
- * unknown options get a "did you mean".
+ * unknown options get a "did you mean". The --dump-after names (help and check) are the pass
+ * table's (passes/pipeline.c).
  */
 #include "driver.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] =
+/* the help before and after the --dump-after names, which come from the pass table */
+static const char usage_head[] =
     "usage: dlc [options] MODEL.dl\n"
     "\n"
     "  -o FILE            write the model as C (training step, evaluation, tables)\n"
     "  --run              compile now (clang, cached by content) and train, then test once\n"
     "  --emit-c           print the generated C to standard output\n"
-    "  --dump-after=PASS  print the IR after PASS and stop; PASS is one of\n"
-    "                     parse, lower, shape, autodiff, optimizer, dce\n"
-    "                     (with --weights: parse, lower, shape, inference, fold_batchnorm,\n"
-    "                     dce)\n"
+    "  --dump-after=PASS  print the IR after PASS and stop; PASS is one of\n";
+static const char usage_tail[] =
     "  --weights FILE     compile the forward graph for inference with the trained weights of\n"
     "                     FILE embedded (with -o / --emit-c: one self-contained C file)\n"
     "  --no-fold          with --weights: keep each batchnorm instead of folding it into the\n"
@@ -43,6 +43,43 @@ static const char usage[] =
     "                     -o / --emit-c, write the CUDA kernels and launch tables (docs/cuda.md)\n"
     "  --check-cuda       run the training and evaluation steps on the C backend and on the\n"
     "                     GPU from the same weights and inputs; compare every stored value\n";
+
+enum { HELP_INDENT = 21, HELP_WIDTH = 88 };
+
+/* the names --dump-after takes in variant v, in the table's order (at most max) */
+static int pass_names(pass_variant v, const char **names, int max) {
+    int n = 0;
+    for (int i = 0; i < pass_table_len && n < max; i++)
+        if (pass_in_variant(&pass_table[i], v) && pass_table[i].dump) names[n++] = pass_table[i].name;
+    return n;
+}
+
+/* variant v's --dump-after names, `before` the first and `after` the last, filled into lines of
+ * the help's second column */
+static void print_pass_names(FILE *out, pass_variant v, const char *before, const char *after) {
+    const char *names[64];
+    int n = pass_names(v, names, 64), col = HELP_WIDTH;
+    for (int i = 0; i < n; i++) {
+        char word[64];
+        snprintf(word, sizeof word, "%s%s%s", i ? "" : before, names[i], i + 1 < n ? "," : after);
+        int len = (int)strlen(word);
+        if (col + 1 + len > HELP_WIDTH) {
+            fprintf(out, "%s%*s%s", i ? "\n" : "", HELP_INDENT, "", word);
+            col = HELP_INDENT + len;
+        } else {
+            fprintf(out, " %s", word);
+            col += 1 + len;
+        }
+    }
+    fputc('\n', out);
+}
+
+static void print_usage(FILE *out) {
+    fputs(usage_head, out);
+    print_pass_names(out, PASS_TRAIN, "", "");
+    print_pass_names(out, PASS_INFERENCE, "(with --weights: ", ")");
+    fputs(usage_tail, out);
+}
 
 static const char *const long_opts[] = {"--run", "--emit-c", "--dump-after", "--data", "--report",
                                         "--cache", "--gradcheck", "--f64", "--quiet", "--help",
@@ -150,7 +187,7 @@ static int check_cuda_options(dlc_options *o) {
 
 static int parse_one(int argc, char **argv, int *i, dlc_options *o) {
     const char *a = argv[*i];
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usage, stdout); return 1; }
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) { print_usage(stdout); return 1; }
     if (!strcmp(a, "--version")) { puts("dlc 0.1.0"); return 1; }
     if (!strcmp(a, "--run")) { o->run = 1; return 0; }
     if (!strcmp(a, "--emit-c")) { o->emit_c = 1; return 0; }
@@ -189,16 +226,14 @@ static int parse_one(int argc, char **argv, int *i, dlc_options *o) {
     return 0;
 }
 
-/* the passes of the training pipeline, or with --weights of the inference pipeline */
-static int check_dump_pass(const char *p, int inference) {
-    static const char *const train[] = {"parse", "lower", "shape", "autodiff", "optimizer", "dce"};
-    static const char *const infer[] = {"parse", "lower", "shape", "inference", "fold_batchnorm",
-                                        "dce"};
-    const char *const *names = inference ? infer : train;
-    int n = 6;
+/* the dumpable entries of the pass table in the compilation's pipeline: the training one (and
+ * gradient checks', which has the same names), or with --weights the inference one */
+static int check_dump_pass(const char *p, pass_variant v) {
+    const char *names[64];
+    int n = pass_names(v, names, 64), inference = v == PASS_INFERENCE;
     for (int i = 0; i < n; i++)
         if (!strcmp(p, names[i])) return 0;
-    if (!inference && (!strcmp(p, "inference") || !strcmp(p, "fold_batchnorm"))) {
+    if (!inference && pass_find(p, PASS_INFERENCE)) {
         fprintf(stderr, "dlc: error: --dump-after=%s needs --weights FILE\n", p);
         return -1;
     }
@@ -263,11 +298,13 @@ int dlc_parse_options(int argc, char **argv, dlc_options *o) {
         if (r) return r;
     }
     if (!o->input) {
-        fprintf(stderr, "dlc: error: no input file\n%s", usage);
+        fprintf(stderr, "dlc: error: no input file\n");
+        print_usage(stderr);
         return -1;
     }
     if (check_weights_options(o) || check_report_options(o) || check_cuda_options(o)) return -1;
-    if (o->dump_after && check_dump_pass(o->dump_after, o->weights != NULL)) return -1;
+    pass_variant v = o->weights ? PASS_INFERENCE : o->gradcheck ? PASS_GRADCHECK : PASS_TRAIN;
+    if (o->dump_after && check_dump_pass(o->dump_after, v)) return -1;
     if (o->report && !o->run) {
         fprintf(stderr, "dlc: error: --report needs --run\n");
         return -1;

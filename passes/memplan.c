@@ -253,11 +253,11 @@ static void find_peak(const planner *pl, arena *a) {
     }
 }
 
-static void plan_function(const ir_graph *g, int train, const mem_options *o, arena *a,
+static void plan_function(const ir_graph *g, const ir_sched *s, const mem_options *o, arena *a,
                           mem_plan *p, char *pinned, const int64_t *pinned_offset,
                           mem_fn_plan *f) {
     size_t nn = (size_t)g->n_nodes + 1;
-    sched_build(g, train, a, &f->sched);
+    f->sched = *s; /* the schedule analysis's: shared by every plan, never changed */
     f->buffers = arena_alloc(a, sizeof(mem_buffer) * 2 * nn);
     f->buffer_of = arena_alloc(a, sizeof(int) * nn);
     f->workspace_of = arena_alloc(a, sizeof(int) * nn);
@@ -287,8 +287,9 @@ static void pin_outputs(const ir_graph *g, mem_plan *p, char *pinned, int64_t *o
     }
 }
 
-void memplan_build(const ir_graph *g, int has_train, const mem_options *o, arena *a,
+void memplan_build(const ir_graph *g, const sched_funcs *s, const mem_options *o, arena *a,
                    mem_plan *p) {
+    int has_train = s->has_train;
     int64_t model_batch = 1;
     for (int id = 0; id < g->n_nodes; id++)
         if (g->nodes[id].shape.batched) model_batch = g->nodes[id].shape.dims[0];
@@ -298,11 +299,11 @@ void memplan_build(const ir_graph *g, int has_train, const mem_options *o, arena
     char *pinned = arena_alloc(a, (size_t)g->n_nodes + 1);
     int64_t *pinned_offset = arena_alloc(a, sizeof(int64_t) * ((size_t)g->n_nodes + 1));
     pin_outputs(g, p, pinned, pinned_offset);
-    plan_function(g, 0, o, a, p, pinned, pinned_offset, &p->eval);
+    plan_function(g, &s->eval, o, a, p, pinned, pinned_offset, &p->eval);
     p->arena_bytes = p->eval.bytes > p->pinned_bytes ? p->eval.bytes : p->pinned_bytes;
     p->arena_no_reuse = p->eval.bytes_no_reuse;
     if (has_train) {
-        plan_function(g, 1, o, a, p, pinned, pinned_offset, &p->train);
+        plan_function(g, &s->train, o, a, p, pinned, pinned_offset, &p->train);
         if (p->train.bytes > p->arena_bytes) p->arena_bytes = p->train.bytes;
         if (p->train.bytes_no_reuse > p->arena_no_reuse) p->arena_no_reuse = p->train.bytes_no_reuse;
     }

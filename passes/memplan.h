@@ -75,9 +75,14 @@ typedef struct mem_plan {
     int64_t arena_no_reuse; /* the arena if nothing were reused (each buffer its own bytes) */
 } mem_plan;
 
-/* Plans the evaluation step, and the training step when has_train. */
-void memplan_build(const ir_graph *g, int has_train, const mem_options *o, arena *a,
+/* Plans the evaluation step, and the training step when s has it, over the schedules s (the
+ * schedule analysis's; the plan's functions share them). */
+void memplan_build(const ir_graph *g, const sched_funcs *s, const mem_options *o, arena *a,
                    mem_plan *p);
+
+/* --dump-after=memplan: the weights block, then per function its buffers with their classes,
+ * sizes, lifetimes and offsets; a stable text format (tests/golden/analysis). */
+void memplan_dump(const ir_graph *g, const mem_plan *p, FILE *out);
 
 /* Checks that no two buffers of a function whose lifetimes meet overlap in the arena (an
  * in-place pair excepted: they are one buffer); an internal error if they do. */

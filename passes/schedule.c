@@ -4,7 +4,12 @@
  * Fusion: within a function's schedule, a run of consecutive elementwise nodes (and assigns)
  * over the same iteration space becomes one group. Leaves and constants do not break a run.
  * A value whose consumers all sit in its own group is not stored.
+ *
+ * As the `schedule` analysis of the pass table: Requires: the final graph (after dce), shapes
+ * known. Establishes: the evaluation step's schedule, and the training step's when the
+ * compilation has one (sched_funcs); the graph is not changed.
  */
+#include "pass.h"
 #include "schedule.h"
 #include <stdlib.h>
 
@@ -349,4 +354,38 @@ void sched_build(const ir_graph *g, int train, arena *a, ir_sched *s) {
     assign_groups(s);
     mark_stored(s);
     number_steps(s);
+}
+
+void sched_build_funcs(const ir_graph *g, int has_train, arena *a, sched_funcs *s) {
+    *s = (sched_funcs){.has_train = has_train};
+    sched_build(g, 0, a, &s->eval);
+    if (has_train) sched_build(g, 1, a, &s->train);
+}
+
+/* one function: a header, then a line per scheduled node (leaves say so) */
+static void dump_function(const ir_sched *s, const char *name, FILE *out) {
+    int groups = 0;
+    for (int k = 0; k < s->n; k++)
+        if (s->group[s->list[k]] + 1 > groups) groups = s->group[s->list[k]] + 1;
+    fprintf(out, "%s: %d nodes, %d steps, %d fusion groups\n", name, s->n, s->n_steps, groups);
+    for (int k = 0; k < s->n; k++) {
+        int id = s->list[k];
+        const ir_node *n = ir_get(s->g, id);
+        fprintf(out, "  %%%d = %s", id, ir_op_names[n->op]);
+        if (sched_is_leaf(n)) fprintf(out, "  leaf");
+        else fprintf(out, "  step %d", s->step[id]);
+        if (s->group[id] >= 0) fprintf(out, "  group %d", s->group[id]);
+        if (s->stored[id]) fprintf(out, "  stored");
+        fputc('\n', out);
+    }
+}
+
+void sched_dump(const sched_funcs *s, FILE *out) {
+    if (s->has_train) dump_function(&s->train, "train_step", out);
+    dump_function(&s->eval, "eval_step", out);
+}
+
+int pass_schedule(pass_ctx *c) {
+    if (c->analyse) sched_build_funcs(c->g, c->plan_train, c->a, &c->sched);
+    return 1;
 }

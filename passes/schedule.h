@@ -17,6 +17,7 @@
 #ifndef DLC_SCHEDULE_H
 #define DLC_SCHEDULE_H
 #include "../ir/ir.h"
+#include <stdio.h>
 
 typedef struct ir_sched {
     const ir_graph *g; /* the graph scheduled */
@@ -32,6 +33,21 @@ typedef struct ir_sched {
 
 /* Builds the schedule of the training step (train = 1) or the evaluation step (train = 0). */
 void sched_build(const ir_graph *g, int train, arena *a, ir_sched *s);
+
+/* The schedules of a compilation's step functions: the `schedule` analysis of the pass table
+ * (passes/pipeline.c), built once and read by the memory plans of every target. */
+typedef struct sched_funcs {
+    int has_train;  /* the training step is scheduled (else only the evaluation step) */
+    ir_sched train; /* the training step's schedule (when has_train) */
+    ir_sched eval;  /* the evaluation step's schedule */
+} sched_funcs;
+
+/* Schedules the evaluation step, and the training step when has_train. */
+void sched_build_funcs(const ir_graph *g, int has_train, arena *a, sched_funcs *s);
+
+/* --dump-after=schedule: each function's nodes in order with their steps, fusion groups and
+ * whether they are stored; a stable text format (tests/golden/analysis). */
+void sched_dump(const sched_funcs *s, FILE *out);
 
 /* Whether node n is a leaf, and whether it fuses into an elementwise loop (assign included). */
 int sched_is_leaf(const ir_node *n);

@@ -19,6 +19,8 @@ static int compile_model(const char *path, const char *const *arch, int n_arch, 
     dlc_options o;
     memset(&o, 0, sizeof o);
     o.input = path;
+    o.cuda = 1; /* the compilation plans for the CUDA target too */
+    o.check_numerics = numerics;
     dlc_unit u;
     if (dlc_compile(&u, &o, 0)) {
         fprintf(stderr, "FAIL %s: does not compile\n", path);
@@ -27,7 +29,7 @@ static int compile_model(const char *path, const char *const *arch, int n_arch, 
     }
     cg_cuda_options co = {.prefix = u.cfg.model ? u.cfg.model : "model", .has_train = u.cfg.present,
                           .check_numerics = numerics};
-    const dlrt_cuda_program *p = cg_cuda_generate(u.g, &co, &u.a);
+    const dlrt_cuda_program *p = cg_cuda_generate(u.g, &co, u.plan[DLC_TARGET_CUDA], &u.a);
     int failed = 0;
     for (int i = 0; i < n_arch; i++) {
         char err[65536];

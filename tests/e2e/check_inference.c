@@ -58,7 +58,7 @@ static int load(setup *st, char **argv) {
     char err[1024];
     if (dlc_compile(&st->u, &o, 0)) return fail("cannot compile", argv[1]);
     cg_c_options co = {.prefix = st->u.cfg.model, .has_train = 1};
-    const char *src = cg_c_generate(st->u.g, &co, &st->u.a);
+    const char *src = cg_c_generate(st->u.g, &co, st->u.plan[DLC_TARGET_C], &st->u.a);
     void *handle = NULL, *infer = dlopen(argv[3], RTLD_NOW | RTLD_LOCAL);
     st->m = dlc_build_and_load(src, st->u.cfg.model, &o, &handle);
     if (!st->m || !infer) return fail("cannot load", infer ? argv[1] : dlerror());

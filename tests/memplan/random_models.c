@@ -220,7 +220,11 @@ static void fill_inputs(const dlrt_model_desc *m, unsigned seed, void **bufs) {
 
 static int run_model(dlc_unit *u, const dlc_options *o, int no_reuse, unsigned seed, run *r) {
     cg_c_options co = {.prefix = "net", .has_train = 1, .no_reuse = no_reuse};
-    const dlrt_model_desc *m = dlc_build_and_load(cg_c_generate(u->g, &co, &u->a), "net", o, &r->handle);
+    mem_options mo = {.real_bytes = 4, .reuse = !no_reuse, .workspace = cg_c_workspace_reals};
+    mem_plan plan; /* with and without reuse: the compilation's schedules, two plans */
+    memplan_build(u->g, &u->sched, &mo, &u->a, &plan);
+    const dlrt_model_desc *m = dlc_build_and_load(cg_c_generate(u->g, &co, &plan, &u->a), "net", o,
+                                                  &r->handle);
     char err[256];
     if (!m || dlrt_session_init(&r->s, m, 7, err, sizeof err)) return -1;
     void *inputs[16] = {0};
@@ -276,7 +280,7 @@ static void check_model(unsigned seed, int run_it) {
         mem_options mo = {.batch = batches[b], .real_bytes = 4, .reuse = 1,
                           .workspace = cg_c_workspace_reals};
         mem_plan p;
-        memplan_build(u.g, 1, &mo, &u.a, &p);
+        memplan_build(u.g, &u.sched, &mo, &u.a, &p);
         bad = check_no_overlap(&p.train, u.g, p.batch, why, sizeof why) ||
               check_no_overlap(&p.eval, u.g, p.batch, why, sizeof why);
     }
