@@ -129,7 +129,7 @@ static int shape_reduce_like(ir_graph *g, ir_node *n, diag *d) {
 
 static int shape_matmul(ir_graph *g, ir_node *n, diag *d) {
     const ir_shape *a = in_shape(g, n, 0), *b = in_shape(g, n, 1);
-    int ta = (int)n->iattr[0], tb = (int)n->iattr[1];
+    int ta = (int)ir_matmul_trans_a(n), tb = (int)ir_matmul_trans_b(n);
     if (a->rank != 2 || b->rank != 2 || (tb && b->batched) || (ta && !a->batched && b->batched))
         return mismatch(g, n, d, "expects 2-d operands");
     int64_t k_a = ta ? a->dims[0] : a->dims[1], k_b = tb ? b->dims[1] : b->dims[0];
@@ -214,12 +214,12 @@ static int expect_images(ir_graph *g, ir_node *n, diag *d) {
     return 0;
 }
 
-/* out = floor((in + 2 padding - kernel) / stride) + 1 per spatial dim; the kernel must fit in
+/* out = ir_pool_out_size(in, kernel, stride, padding) per spatial dim; the kernel must fit in
  * the padded input */
 static int shape_pool(ir_graph *g, ir_node *n, diag *d) {
     if (!expect_images(g, n, d)) return 0;
     const ir_shape *x = in_shape(g, n, 0);
-    int64_t k = n->iattr[0], s = n->iattr[1], p = n->iattr[2];
+    int64_t k = ir_pool_kernel(n), s = ir_pool_stride(n), p = ir_pool_padding(n);
     if (x->dims[2] + 2 * p < k || x->dims[3] + 2 * p < k) {
         diag_error(d, n->loc, "%s: kernel [%lld,%lld] is larger than the input %s padded to "
                    "[%lld,%lld]", construct(n), (long long)k, (long long)k,
@@ -228,8 +228,8 @@ static int shape_pool(ir_graph *g, ir_node *n, diag *d) {
         return 0;
     }
     n->shape = *x;
-    n->shape.dims[2] = (x->dims[2] + 2 * p - k) / s + 1;
-    n->shape.dims[3] = (x->dims[3] + 2 * p - k) / s + 1;
+    n->shape.dims[2] = ir_pool_out_size(x->dims[2], k, s, p);
+    n->shape.dims[3] = ir_pool_out_size(x->dims[3], k, s, p);
     return 1;
 }
 #define shape_max_pool2d shape_pool
@@ -248,7 +248,7 @@ static int shape_global_avg_pool(ir_graph *g, ir_node *n, diag *d) {
 /* equal shapes (batched alike) except along the axis; the result sums the axis */
 static int shape_concat(ir_graph *g, ir_node *n, diag *d) {
     const ir_shape *a = in_shape(g, n, 0);
-    int axis = (int)n->iattr[0];
+    int axis = (int)ir_concat_axis(n);
     n->shape = *a;
     for (int i = 1; i < n->n_in; i++) {
         const ir_shape *b = in_shape(g, n, i);
@@ -267,7 +267,7 @@ static int shape_concat(ir_graph *g, ir_node *n, diag *d) {
 static int shape_slice(ir_graph *g, ir_node *n, diag *d) {
     (void)d;
     n->shape = *in_shape(g, n, 0);
-    n->shape.dims[n->iattr[0]] = n->iattr[2];
+    n->shape.dims[ir_slice_axis(n)] = ir_slice_length(n);
     return 1;
 }
 
@@ -330,7 +330,7 @@ static int shape_batchnorm_running(ir_graph *g, ir_node *n, diag *d) {
 }
 
 static const shape_fn shape_rules[] = {
-#define OP(name, n_in, flags, grad) [IR_OP_##name] = shape_##name,
+#define OP(name, n_in, flags, grad, attrs, cuda) [IR_OP_##name] = shape_##name,
 #include "ops.def"
 #undef OP
 };
