@@ -15,34 +15,34 @@ const char *const ir_init_names[IR_INIT_COUNT] = {
 };
 
 const char *const ir_op_names[IR_OP_COUNT] = {
-#define OP(name, n_in, flags, grad, attrs, cuda) #name,
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) #name,
 #include "ops.def"
 #undef OP
 };
 const int ir_op_arity[IR_OP_COUNT] = {
-#define OP(name, n_in, flags, grad, attrs, cuda) n_in,
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) n_in,
 #include "ops.def"
 #undef OP
 };
 const int ir_op_flags[IR_OP_COUNT] = {
-#define OP(name, n_in, flags, grad, attrs, cuda) flags,
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) flags,
 #include "ops.def"
 #undef OP
 };
 #define IR_DIFF 1
 #define IR_NODIFF 0
 const int ir_op_differentiable[IR_OP_COUNT] = {
-#define OP(name, n_in, flags, grad, attrs, cuda) IR_##grad,
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) IR_##grad,
 #include "ops.def"
 #undef OP
 };
 const unsigned ir_op_attr_groups[IR_OP_COUNT] = {
-#define OP(name, n_in, flags, grad, attrs, cuda) (unsigned)(attrs),
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) (unsigned)(attrs),
 #include "ops.def"
 #undef OP
 };
 const ir_cuda_kind ir_op_cuda_kind[IR_OP_COUNT] = {
-#define OP(name, n_in, flags, grad, attrs, cuda) IR_CUDA_##cuda,
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) IR_CUDA_##cuda,
 #include "ops.def"
 #undef OP
 };

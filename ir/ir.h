@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 typedef enum ir_op {
-#define OP(name, n_in, flags, grad, attrs, cuda) IR_OP_##name,
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) IR_OP_##name,
 #include "ops.def"
 #undef OP
     IR_OP_COUNT

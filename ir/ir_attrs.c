@@ -7,9 +7,11 @@
 #include "ir.h"
 #include <string.h>
 
+enum { IR_SHAPE_LEAF, IR_SHAPE_SAME, IR_SHAPE_BCAST, IR_SHAPE_OWN }; /* ops.def's shape column */
+
 /* ops.def's columns agree with each other (see its header) */
 #define IR_FUSABLE(flags) ((((flags) & OPF_ELEM) && !((flags) & OPF_LEAF)) || ((flags) & OPF_SIDE))
-#define OP(name, n_in, flags, grad, attrs, cuda)                                                \
+#define OP(name, n_in, flags, shape, grad, attrs, cuda)                                                \
     _Static_assert(((flags) & OPF_LEAF) == 0 ? IR_CUDA_##cuda != IR_CUDA_NONE                  \
                                              : IR_CUDA_##cuda == IR_CUDA_NONE,                 \
                    #name ": cuda NONE exactly for leaves");                                    \
@@ -20,7 +22,9 @@
     _Static_assert(!((flags) & OPF_INPLACE) || (((flags) & OPF_ELEM) && !((flags) & OPF_LEAF)), \
                    #name ": OPF_INPLACE only on fusable ops");                                 \
     _Static_assert(!((flags) & OPF_WEIGHTS) || ((flags) & OPF_LEAF),                           \
-                   #name ": OPF_WEIGHTS only on leaves");
+                   #name ": OPF_WEIGHTS only on leaves");                                      \
+    _Static_assert((((flags) & OPF_LEAF) != 0) == (IR_SHAPE_##shape == IR_SHAPE_LEAF),         \
+                   #name ": shape LEAF exactly for leaves");
 #include "ops.def"
 #undef OP
 

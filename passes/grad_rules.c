@@ -239,7 +239,7 @@ static void grad_batchnorm(ir_graph *g, int id, int dy, int *dx) {
 #define GRADFN_DIFF(name) grad_##name
 #define GRADFN_NODIFF(name) NULL
 const grad_fn grad_rules[IR_OP_COUNT] = {
-#define OP(name, n_in, flags, grad, attrs, cuda) [IR_OP_##name] = GRADFN_##grad(name),
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) [IR_OP_##name] = GRADFN_##grad(name),
 #include "../ir/ops.def"
 #undef OP
 };
