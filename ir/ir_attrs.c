@@ -57,10 +57,10 @@ _Noreturn void ir_attr_missing(const ir_node *n, const char *group) {
 static void dump_attr(const ir_node *n, const attr_info *a, FILE *out) {
     switch (a->kind) {
     case IR_ATTR_INT: fprintf(out, "%s%lld", a->text, (long long)n->iattr[a->slot]); break;
-    case IR_ATTR_FLOAT_NZ:
-        if (n->fattr[a->slot] == 0) break;
-        /* fall through */
     case IR_ATTR_FLOAT: fprintf(out, "%s%.9g", a->text, n->fattr[a->slot]); break;
+    case IR_ATTR_FLOAT_NZ:
+        if (n->fattr[a->slot] != 0) fprintf(out, "%s%.9g", a->text, n->fattr[a->slot]);
+        break;
     case IR_ATTR_CHOICE: fputs(n->iattr[a->slot] ? a->text_if_set : a->text, out); break;
     case IR_ATTR_LIST:
         fprintf(out, "%s[", a->text);
