@@ -678,7 +678,7 @@ static void emit_batchnorm_running(cg_c *c, int id, const char *const *a, strbuf
 #define emit_buffer emit_leaf
 
 const cg_emit_fn cg_c_emitters[IR_OP_COUNT] = {
-#define OP(name, n_in, flags, grad) [IR_OP_##name] = emit_##name,
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) [IR_OP_##name] = emit_##name,
 #include "../ir/ops.def"
 #undef OP
 };

@@ -251,7 +251,7 @@ static void cu_emit_nll_grad(cg_cu *c, int id) {
 }
 
 const cg_cu_emit_fn cg_cu_emitters[IR_OP_COUNT] = {
-#define OP(name, n_in, flags, grad) [IR_OP_##name] = cu_emit_##name,
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) [IR_OP_##name] = cu_emit_##name,
 #include "../ir/ops.def"
 #undef OP
 };

@@ -93,8 +93,7 @@ int dlc_inference_tensors(dlc_unit *u, const dlc_options *o, const char ***names
     *names = arena_alloc(&u->a, sizeof(char *) * (size_t)(g->n_nodes + 1));
     *n = 0;
     for (int id = 0; id < g->n_nodes; id++)
-        if (g->nodes[id].op == IR_OP_param || g->nodes[id].op == IR_OP_state ||
-            g->nodes[id].op == IR_OP_buffer)
+        if (ir_op_in_weights(g->nodes[id].op))
             (*names)[(*n)++] = g->nodes[id].name;
     return 0;
 }

@@ -8,7 +8,7 @@
  * concatenation (built in lower_pool.c) and losses.
  * Each entry states its positional-argument range, its keyword arguments, its numeric
  * arguments (given by position after the tensors or by name, each with a default and a valid
- * range, stored in the op's fattr[] in order) and its lowering function. An unknown name gets
+ * range, stored in the op's float attributes in attrs.def's order) and its lowering function. An unknown name gets
  * a "did you mean"; a numeric argument out of range is an error naming it and its range.
  * Adding a layer = one row here + its lowering function (often a generic one).
  */
@@ -67,7 +67,7 @@ static const num_arg batchnorm_args[] = {{"momentum", 0.1, 0, 1, 0, 0}, {"eps", 
 
 /* the call's numeric arguments (c->num) become the node's float attributes */
 static int with_nums(lower_ctx *c, int id) {
-    for (int k = 0; k < 4; k++) ir_get(c->g, id)->fattr[k] = c->num[k];
+    ir_set_float_attrs(ir_get(c->g, id), c->num);
     return lower_finish_node(c, id);
 }
 
@@ -80,8 +80,8 @@ static int build_unary(lower_ctx *c, const ast_expr *call, const int *args, ir_o
 static int build_elu(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
     (void)call;
     int id = ir_add1(c->g, op, args[0]);
-    ir_get(c->g, id)->fattr[0] = c->num[0];
-    ir_get(c->g, id)->fattr[1] = 1;
+    ir_set_elu_alpha(ir_get(c->g, id), c->num[0]);
+    ir_set_elu_scale(ir_get(c->g, id), 1);
     return lower_finish_node(c, id);
 }
 
@@ -89,8 +89,8 @@ static int build_elu(lower_ctx *c, const ast_expr *call, const int *args, ir_op 
 static int build_selu(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
     (void)call;
     int id = ir_add1(c->g, op, args[0]);
-    ir_get(c->g, id)->fattr[0] = 1.6732632423543772848170429916717;
-    ir_get(c->g, id)->fattr[1] = 1.0507009873554804934193349852946;
+    ir_set_elu_alpha(ir_get(c->g, id), 1.6732632423543772848170429916717);
+    ir_set_elu_scale(ir_get(c->g, id), 1.0507009873554804934193349852946);
     return lower_finish_node(c, id);
 }
 
@@ -102,15 +102,15 @@ static int step_scalar(lower_ctx *c, const char *name) {
     return ir_leaf(c->g, IR_OP_scalar_in, name, IR_I32, &scalar);
 }
 
-/* dropout / gaussian_noise: (x, seed, step), a stream number of its own, fattr[0] = p or std */
+/* dropout / gaussian_noise: (x, seed, step), a stream number of its own, p or std */
 static int build_random(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
     (void)call;
     int stream = 0;
     for (int id = 0; id < c->g->n_nodes; id++)
-        stream += c->g->nodes[id].op == IR_OP_dropout || c->g->nodes[id].op == IR_OP_gaussian_noise;
+        stream += ir_op_is_random(c->g->nodes[id].op);
     int seed = step_scalar(c, "seed"), step = step_scalar(c, "step");
     int id = ir_add3(c->g, op, args[0], seed, step);
-    ir_get(c->g, id)->iattr[0] = stream;
+    ir_set_random_stream(ir_get(c->g, id), stream);
     return with_nums(c, id);
 }
 
@@ -144,7 +144,7 @@ static int build_loss(lower_ctx *c, const ast_expr *call, const int *args, ir_op
     int64_t reduction;
     if (!parse_reduction(c, call, &reduction)) return -1;
     int id = ir_add2(c->g, op, args[0], args[1]);
-    ir_get(c->g, id)->iattr[0] = reduction;
+    ir_set_loss_sum(ir_get(c->g, id), reduction);
     return with_nums(c, id);
 }
 
@@ -240,8 +240,8 @@ static int make_buffer(lower_ctx *c, const char *layer, const char *what, int64_
 static void update_running(lower_ctx *c, int running, int stats, int x, int row) {
     int in[3] = {running, stats, x};
     int r = ir_add(c->g, IR_OP_batchnorm_running, 3, in);
-    ir_get(c->g, r)->iattr[0] = row;
-    ir_get(c->g, r)->fattr[0] = c->num[0];
+    ir_set_bn_running_var(ir_get(c->g, r), row);
+    ir_set_bn_running_momentum(ir_get(c->g, r), c->num[0]);
     if (lower_finish_node(c, r) >= 0) lower_finish_node(c, ir_add2(c->g, IR_OP_assign, running, r));
 }
 
@@ -280,7 +280,7 @@ static int build_batchnorm(lower_ctx *c, const ast_expr *call, const int *args, 
     in[1] = lower_finish_node(c, ir_add3(c->g, IR_OP_batchnorm_stats, args[0], mean, var));
     if (in[1] < 0) return -1;
     int y = ir_add(c->g, op, c->num[2] ? 4 : 2, in);
-    ir_get(c->g, y)->fattr[0] = c->num[1];
+    ir_set_bn_eps(ir_get(c->g, y), c->num[1]);
     if (lower_finish_node(c, y) < 0) return -1;
     update_running(c, mean, in[1], args[0], 0);
     update_running(c, var, in[1], args[0], 1);

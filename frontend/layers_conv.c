@@ -166,9 +166,12 @@ int lower_build_conv2d(lower_ctx *c, const ast_expr *call, const int *args, ir_o
     int in[3] = {args[0], w, b};
     c->g->cur_what = what;
     int id = ir_add(c->g, op, b >= 0 ? 3 : 2, in);
-    int64_t *at = ir_get(c->g, id)->iattr;
-    int64_t attrs[9] = {stride[0], stride[1], pad[0], pad[1], pad[2], pad[3], dil[0], dil[1], groups};
-    for (int i = 0; i < 9; i++) at[i] = attrs[i];
+    ir_node *n = ir_get(c->g, id);
+    ir_set_conv_stride_h(n, stride[0]), ir_set_conv_stride_w(n, stride[1]);
+    ir_set_conv_pad_top(n, pad[0]), ir_set_conv_pad_left(n, pad[1]);
+    ir_set_conv_pad_bottom(n, pad[2]), ir_set_conv_pad_right(n, pad[3]);
+    ir_set_conv_dilation_h(n, dil[0]), ir_set_conv_dilation_w(n, dil[1]);
+    ir_set_conv_groups(n, groups);
     return lower_finish_node(c, id);
 }
 
@@ -176,8 +179,8 @@ int lower_build_conv2d(lower_ctx *c, const ast_expr *call, const int *args, ir_o
 static int reshape_to(lower_ctx *c, int x, int rank, const int64_t *dims) {
     int id = ir_add1(c->g, IR_OP_reshape, x);
     ir_node *n = ir_get(c->g, id);
-    n->iattr[0] = rank;
-    for (int i = 0; i < rank; i++) n->iattr[1 + i] = dims[i];
+    ir_set_reshape_dims_count(n, rank);
+    for (int i = 0; i < rank; i++) ir_set_reshape_dims(n, i, dims[i]);
     return lower_finish_node(c, id);
 }
 

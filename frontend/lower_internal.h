@@ -61,7 +61,8 @@ typedef struct lower_ctx {
     int last_value;     /* node of the model's last statement (the output) */
     const ast_expr *regularize; /* train block's `regularize = [...]`, lowered after the loss */
     double num[4];      /* numeric arguments of the call being lowered (layers.c), in the
-                           order of its row's list; the generic builders copy them to fattr */
+                           order of its row's list; the generic builders copy them to the
+                           op's float attributes (ir_set_float_attrs) */
 } lower_ctx;
 
 /* What a name is bound to when its definition failed: the error is already reported, so a use

@@ -46,7 +46,9 @@ int lower_build_pool(lower_ctx *c, const ast_expr *call, const int *args, ir_op 
         return -1;
     }
     int id = ir_add1(c->g, op, args[0]);
-    for (int k = 0; k < 3; k++) ir_get(c->g, id)->iattr[k] = v[k];
+    ir_set_pool_kernel(ir_get(c->g, id), v[0]);
+    ir_set_pool_stride(ir_get(c->g, id), v[1]);
+    ir_set_pool_padding(ir_get(c->g, id), v[2]);
     return lower_finish_node(c, id);
 }
 
@@ -103,7 +105,7 @@ int lower_build_concat(lower_ctx *c, const ast_expr *call, const int *ids, ir_op
         if (y >= 0) in[m++] = y;
         while (m < IR_MAX_IN && k < n) in[m++] = ids[k++];
         y = ir_add(c->g, op, m, in);
-        ir_get(c->g, y)->iattr[0] = axis;
+        ir_set_concat_axis(ir_get(c->g, y), axis);
         if (lower_finish_node(c, y) < 0) return -1;
     }
     return y;

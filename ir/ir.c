@@ -15,29 +15,40 @@ const char *const ir_init_names[IR_INIT_COUNT] = {
 };
 
 const char *const ir_op_names[IR_OP_COUNT] = {
-#define OP(name, n_in, flags, grad) #name,
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) #name,
 #include "ops.def"
 #undef OP
 };
 const int ir_op_arity[IR_OP_COUNT] = {
-#define OP(name, n_in, flags, grad) n_in,
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) n_in,
 #include "ops.def"
 #undef OP
 };
 const int ir_op_flags[IR_OP_COUNT] = {
-#define OP(name, n_in, flags, grad) flags,
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) flags,
 #include "ops.def"
 #undef OP
 };
 #define IR_DIFF 1
 #define IR_NODIFF 0
 const int ir_op_differentiable[IR_OP_COUNT] = {
-#define OP(name, n_in, flags, grad) IR_##grad,
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) IR_##grad,
+#include "ops.def"
+#undef OP
+};
+const unsigned ir_op_attr_groups[IR_OP_COUNT] = {
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) (unsigned)(attrs),
+#include "ops.def"
+#undef OP
+};
+const ir_cuda_kind ir_op_cuda_kind[IR_OP_COUNT] = {
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) IR_CUDA_##cuda,
 #include "ops.def"
 #undef OP
 };
 
 ir_graph *ir_graph_new(arena *a) {
+    ir_check_attr_table();
     ir_graph *g = arena_alloc(a, sizeof *g);
     g->a = a;
     g->loss = -1;
@@ -88,7 +99,7 @@ int ir_add3(ir_graph *g, ir_op op, int a, int b, int c) {
 int ir_const(ir_graph *g, double v) {
     int id = ir_add(g, IR_OP_const, 0, NULL);
     ir_node *n = ir_get(g, id);
-    n->fattr[0] = v;
+    ir_set_const_value(n, v);
     n->shape_known = 1; /* rank 0, unbatched */
     return id;
 }
@@ -107,8 +118,8 @@ int ir_leaf(ir_graph *g, ir_op op, const char *name, ir_dtype dt, const ir_shape
 
 int ir_matmul(ir_graph *g, int a, int b, int trans_a, int trans_b) {
     int id = ir_add2(g, IR_OP_matmul, a, b);
-    ir_get(g, id)->iattr[0] = trans_a;
-    ir_get(g, id)->iattr[1] = trans_b;
+    ir_set_matmul_trans_a(ir_get(g, id), trans_a);
+    ir_set_matmul_trans_b(ir_get(g, id), trans_b);
     return id;
 }
 
@@ -173,99 +184,15 @@ const char *ir_shape_str(arena *a, const ir_shape *s) {
     return arena_strdup(a, buf);
 }
 
+/* ---- pooling ---- */
+
+int64_t ir_pool_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding) {
+    return (in + 2 * padding - kernel) / stride + 1;
+}
+
 /* ---- dump ---- */
 
 static const char *const phase_names[] = {"forward", "backward", "update"};
-
-/* losses: the reduction when it is not the default mean, and which operand a gradient is for */
-static void dump_loss_attrs(const ir_node *n, FILE *out) {
-    if (n->iattr[0]) fprintf(out, " reduction=sum");
-    if (n->iattr[1]) fprintf(out, " wrt=target");
-}
-
-/* conv2d and its input and weight gradient ops: stride, per-side padding (top, left, bottom, right), dilation,
- * groups; reshape: its dims after the batch */
-static void dump_conv_attrs(const ir_node *n, FILE *out) {
-    const int64_t *a = n->iattr;
-    fprintf(out, " stride=%lldx%lld pad=%lld,%lld,%lld,%lld dilation=%lldx%lld groups=%lld",
-            (long long)a[0], (long long)a[1], (long long)a[2], (long long)a[3], (long long)a[4],
-            (long long)a[5], (long long)a[6], (long long)a[7], (long long)a[8]);
-}
-static void dump_reshape_attrs(const ir_node *n, FILE *out) {
-    fprintf(out, " dims=[");
-    for (int i = 0; i < n->iattr[0]; i++) fprintf(out, "%s%lld", i ? "," : "", (long long)n->iattr[1 + i]);
-    fprintf(out, "]");
-}
-
-static void dump_attrs(const ir_node *n, FILE *out) {
-    const double *f = n->fattr;
-    switch (n->op) {
-    case IR_OP_const: fprintf(out, " value=%.9g", f[0]); break;
-    case IR_OP_matmul:
-        if (n->iattr[0]) fprintf(out, " trans_a");
-        if (n->iattr[1]) fprintf(out, " trans_b");
-        break;
-    case IR_OP_state: case IR_OP_buffer:
-        if (n->init.kind == IR_INIT_CONSTANT) fprintf(out, " init=%.9g", n->init.a);
-        break;
-    case IR_OP_batchnorm: case IR_OP_batchnorm_grad: fprintf(out, " eps=%.9g", f[0]); break;
-    case IR_OP_batchnorm_param_grad:
-        fprintf(out, " eps=%.9g %s", f[0], n->iattr[0] ? "beta" : "gamma");
-        break;
-    case IR_OP_batchnorm_running:
-        fprintf(out, " %s momentum=%.9g", n->iattr[0] ? "var" : "mean", f[0]);
-        break;
-    case IR_OP_leaky_relu: case IR_OP_leaky_relu_grad: fprintf(out, " slope=%.9g", f[0]); break;
-    case IR_OP_elu: case IR_OP_elu_grad:
-        fprintf(out, " alpha=%.9g scale=%.9g", f[0], f[1]);
-        break;
-    case IR_OP_softplus: case IR_OP_softplus_grad:
-        fprintf(out, " beta=%.9g threshold=%.9g", f[0], f[1]);
-        break;
-    case IR_OP_dropout: case IR_OP_dropout_grad:
-        fprintf(out, " p=%.9g stream=%lld", f[0], (long long)n->iattr[0]);
-        break;
-    case IR_OP_gaussian_noise:
-        fprintf(out, " std=%.9g stream=%lld", f[0], (long long)n->iattr[0]);
-        break;
-    case IR_OP_normalize: fprintf(out, " shift=%.9g scale=%.9g", f[0], f[1]); break;
-    case IR_OP_broadcast:
-        if (n->iattr[0]) fprintf(out, " mean");
-        break;
-    case IR_OP_cross_entropy: case IR_OP_cross_entropy_grad:
-        if (f[0] != 0) fprintf(out, " label_smoothing=%.9g", f[0]);
-        dump_loss_attrs(n, out);
-        break;
-    case IR_OP_smooth_l1: case IR_OP_smooth_l1_grad:
-        fprintf(out, " beta=%.9g", f[0]);
-        dump_loss_attrs(n, out);
-        break;
-    case IR_OP_huber: case IR_OP_huber_grad:
-        fprintf(out, " delta=%.9g", f[0]);
-        dump_loss_attrs(n, out);
-        break;
-    case IR_OP_nll: case IR_OP_nll_grad: case IR_OP_mse: case IR_OP_mse_grad: case IR_OP_mae:
-    case IR_OP_mae_grad: case IR_OP_bce: case IR_OP_bce_grad: case IR_OP_bce_with_logits:
-    case IR_OP_bce_with_logits_grad: case IR_OP_hinge: case IR_OP_hinge_grad:
-        dump_loss_attrs(n, out);
-        break;
-    case IR_OP_max_pool2d: case IR_OP_max_pool2d_grad: case IR_OP_avg_pool2d:
-    case IR_OP_avg_pool2d_grad:
-        fprintf(out, " kernel=%lld stride=%lld padding=%lld", (long long)n->iattr[0],
-                (long long)n->iattr[1], (long long)n->iattr[2]);
-        break;
-    case IR_OP_concat: fprintf(out, " axis=%lld", (long long)n->iattr[0]); break;
-    case IR_OP_slice:
-        fprintf(out, " axis=%lld start=%lld length=%lld", (long long)n->iattr[0],
-                (long long)n->iattr[1], (long long)n->iattr[2]);
-        break;
-    case IR_OP_conv2d: case IR_OP_conv2d_input_grad: case IR_OP_conv2d_weight_grad:
-        dump_conv_attrs(n, out);
-        break;
-    case IR_OP_reshape: dump_reshape_attrs(n, out); break;
-    default: break;
-    }
-}
 
 static void dump_node(const ir_graph *g, int id, FILE *out) {
     const ir_node *n = &g->nodes[id];
@@ -274,7 +201,7 @@ static void dump_node(const ir_graph *g, int id, FILE *out) {
     fprintf(out, "  %%%d = %s", id, ir_op_names[n->op]);
     if (n->name) fprintf(out, " \"%s\"", n->name);
     for (int i = 0; i < n->n_in; i++) fprintf(out, "%s%%%d", i ? ", " : " ", n->in[i]);
-    dump_attrs(n, out);
+    ir_dump_attrs(n, out);
     fprintf(out, " : %s%s", n->dtype == IR_I32 ? "i32" : "f32", shape);
     if (n->grad >= 0) fprintf(out, " grad=%%%d", n->grad);
     if (n->loc.line) fprintf(out, "  @%d:%d", n->loc.line, n->loc.col);
@@ -312,7 +239,7 @@ void ir_verify(const ir_graph *g) {
             dlc_internal_error(__FILE__, __LINE__, "node %%%d has a malformed shape", id);
         if (n->op == IR_OP_assign) {
             const ir_node *t = &g->nodes[n->in[0]];
-            if (t->op != IR_OP_param && t->op != IR_OP_state && t->op != IR_OP_buffer)
+            if (!ir_op_in_weights(t->op))
                 dlc_internal_error(__FILE__, __LINE__, "assign %%%d targets a non-leaf", id);
         }
         if (n->grad >= 0 && (n->op != IR_OP_param || n->grad >= g->n_nodes))

@@ -14,17 +14,29 @@
 #include <stdint.h>
 
 typedef enum ir_op {
-#define OP(name, n_in, flags, grad) IR_OP_##name,
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) IR_OP_##name,
 #include "ops.def"
 #undef OP
     IR_OP_COUNT
 } ir_op;
 
 enum {
-    OPF_LEAF = 1, /* no inputs; owns storage (weights block or caller's buffer) */
-    OPF_ELEM = 2, /* elementwise over the broadcast output: fusable into one loop */
-    OPF_SIDE = 4, /* writes another node's storage; a root for dead-code elimination */
+    OPF_LEAF = 1,     /* no inputs; owns storage (weights block or caller's buffer) */
+    OPF_ELEM = 2,     /* elementwise over the broadcast output: fusable into one loop */
+    OPF_SIDE = 4,     /* writes another node's storage; a root for dead-code elimination */
+    OPF_WEIGHTS = 8,  /* a leaf that lives in the weights block (saved with the model) */
+    OPF_RANDOM = 16,  /* draws from the (seed, step, stream) hash; identity in eval_step */
+    OPF_GEMM = 32,    /* calls a GEMM (the C backend's dlc_gemm, CUDA's cuBLAS): a workspace */
+    OPF_INPLACE = 64, /* may write its result into an input's buffer (the memory planner) */
 };
+
+/* How the CUDA backend runs an op (ops.def's cuda column). */
+typedef enum ir_cuda_kind {
+    IR_CUDA_NONE,   /* a leaf: storage only, no code */
+    IR_CUDA_FUSED,  /* inside its fusion group's kernel, with the C backend's expression */
+    IR_CUDA_GEMM,   /* cuBLAS GEMM launches (conv2d's: with its im2col / col2im kernels) */
+    IR_CUDA_KERNEL, /* kernels of its own (cu_emit_NAME) */
+} ir_cuda_kind;
 
 enum { IR_MAX_RANK = 6, IR_MAX_IN = 4 };
 
@@ -99,6 +111,20 @@ extern const char *const ir_op_names[IR_OP_COUNT];
 extern const int ir_op_arity[IR_OP_COUNT];
 extern const int ir_op_flags[IR_OP_COUNT];
 extern const int ir_op_differentiable[IR_OP_COUNT];
+extern const unsigned ir_op_attr_groups[IR_OP_COUNT]; /* AG_* bits (ir_attrs.h) */
+extern const ir_cuda_kind ir_op_cuda_kind[IR_OP_COUNT];
+
+/* The op's OPF_* flags as predicates. */
+static inline int ir_op_has(ir_op op, int flag) { return (ir_op_flags[op] & flag) != 0; }
+static inline int ir_op_is_leaf(ir_op op) { return ir_op_has(op, OPF_LEAF); }
+static inline int ir_op_in_weights(ir_op op) { return ir_op_has(op, OPF_WEIGHTS); }
+static inline int ir_op_is_random(ir_op op) { return ir_op_has(op, OPF_RANDOM); }
+static inline int ir_op_uses_gemm(ir_op op) { return ir_op_has(op, OPF_GEMM); }
+static inline int ir_op_in_place(ir_op op) { return ir_op_has(op, OPF_INPLACE); }
+
+/* Pooling's output size along one spatial dim: floor((in + 2 padding - kernel) / stride) + 1
+ * (torch's, ceil_mode off); the kernel fits in the padded input. */
+int64_t ir_pool_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding);
 
 ir_graph *ir_graph_new(arena *a);
 ir_node *ir_get(const ir_graph *g, int id);
@@ -129,10 +155,18 @@ int ir_infer_shape(ir_graph *g, int id, diag *d);
  * batch is in [1, IR_MAX_DIM]: the memory report plans at batches other than the compiled one. */
 int ir_batch_fits(const ir_graph *g, int64_t batch);
 
+/* Copies every attribute of src into dst (a gradient op keeps its forward op's attributes). */
+void ir_copy_attrs(ir_node *dst, const ir_node *src);
+/* Sets the op's float attributes, in attrs.def's order, to v[0], v[1], ... (the frontend's
+ * numeric arguments); v holds at least as many values as the op has float attributes. */
+void ir_set_float_attrs(ir_node *n, const double *v);
+
 /* Stable text dump (golden tests diff it). */
 void ir_dump(const ir_graph *g, FILE *out);
 
 /* Structural checks between passes; internal error on violation. */
 void ir_verify(const ir_graph *g);
+
+#include "ir_attrs.h"
 
 #endif

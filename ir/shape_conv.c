@@ -29,7 +29,7 @@ static const char *both(ir_graph *g, ir_node *n) {
 
 static int channels_ok(ir_graph *g, ir_node *n, diag *d) {
     const ir_shape *x = in_shape(g, n, 0), *w = in_shape(g, n, 1);
-    int64_t groups = n->iattr[8];
+    int64_t groups = ir_conv_groups(n);
     if (x->dims[1] == w->dims[1] * groups && w->dims[0] % groups == 0) return 1;
     diag_error(d, n->loc, "%s: channel mismatch: the input has %lld channels, the weights expect "
                "%lld x %lld groups = %lld (and %lld groups must divide %lld output channels); %s",
@@ -41,10 +41,12 @@ static int channels_ok(ir_graph *g, ir_node *n, diag *d) {
 /* output extent along axis a (0: height, 1: width), 0 after reporting an error */
 static int64_t extent(ir_graph *g, ir_node *n, diag *d, int a) {
     const ir_shape *x = in_shape(g, n, 0), *w = in_shape(g, n, 1);
-    const int64_t *at = n->iattr;
-    int64_t in = x->dims[2 + a], k = w->dims[2 + a], pad = at[2 + a] + at[4 + a];
-    int64_t dil = at[6 + a], stride = at[a];
-    int64_t out = ir_conv_extent(in, at[2 + a], at[4 + a], k, dil, stride);
+    int64_t begin = a ? ir_conv_pad_left(n) : ir_conv_pad_top(n);
+    int64_t end = a ? ir_conv_pad_right(n) : ir_conv_pad_bottom(n);
+    int64_t in = x->dims[2 + a], k = w->dims[2 + a], pad = begin + end;
+    int64_t dil = a ? ir_conv_dilation_w(n) : ir_conv_dilation_h(n);
+    int64_t stride = a ? ir_conv_stride_w(n) : ir_conv_stride_h(n);
+    int64_t out = ir_conv_extent(in, begin, end, k, dil, stride);
     const char *axis = a ? "width" : "height";
     if (out == 0)
         diag_error(d, n->loc, "%s: the kernel spans %lld in %s (size %lld, dilation %lld), more "
@@ -116,10 +118,10 @@ int shape_conv2d_bias_grad(ir_graph *g, ir_node *n, diag *d) {
 
 int shape_reshape(ir_graph *g, ir_node *n, diag *d) {
     const ir_shape *x = in_shape(g, n, 0);
-    int rank = (int)n->iattr[0], b = x->batched;
+    int rank = (int)ir_reshape_dims_count(n), b = x->batched;
     int64_t dims[IR_MAX_RANK] = {x->dims[0]}, count = 1;
     DLC_ASSERT(rank >= 0 && rank + b <= IR_MAX_RANK);
-    for (int i = 0; i < rank; i++) count *= (dims[b + i] = n->iattr[1 + i]);
+    for (int i = 0; i < rank; i++) count *= (dims[b + i] = ir_reshape_dims(n, i));
     ir_shape s = ir_shape_make(b, rank + b, dims);
     if (count != ir_shape_inner(x)) {
         diag_error(d, n->loc, "%s: %s has %lld elements per sample, %s has %lld", construct(n),

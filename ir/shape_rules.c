@@ -1,5 +1,6 @@
 /*
- * shape_rules.c — shape inference, one rule per op (table generated from ops.def).
+ * shape_rules.c — shape inference, one rule per op (table generated from ops.def: its shape
+ * column picks the leaf, same-as-input or broadcast rule here, or the op's own shape_NAME).
  *
  * A rule reads the shapes of its node's inputs (already known: inputs have smaller ids) and
  * sets the node's dtype and shape. On a mismatch it reports a user error at the node's source
@@ -28,11 +29,6 @@ static int shape_leaf(ir_graph *g, ir_node *n, diag *d) {
     DLC_ASSERT(n->shape_known); /* leaves are created with their shape */
     return 1;
 }
-#define shape_input shape_leaf
-#define shape_param shape_leaf
-#define shape_state shape_leaf
-#define shape_scalar_in shape_leaf
-#define shape_const shape_leaf
 
 /* a suffix-of-b broadcast: a's dims equal b's trailing dims (a unbatched or both batched) */
 static int is_suffix(const ir_shape *a, const ir_shape *b) {
@@ -50,57 +46,12 @@ static int broadcast2(ir_graph *g, ir_node *n, diag *d) {
     else return mismatch(g, n, d, "shapes do not broadcast");
     return 1;
 }
-#define shape_add broadcast2
-#define shape_sub broadcast2
-#define shape_mul broadcast2
-#define shape_div broadcast2
-#define shape_pow broadcast2
-#define shape_relu_grad broadcast2
-#define shape_sigmoid_grad broadcast2
-#define shape_tanh_grad broadcast2
-#define shape_softmax_grad broadcast2
-#define shape_log_softmax_grad broadcast2
-#define shape_leaky_relu_grad broadcast2
-#define shape_prelu_slope_grad broadcast2
-#define shape_elu_grad broadcast2
-#define shape_silu_grad broadcast2
-#define shape_mish_grad broadcast2
-#define shape_gelu_grad broadcast2
-#define shape_softplus_grad broadcast2
 
 static int same_as_input(ir_graph *g, ir_node *n, diag *d) {
     (void)d;
     n->shape = *in_shape(g, n, 0);
     return 1;
 }
-#define shape_neg same_as_input
-#define shape_sqrt same_as_input
-#define shape_exp same_as_input
-#define shape_log same_as_input
-#define shape_relu same_as_input
-#define shape_sigmoid same_as_input
-#define shape_tanh same_as_input
-#define shape_softmax same_as_input
-#define shape_leaky_relu same_as_input
-#define shape_elu same_as_input
-#define shape_silu same_as_input
-#define shape_mish same_as_input
-#define shape_gelu same_as_input
-#define shape_softplus same_as_input
-#define shape_log_softmax same_as_input
-#define shape_prelu_grad same_as_input
-#define shape_dropout same_as_input
-#define shape_dropout_grad same_as_input
-#define shape_gaussian_noise same_as_input
-#define shape_cross_entropy_grad same_as_input
-#define shape_nll_grad same_as_input
-#define shape_mse_grad same_as_input
-#define shape_mae_grad same_as_input
-#define shape_smooth_l1_grad same_as_input
-#define shape_huber_grad same_as_input
-#define shape_bce_grad same_as_input
-#define shape_bce_with_logits_grad same_as_input
-#define shape_hinge_grad same_as_input
 
 /* (x [B, C], slope [C]): one slope per feature */
 static int shape_prelu(ir_graph *g, ir_node *n, diag *d) {
@@ -129,7 +80,7 @@ static int shape_reduce_like(ir_graph *g, ir_node *n, diag *d) {
 
 static int shape_matmul(ir_graph *g, ir_node *n, diag *d) {
     const ir_shape *a = in_shape(g, n, 0), *b = in_shape(g, n, 1);
-    int ta = (int)n->iattr[0], tb = (int)n->iattr[1];
+    int ta = (int)ir_matmul_trans_a(n), tb = (int)ir_matmul_trans_b(n);
     if (a->rank != 2 || b->rank != 2 || (tb && b->batched) || (ta && !a->batched && b->batched))
         return mismatch(g, n, d, "expects 2-d operands");
     int64_t k_a = ta ? a->dims[0] : a->dims[1], k_b = tb ? b->dims[1] : b->dims[0];
@@ -189,9 +140,6 @@ static int shape_assign(ir_graph *g, ir_node *n, diag *d) {
 }
 
 /* ---- optimizer support ---- */
-#define shape_maximum broadcast2
-#define shape_minimum broadcast2
-#define shape_sum_abs_grad broadcast2
 
 static int to_scalar(ir_graph *g, ir_node *n, diag *d) {
     (void)g, (void)d;
@@ -200,7 +148,6 @@ static int to_scalar(ir_graph *g, ir_node *n, diag *d) {
 }
 #define shape_sum_squares to_scalar
 #define shape_sum_abs to_scalar
-#define shape_normalize same_as_input
 
 /* ---- pooling and concatenation (NCHW) ---- */
 
@@ -214,12 +161,12 @@ static int expect_images(ir_graph *g, ir_node *n, diag *d) {
     return 0;
 }
 
-/* out = floor((in + 2 padding - kernel) / stride) + 1 per spatial dim; the kernel must fit in
+/* out = ir_pool_out_size(in, kernel, stride, padding) per spatial dim; the kernel must fit in
  * the padded input */
 static int shape_pool(ir_graph *g, ir_node *n, diag *d) {
     if (!expect_images(g, n, d)) return 0;
     const ir_shape *x = in_shape(g, n, 0);
-    int64_t k = n->iattr[0], s = n->iattr[1], p = n->iattr[2];
+    int64_t k = ir_pool_kernel(n), s = ir_pool_stride(n), p = ir_pool_padding(n);
     if (x->dims[2] + 2 * p < k || x->dims[3] + 2 * p < k) {
         diag_error(d, n->loc, "%s: kernel [%lld,%lld] is larger than the input %s padded to "
                    "[%lld,%lld]", construct(n), (long long)k, (long long)k,
@@ -228,15 +175,12 @@ static int shape_pool(ir_graph *g, ir_node *n, diag *d) {
         return 0;
     }
     n->shape = *x;
-    n->shape.dims[2] = (x->dims[2] + 2 * p - k) / s + 1;
-    n->shape.dims[3] = (x->dims[3] + 2 * p - k) / s + 1;
+    n->shape.dims[2] = ir_pool_out_size(x->dims[2], k, s, p);
+    n->shape.dims[3] = ir_pool_out_size(x->dims[3], k, s, p);
     return 1;
 }
 #define shape_max_pool2d shape_pool
 #define shape_avg_pool2d shape_pool
-#define shape_max_pool2d_grad same_as_input
-#define shape_avg_pool2d_grad same_as_input
-#define shape_global_avg_pool_grad same_as_input
 
 static int shape_global_avg_pool(ir_graph *g, ir_node *n, diag *d) {
     if (!expect_images(g, n, d)) return 0;
@@ -248,7 +192,7 @@ static int shape_global_avg_pool(ir_graph *g, ir_node *n, diag *d) {
 /* equal shapes (batched alike) except along the axis; the result sums the axis */
 static int shape_concat(ir_graph *g, ir_node *n, diag *d) {
     const ir_shape *a = in_shape(g, n, 0);
-    int axis = (int)n->iattr[0];
+    int axis = (int)ir_concat_axis(n);
     n->shape = *a;
     for (int i = 1; i < n->n_in; i++) {
         const ir_shape *b = in_shape(g, n, i);
@@ -267,12 +211,11 @@ static int shape_concat(ir_graph *g, ir_node *n, diag *d) {
 static int shape_slice(ir_graph *g, ir_node *n, diag *d) {
     (void)d;
     n->shape = *in_shape(g, n, 0);
-    n->shape.dims[n->iattr[0]] = n->iattr[2];
+    n->shape.dims[ir_slice_axis(n)] = ir_slice_length(n);
     return 1;
 }
 
 /* ---- batchnorm: channels are dims[1] of a [B, C] or [B, C, H, W] value ---- */
-#define shape_buffer shape_leaf
 
 /* a rank-2 or rank-4 x whose channel count is C, and input i (when i > 0) of shape [rows, C] */
 static int channels_of(ir_graph *g, ir_node *n, int i, int rows, int64_t *channels) {
@@ -329,8 +272,14 @@ static int shape_batchnorm_running(ir_graph *g, ir_node *n, diag *d) {
     return 1;
 }
 
+/* ops.def's shape column: a leaf's own shape, its input's, the broadcast of its two inputs, or
+ * a rule of its own (shape_NAME) */
+#define SHAPE_LEAF(name) shape_leaf
+#define SHAPE_SAME(name) same_as_input
+#define SHAPE_BCAST(name) broadcast2
+#define SHAPE_OWN(name) shape_##name
 static const shape_fn shape_rules[] = {
-#define OP(name, n_in, flags, grad) [IR_OP_##name] = shape_##name,
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) [IR_OP_##name] = SHAPE_##shape(name),
 #include "ops.def"
 #undef OP
 };

@@ -95,7 +95,8 @@ static int dense_layer(const planner *p, int x, int64_t C, fold *f) {
         x = m;
         n = ir_get(g, x);
     }
-    if (n->op != IR_OP_matmul || n->iattr[0] || n->iattr[1] || n->shape.rank != 2) return 0;
+    if (n->op != IR_OP_matmul || ir_matmul_trans_a(n) || ir_matmul_trans_b(n) || n->shape.rank != 2)
+        return 0;
     const ir_node *w = ir_get(g, n->in[1]);
     if (w->shape.rank != 2 || w->shape.dims[1] != C ||
         !leaf_data(p->c, n->in[1], IR_OP_param, w->shape.dims[0] * C))
@@ -150,7 +151,7 @@ static void compute(const pass_ctx *c, fold *f, int64_t C, int64_t inner) {
     f->w_data = arena_alloc(g->a, sizeof(float) * (size_t)numel);
     f->b_data = arena_alloc(g->a, sizeof(float) * (size_t)C);
     for (int64_t k = 0; k < C; k++) {
-        s[k] = (gamma ? (double)gamma[k] : 1.0) / sqrt((double)var[k] + bn->fattr[0]);
+        s[k] = (gamma ? (double)gamma[k] : 1.0) / sqrt((double)var[k] + ir_bn_eps(bn));
         double b = bd ? (double)bd[k] : 0.0;
         f->b_data[k] = (float)((b - (double)mean[k]) * s[k] + (beta ? (double)beta[k] : 0.0));
     }

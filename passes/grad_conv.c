@@ -10,7 +10,7 @@
 static int conv_grad_op(ir_graph *g, int grad, int fwd) {
     ir_node *n = ir_get(g, grad);
     const ir_node *f = ir_get(g, fwd);
-    for (int i = 0; i < 10; i++) n->iattr[i] = f->iattr[i];
+    ir_copy_attrs(n, f);
     ir_infer_shape(g, grad, NULL);
     return grad;
 }
@@ -29,8 +29,8 @@ void grad_reshape(ir_graph *g, int id, int dy, int *dx) {
     const ir_shape *xs = &ir_get(g, ir_get(g, id)->in[0])->shape;
     int back = ir_add1(g, IR_OP_reshape, dy);
     ir_node *r = ir_get(g, back);
-    r->iattr[0] = xs->rank - xs->batched;
-    for (int i = xs->batched; i < xs->rank; i++) r->iattr[1 + i - xs->batched] = xs->dims[i];
+    ir_set_reshape_dims_count(r, xs->rank - xs->batched);
+    for (int i = xs->batched; i < xs->rank; i++) ir_set_reshape_dims(r, i - xs->batched, xs->dims[i]);
     ir_infer_shape(g, back, NULL);
     dx[0] = back;
 }

@@ -26,7 +26,7 @@ static int infer(ir_graph *g, int id) {
 
 static void grad_matmul(ir_graph *g, int id, int dy, int *dx) {
     int a = in(g, id, 0), b = in(g, id, 1);
-    int ta = (int)node(g, id)->iattr[0], tb = (int)node(g, id)->iattr[1];
+    int ta = (int)ir_matmul_trans_a(node(g, id)), tb = (int)ir_matmul_trans_b(node(g, id));
     if (!ta) dx[0] = tb ? MM(dy, b, 0, 0) : MM(dy, b, 0, 1);
     else dx[0] = tb ? MM(b, dy, 1, 1) : MM(b, dy, 0, 1);
     if (!tb) dx[1] = ta ? MM(a, dy, 0, 0) : MM(a, dy, 1, 0);
@@ -70,12 +70,7 @@ static void grad_log(ir_graph *g, int id, int dy, int *dx) {
 }
 /* a gradient node with the forward node's attributes (slope, p, reduction, ...) */
 static int like_fwd(ir_graph *g, int grad, int fwd) {
-    ir_node *n = node(g, grad);
-    const ir_node *f = node(g, fwd);
-    for (int i = 0; i < 4; i++) {
-        n->iattr[i] = f->iattr[i];
-        n->fattr[i] = f->fattr[i];
-    }
+    ir_copy_attrs(node(g, grad), node(g, fwd));
     return infer(g, grad);
 }
 
@@ -135,14 +130,14 @@ static void grad_sum(ir_graph *g, int id, int dy, int *dx) {
 }
 static void grad_mean(ir_graph *g, int id, int dy, int *dx) {
     int x = in(g, id, 0), b = ir_add2(g, IR_OP_broadcast, dy, x);
-    node(g, b)->iattr[0] = 1;
+    ir_set_broadcast_mean(node(g, b), 1);
     dx[0] = infer(g, b);
 }
 
 /* a loss gradient op (input 0, input 1, dloss) for operand `wrt`, with the loss's attributes */
 static int loss_grad(ir_graph *g, ir_op op, int id, int dy, int wrt) {
     int gid = like_fwd(g, ir_add3(g, op, in(g, id, 0), in(g, id, 1), dy), id);
-    node(g, gid)->iattr[1] = wrt;
+    ir_set_loss_wrt_target(node(g, gid), wrt);
     return gid;
 }
 
@@ -212,14 +207,14 @@ static void grad_global_avg_pool(ir_graph *g, int id, int dy, int *dx) {
 
 /* each input's gradient is its own stretch of dy along the axis */
 static void grad_concat(ir_graph *g, int id, int dy, int *dx) {
-    int axis = (int)node(g, id)->iattr[0];
+    int axis = (int)ir_concat_axis(node(g, id));
     int64_t start = 0;
     for (int i = 0; i < node(g, id)->n_in; i++) {
         int64_t len = node(g, in(g, id, i))->shape.dims[axis];
         int s = ir_add1(g, IR_OP_slice, dy);
-        node(g, s)->iattr[0] = axis;
-        node(g, s)->iattr[1] = start;
-        node(g, s)->iattr[2] = len;
+        ir_set_slice_axis(node(g, s), axis);
+        ir_set_slice_start(node(g, s), start);
+        ir_set_slice_length(node(g, s), len);
         dx[i] = infer(g, s);
         start += len;
     }
@@ -237,14 +232,14 @@ static void grad_batchnorm(ir_graph *g, int id, int dy, int *dx) {
     for (int k = 0; k < 2; k++) {
         int pg = ir_add3(g, IR_OP_batchnorm_param_grad, ops[0], ops[1], dy);
         dx[2 + k] = like_fwd(g, pg, id);
-        node(g, pg)->iattr[0] = k;
+        ir_set_bn_param_beta(node(g, pg), k);
     }
 }
 
 #define GRADFN_DIFF(name) grad_##name
 #define GRADFN_NODIFF(name) NULL
 const grad_fn grad_rules[IR_OP_COUNT] = {
-#define OP(name, n_in, flags, grad) [IR_OP_##name] = GRADFN_##grad(name),
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) [IR_OP_##name] = GRADFN_##grad(name),
 #include "../ir/ops.def"
 #undef OP
 };

@@ -23,7 +23,7 @@
 #include <math.h>
 #include <string.h>
 
-static int is_eval_identity(ir_op op) { return op == IR_OP_dropout || op == IR_OP_gaussian_noise; }
+static int is_eval_identity(ir_op op) { return ir_op_is_random(op); }
 
 /* the normalize node read by the users of input leaf `leaf` */
 static ir_node normalize_node(const ir_node *leaf, int leaf_id, const double *stats) {
@@ -35,8 +35,8 @@ static ir_node normalize_node(const ir_node *leaf, int leaf_id, const double *st
     n.dtype = IR_F32;
     n.shape = leaf->shape;
     n.shape_known = 1;
-    n.fattr[0] = stats[0];
-    n.fattr[1] = stats[1];
+    ir_set_normalize_shift(&n, stats[0]);
+    ir_set_normalize_scale(&n, stats[1]);
     n.loc = leaf->loc;
     n.what = "normalize";
     n.grad = -1;
@@ -128,7 +128,7 @@ static void check_leaves(pass_ctx *c, char *used) {
     const ir_graph *g = c->g;
     for (int id = 0; id < g->n_nodes; id++) {
         const ir_node *n = ir_get(g, id);
-        if (n->op != IR_OP_param && n->op != IR_OP_state && n->op != IR_OP_buffer) continue;
+        if (!ir_op_in_weights(n->op)) continue;
         expect(c, n->name, n->dtype == IR_I32 ? IR_WEIGHT_I32 : IR_WEIGHT_F32, n->shape.rank,
                n->shape.dims, used);
     }

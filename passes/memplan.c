@@ -106,7 +106,7 @@ static int can_take_over(const planner *pl, int y, int x) {
 static int in_place_source(const planner *pl, int y) {
     const ir_sched *s = &pl->f->sched;
     const ir_node *n = ir_get(s->g, y);
-    if (!pl->o->reuse || pl->pinned[y] || n->op == IR_OP_assign || !sched_fusable(n)) return -1;
+    if (!pl->o->reuse || pl->pinned[y] || !ir_op_in_place(n->op)) return -1;
     for (int i = 0; i < n->n_in; i++)
         if (can_take_over(pl, y, n->in[i])) return n->in[i];
     return -1;
