@@ -36,8 +36,8 @@ const char *cg_c_scalar(cg_c *c, int id) {
     return arena_printf(c->a, "t%d[0]", id);
 }
 
-static int is_leaf(const ir_node *n) { return sched_is_leaf(n); }
-static const ir_shape *space(cg_c *c, int id) { return sched_space(c->g, id); }
+static int is_leaf(const ir_node *n) { return pass_sched_is_leaf(n); }
+static const ir_shape *space(cg_c *c, int id) { return pass_sched_space(c->g, id); }
 
 /* ---- function bodies ---- */
 
@@ -118,7 +118,7 @@ static void declare(cg_c *c, int id) {
         /* not restrict: the plan puts values whose lifetimes do not meet, and an elementwise
          * result over its input, at one offset */
         sb_printf(c->out, "    %s *const t%d = (%s *)(A + %lld); /* %%%d %s %s */\n", ty, id, ty,
-                  (long long)memplan_offset(c->fn, id), id, ir_op_names[n->op], shape);
+                  (long long)pass_memplan_offset(c->fn, id), id, ir_op_names[n->op], shape);
         return;
     }
 }
@@ -257,7 +257,7 @@ static void take_plan(cg_c *c) {
     }
     for (int i = 0; i < g->n_outputs; i++)
         if (!is_leaf(&g->nodes[g->outputs[i]]))
-            c->offset[g->outputs[i]] = memplan_offset(&c->plan.eval, g->outputs[i]);
+            c->offset[g->outputs[i]] = pass_memplan_offset(&c->plan.eval, g->outputs[i]);
     c->weights_count = c->plan.weights_count;
     c->arena_bytes = c->plan.arena_bytes;
 }

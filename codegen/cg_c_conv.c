@@ -280,7 +280,7 @@ static void declare_geometry(cg_c *c, int id) {
 
 /* node id's scratch: its workspace in the memory plan */
 static const char *col(cg_c *c, int id) {
-    return arena_printf(c->a, "(real *)(A + %lld)", (long long)memplan_workspace_offset(c->fn, id));
+    return arena_printf(c->a, "(real *)(A + %lld)", (long long)pass_memplan_workspace_offset(c->fn, id));
 }
 
 void emit_conv2d(cg_c *c, int id, const char *const *a, strbuf *e) {

@@ -64,7 +64,7 @@ int cg_c_numerics_whole(cg_c *c, int j) {
     if (!testable(c, j)) return CG_C_WHOLE_NONE;
     if (n->op == IR_OP_scalar_in) return CG_C_WHOLE_SCALAR;
     int pointer = n->op == IR_OP_param || n->op == IR_OP_state || n->op == IR_OP_buffer ||
-                  n->op == IR_OP_input || (!sched_is_leaf(n) && c->stored[j]);
+                  n->op == IR_OP_input || (!pass_sched_is_leaf(n) && c->stored[j]);
     return pointer ? CG_C_WHOLE_BUFFER : CG_C_WHOLE_NONE;
 }
 

@@ -65,7 +65,7 @@ void cg_cuda_mem_options(const cg_cuda_options *o, mem_options *mo) {
 }
 
 long long cu_workspace_cols(cg_cu *c, int id) {
-    return (long long)memplan_workspace_offset(c->fn, id) + CG_CUDA_CUBLAS_WORKSPACE;
+    return (long long)pass_memplan_workspace_offset(c->fn, id) + CG_CUDA_CUBLAS_WORKSPACE;
 }
 
 /* ---- kernels ---- */
@@ -95,7 +95,7 @@ void cu_declare(cg_cu *c, int id) {
     default:
         if (!c->fn->sched.stored[id]) return;
         sb_printf(c->out, "    %s *const t%d = (%s *)(A + %lld); /* %%%d %s %s */\n", ty, id, ty,
-                  (long long)memplan_offset(c->fn, id), id, ir_op_names[n->op], shape);
+                  (long long)pass_memplan_offset(c->fn, id), id, ir_op_names[n->op], shape);
         return;
     }
 }
@@ -154,7 +154,7 @@ dlrt_cuda_ptr cu_ptr(cg_cu *c, int id, dlrt_cuda_lin extra) {
         return (dlrt_cuda_ptr){DLRT_CUDA_ARENA, cu_lin(extra.a, extra.b + c->input_offset[id])};
     default:
         return (dlrt_cuda_ptr){DLRT_CUDA_ARENA,
-                               cu_lin(extra.a, extra.b + (long long)memplan_offset(c->fn, id))};
+                               cu_lin(extra.a, extra.b + (long long)pass_memplan_offset(c->fn, id))};
     }
 }
 
@@ -164,7 +164,7 @@ void cu_gemm(cg_cu *c, int node, int ta, int tb, dlrt_cuda_lin m, dlrt_cuda_lin 
     dlrt_cuda_launch *l = new_launch(c, node, DLRT_CUDA_GEMM);
     l->ta = ta, l->tb = tb, l->m = m, l->n = n, l->k = k;
     l->a = a, l->b = b, l->c = cc, l->lda = lda, l->ldb = ldb, l->ldc = ldc, l->beta = beta;
-    l->ws_off = (long long)memplan_workspace_offset(c->fn, node);
+    l->ws_off = (long long)pass_memplan_workspace_offset(c->fn, node);
     l->ws_bytes = CG_CUDA_CUBLAS_WORKSPACE;
 }
 
@@ -173,7 +173,7 @@ void cu_gemm(cg_cu *c, int node, int ta, int tb, dlrt_cuda_lin m, dlrt_cuda_lin 
 static const char *operand(cg_cu *c, int src, int gid, const ir_shape *sp) {
     const ir_node *n = cu_node(c, src);
     if (n->op == IR_OP_const || n->op == IR_OP_scalar_in) return cg_c_scalar(&c->shim, src);
-    if (gid >= 0 && c->fn->sched.group[src] == gid && !sched_is_leaf(n))
+    if (gid >= 0 && c->fn->sched.group[src] == gid && !pass_sched_is_leaf(n))
         return arena_printf(c->a, "v%d", src);
     int64_t numel = ir_shape_numel(&n->shape);
     if (n->shape.rank == 0) return arena_printf(c->a, "t%d[0]", src);
@@ -189,7 +189,7 @@ static int group_members(cg_cu *c, const int *list, int n, int k, int *ids, int 
     *n_ids = 0;
     for (; end < n; end++) {
         const ir_node *node = cu_node(c, list[end]);
-        if (sched_is_leaf(node)) continue;
+        if (pass_sched_is_leaf(node)) continue;
         if (group[list[end]] != gid) break;
         ids[(*n_ids)++] = list[end];
         for (int i = 0; i < node->n_in; i++) ids[(*n_ids)++] = node->in[i];
@@ -201,7 +201,7 @@ static int group_members(cg_cu *c, const int *list, int n, int k, int *ids, int 
 static void emit_group(cg_cu *c, const int *list, int n, int *k) {
     const int *group = c->fn->sched.group;
     int gid = group[list[*k]], first = list[*k];
-    const ir_shape *sp = sched_space(c->g, first);
+    const ir_shape *sp = pass_sched_space(c->g, first);
     int *ids = arena_alloc(c->a, sizeof(int) * (size_t)(n + 1) * (IR_MAX_IN + 1));
     int n_ids, end = group_members(c, list, n, *k, ids, &n_ids);
     const char *name = cu_kernel_open(c, ids, n_ids);
@@ -211,7 +211,7 @@ static void emit_group(cg_cu *c, const int *list, int n, int *k) {
     for (; *k < end; ++*k) {
         int id = list[*k];
         const ir_node *node = cu_node(c, id);
-        if (sched_is_leaf(node)) continue;
+        if (pass_sched_is_leaf(node)) continue;
         const char *args[IR_MAX_IN];
         for (int i = 0; i < node->n_in; i++) args[i] = operand(c, node->in[i], gid, sp);
         strbuf e;
@@ -247,7 +247,7 @@ static dlrt_cuda_fn emit_function(cg_cu *c, const mem_fn_plan *f) {
     const int *list = f->sched.list;
     for (int k = 0; k < f->sched.n; k++) {
         const ir_node *node = cu_node(c, list[k]);
-        if (sched_is_leaf(node)) continue;
+        if (pass_sched_is_leaf(node)) continue;
         if (f->sched.group[list[k]] >= 0) {
             emit_group(c, list, f->sched.n, &k);
             continue;
@@ -306,7 +306,7 @@ static void layout(cg_cu *c, dlrt_cuda_program *p) {
     }
     p->weights_count = c->plan.weights_count;
     p->loss_offset = g->loss >= 0 && c->plan.eval.buffer_of[g->loss] >= 0
-                         ? (long long)memplan_offset(&c->plan.eval, g->loss) : -1;
+                         ? (long long)pass_memplan_offset(&c->plan.eval, g->loss) : -1;
     for (int id = 0; id < g->n_nodes; id++)
         if (g->nodes[id].shape.batched) p->max_batch = (int)g->nodes[id].shape.dims[0];
     if (!p->max_batch) p->max_batch = 1;

@@ -159,8 +159,8 @@ static void compare_nodes(checker *k, const mem_fn_plan *cf, const mem_fn_plan *
         const ir_node *node = ir_get(g, id);
         if (!cf->sched.stored[id] || node->dtype != IR_F32) continue;
         long long count = node->shape.batched ? n * ir_shape_inner(&node->shape) : ir_shape_numel(&node->shape);
-        const float *cpu = (const float *)((unsigned char *)k->s.arena + memplan_offset(cf, id));
-        const float *gpu = (const float *)(k->garena + memplan_offset(gf, id));
+        const float *cpu = (const float *)((unsigned char *)k->s.arena + pass_memplan_offset(cf, id));
+        const float *gpu = (const float *)(k->garena + pass_memplan_offset(gf, id));
         compare(k, arena_printf(&k->u->a, "%s %%%d %s %s", fn, id, ir_op_names[node->op],
                                 ir_shape_str(&k->u->a, &node->shape)), cpu, gpu, count);
     }
@@ -228,7 +228,7 @@ static void cpu_image(checker *k, const mem_fn_plan *cf, const mem_fn_plan *gf, 
     for (int j = 0; j < cf->sched.n; j++) {
         int id = cf->sched.list[j];
         if (!cf->sched.stored[id]) continue;
-        memcpy(img + memplan_offset(gf, id), (unsigned char *)k->s.arena + memplan_offset(cf, id),
+        memcpy(img + pass_memplan_offset(gf, id), (unsigned char *)k->s.arena + pass_memplan_offset(cf, id),
                (size_t)value_bytes(ir_get(k->u->g, id), n));
     }
 }
@@ -258,8 +258,8 @@ static int check_ops(checker *k, int train, int n, const double *scalars, const 
             int id = gf->sched.list[q];
             if (!gf->sched.stored[id] || (grp < 0 ? id != node : gf->sched.group[id] != grp)) continue;
             const ir_node *x = ir_get(g, id);
-            long long bytes = value_bytes(x, n), goff = memplan_offset(gf, id);
-            const unsigned char *cpu = (unsigned char *)k->s.arena + memplan_offset(cf, id);
+            long long bytes = value_bytes(x, n), goff = pass_memplan_offset(gf, id);
+            const unsigned char *cpu = (unsigned char *)k->s.arena + pass_memplan_offset(cf, id);
             if (k->dev.read_arena(&k->dev, goff, k->garena + goff, bytes, err, sizeof err) ||
                 k->dev.write_arena(&k->dev, goff, cpu, bytes, err, sizeof err))
                 return dev_fail(err);
@@ -393,7 +393,7 @@ int dlc_check_cuda(dlc_unit *u, const dlc_options *o) {
                           gpu_stage, gpu_run, gpu_write_arena, gpu_close};
     int loaded = build_both(&k, &handle) == 0 &&
                  (gpu ? cuda_load(gpu, arch, k.p, k.s.weights, o) == 0
-                      : cuda_emulate_open(&k.dev, k.p, k.s.weights, o) == 0);
+                      : dlc_cuda_emulate_open(&k.dev, k.p, k.s.weights, o) == 0);
     if (loaded) {
         int B = k.m->max_batch, small = B > 1 ? B / 2 + 1 : 1;
         /* the third training step replays the CUDA graph captured at the batch's second use */
@@ -525,7 +525,7 @@ static int same_layout(const dlrt_model_desc *m, const dlrt_cuda_program *p) {
 
 /* the device for r->p with the weights in r->shadow: the GPU, or the emulation (-1: why printed) */
 static int trainer_device(gpu_trainer *r, const dlc_options *o) {
-    if (emulated()) return cuda_emulate_open(&r->dev, r->p, r->shadow, o);
+    if (emulated()) return dlc_cuda_emulate_open(&r->dev, r->p, r->shadow, o);
     char arch[32];
     dlrt_cuda *gpu = cuda_open(arch, sizeof arch, o);
     if (!gpu) return -1;

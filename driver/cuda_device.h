@@ -31,7 +31,7 @@ struct cuda_device {
 
 /* The emulated device for program p with initial weights; -1 after printing why (no C++
  * compiler, a compile error). */
-int cuda_emulate_open(cuda_device *d, const dlrt_cuda_program *p, const float *weights,
+int dlc_cuda_emulate_open(cuda_device *d, const dlrt_cuda_program *p, const float *weights,
                       const dlc_options *o);
 
 #endif

@@ -192,7 +192,7 @@ static void emu_close(cuda_device *d) {
     d->impl = NULL;
 }
 
-int cuda_emulate_open(cuda_device *d, const dlrt_cuda_program *p, const float *weights,
+int dlc_cuda_emulate_open(cuda_device *d, const dlrt_cuda_program *p, const float *weights,
                       const dlc_options *o) {
     emu *e = calloc(1, sizeof *e);
     *d = (cuda_device){e, emu_write_weights, emu_step, emu_read_arena, emu_read_weights,

@@ -126,7 +126,7 @@ static void plan_at(const dlc_unit *u, const dlc_options *o, const report_setup 
                     arena *a, mem_plan *p) {
     mem_options mo = {.batch = batch, .real_bytes = r->real_bytes, .reuse = !o->no_reuse,
                       .workspace = r->cuda ? cg_cuda_workspace_reals : cg_c_workspace_reals};
-    memplan_build(u->g, &u->sched, &mo, a, p);
+    pass_memplan_build(u->g, &u->sched, &mo, a, p);
 }
 
 /* ---- printing ---- */

@@ -69,7 +69,7 @@ int ir_conv_columns_fit(const ir_shape *x, const ir_shape *w, const ir_shape *y,
     return 1;
 }
 
-int shape_conv2d(ir_graph *g, ir_node *n, diag *d) {
+int ir_infer_conv2d(ir_graph *g, ir_node *n, diag *d) {
     const ir_shape *x = in_shape(g, n, 0), *w = in_shape(g, n, 1);
     DLC_ASSERT(n->n_in == 2 || n->n_in == 3);
     if (x->rank != 4 || !x->batched || w->rank != 4 || w->batched) {
@@ -98,25 +98,25 @@ int shape_conv2d(ir_graph *g, ir_node *n, diag *d) {
 }
 
 /* the gradient ops take the shape of the operand they are the gradient of */
-int shape_conv2d_input_grad(ir_graph *g, ir_node *n, diag *d) {
+int ir_infer_conv2d_input_grad(ir_graph *g, ir_node *n, diag *d) {
     (void)d;
     n->shape = *in_shape(g, n, 2);
     return 1;
 }
 
-int shape_conv2d_weight_grad(ir_graph *g, ir_node *n, diag *d) {
+int ir_infer_conv2d_weight_grad(ir_graph *g, ir_node *n, diag *d) {
     (void)d;
     n->shape = *in_shape(g, n, 2);
     return 1;
 }
 
-int shape_conv2d_bias_grad(ir_graph *g, ir_node *n, diag *d) {
+int ir_infer_conv2d_bias_grad(ir_graph *g, ir_node *n, diag *d) {
     (void)d;
     n->shape = ir_shape_make(0, 1, &in_shape(g, n, 0)->dims[1]);
     return 1;
 }
 
-int shape_reshape(ir_graph *g, ir_node *n, diag *d) {
+int ir_infer_reshape(ir_graph *g, ir_node *n, diag *d) {
     const ir_shape *x = in_shape(g, n, 0);
     int rank = (int)ir_reshape_dims_count(n), b = x->batched;
     int64_t dims[IR_MAX_RANK] = {x->dims[0]}, count = 1;

@@ -6,11 +6,11 @@
 #define DLC_SHAPE_CONV_H
 #include "ir.h"
 
-int shape_conv2d(ir_graph *g, ir_node *n, diag *d);
-int shape_conv2d_input_grad(ir_graph *g, ir_node *n, diag *d);
-int shape_conv2d_weight_grad(ir_graph *g, ir_node *n, diag *d);
-int shape_conv2d_bias_grad(ir_graph *g, ir_node *n, diag *d);
-int shape_reshape(ir_graph *g, ir_node *n, diag *d);
+int ir_infer_conv2d(ir_graph *g, ir_node *n, diag *d);
+int ir_infer_conv2d_input_grad(ir_graph *g, ir_node *n, diag *d);
+int ir_infer_conv2d_weight_grad(ir_graph *g, ir_node *n, diag *d);
+int ir_infer_conv2d_bias_grad(ir_graph *g, ir_node *n, diag *d);
+int ir_infer_reshape(ir_graph *g, ir_node *n, diag *d);
 
 /* conv2d's output size along one spatial axis: (in + pad_begin + pad_end - dilation (k - 1)
  * - 1) / stride + 1. Returns 0 when the dilated kernel is larger than the padded input, -1

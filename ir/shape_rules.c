@@ -54,7 +54,7 @@ static int same_as_input(ir_graph *g, ir_node *n, diag *d) {
 }
 
 /* (x [B, C], slope [C]): one slope per feature */
-static int shape_prelu(ir_graph *g, ir_node *n, diag *d) {
+static int ir_infer_prelu(ir_graph *g, ir_node *n, diag *d) {
     const ir_shape *x = in_shape(g, n, 0), *a = in_shape(g, n, 1);
     if (x->rank != 2 || !x->batched || a->rank != 1 || a->batched || a->dims[0] != x->dims[1])
         return mismatch(g, n, d, "expects features [B,C] and one slope per C");
@@ -62,23 +62,23 @@ static int shape_prelu(ir_graph *g, ir_node *n, diag *d) {
     return 1;
 }
 
-#define shape_sum to_scalar /* defined with the optimizer-support rules below */
-#define shape_mean to_scalar
+#define ir_infer_sum to_scalar /* defined with the optimizer-support rules below */
+#define ir_infer_mean to_scalar
 
-static int shape_broadcast(ir_graph *g, ir_node *n, diag *d) {
+static int ir_infer_broadcast(ir_graph *g, ir_node *n, diag *d) {
     if (in_shape(g, n, 0)->rank != 0) return mismatch(g, n, d, "expects a scalar");
     n->shape = *in_shape(g, n, 1);
     return 1;
 }
 
-static int shape_reduce_like(ir_graph *g, ir_node *n, diag *d) {
+static int ir_infer_reduce_like(ir_graph *g, ir_node *n, diag *d) {
     if (!is_suffix(in_shape(g, n, 1), in_shape(g, n, 0)))
         return mismatch(g, n, d, "cannot reduce");
     n->shape = *in_shape(g, n, 1);
     return 1;
 }
 
-static int shape_matmul(ir_graph *g, ir_node *n, diag *d) {
+static int ir_infer_matmul(ir_graph *g, ir_node *n, diag *d) {
     const ir_shape *a = in_shape(g, n, 0), *b = in_shape(g, n, 1);
     int ta = (int)ir_matmul_trans_a(n), tb = (int)ir_matmul_trans_b(n);
     if (a->rank != 2 || b->rank != 2 || (tb && b->batched) || (ta && !a->batched && b->batched))
@@ -110,8 +110,8 @@ static int label_loss(ir_graph *g, ir_node *n, diag *d) {
     }
     return scalar_loss(g, n, d, 1);
 }
-#define shape_cross_entropy label_loss
-#define shape_nll label_loss
+#define ir_infer_cross_entropy label_loss
+#define ir_infer_nll label_loss
 
 /* (prediction, target) of equal shapes, both real */
 static int element_loss(ir_graph *g, ir_node *n, diag *d) {
@@ -124,15 +124,15 @@ static int element_loss(ir_graph *g, ir_node *n, diag *d) {
         }
     return scalar_loss(g, n, d, 0);
 }
-#define shape_mse element_loss
-#define shape_mae element_loss
-#define shape_smooth_l1 element_loss
-#define shape_huber element_loss
-#define shape_bce element_loss
-#define shape_bce_with_logits element_loss
-#define shape_hinge element_loss
+#define ir_infer_mse element_loss
+#define ir_infer_mae element_loss
+#define ir_infer_smooth_l1 element_loss
+#define ir_infer_huber element_loss
+#define ir_infer_bce element_loss
+#define ir_infer_bce_with_logits element_loss
+#define ir_infer_hinge element_loss
 
-static int shape_assign(ir_graph *g, ir_node *n, diag *d) {
+static int ir_infer_assign(ir_graph *g, ir_node *n, diag *d) {
     if (!ir_shape_equal(in_shape(g, n, 0), in_shape(g, n, 1)))
         return mismatch(g, n, d, "assigned value has the wrong shape");
     n->shape = *in_shape(g, n, 0);
@@ -146,8 +146,8 @@ static int to_scalar(ir_graph *g, ir_node *n, diag *d) {
     n->shape = ir_shape_make(0, 0, NULL);
     return 1;
 }
-#define shape_sum_squares to_scalar
-#define shape_sum_abs to_scalar
+#define ir_infer_sum_squares to_scalar
+#define ir_infer_sum_abs to_scalar
 
 /* ---- pooling and concatenation (NCHW) ---- */
 
@@ -179,10 +179,10 @@ static int shape_pool(ir_graph *g, ir_node *n, diag *d) {
     n->shape.dims[3] = ir_pool_out_size(x->dims[3], k, s, p);
     return 1;
 }
-#define shape_max_pool2d shape_pool
-#define shape_avg_pool2d shape_pool
+#define ir_infer_max_pool2d shape_pool
+#define ir_infer_avg_pool2d shape_pool
 
-static int shape_global_avg_pool(ir_graph *g, ir_node *n, diag *d) {
+static int ir_infer_global_avg_pool(ir_graph *g, ir_node *n, diag *d) {
     if (!expect_images(g, n, d)) return 0;
     const ir_shape *x = in_shape(g, n, 0);
     n->shape = ir_shape_make(x->batched, 2, x->dims);
@@ -190,7 +190,7 @@ static int shape_global_avg_pool(ir_graph *g, ir_node *n, diag *d) {
 }
 
 /* equal shapes (batched alike) except along the axis; the result sums the axis */
-static int shape_concat(ir_graph *g, ir_node *n, diag *d) {
+static int ir_infer_concat(ir_graph *g, ir_node *n, diag *d) {
     const ir_shape *a = in_shape(g, n, 0);
     int axis = (int)ir_concat_axis(n);
     n->shape = *a;
@@ -208,7 +208,7 @@ static int shape_concat(ir_graph *g, ir_node *n, diag *d) {
     return 1;
 }
 
-static int shape_slice(ir_graph *g, ir_node *n, diag *d) {
+static int ir_infer_slice(ir_graph *g, ir_node *n, diag *d) {
     (void)d;
     n->shape = *in_shape(g, n, 0);
     n->shape.dims[ir_slice_axis(n)] = ir_slice_length(n);
@@ -227,7 +227,7 @@ static int channels_of(ir_graph *g, ir_node *n, int i, int rows, int64_t *channe
     return s->rank == 2 && s->dims[0] == rows && s->dims[1] == *channels;
 }
 
-static int shape_batchnorm_stats(ir_graph *g, ir_node *n, diag *d) {
+static int ir_infer_batchnorm_stats(ir_graph *g, ir_node *n, diag *d) {
     int64_t C;
     if (!channels_of(g, n, 1, 0, &C) || !channels_of(g, n, 2, 0, &C))
         return mismatch(g, n, d, "expects [B,C] or [B,C,H,W] and running statistics [C]");
@@ -246,24 +246,24 @@ static int per_channel(ir_graph *g, ir_node *n, diag *d, int first_c) {
     return 1;
 }
 
-static int shape_batchnorm(ir_graph *g, ir_node *n, diag *d) {
+static int ir_infer_batchnorm(ir_graph *g, ir_node *n, diag *d) {
     if (n->n_in != 2 && n->n_in != 4) return mismatch(g, n, d, "expects 2 or 4 operands");
     return per_channel(g, n, d, 2);
 }
 
-static int shape_batchnorm_grad(ir_graph *g, ir_node *n, diag *d) {
+static int ir_infer_batchnorm_grad(ir_graph *g, ir_node *n, diag *d) {
     if ((n->n_in != 3 && n->n_in != 4) || !ir_shape_equal(in_shape(g, n, 0), in_shape(g, n, 2)))
         return mismatch(g, n, d, "expects x, stats, dy shaped like x and gamma");
     return per_channel(g, n, d, 3);
 }
 
-static int shape_batchnorm_param_grad(ir_graph *g, ir_node *n, diag *d) {
+static int ir_infer_batchnorm_param_grad(ir_graph *g, ir_node *n, diag *d) {
     if (!per_channel(g, n, d, 3)) return 0;
     n->shape = ir_shape_make(0, 1, &n->shape.dims[1]);
     return 1;
 }
 
-static int shape_batchnorm_running(ir_graph *g, ir_node *n, diag *d) {
+static int ir_infer_batchnorm_running(ir_graph *g, ir_node *n, diag *d) {
     const ir_shape *r = in_shape(g, n, 0), *s = in_shape(g, n, 1), *x = in_shape(g, n, 2);
     if ((x->rank != 2 && x->rank != 4) || r->rank != 1 || r->batched || r->dims[0] != x->dims[1] ||
         s->rank != 2 || s->dims[0] != 2 || s->dims[1] != x->dims[1])
@@ -277,7 +277,7 @@ static int shape_batchnorm_running(ir_graph *g, ir_node *n, diag *d) {
 #define SHAPE_LEAF(name) shape_leaf
 #define SHAPE_SAME(name) same_as_input
 #define SHAPE_BCAST(name) broadcast2
-#define SHAPE_OWN(name) shape_##name
+#define SHAPE_OWN(name) ir_infer_##name
 static const shape_fn shape_rules[] = {
 #define OP(name, n_in, flags, shape, grad, attrs, cuda) [IR_OP_##name] = SHAPE_##shape(name),
 #include "ops.def"

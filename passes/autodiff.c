@@ -33,8 +33,8 @@ static void backprop_node(ir_graph *g, int id, int *acc, const char *req) {
     int dx[IR_MAX_IN] = {-1, -1, -1, -1};
     g->cur_loc = n->loc;
     g->cur_what = n->what;
-    DLC_ASSERT(grad_rules[n->op] != NULL);
-    grad_rules[n->op](g, id, acc[id], dx);
+    DLC_ASSERT(pass_grad_rules[n->op] != NULL);
+    pass_grad_rules[n->op](g, id, acc[id], dx);
     n = ir_get(g, id); /* the rule may have grown the node table */
     for (int i = 0; i < n->n_in; i++)
         if (dx[i] >= 0 && req[n->in[i]]) accumulate(g, acc, n->in[i], dx[i]);

@@ -24,11 +24,11 @@ static char *mark_live(const ir_graph *g, const char *retired) {
 }
 
 int pass_dce(pass_ctx *c) {
-    dce_remove_dead(c->g, NULL);
+    pass_dce_remove_dead(c->g, NULL);
     return 1;
 }
 
-void dce_remove_dead(ir_graph *g, const char *retired) {
+void pass_dce_remove_dead(ir_graph *g, const char *retired) {
     char *live = mark_live(g, retired);
     int *remap = arena_alloc(g->a, sizeof(int) * (size_t)g->n_nodes);
     int n = 0;

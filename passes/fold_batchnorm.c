@@ -298,6 +298,6 @@ int pass_fold_batchnorm(pass_ctx *c) {
         if (g->nodes[id].op == IR_OP_batchnorm) consider(&p, id);
     if (p.n_folds == 0) return 1;
     extend_weights(c, &p);
-    dce_remove_dead(g, rebuild(&p));
+    pass_dce_remove_dead(g, rebuild(&p));
     return 1;
 }

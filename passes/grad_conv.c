@@ -15,7 +15,7 @@ static int conv_grad_op(ir_graph *g, int grad, int fwd) {
     return grad;
 }
 
-void grad_conv2d(ir_graph *g, int id, int dy, int *dx) {
+void pass_grad_conv2d(ir_graph *g, int id, int dy, int *dx) {
     const ir_node *n = ir_get(g, id);
     int x = n->in[0], w = n->in[1], has_bias = n->n_in == 3;
     int dxi = ir_add3(g, IR_OP_conv2d_input_grad, dy, w, x);
@@ -25,7 +25,7 @@ void grad_conv2d(ir_graph *g, int id, int dy, int *dx) {
     if (has_bias) dx[2] = conv_grad_op(g, ir_add1(g, IR_OP_conv2d_bias_grad, dy), id);
 }
 
-void grad_reshape(ir_graph *g, int id, int dy, int *dx) {
+void pass_grad_reshape(ir_graph *g, int id, int dy, int *dx) {
     const ir_shape *xs = &ir_get(g, ir_get(g, id)->in[0])->shape;
     int back = ir_add1(g, IR_OP_reshape, dy);
     ir_node *r = ir_get(g, back);

@@ -6,7 +6,7 @@
 #define DLC_GRAD_CONV_H
 #include "../ir/ir.h"
 
-void grad_conv2d(ir_graph *g, int id, int dy, int *dx);
-void grad_reshape(ir_graph *g, int id, int dy, int *dx);
+void pass_grad_conv2d(ir_graph *g, int id, int dy, int *dx);
+void pass_grad_reshape(ir_graph *g, int id, int dy, int *dx);
 
 #endif

@@ -24,7 +24,7 @@ static int infer(ir_graph *g, int id) {
 #define B2(op, a, b) infer(g, ir_add2(g, op, a, b))
 #define MM(a, b, ta, tb) infer(g, ir_matmul(g, a, b, ta, tb))
 
-static void grad_matmul(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_matmul(ir_graph *g, int id, int dy, int *dx) {
     int a = in(g, id, 0), b = in(g, id, 1);
     int ta = (int)ir_matmul_trans_a(node(g, id)), tb = (int)ir_matmul_trans_b(node(g, id));
     if (!ta) dx[0] = tb ? MM(dy, b, 0, 0) : MM(dy, b, 0, 1);
@@ -33,39 +33,39 @@ static void grad_matmul(ir_graph *g, int id, int dy, int *dx) {
     else dx[1] = ta ? MM(dy, a, 1, 1) : MM(dy, a, 1, 0);
 }
 
-static void grad_add(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_add(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = unbroadcast(g, dy, in(g, id, 0));
     dx[1] = unbroadcast(g, dy, in(g, id, 1));
 }
 
-static void grad_sub(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_sub(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = unbroadcast(g, dy, in(g, id, 0));
     dx[1] = unbroadcast(g, B1(IR_OP_neg, dy), in(g, id, 1));
 }
 
-static void grad_mul(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_mul(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = unbroadcast(g, B2(IR_OP_mul, dy, in(g, id, 1)), in(g, id, 0));
     dx[1] = unbroadcast(g, B2(IR_OP_mul, dy, in(g, id, 0)), in(g, id, 1));
 }
 
-static void grad_div(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_div(ir_graph *g, int id, int dy, int *dx) {
     int b = in(g, id, 1);
     dx[0] = unbroadcast(g, B2(IR_OP_div, dy, b), in(g, id, 0));
     int y_over_b = B2(IR_OP_div, id, b);
     dx[1] = unbroadcast(g, B1(IR_OP_neg, B2(IR_OP_mul, dy, y_over_b)), b);
 }
 
-static void grad_neg(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_neg(ir_graph *g, int id, int dy, int *dx) {
     (void)id;
     dx[0] = B1(IR_OP_neg, dy);
 }
 
-static void grad_sqrt(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_sqrt(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = B2(IR_OP_div, dy, B2(IR_OP_mul, infer(g, ir_const(g, 2.0)), id));
 }
 
-static void grad_exp(ir_graph *g, int id, int dy, int *dx) { dx[0] = B2(IR_OP_mul, dy, id); }
-static void grad_log(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_exp(ir_graph *g, int id, int dy, int *dx) { dx[0] = B2(IR_OP_mul, dy, id); }
+static void pass_grad_log(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = B2(IR_OP_div, dy, in(g, id, 0));
 }
 /* a gradient node with the forward node's attributes (slope, p, reduction, ...) */
@@ -79,56 +79,56 @@ static int on_input(ir_graph *g, ir_op op, int id, int dy) {
     return like_fwd(g, ir_add2(g, op, in(g, id, 0), dy), id);
 }
 
-static void grad_relu(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_relu(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = B2(IR_OP_relu_grad, in(g, id, 0), dy);
 }
-static void grad_sigmoid(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_sigmoid(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = B2(IR_OP_sigmoid_grad, id, dy);
 }
-static void grad_tanh(ir_graph *g, int id, int dy, int *dx) { dx[0] = B2(IR_OP_tanh_grad, id, dy); }
-static void grad_leaky_relu(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_tanh(ir_graph *g, int id, int dy, int *dx) { dx[0] = B2(IR_OP_tanh_grad, id, dy); }
+static void pass_grad_leaky_relu(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = on_input(g, IR_OP_leaky_relu_grad, id, dy);
 }
-static void grad_prelu(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_prelu(ir_graph *g, int id, int dy, int *dx) {
     int x = in(g, id, 0), slope = in(g, id, 1);
     dx[0] = infer(g, ir_add3(g, IR_OP_prelu_grad, x, slope, dy));
     dx[1] = unbroadcast(g, B2(IR_OP_prelu_slope_grad, x, dy), slope);
 }
-static void grad_elu(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_elu(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = on_input(g, IR_OP_elu_grad, id, dy);
 }
-static void grad_silu(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_silu(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = on_input(g, IR_OP_silu_grad, id, dy);
 }
-static void grad_mish(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_mish(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = on_input(g, IR_OP_mish_grad, id, dy);
 }
-static void grad_gelu(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_gelu(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = on_input(g, IR_OP_gelu_grad, id, dy);
 }
-static void grad_softplus(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_softplus(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = on_input(g, IR_OP_softplus_grad, id, dy);
 }
-static void grad_softmax(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_softmax(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = B2(IR_OP_softmax_grad, id, dy);
 }
-static void grad_log_softmax(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_log_softmax(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = B2(IR_OP_log_softmax_grad, id, dy);
 }
 
 /* the same mask (same seed, step, stream and element index) applied to dy */
-static void grad_dropout(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_dropout(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = like_fwd(g, ir_add3(g, IR_OP_dropout_grad, dy, in(g, id, 1), in(g, id, 2)), id);
 }
-static void grad_gaussian_noise(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_gaussian_noise(ir_graph *g, int id, int dy, int *dx) {
     (void)g, (void)id;
     dx[0] = dy;
 }
 
-static void grad_sum(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_sum(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = B2(IR_OP_broadcast, dy, in(g, id, 0));
 }
-static void grad_mean(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_mean(ir_graph *g, int id, int dy, int *dx) {
     int x = in(g, id, 0), b = ir_add2(g, IR_OP_broadcast, dy, x);
     ir_set_broadcast_mean(node(g, b), 1);
     dx[0] = infer(g, b);
@@ -142,11 +142,11 @@ static int loss_grad(ir_graph *g, ir_op op, int id, int dy, int wrt) {
 }
 
 /* labels are data: no gradient flows to them */
-static void grad_cross_entropy(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_cross_entropy(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = loss_grad(g, IR_OP_cross_entropy_grad, id, dy, 0);
     dx[1] = -1;
 }
-static void grad_nll(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_nll(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = loss_grad(g, IR_OP_nll_grad, id, dy, 0);
     dx[1] = -1;
 }
@@ -156,16 +156,16 @@ static void difference_loss(ir_graph *g, ir_op op, int id, int dy, int *dx) {
     dx[0] = loss_grad(g, op, id, dy, 0);
     dx[1] = B1(IR_OP_neg, dx[0]);
 }
-static void grad_mse(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_mse(ir_graph *g, int id, int dy, int *dx) {
     difference_loss(g, IR_OP_mse_grad, id, dy, dx);
 }
-static void grad_mae(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_mae(ir_graph *g, int id, int dy, int *dx) {
     difference_loss(g, IR_OP_mae_grad, id, dy, dx);
 }
-static void grad_smooth_l1(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_smooth_l1(ir_graph *g, int id, int dy, int *dx) {
     difference_loss(g, IR_OP_smooth_l1_grad, id, dy, dx);
 }
-static void grad_huber(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_huber(ir_graph *g, int id, int dy, int *dx) {
     difference_loss(g, IR_OP_huber_grad, id, dy, dx);
 }
 
@@ -174,39 +174,39 @@ static void two_sided_loss(ir_graph *g, ir_op op, int id, int dy, int *dx) {
     dx[0] = loss_grad(g, op, id, dy, 0);
     dx[1] = loss_grad(g, op, id, dy, 1);
 }
-static void grad_bce(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_bce(ir_graph *g, int id, int dy, int *dx) {
     two_sided_loss(g, IR_OP_bce_grad, id, dy, dx);
 }
-static void grad_bce_with_logits(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_bce_with_logits(ir_graph *g, int id, int dy, int *dx) {
     two_sided_loss(g, IR_OP_bce_with_logits_grad, id, dy, dx);
 }
-static void grad_hinge(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_hinge(ir_graph *g, int id, int dy, int *dx) {
     two_sided_loss(g, IR_OP_hinge_grad, id, dy, dx);
 }
 
 /* ---- optimizer support ---- */
-static void grad_sum_squares(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_sum_squares(ir_graph *g, int id, int dy, int *dx) {
     int x = in(g, id, 0);
     dx[0] = B2(IR_OP_mul, x, B2(IR_OP_mul, infer(g, ir_const(g, 2.0)), dy));
 }
 
-static void grad_sum_abs(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_sum_abs(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = B2(IR_OP_sum_abs_grad, in(g, id, 0), dy);
 }
 
 /* ---- pooling and concatenation ---- */
-static void grad_max_pool2d(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_max_pool2d(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = on_input(g, IR_OP_max_pool2d_grad, id, dy);
 }
-static void grad_avg_pool2d(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_avg_pool2d(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = on_input(g, IR_OP_avg_pool2d_grad, id, dy);
 }
-static void grad_global_avg_pool(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_global_avg_pool(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = on_input(g, IR_OP_global_avg_pool_grad, id, dy);
 }
 
 /* each input's gradient is its own stretch of dy along the axis */
-static void grad_concat(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_concat(ir_graph *g, int id, int dy, int *dx) {
     int axis = (int)ir_concat_axis(node(g, id));
     int64_t start = 0;
     for (int i = 0; i < node(g, id)->n_in; i++) {
@@ -224,7 +224,7 @@ static void grad_concat(ir_graph *g, int id, int dy, int *dx) {
 
 /* batchnorm(x, stats[, gamma, beta]): stats are x's batch statistics (the rule is the training
  * one), so dx includes the paths through the mean and the variance and stats gets none */
-static void grad_batchnorm(ir_graph *g, int id, int dy, int *dx) {
+static void pass_grad_batchnorm(ir_graph *g, int id, int dy, int *dx) {
     int ops[4] = {in(g, id, 0), in(g, id, 1), dy, node(g, id)->n_in == 4 ? in(g, id, 2) : -1};
     dx[0] = like_fwd(g, ir_add(g, IR_OP_batchnorm_grad, ops[3] >= 0 ? 4 : 3, ops), id);
     dx[1] = -1;
@@ -236,9 +236,9 @@ static void grad_batchnorm(ir_graph *g, int id, int dy, int *dx) {
     }
 }
 
-#define GRADFN_DIFF(name) grad_##name
+#define GRADFN_DIFF(name) pass_grad_##name
 #define GRADFN_NODIFF(name) NULL
-const grad_fn grad_rules[IR_OP_COUNT] = {
+const grad_fn pass_grad_rules[IR_OP_COUNT] = {
 #define OP(name, n_in, flags, shape, grad, attrs, cuda) [IR_OP_##name] = GRADFN_##grad(name),
 #include "../ir/ops.def"
 #undef OP

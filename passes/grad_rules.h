@@ -9,6 +9,6 @@
 #include "../ir/ir.h"
 
 typedef void (*grad_fn)(ir_graph *g, int id, int dy, int *dx);
-extern const grad_fn grad_rules[IR_OP_COUNT];
+extern const grad_fn pass_grad_rules[IR_OP_COUNT];
 
 #endif

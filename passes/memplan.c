@@ -16,7 +16,7 @@
 #include "memplan_fit.h"
 #include <stdlib.h>
 
-const char *const mem_class_names[MEM_CLASS_COUNT] = {"outputs", "saved activations",
+const char *const pass_memplan_class_names[MEM_CLASS_COUNT] = {"outputs", "saved activations",
                                                       "gradients", "transient", "workspaces"};
 
 static int64_t round64(int64_t bytes) { return (bytes + 63) & ~63LL; }
@@ -177,13 +177,13 @@ static int by_start(const void *pa, const void *pb) { /* in the order they are d
 static int64_t place_in_order(mem_fn_plan *f, fit_index *fit, const int *order, int n,
                               int64_t base, int reuse, int64_t give_up) {
     int64_t end = base;
-    fit_clear(fit);
+    pass_memplan_fit_clear(fit);
     for (int k = 0; k < n; k++) f->buffers[order[k]].offset = -1;
     for (int k = 0; k < n && end < give_up; k++) {
         mem_buffer *b = &f->buffers[order[k]];
         if (reuse) {
-            b->offset = fit_lowest(fit, b->first, b->last, b->bytes, base);
-            fit_add(fit, b->first, b->last, b->offset, b->offset + b->bytes);
+            b->offset = pass_memplan_fit_lowest(fit, b->first, b->last, b->bytes, base);
+            pass_memplan_fit_add(fit, b->first, b->last, b->offset, b->offset + b->bytes);
         } else {
             b->offset = end;
         }
@@ -197,7 +197,7 @@ static void place(planner *pl, arena *a, const int64_t *pinned_offset) {
     int64_t base = pl->p->pinned_bytes;
     int *order = arena_alloc(a, sizeof(int) * ((size_t)f->n_buffers + 1));
     int64_t *best = arena_alloc(a, sizeof(int64_t) * ((size_t)f->n_buffers + 1));
-    fit_index *fit = fit_new(a, f->sched.n_steps);
+    fit_index *fit = pass_memplan_fit_new(a, f->sched.n_steps);
     int n = 0;
     for (int i = 0; i < f->n_buffers; i++) {
         mem_buffer *b = &f->buffers[i];
@@ -287,7 +287,7 @@ static void pin_outputs(const ir_graph *g, mem_plan *p, char *pinned, int64_t *o
     }
 }
 
-void memplan_build(const ir_graph *g, const sched_funcs *s, const mem_options *o, arena *a,
+void pass_memplan_build(const ir_graph *g, const sched_funcs *s, const mem_options *o, arena *a,
                    mem_plan *p) {
     int has_train = s->has_train;
     int64_t model_batch = 1;
@@ -307,7 +307,7 @@ void memplan_build(const ir_graph *g, const sched_funcs *s, const mem_options *o
         if (p->train.bytes > p->arena_bytes) p->arena_bytes = p->train.bytes;
         if (p->train.bytes_no_reuse > p->arena_no_reuse) p->arena_no_reuse = p->train.bytes_no_reuse;
     }
-    memplan_verify(p);
+    pass_memplan_verify(p);
 }
 
 /* ---- checks and lookups ---- */
@@ -324,13 +324,13 @@ static void overlap_error(int a, int b) {
 /* each buffer's bytes must be free, over its lifetime, of the buffers checked before it */
 static void verify_indexed(const mem_fn_plan *f) {
     arena a = {0};
-    fit_index *fit = fit_new(&a, f->sched.n_steps);
+    fit_index *fit = pass_memplan_fit_new(&a, f->sched.n_steps);
     for (int i = 0; i < f->n_buffers; i++) {
         const mem_buffer *b = &f->buffers[i];
-        if (fit_lowest(fit, b->first, b->last, b->bytes, b->offset) != b->offset)
+        if (pass_memplan_fit_lowest(fit, b->first, b->last, b->bytes, b->offset) != b->offset)
             dlc_internal_error(__FILE__, __LINE__, "memory plan: the buffer of %%%d overlaps "
                                "another one while both live", b->node);
-        fit_add(fit, b->first, b->last, b->offset, b->offset + b->bytes);
+        pass_memplan_fit_add(fit, b->first, b->last, b->offset, b->offset + b->bytes);
     }
     arena_free(&a);
 }
@@ -353,17 +353,17 @@ static void verify_function(const mem_fn_plan *f) {
         }
 }
 
-void memplan_verify(const mem_plan *p) {
+void pass_memplan_verify(const mem_plan *p) {
     verify_function(&p->eval);
     if (p->has_train) verify_function(&p->train);
 }
 
-int64_t memplan_offset(const mem_fn_plan *f, int id) {
+int64_t pass_memplan_offset(const mem_fn_plan *f, int id) {
     DLC_ASSERT(f->buffer_of[id] >= 0);
     return f->buffers[f->buffer_of[id]].offset;
 }
 
-int64_t memplan_workspace_offset(const mem_fn_plan *f, int id) {
+int64_t pass_memplan_workspace_offset(const mem_fn_plan *f, int id) {
     DLC_ASSERT(f->workspace_of[id] >= 0);
     return f->buffers[f->workspace_of[id]].offset;
 }

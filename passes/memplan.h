@@ -27,7 +27,7 @@ typedef enum mem_class {
     MEM_CLASS_COUNT
 } mem_class;
 
-extern const char *const mem_class_names[MEM_CLASS_COUNT];
+extern const char *const pass_memplan_class_names[MEM_CLASS_COUNT];
 
 /* Reals of scratch memory node `id` needs at batch size `batch` (0: none); the backend's. */
 typedef int64_t (*mem_workspace_fn)(const ir_graph *g, int id, int64_t batch);
@@ -77,20 +77,20 @@ typedef struct mem_plan {
 
 /* Plans the evaluation step, and the training step when s has it, over the schedules s (the
  * schedule analysis's; the plan's functions share them). */
-void memplan_build(const ir_graph *g, const sched_funcs *s, const mem_options *o, arena *a,
+void pass_memplan_build(const ir_graph *g, const sched_funcs *s, const mem_options *o, arena *a,
                    mem_plan *p);
 
 /* --dump-after=memplan: the weights block, then per function its buffers with their classes,
  * sizes, lifetimes and offsets; a stable text format (tests/golden/analysis). */
-void memplan_dump(const ir_graph *g, const mem_plan *p, FILE *out);
+void pass_memplan_dump(const ir_graph *g, const mem_plan *p, FILE *out);
 
 /* Checks that no two buffers of a function whose lifetimes meet overlap in the arena (an
  * in-place pair excepted: they are one buffer); an internal error if they do. */
-void memplan_verify(const mem_plan *p);
+void pass_memplan_verify(const mem_plan *p);
 
 /* The buffer's byte offset of node id's value in function plan f (it must be stored). */
-int64_t memplan_offset(const mem_fn_plan *f, int id);
+int64_t pass_memplan_offset(const mem_fn_plan *f, int id);
 /* The byte offset of node id's workspace in f (it must have one). */
-int64_t memplan_workspace_offset(const mem_fn_plan *f, int id);
+int64_t pass_memplan_workspace_offset(const mem_fn_plan *f, int id);
 
 #endif

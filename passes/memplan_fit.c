@@ -26,7 +26,7 @@ struct fit_index {
     range_set *down; /* per node: buffers recorded at the node, below it, or through it */
 };
 
-fit_index *fit_new(arena *a, int n_steps) {
+fit_index *pass_memplan_fit_new(arena *a, int n_steps) {
     fit_index *x = arena_alloc(a, sizeof *x);
     x->a = a;
     x->leaves = 1;
@@ -36,7 +36,7 @@ fit_index *fit_new(arena *a, int n_steps) {
     return x;
 }
 
-void fit_clear(fit_index *x) {
+void pass_memplan_fit_clear(fit_index *x) {
     for (int i = 0; i < 2 * x->leaves; i++) x->own[i].n = x->down[i].n = 0;
 }
 
@@ -100,7 +100,7 @@ static int sets_for(const fit_index *x, int first, int last, const range_set **s
     return n;
 }
 
-int64_t fit_lowest(const fit_index *x, int first, int last, int64_t bytes, int64_t base) {
+int64_t pass_memplan_fit_lowest(const fit_index *x, int first, int last, int64_t bytes, int64_t base) {
     const range_set *sets[4 * MAX_LEVELS];
     int n = sets_for(x, first, last, sets);
     int64_t at = base;
@@ -117,7 +117,7 @@ int64_t fit_lowest(const fit_index *x, int first, int last, int64_t bytes, int64
     return at;
 }
 
-void fit_add(fit_index *x, int first, int last, int64_t lo, int64_t hi) {
+void pass_memplan_fit_add(fit_index *x, int first, int last, int64_t lo, int64_t hi) {
     if (hi <= lo) return; /* an empty buffer is in nobody's way */
     int tiles[2 * MAX_LEVELS], k = tiling(x, first, last, tiles);
     for (int i = 0; i < k; i++) {

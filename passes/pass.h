@@ -87,7 +87,7 @@ int pass_dce(pass_ctx *c);
 /* dce's work on a graph: drops every node that reaches no root (loss, outputs, side effects,
  * params), renumbering the rest; a param whose retired[id] is set (retired may be NULL) is no
  * root, so a pass that replaced it (fold_batchnorm) lets it go when nothing reads it. */
-void dce_remove_dead(ir_graph *g, const char *retired);
+void pass_dce_remove_dead(ir_graph *g, const char *retired);
 int pass_inference(pass_ctx *c);
 int pass_fold_batchnorm(pass_ctx *c);
 

@@ -19,13 +19,13 @@ static int run_parse(pass_ctx *c) { return c->front->parse(c); }
 static int run_lower(pass_ctx *c) { return c->front->lower(c); }
 static void dump_ast(const pass_ctx *c, FILE *out) { c->front->dump_ast(c, out); }
 static void dump_ir(const pass_ctx *c, FILE *out) { ir_dump(c->g, out); }
-static void dump_schedule(const pass_ctx *c, FILE *out) { sched_dump(&c->sched, out); }
+static void dump_schedule(const pass_ctx *c, FILE *out) { pass_sched_dump(&c->sched, out); }
 
 static void dump_memplan(const pass_ctx *c, FILE *out) {
     for (int k = 0; k < c->n_plans; k++)
         if (c->planned[k]) {
             fprintf(out, "target %s\n", c->target[k]);
-            memplan_dump(c->g, &c->plans[k], out);
+            pass_memplan_dump(c->g, &c->plans[k], out);
         }
 }
 

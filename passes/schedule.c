@@ -13,13 +13,13 @@
 #include "schedule.h"
 #include <stdlib.h>
 
-int sched_is_leaf(const ir_node *n) { return (ir_op_flags[n->op] & OPF_LEAF) != 0; }
+int pass_sched_is_leaf(const ir_node *n) { return (ir_op_flags[n->op] & OPF_LEAF) != 0; }
 
-int sched_fusable(const ir_node *n) {
-    return n->op == IR_OP_assign || ((ir_op_flags[n->op] & OPF_ELEM) && !sched_is_leaf(n));
+int pass_sched_fusable(const ir_node *n) {
+    return n->op == IR_OP_assign || ((ir_op_flags[n->op] & OPF_ELEM) && !pass_sched_is_leaf(n));
 }
 
-const ir_shape *sched_space(const ir_graph *g, int id) {
+const ir_shape *pass_sched_space(const ir_graph *g, int id) {
     const ir_node *n = ir_get(g, id);
     return n->op == IR_OP_assign ? &ir_get(g, n->in[0])->shape : &n->shape;
 }
@@ -50,14 +50,14 @@ typedef struct update_order {
     int *stack;        /* scratch: mark_chain's work list */
 } update_order;
 
-static int is_update(const ir_node *n) { return n->phase == IR_PHASE_UPDATE && !sched_is_leaf(n); }
+static int is_update(const ir_node *n) { return n->phase == IR_PHASE_UPDATE && !pass_sched_is_leaf(n); }
 
 static int writes(const ir_graph *g, int id, int leaf) {
     return g->nodes[id].op == IR_OP_assign && g->nodes[id].in[0] == leaf;
 }
 
 static int in_leaf_list(const ir_graph *g, int writers_only, int id, int leaf) {
-    return sched_is_leaf(&g->nodes[leaf]) && (!writers_only || writes(g, id, leaf));
+    return pass_sched_is_leaf(&g->nodes[leaf]) && (!writers_only || writes(g, id, leaf));
 }
 
 /* per leaf: the nodes reading or assigning it (writers_only: assigning it), in id order */
@@ -87,7 +87,7 @@ static int need_of(const update_order *u, int y, const int *last_access, const i
     int need = 0;
     for (int i = 0; i < n->n_in; i++) {
         int src = n->in[i], at;
-        if (sched_is_leaf(&u->g->nodes[src]))
+        if (pass_sched_is_leaf(&u->g->nodes[src]))
             at = (writes(u->g, y, src) ? last_access[src] : last_write[src]) + 1;
         else at = is_update(&u->g->nodes[src]) ? u->need[src] : src + 1;
         if (at > need) need = at;
@@ -161,7 +161,7 @@ static int ready(update_order *u, int id) {
     const ir_node *n = &u->g->nodes[id];
     for (int i = 0; i < n->n_in; i++) {
         int src = n->in[i];
-        if (!sched_is_leaf(&u->g->nodes[src])) {
+        if (!pass_sched_is_leaf(&u->g->nodes[src])) {
             if (!u->done[src]) return 0;
         } else if (writes(u->g, id, src)) {
             if (pending_before(u->done, u->access[src], u->n_access[src], &u->access_done[src], id))
@@ -258,7 +258,7 @@ static void order_train(const ir_graph *g, arena *a, ir_sched *s) {
     for (int id = 0; id < g->n_nodes; id++) {
         const ir_node *n = &g->nodes[id];
         if (is_update(n)) continue;
-        if (!sched_is_leaf(n) && !sched_fusable(n)) flush_updates(s, &u, id);
+        if (!pass_sched_is_leaf(n) && !pass_sched_fusable(n)) flush_updates(s, &u, id);
         take(s, &u, id);
     }
     flush_updates(s, &u, g->n_nodes);
@@ -296,12 +296,12 @@ static void assign_groups(ir_sched *s) {
     int last = -1, n_groups = 0;
     for (int k = 0; k < s->n; k++) {
         const ir_node *node = ir_get(g, s->list[k]);
-        if (sched_is_leaf(node)) continue;
-        if (!sched_fusable(node)) {
+        if (pass_sched_is_leaf(node)) continue;
+        if (!pass_sched_fusable(node)) {
             last = -1;
             continue;
         }
-        if (last >= 0 && same_space(sched_space(g, last), sched_space(g, s->list[k])))
+        if (last >= 0 && same_space(pass_sched_space(g, last), pass_sched_space(g, s->list[k])))
             s->group[s->list[k]] = s->group[last];
         else s->group[s->list[k]] = n_groups++;
         last = s->list[k];
@@ -316,16 +316,16 @@ static void mark_stored(ir_sched *s) {
         const ir_node *n = &g->nodes[id];
         for (int i = 0; i < n->n_in; i++) {
             int src = n->in[i];
-            if (sched_is_leaf(&g->nodes[src])) continue;
+            if (pass_sched_is_leaf(&g->nodes[src])) continue;
             if (s->group[src] < 0 || s->group[src] != s->group[id]) s->stored[src] = 1;
         }
-        if (!sched_is_leaf(n) && !sched_fusable(n)) s->stored[id] = 1;
+        if (!pass_sched_is_leaf(n) && !pass_sched_fusable(n)) s->stored[id] = 1;
     }
     if (g->loss >= 0 && s->pos[g->loss] >= 0) s->stored[g->loss] = 1;
     for (int i = 0; i < g->n_outputs; i++)
         if (s->pos[g->outputs[i]] >= 0) s->stored[g->outputs[i]] = 1;
     for (int id = 0; id < g->n_nodes; id++)
-        if (g->nodes[id].op == IR_OP_assign || sched_is_leaf(&g->nodes[id])) s->stored[id] = 0;
+        if (g->nodes[id].op == IR_OP_assign || pass_sched_is_leaf(&g->nodes[id])) s->stored[id] = 0;
 }
 
 /* one step per unfused node, one per fusion group */
@@ -335,14 +335,14 @@ static void number_steps(ir_sched *s) {
     for (int id = 0; id < s->g->n_nodes; id++) s->step[id] = -1;
     for (int k = 0; k < s->n; k++) {
         int id = s->list[k];
-        if (sched_is_leaf(ir_get(s->g, id))) continue;
+        if (pass_sched_is_leaf(ir_get(s->g, id))) continue;
         if (s->group[id] < 0 || s->group[id] != prev_group) s->n_steps++;
         s->step[id] = s->n_steps - 1;
         prev_group = s->group[id];
     }
 }
 
-void sched_build(const ir_graph *g, int train, arena *a, ir_sched *s) {
+void pass_sched_build(const ir_graph *g, int train, arena *a, ir_sched *s) {
     size_t nn = (size_t)g->n_nodes + 1;
     *s = (ir_sched){.g = g, .train = train};
     s->list = arena_alloc(a, sizeof(int) * nn);
@@ -356,10 +356,10 @@ void sched_build(const ir_graph *g, int train, arena *a, ir_sched *s) {
     number_steps(s);
 }
 
-void sched_build_funcs(const ir_graph *g, int has_train, arena *a, sched_funcs *s) {
+void pass_sched_build_funcs(const ir_graph *g, int has_train, arena *a, sched_funcs *s) {
     *s = (sched_funcs){.has_train = has_train};
-    sched_build(g, 0, a, &s->eval);
-    if (has_train) sched_build(g, 1, a, &s->train);
+    pass_sched_build(g, 0, a, &s->eval);
+    if (has_train) pass_sched_build(g, 1, a, &s->train);
 }
 
 /* one function: a header, then a line per scheduled node (leaves say so) */
@@ -372,7 +372,7 @@ static void dump_function(const ir_sched *s, const char *name, FILE *out) {
         int id = s->list[k];
         const ir_node *n = ir_get(s->g, id);
         fprintf(out, "  %%%d = %s", id, ir_op_names[n->op]);
-        if (sched_is_leaf(n)) fprintf(out, "  leaf");
+        if (pass_sched_is_leaf(n)) fprintf(out, "  leaf");
         else fprintf(out, "  step %d", s->step[id]);
         if (s->group[id] >= 0) fprintf(out, "  group %d", s->group[id]);
         if (s->stored[id]) fprintf(out, "  stored");
@@ -380,12 +380,12 @@ static void dump_function(const ir_sched *s, const char *name, FILE *out) {
     }
 }
 
-void sched_dump(const sched_funcs *s, FILE *out) {
+void pass_sched_dump(const sched_funcs *s, FILE *out) {
     if (s->has_train) dump_function(&s->train, "train_step", out);
     dump_function(&s->eval, "eval_step", out);
 }
 
 int pass_schedule(pass_ctx *c) {
-    if (c->analyse) sched_build_funcs(c->g, c->plan_train, c->a, &c->sched);
+    if (c->analyse) pass_sched_build_funcs(c->g, c->plan_train, c->a, &c->sched);
     return 1;
 }

@@ -32,7 +32,7 @@ typedef struct ir_sched {
 } ir_sched;
 
 /* Builds the schedule of the training step (train = 1) or the evaluation step (train = 0). */
-void sched_build(const ir_graph *g, int train, arena *a, ir_sched *s);
+void pass_sched_build(const ir_graph *g, int train, arena *a, ir_sched *s);
 
 /* The schedules of a compilation's step functions: the `schedule` analysis of the pass table
  * (passes/pipeline.c), built once and read by the memory plans of every target. */
@@ -43,16 +43,16 @@ typedef struct sched_funcs {
 } sched_funcs;
 
 /* Schedules the evaluation step, and the training step when has_train. */
-void sched_build_funcs(const ir_graph *g, int has_train, arena *a, sched_funcs *s);
+void pass_sched_build_funcs(const ir_graph *g, int has_train, arena *a, sched_funcs *s);
 
 /* --dump-after=schedule: each function's nodes in order with their steps, fusion groups and
  * whether they are stored; a stable text format (tests/golden/analysis). */
-void sched_dump(const sched_funcs *s, FILE *out);
+void pass_sched_dump(const sched_funcs *s, FILE *out);
 
 /* Whether node n is a leaf, and whether it fuses into an elementwise loop (assign included). */
-int sched_is_leaf(const ir_node *n);
-int sched_fusable(const ir_node *n);
+int pass_sched_is_leaf(const ir_node *n);
+int pass_sched_fusable(const ir_node *n);
 /* The iteration space of a fusable node: its shape, or the target's for an assign. */
-const ir_shape *sched_space(const ir_graph *g, int id);
+const ir_shape *pass_sched_space(const ir_graph *g, int id);
 
 #endif

@@ -139,7 +139,7 @@ static int in_place(const mem_fn_plan *f, const int *last_pos, const span *a, co
     const ir_graph *g = f->sched.g;
     const span *x = a->first <= b->first ? a : b, *y = x == a ? b : a;
     return !x->workspace && !y->workspace && is_input_of(g, x->node, y->node) &&
-           sched_fusable(&g->nodes[y->node]) && last_pos[x->node] == f->sched.pos[y->node] &&
+           pass_sched_fusable(&g->nodes[y->node]) && last_pos[x->node] == f->sched.pos[y->node] &&
            x->last == y->first && x->lo == y->lo;
 }
 
@@ -159,13 +159,13 @@ static int collect_spans(const mem_fn_plan *f, const ir_graph *g, long long batc
         int pinned = id == g->loss;
         for (int i = 0; i < g->n_outputs; i++) pinned |= g->outputs[i] == id;
         if (s->stored[id]) {
-            long long lo = memplan_offset(f, id);
+            long long lo = pass_memplan_offset(f, id);
             sp[n++] = (span){id, 0, pinned ? 0 : s->step[id], pinned ? 1LL << 40 : last[id] < s->step[id] ? s->step[id] : last[id],
                              lo, lo + value_bytes(&g->nodes[id], batch)};
         }
         long long ws = cg_c_workspace_reals(g, id, batch);
         if (ws > 0) {
-            long long lo = memplan_workspace_offset(f, id);
+            long long lo = pass_memplan_workspace_offset(f, id);
             sp[n++] = (span){id, 1, s->step[id], s->step[id], lo, lo + ws * 4};
         }
     }
@@ -222,7 +222,7 @@ static int run_model(dlc_unit *u, const dlc_options *o, int no_reuse, unsigned s
     cg_c_options co = {.prefix = "net", .has_train = 1, .no_reuse = no_reuse};
     mem_options mo = {.real_bytes = 4, .reuse = !no_reuse, .workspace = cg_c_workspace_reals};
     mem_plan plan; /* with and without reuse: the compilation's schedules, two plans */
-    memplan_build(u->g, &u->sched, &mo, &u->a, &plan);
+    pass_memplan_build(u->g, &u->sched, &mo, &u->a, &plan);
     const dlrt_model_desc *m = dlc_build_and_load(cg_c_generate(u->g, &co, &plan, &u->a), "net", o,
                                                   &r->handle);
     char err[256];
@@ -280,7 +280,7 @@ static void check_model(unsigned seed, int run_it) {
         mem_options mo = {.batch = batches[b], .real_bytes = 4, .reuse = 1,
                           .workspace = cg_c_workspace_reals};
         mem_plan p;
-        memplan_build(u.g, &u.sched, &mo, &u.a, &p);
+        pass_memplan_build(u.g, &u.sched, &mo, &u.a, &p);
         bad = check_no_overlap(&p.train, u.g, p.batch, why, sizeof why) ||
               check_no_overlap(&p.eval, u.g, p.batch, why, sizeof why);
     }

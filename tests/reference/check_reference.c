@@ -163,7 +163,7 @@ static int load(verdict *v, loaded *L, const char *name, json_object *c, int eva
     cg_c_options co = {.prefix = L->u.cfg.model, .f64 = 0, .has_train = !eval, .batch_stats = eval};
     mem_options mo = {.real_bytes = 4, .reuse = 1, .workspace = cg_c_workspace_reals};
     mem_plan plan; /* f32 also for the gradient-check graph (whose own plan is f64) */
-    memplan_build(L->u.g, &L->u.sched, &mo, &L->u.a, &plan);
+    pass_memplan_build(L->u.g, &L->u.sched, &mo, &L->u.a, &plan);
     const dlrt_model_desc *m = dlc_build_and_load(cg_c_generate(L->u.g, &co, &plan, &L->u.a),
                                                   L->u.cfg.model, &o, &L->handle);
     char err[512];

@@ -23,7 +23,7 @@ static void check_tables(void) {
         const char *name = ir_op_names[op];
         check(name && *name, "has a name", name ? name : "?");
         check(ir_op_arity[op] >= -1 && ir_op_arity[op] <= IR_MAX_IN, "arity in range", name);
-        check((grad_rules[op] != NULL) == (ir_op_differentiable[op] != 0),
+        check((pass_grad_rules[op] != NULL) == (ir_op_differentiable[op] != 0),
               "gradient rule present exactly when differentiable", name);
         check(cg_c_emitters[op] != NULL, "has a C emitter", name);
         int leaf = (ir_op_flags[op] & OPF_LEAF) != 0;
