@@ -16,7 +16,10 @@ runtime/ driver/ support/ and exits 1, naming each offender as FILE:LINE, when
   - an include crosses a layer: passes/ and codegen/ include no runtime/ header but the two
     shared with generated code (dlrt_abi.h, dlrt_cuda_program.h); no driver/ file includes a
     codegen/ *_internal.h; the frontend includes no passes/ header;
-  - the folders' include graph (an edge A -> B for each `#include "../B/..."` in A) has a cycle.
+  - the folders' include graph (an edge A -> B for each `#include "../B/..."` in A) has a cycle;
+  - an exported function or variable (a definition without `static`, as ctags reports it: no
+    `file:` scope) lacks its folder's prefix (PREFIXES below: frontend lex_/parse_/ast_/lower_,
+    ir ir_, passes pass_, codegen cg_, runtime dlrt_, driver dlc_, support its modules' own).
 It prints the function-length median and p90 (nearest rank). Exit 2: ctags missing or failing
 ($CTAGS names the ctags program; default: ctags on the PATH).
 """
@@ -42,6 +45,17 @@ LAYER_RULES = (
     (("frontend",), "passes", lambda name: False, "the frontend includes no passes/ header"),
 )
 
+# the prefixes an exported name of each folder starts with (driver/ also defines main)
+PREFIXES = {
+    "frontend": ("lex_", "parse_", "ast_", "lower_"),
+    "ir": ("ir_",),
+    "passes": ("pass_",),
+    "codegen": ("cg_",),
+    "runtime": ("dlrt_",),
+    "driver": ("dlc_", "main"),
+    "support": ("arena_", "diag_", "sb_", "dlc_", "checked_"),
+}
+
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 MACRO_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 CTAGS = os.environ.get("CTAGS", "ctags")
@@ -65,8 +79,9 @@ def read_lines(root, rel):
 
 
 def run_ctags(root, files, ignored):
-    """[(name, file, line, end, pattern)] for the function definitions in files."""
-    cmd = [CTAGS, "--fields=+ne", "--c-kinds=f", "--sort=no", "-o", "-", "-L", "-"]
+    """[(name, file, line, end, pattern, kind, exported)] for the function and variable
+    definitions in files."""
+    cmd = [CTAGS, "--fields=+neKf", "--c-kinds=fv", "--sort=no", "-o", "-", "-L", "-"]
     if ignored:
         cmd.insert(1, "-I" + ",".join(name + "+" for name in sorted(ignored)))
     try:
@@ -88,7 +103,8 @@ def run_ctags(root, files, ignored):
             continue
         line = int(fields["line"])
         end = int(fields.get("end", line))
-        tags.append((cols[0], cols[1], line, end, cols[2]))
+        kind = cols[3] if len(cols) > 3 and ":" not in cols[3] else ""
+        tags.append((cols[0], cols[1], line, end, cols[2], kind, "file" not in fields))
     return tags
 
 
@@ -104,20 +120,32 @@ def check_ctags():
 
 
 def is_macro_invocation(tag):
-    name, _, _, _, pattern = tag
+    name, pattern = tag[0], tag[4]
     return bool(MACRO_NAME_RE.match(name)) and pattern.startswith("/^" + name + "(")
 
 
 def function_lengths(root, files):
-    """([(length, file, line, name)], macro names skipped) over the .c files."""
+    """([(length, file, line, name)], macro names skipped, [(file, line, name)] exported
+    definitions) over the .c files."""
     c_files = [f for f in files if f.endswith(".c")]
     tags = run_ctags(root, c_files, ())
     macros = {t[0] for t in tags if is_macro_invocation(t)}
     if macros:
         tags = run_ctags(root, c_files, macros)
-    funcs = [(end - line + 1, f, line, name) for name, f, line, end, _ in tags
-             if name not in macros]
-    return funcs, macros
+    funcs = [(t[3] - t[2] + 1, t[1], t[2], t[0]) for t in tags
+             if t[0] not in macros and t[5] == "function"]
+    exported = [(t[1], t[2], t[0]) for t in tags if t[0] not in macros and t[6]]
+    return funcs, macros, exported
+
+
+def prefix_violations(exported):
+    out = []
+    for f, line, name in sorted(exported):
+        wanted = PREFIXES.get(folder_of(f) or "", ())
+        if wanted and not name.startswith(wanted):
+            out.append(f"{f}:{line}: exported {name} lacks its folder's prefix "
+                       f"({' '.join(p for p in wanted if p.endswith('_'))})")
+    return out
 
 
 def nearest_rank(sorted_values, q):
@@ -218,7 +246,8 @@ def main(argv):
             if a and b and a != b:
                 edge_sites.setdefault((a, b), f"{rel}:{line}")
     problems += cycle_violations(edge_sites)
-    funcs, macros = function_lengths(root, files)
+    funcs, macros, exported = function_lengths(root, files)
+    problems += prefix_violations(exported)
     for length, f, line, name in sorted(funcs, key=lambda t: (t[1], t[2])):
         if length > MAX_FUNCTION_LINES:
             problems.append(f"{f}:{line}: function {name} is {length} lines "

@@ -2,7 +2,8 @@
 # arch_gate_test.sh — the architecture gate's own test (ctest arch_gate.self): builds small
 # fixture trees in a temporary folder and checks that a clean tree passes (printing the median
 # and p90) and that each rule fires on its fixture, naming the offender: a file over 800 lines,
-# a function over 60 lines, a p90 over 30, each layer rule, a folder include cycle; and that a
+# a function over 60 lines, a p90 over 30, each layer rule, a folder include cycle, an exported
+# name without its folder's prefix; and that a
 # file-scope macro invocation (ELOSS(x) before a function) is measured as the function after it,
 # and that without Universal Ctags the gate exits 2.
 set -euo pipefail
@@ -11,10 +12,10 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 failures=0
 
-# a function NAME whose definition spans N lines (N >= 3)
+# a static function NAME whose definition spans N lines (N >= 3); EXPORT=1: not static
 func() {
   local name=$1 n=$2 i
-  echo "int $name(int x) {"
+  if [ "${EXPORT:-0}" = 1 ]; then echo "int $name(int x) {"; else echo "static int $name(int x) {"; fi
   for ((i = 0; i < n - 3; i++)); do echo "    x += $i;"; done
   echo "    return x;"
   echo "}"
@@ -95,6 +96,12 @@ clean_tree "$TMP/macro"
   echo 'ELOSS(mse)'; func after_macro 61; } > "$TMP/macro/codegen/ops.c"
 expect macro 1 "macro invocations not counted: ELOSS" \
   "codegen/ops.c:3: function after_macro is 61 lines (limit 60)"
+
+clean_tree "$TMP/prefix"
+{ EXPORT=1 func ir_fine 3; EXPORT=1 func shape_rule 3; } > "$TMP/prefix/ir/shape.c"
+{ EXPORT=1 func dlc_main_loop 3; EXPORT=1 func main 3; echo 'int counter = 1;'; } > "$TMP/prefix/driver/main.c"
+expect prefix 1 "ir/shape.c:4: exported shape_rule lacks its folder's prefix (ir_)" \
+  "driver/main.c:7: exported counter lacks its folder's prefix (dlc_)" "arch_gate: 2 violations"
 
 # without Universal Ctags the gate refuses to judge (exit 2) instead of passing
 rc=0; out=$(CTAGS=/nonexistent/ctags python3 "$GATE" "$TMP/clean" 2>&1) || rc=$?
