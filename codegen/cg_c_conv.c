@@ -243,7 +243,7 @@ static conv_plan plan(const ir_graph *g, int id, int64_t batch) {
     return p;
 }
 
-void cg_c_conv_prelude(cg_c *c) {
+void cg_c_conv_prelude(cg_ctx *c) {
     int used[CONV_WEIGHT_GRAD + 1] = {0}, any = 0;
     for (int id = 0; id < c->g->n_nodes; id++) used[plan(c->g, id, 1).kind] = 1;
     for (int k = CONV_FORWARD; k <= CONV_WEIGHT_GRAD; k++) any |= used[k];
@@ -265,10 +265,10 @@ int64_t cg_c_workspace_reals(const ir_graph *g, int id, int64_t batch) {
 }
 
 /* `static const dlc_conv q = {...};` for node id */
-static void declare_geometry(cg_c *c, int id) {
+static void declare_geometry(cg_ctx *c, int id) {
     const ir_shape *x, *w, *y;
     geometry(c->g, id, &x, &w, &y);
-    const int64_t *a = cg_c_node(c, id)->iattr;
+    const int64_t *a = cg_node(c, id)->iattr;
     sb_printf(c->out, "    {\n        static const dlc_conv q = {%lld, %lld, %lld, %lld, %lld, %lld, "
                       "%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld};\n",
               (long long)x->dims[1], (long long)x->dims[2], (long long)x->dims[3],
@@ -279,13 +279,12 @@ static void declare_geometry(cg_c *c, int id) {
 }
 
 /* node id's scratch: its workspace in the memory plan */
-static const char *col(cg_c *c, int id) {
+static const char *col(cg_ctx *c, int id) {
     return arena_printf(c->a, "(real *)(A + %lld)", (long long)memplan_workspace_offset(c->fn, id));
 }
 
-void emit_conv2d(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
-    const ir_node *n = cg_c_node(c, id);
+void emit_conv2d(cg_ctx *c, int id) {
+    const ir_node *n = cg_node(c, id);
     declare_geometry(c, id);
     const char *bias = n->n_in == 3 ? arena_printf(c->a, "t%d", n->in[2]) : "NULL";
     sb_printf(c->out, "        dlc_conv_forward(&q, n, t%d, t%d, %s, t%d, %s);\n    }\n", n->in[0],
@@ -293,32 +292,23 @@ void emit_conv2d(cg_c *c, int id, const char *const *a, strbuf *e) {
 }
 
 /* a gradient op: `fn`(geometry, n, input 0, input 1, result, scratch) */
-static void emit_grad_call(cg_c *c, int id, const char *fn) {
-    const ir_node *n = cg_c_node(c, id);
+static void emit_grad_call(cg_ctx *c, int id, const char *fn) {
+    const ir_node *n = cg_node(c, id);
     declare_geometry(c, id);
     sb_printf(c->out, "        %s(&q, n, t%d, t%d, t%d, %s);\n    }\n", fn, n->in[0], n->in[1], id,
               col(c, id));
 }
 
-void emit_conv2d_input_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
+void emit_conv2d_input_grad(cg_ctx *c, int id) {
     emit_grad_call(c, id, "dlc_conv_input_grad");
 }
 
-void emit_conv2d_weight_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
+void emit_conv2d_weight_grad(cg_ctx *c, int id) {
     emit_grad_call(c, id, "dlc_conv_weight_grad");
 }
 
-void emit_conv2d_bias_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
-    const ir_shape *dy = &cg_c_node(c, cg_c_node(c, id)->in[0])->shape;
+void emit_conv2d_bias_grad(cg_ctx *c, int id) {
+    const ir_shape *dy = &cg_node(c, cg_node(c, id)->in[0])->shape;
     sb_printf(c->out, "    dlc_conv_bias_grad(n, %lld, %lld, t%d, t%d);\n", (long long)dy->dims[1],
-              (long long)(dy->dims[2] * dy->dims[3]), cg_c_node(c, id)->in[0], id);
-}
-
-/* the same elements under other dims: the identity, fused into its neighbours' loop */
-void emit_reshape(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)c, (void)id;
-    sb_puts(e, a[0]);
+              (long long)(dy->dims[2] * dy->dims[3]), cg_node(c, id)->in[0], id);
 }

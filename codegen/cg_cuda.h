@@ -36,10 +36,6 @@ int64_t cg_cuda_workspace_reals(const ir_graph *g, int id, int64_t batch);
  * the plan, then each input's staging buffer and the step's scalars (--mem-report). */
 int64_t cg_cuda_arena_bytes(const ir_graph *g, int64_t plan_bytes, int64_t batch);
 
-/* The memory options the CUDA generator plans with (the same plan as cg_cuda_generate). */
-struct mem_options;
-void cg_cuda_mem_options(const cg_cuda_options *o, struct mem_options *mo);
-
 /* The program as C text (`dlc --target cuda -o`): the kernel source as a string and the
  * launch tables as initialisers of the structs of runtime/dlrt_cuda_program.h, behind
  * `const dlrt_cuda_program *PREFIX_cuda_program(void)`. */

@@ -12,7 +12,7 @@
  */
 #include "cg_cuda_internal.h"
 
-#define OUT c->out
+#define OUT c->x.out
 
 
 static void close_launch(cg_cu *c, int id, const char *k, dlrt_cuda_lin work) {
@@ -36,7 +36,7 @@ static pool_geom pool_geometry(cg_cu *c, int fwd) {
                    .P = n->iattr[2], .x = n->in[0]};
     dlrt_cuda_lin cnt = cu_count_lin(xs);
     p.planes = cu_lin(cnt.a / (p.H * p.W), cnt.b / (p.H * p.W));
-    p.nplanes = arena_printf(c->a, "(%s / %lld)", cu_count(c, xs), p.H * p.W);
+    p.nplanes = arena_printf(c->x.a, "(%s / %lld)", cu_count(c, xs), p.H * p.W);
     p.OH = (p.H + 2 * p.P - p.K) / p.S + 1;
     p.OW = (p.W + 2 * p.P - p.K) / p.S + 1;
     return p;
@@ -46,7 +46,7 @@ static dlrt_cuda_lin scale(dlrt_cuda_lin l, long long k) { return cu_lin(l.a * k
 
 /* the window of output pixel (oh, ow) clipped to the image: rows [hs, he), columns [ws, we) */
 static const char *window(cg_cu *c, const pool_geom *p, const char *ind) {
-    return arena_printf(c->a,
+    return arena_printf(c->x.a,
         "%s const long h0 = oh * %lld - %lld, hs = h0 > 0 ? h0 : 0;\n"
         "%s const long he = h0 + %lld < %lld ? h0 + %lld : %lld;\n"
         "%s const long w0 = ow * %lld - %lld, ws = w0 > 0 ? w0 : 0;\n"
@@ -56,7 +56,7 @@ static const char *window(cg_cu *c, const pool_geom *p, const char *ind) {
 
 /* the first maximum of the window of xp: m and its index arg (a NaN wins, as torch) */
 static const char *window_max(cg_cu *c, const pool_geom *p, const char *ind) {
-    return arena_printf(c->a,
+    return arena_printf(c->x.a,
         "%s real m = -DLC_INF;\n"
         "%s long arg = hs * %lld + ws;\n"
         "%s for (long h = hs; h < he; h++)\n"
@@ -121,13 +121,13 @@ static void gather_windows(cg_cu *c, int id, const pool_geom *p, const char *bod
 
 void cu_emit_max_pool2d_grad(cg_cu *c, int id) {
     pool_geom p = pool_geometry(c, id);
-    gather_windows(c, id, &p, arena_printf(c->a, "%s"
+    gather_windows(c, id, &p, arena_printf(c->x.a, "%s"
                    "                if (arg == jq) acc += dyp[o];\n", window_max(c, &p, "               ")));
 }
 
 void cu_emit_avg_pool2d_grad(cg_cu *c, int id) {
     pool_geom p = pool_geometry(c, id);
-    gather_windows(c, id, &p, arena_printf(c->a,
+    gather_windows(c, id, &p, arena_printf(c->x.a,
                    "                (void)he, (void)we;\n"
                    "                const real g = dyp[o] / (real)%lld;\n"
                    "                acc += g;\n", p.K * p.K));
@@ -139,7 +139,7 @@ static const char *planes_of(cg_cu *c, int id, long long *hw, dlrt_cuda_lin *pla
     *hw = xs->dims[2] * xs->dims[3];
     dlrt_cuda_lin cnt = cu_count_lin(xs);
     *planes = cu_lin(cnt.a / *hw, cnt.b / *hw);
-    return arena_printf(c->a, "(%s / %lld)", cu_count(c, xs), *hw);
+    return arena_printf(c->x.a, "(%s / %lld)", cu_count(c, xs), *hw);
 }
 
 void cu_emit_global_avg_pool(cg_cu *c, int id) {
@@ -217,7 +217,7 @@ typedef struct bn_geom {
 
 static bn_geom bn_geometry(cg_cu *c, int x) {
     const ir_shape *s = &cu_node(c, x)->shape;
-    bn_geom g = {s->batched ? "n" : arena_printf(c->a, "%lld", (long long)s->dims[0]), s->dims[1], 1};
+    bn_geom g = {s->batched ? "n" : arena_printf(c->x.a, "%lld", (long long)s->dims[0]), s->dims[1], 1};
     for (int i = 2; i < s->rank; i++) g.inner *= s->dims[i];
     return g;
 }
@@ -253,7 +253,7 @@ static void close_channels(cg_cu *c, int id, const char *k, const bn_geom *g) {
 void cu_emit_batchnorm_stats(cg_cu *c, int id) {
     int x = cu_in(c, id, 0);
     bn_geom g = bn_geometry(c, x);
-    if (!c->train && !c->o->batch_stats) { /* the running statistics */
+    if (!c->x.train && !c->o->batch_stats) { /* the running statistics */
         const char *k = cu_kernel_open_node(c, id);
         sb_printf(OUT, "    DLC_FOR(c, %lld) {\n        t%d[c] = t%d[c];\n        t%d[%lld + c] = t%d[c];\n    }\n",
                   g.C, id, cu_in(c, id, 1), id, g.C, cu_in(c, id, 2));
@@ -262,9 +262,9 @@ void cu_emit_batchnorm_stats(cg_cu *c, int id) {
     }
     const char *k = open_channels(c, id, &g, -1, 0);
     sb_puts(OUT, "        double s = 0, v = 0;\n");
-    channel_loop(c, &g, arena_printf(c->a, "s += t%d[k];", x));
+    channel_loop(c, &g, arena_printf(c->x.a, "s += t%d[k];", x));
     sb_puts(OUT, "        s = dlc_block_sum(s);\n        const double mean = s / cnt;\n");
-    channel_loop(c, &g, arena_printf(c->a, "v += (t%d[k] - mean) * (t%d[k] - mean);", x, x));
+    channel_loop(c, &g, arena_printf(c->x.a, "v += (t%d[k] - mean) * (t%d[k] - mean);", x, x));
     sb_printf(OUT, "        v = dlc_block_sum(v);\n"
                    "        if (threadIdx.x == 0) {\n"
                    "            t%d[c] = (real)mean;\n            t%d[%lld + c] = (real)(v / cnt);\n"
@@ -282,7 +282,7 @@ void cu_emit_batchnorm(cg_cu *c, int id) {
                    "        const long c = k / %lld %% %lld;\n"
                    "        const double mean = t%d[c], invstd = 1.0 / sqrt((double)t%d[%lld + c] + %.17g);\n",
               g.outer, g.C * g.inner, g.inner, g.C, st, st, g.C, n->fattr[0]);
-    sb_puts(OUT, cg_c_batchnorm_affine(&c->shim, id));
+    sb_puts(OUT, cg_bn_affine(&c->x, id));
     sb_printf(OUT, "        t%d[k] = t%d[k] * alpha + shift;\n    }\n", id, x);
     close_launch(c, id, k, cu_count_lin(&cu_node(c, x)->shape));
 }
@@ -290,7 +290,7 @@ void cu_emit_batchnorm(cg_cu *c, int id) {
 /* per channel: sdy = sum dy, dot = sum (x - mean) dy, in double, to every thread */
 static void channel_sums(cg_cu *c, const bn_geom *g, int x, int dy) {
     sb_puts(OUT, "        double sdy = 0, dot = 0;\n");
-    channel_loop(c, g, arena_printf(c->a, "sdy += t%d[k]; dot += (t%d[k] - mean) * t%d[k];", dy, x, dy));
+    channel_loop(c, g, arena_printf(c->x.a, "sdy += t%d[k]; dot += (t%d[k] - mean) * t%d[k];", dy, x, dy));
     sb_puts(OUT, "        sdy = dlc_block_sum(sdy);\n        dot = dlc_block_sum(dot);\n");
 }
 
@@ -302,8 +302,8 @@ void cu_emit_batchnorm_grad(cg_cu *c, int id) {
     channel_sums(c, &g, x, dy);
     sb_printf(OUT, "        const double proj = dot * invstd * invstd / cnt, mdy = sdy / cnt;\n"
                    "        const double w = invstd%s;\n",
-              n->n_in == 4 ? arena_printf(c->a, " * t%d[c]", n->in[3]) : "");
-    channel_loop(c, &g, arena_printf(c->a, "t%d[k] = (real)((t%d[k] - mdy - (t%d[k] - mean) * proj) * w);",
+              n->n_in == 4 ? arena_printf(c->x.a, " * t%d[c]", n->in[3]) : "");
+    channel_loop(c, &g, arena_printf(c->x.a, "t%d[k] = (real)((t%d[k] - mdy - (t%d[k] - mean) * proj) * w);",
                                      id, dy, x));
     close_channels(c, id, k, &g);
 }
@@ -343,7 +343,7 @@ typedef struct conv_geom {
 
 static conv_geom conv_geometry(cg_cu *c, int id) {
     const ir_shape *x, *w, *y;
-    cu_conv_shapes(c->g, id, &x, &w, &y);
+    cu_conv_shapes(c->x.g, id, &x, &w, &y);
     const int64_t *a = cu_node(c, id)->iattr;
     conv_geom q = {x->dims[1], x->dims[2], x->dims[3], w->dims[0], w->dims[2], w->dims[3],
                    y->dims[2], y->dims[3], a[0], a[1], a[2], a[3], a[6], a[7], a[8], 0, 0, 0, 0, 0, 0, 0};
@@ -411,7 +411,7 @@ void cu_emit_conv2d(cg_cu *c, int id) {
                    "        t%d[e] = t[o * nP + s * %lld + p] + b;\n"
                    "    }\n",
               q.prod, q.P, q.O * q.P, q.O * q.P, q.P, q.O, q.P,
-              n->n_in == 3 ? arena_printf(c->a, "t%d[o]", n->in[2]) : "(real)0", id, q.P);
+              n->n_in == 3 ? arena_printf(c->x.a, "t%d[o]", n->in[2]) : "(real)0", id, q.P);
     close_launch(c, id, k, cu_lin(q.O * q.P, 0));
 }
 

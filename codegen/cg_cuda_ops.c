@@ -10,7 +10,7 @@
  */
 #include "cg_cuda_internal.h"
 
-#define OUT c->out
+#define OUT c->x.out
 
 static void cu_emit_leaf(cg_cu *c, int id) { (void)c, (void)id; }
 #define cu_emit_input cu_emit_leaf
@@ -92,7 +92,7 @@ static const char *rows_of(cg_cu *c, const ir_shape *s, long long *cols, dlrt_cu
     *cols = s->dims[s->rank - 1];
     dlrt_cuda_lin cnt = cu_count_lin(s);
     *rows = cu_lin(cnt.a / *cols, cnt.b / *cols);
-    return arena_printf(c->a, "(%s / %lld)", cu_count(c, s), *cols);
+    return arena_printf(c->x.a, "(%s / %lld)", cu_count(c, s), *cols);
 }
 
 /* a kernel over the rows of node id's shape with `body` (r: the row) */
@@ -107,10 +107,10 @@ static void row_kernel(cg_cu *c, int id, const char *body) {
 }
 
 /* row r of tX: its max `m` and `s` = sum(exp(x - m)), the C backend's text */
-static const char *row_max_sum(cg_cu *c, int x) { return cg_c_row_max_sum(&c->shim, x, "C"); }
+static const char *row_max_sum(cg_cu *c, int x) { return cg_row_max_sum(&c->x, x, "C"); }
 
 /* softmax, log_softmax and their gradients: the C backend's row bodies */
-static void row_op(cg_cu *c, int id) { row_kernel(c, id, cg_c_row_body(&c->shim, id, "C")); }
+static void row_op(cg_cu *c, int id) { row_kernel(c, id, cg_row_body(&c->x, id, "C")); }
 static void cu_emit_softmax(cg_cu *c, int id) { row_op(c, id); }
 static void cu_emit_softmax_grad(cg_cu *c, int id) { row_op(c, id); }
 static void cu_emit_log_softmax(cg_cu *c, int id) { row_op(c, id); }
@@ -148,12 +148,12 @@ static void block_reduce(cg_cu *c, int id, const char *count, const char *setup,
 }
 
 static const char *mean_by(cg_cu *c, int mean, const char *count) {
-    return mean ? arena_printf(c->a, " / (double)%s", count) : "";
+    return mean ? arena_printf(c->x.a, " / (double)%s", count) : "";
 }
 
 static void reduce_all(cg_cu *c, int id, int mean) {
     const char *count = cu_count(c, &cu_in_node(c, id, 0)->shape);
-    block_reduce(c, id, count, "", arena_printf(c->a, "        s += t%d[i];\n", cu_in(c, id, 0)),
+    block_reduce(c, id, count, "", arena_printf(c->x.a, "        s += t%d[i];\n", cu_in(c, id, 0)),
                  mean_by(c, mean, count));
 }
 static void cu_emit_sum(cg_cu *c, int id) { reduce_all(c, id, 0); }
@@ -161,7 +161,7 @@ static void cu_emit_mean(cg_cu *c, int id) { reduce_all(c, id, 1); }
 
 static void sum_of(cg_cu *c, int id, const char *fx) {
     block_reduce(c, id, cu_count(c, &cu_in_node(c, id, 0)->shape), "",
-                 arena_printf(c->a, "        const double x = t%d[i];\n        s += %s;\n",
+                 arena_printf(c->x.a, "        const double x = t%d[i];\n        s += %s;\n",
                               cu_in(c, id, 0), fx), "");
 }
 static void cu_emit_sum_squares(cg_cu *c, int id) { sum_of(c, id, "x * x"); }
@@ -173,9 +173,9 @@ static int sums(cg_cu *c, int id) { return cu_node(c, id)->iattr[0] != 0; }
 static void elem_loss(cg_cu *c, int id) {
     const char *count = cu_count(c, &cu_in_node(c, id, 0)->shape);
     block_reduce(c, id, count, "",
-                 arena_printf(c->a, "        const real p = t%d[i], t = t%d[i];\n"
+                 arena_printf(c->x.a, "        const real p = t%d[i], t = t%d[i];\n"
                                     "        s += (double)(%s);\n",
-                              cu_in(c, id, 0), cu_in(c, id, 1), cg_c_elem_loss_term(&c->shim, id)),
+                              cu_in(c, id, 0), cu_in(c, id, 1), cg_elem_loss_term(&c->x, id)),
                  mean_by(c, !sums(c, id), count));
 }
 #define ELOSS(name) static void cu_emit_##name(cg_cu *c, int id) { elem_loss(c, id); }
@@ -188,8 +188,8 @@ static void cu_emit_cross_entropy(cg_cu *c, int id) {
     double eps = cu_node(c, id)->fattr[0];
     int lab = cu_in(c, id, 1);
     const char *term = eps == 0
-        ? arena_printf(c->a, "        total += lse - xr[t%d[r]];\n", lab)
-        : arena_printf(c->a, "        double sx = 0;\n"
+        ? arena_printf(c->x.a, "        total += lse - xr[t%d[r]];\n", lab)
+        : arena_printf(c->x.a, "        double sx = 0;\n"
                              "        for (long j = 0; j < C; j++) sx += xr[j];\n"
                              "        total += %.17g * (lse - xr[t%d[r]]) + %.17g * (%lld * lse - sx);\n",
                        1 - eps, lab, eps / (double)C, C);
@@ -207,8 +207,8 @@ static void cu_emit_cross_entropy(cg_cu *c, int id) {
 
 /* dloss, divided by the batch for reduction=mean */
 static const char *row_scale(cg_cu *c, int id) {
-    const char *dloss = cg_c_scalar(&c->shim, cu_in(c, id, 2));
-    return sums(c, id) ? dloss : arena_printf(c->a, "%s / (real)n", dloss);
+    const char *dloss = cg_scalar(&c->x, cu_in(c, id, 2));
+    return sums(c, id) ? dloss : arena_printf(c->x.a, "%s / (real)n", dloss);
 }
 
 static void cu_emit_cross_entropy_grad(cg_cu *c, int id) {
@@ -216,9 +216,9 @@ static void cu_emit_cross_entropy_grad(cg_cu *c, int id) {
     double eps = cu_node(c, id)->fattr[0];
     int lab = cu_in(c, id, 1);
     const char *tail = eps == 0
-        ? arena_printf(c->a, "        for (long j = 0; j < C; j++) gr[j] = (real)(exp(xr[j] - lse)) * scale;\n"
+        ? arena_printf(c->x.a, "        for (long j = 0; j < C; j++) gr[j] = (real)(exp(xr[j] - lse)) * scale;\n"
                              "        gr[t%d[r]] -= scale;\n", lab)
-        : arena_printf(c->a, "        for (long j = 0; j < C; j++) gr[j] = (real)(exp(xr[j] - lse) - %.17g) * scale;\n"
+        : arena_printf(c->x.a, "        for (long j = 0; j < C; j++) gr[j] = (real)(exp(xr[j] - lse) - %.17g) * scale;\n"
                              "        gr[t%d[r]] -= (real)%.17g * scale;\n", eps / (double)C, lab, 1 - eps);
     const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    const long C = %lld;\n    DLC_FOR(r, n) {\n%s"
@@ -232,7 +232,7 @@ static void cu_emit_cross_entropy_grad(cg_cu *c, int id) {
 
 static void cu_emit_nll(cg_cu *c, int id) {
     long long C = cu_in_node(c, id, 0)->shape.dims[1];
-    block_reduce(c, id, "n", "", arena_printf(c->a, "        s -= t%d[i * %lld + t%d[i]];\n",
+    block_reduce(c, id, "n", "", arena_printf(c->x.a, "        s -= t%d[i * %lld + t%d[i]];\n",
                                               cu_in(c, id, 0), C, cu_in(c, id, 1)),
                  sums(c, id) ? "" : " / n");
 }

@@ -7,8 +7,10 @@
  * Compiled modules are cached like the C backend's shared objects (build.c): keyed by the
  * source, the GPU architecture, NVRTC's version and its options.
  */
-#include "../codegen/cg_c_internal.h"
+#include "../codegen/cg_backend.h"
+#include "../codegen/cg_c.h"
 #include "../codegen/cg_cuda.h"
+#include "../passes/memplan.h"
 #include "../runtime/dlrt_cuda.h"
 #include "cuda_device.h"
 #include "driver.h"
@@ -327,12 +329,12 @@ static int build_both(checker *k, void **handle) {
         fprintf(stderr, "dlc: error: %s\n", err);
         return -1;
     }
-    mem_options cmo = {.real_bytes = 4, .reuse = 0, .workspace = cg_c_workspace_reals};
+    mem_options cmo, gmo;
+    cg_c_backend.mem_options(0, 0, &cmo);
     memplan_build(u->g, 1, &cmo, &u->a, &k->cplan);
     cg_cuda_options go = {.prefix = u->cfg.model, .has_train = 1, .no_reuse = 1};
     k->p = cg_cuda_generate(u->g, &go, &u->a);
-    mem_options gmo;
-    cg_cuda_mem_options(&go, &gmo);
+    cg_cuda_backend.mem_options(0, !go.no_reuse && !go.check_numerics, &gmo);
     memplan_build(u->g, 1, &gmo, &u->a, &k->gplan);
     k->garena = malloc((size_t)k->p->plan_bytes + 1);
     k->gweights = malloc(4 * (size_t)k->p->weights_count + 4);
