@@ -188,20 +188,6 @@ static const char conv_bias_grad[] =
     "    }\n"
     "}\n\n";
 
-/* the conv2d node whose geometry a node has: itself, or the forward node of a gradient op
- * (x is input 0 of conv2d and weight_grad, input 2 of input_grad; w is 1, 2, 1) */
-static void geometry(const ir_graph *g, int id, const ir_shape **x, const ir_shape **w,
-                     const ir_shape **y) {
-    const ir_node *n = ir_get(g, id);
-    const ir_shape *s[3];
-    for (int i = 0; i < 3 && i < n->n_in; i++) s[i] = &ir_get(g, n->in[i])->shape;
-    switch (n->op) {
-    case IR_OP_conv2d_input_grad: *x = s[2], *w = s[1], *y = s[0]; return;
-    case IR_OP_conv2d_weight_grad: *x = s[0], *w = s[2], *y = s[1]; return;
-    default: *x = s[0], *w = s[1], *y = &n->shape; return;
-    }
-}
-
 /* Scratch: at most MAX_THREADS slices, and no more than fit in SCRATCH_REALS (32 MB in f32)
  * unless one slice is larger. */
 enum { MAX_THREADS = 32, SCRATCH_REALS = 1 << 23 };
@@ -231,9 +217,8 @@ static conv_plan plan(const ir_graph *g, int id, int64_t batch) {
     const ir_node *n = ir_get(g, id);
     if (n->op != IR_OP_conv2d && n->op != IR_OP_conv2d_input_grad && n->op != IR_OP_conv2d_weight_grad)
         return p;
-    const ir_shape *x, *w, *y;
-    geometry(g, id, &x, &w, &y);
-    long long cols = x->dims[1] * w->dims[2] * w->dims[3], P = y->dims[2] * y->dims[3];
+    cg_conv_geom q = cg_conv_geometry(g, id); /* of itself, or of a gradient op's forward node */
+    long long cols = q.CKK, P = q.P;
     if (n->op == IR_OP_conv2d || n->op == IR_OP_conv2d_input_grad) {
         p.kind = n->op == IR_OP_conv2d ? CONV_FORWARD : CONV_INPUT_GRAD, p.slice = cols * P;
         p.slices = slices(batch, p.slice);
@@ -266,16 +251,11 @@ int64_t cg_c_workspace_reals(const ir_graph *g, int id, int64_t batch) {
 
 /* `static const dlc_conv q = {...};` for node id */
 static void declare_geometry(cg_ctx *c, int id) {
-    const ir_shape *x, *w, *y;
-    geometry(c->g, id, &x, &w, &y);
-    const int64_t *a = cg_node(c, id)->iattr;
+    cg_conv_geom q = cg_conv_geometry(c->g, id);
     sb_printf(c->out, "    {\n        static const dlc_conv q = {%lld, %lld, %lld, %lld, %lld, %lld, "
                       "%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld};\n",
-              (long long)x->dims[1], (long long)x->dims[2], (long long)x->dims[3],
-              (long long)w->dims[0], (long long)w->dims[2], (long long)w->dims[3],
-              (long long)y->dims[2], (long long)y->dims[3], (long long)a[0], (long long)a[1],
-              (long long)a[2], (long long)a[3], (long long)a[6], (long long)a[7], (long long)a[8],
-              plan(c->g, id, x->dims[0]).slices);
+              q.C, q.H, q.W, q.O, q.kh, q.kw, q.OH, q.OW, q.sh, q.sw, q.pt, q.pl, q.dh, q.dw, q.groups,
+              plan(c->g, id, q.B).slices);
 }
 
 /* node id's scratch: its workspace in the memory plan */

@@ -216,22 +216,8 @@ static void emit_sum_abs(cg_ctx *c, int id) {
 
 /* ---- batchnorm: channel c of x [B, C] or [B, C, H, W] is B runs of `inner` values ---- */
 
-typedef struct bn_geom {
-    const char *outer; /* the batch: "n" or a number */
-    long long C;       /* channels, dims[1] */
-    long long inner;   /* values per (sample, channel): H * W, or 1 */
-    long long numel;   /* values of x at the compiled batch size */
-} bn_geom;
-
-static bn_geom geom_of(cg_ctx *c, int x) {
-    const ir_shape *s = &cg_node(c, x)->shape;
-    bn_geom g = {cg_dim(c, s, 0), s->dims[1], 1, ir_shape_numel(s)};
-    for (int i = 2; i < s->rank; i++) g.inner *= s->dims[i];
-    return g;
-}
-
 /* `body` once per value of channel c, at index k of x-shaped buffers */
-static void channel_loop(cg_ctx *c, const bn_geom *g, const char *body) {
+static void channel_loop(cg_ctx *c, const cg_bn_geom *g, const char *body) {
     sb_printf(OUT, "        for (long b = 0; b < %s; b++)\n"
                    "            for (long k = (b * %lld + c) * %lld; k < (b * %lld + c + 1) * %lld; k++) %s\n",
               g->outer, g->C, g->inner, g->C, g->inner, body);
@@ -241,7 +227,7 @@ static void channel_loop(cg_ctx *c, const bn_geom *g, const char *body) {
  * channel go into 8 partial sums (lane l), so their loop vectorizes instead of waiting on one
  * running sum (with fewer than 8 values per sample, all in lane 0); the order is fixed, so the
  * results do not depend on the threads */
-static void channel_lanes(cg_ctx *c, const bn_geom *g, const char *body) {
+static void channel_lanes(cg_ctx *c, const cg_bn_geom *g, const char *body) {
     if (g->inner < 8) { /* [B, C]: one value per sample, nothing to spread */
         channel_loop(c, g, arena_printf(c->a, "{ const int l = 0; %s }", body));
         return;
@@ -257,24 +243,22 @@ static void channel_lanes(cg_ctx *c, const bn_geom *g, const char *body) {
 }
 
 /* opens `for c` with `mean` and `invstd` (double) of channel c from stats tS */
-static void channel_open(cg_ctx *c, const bn_geom *g, int stats, double eps) {
+static void channel_open(cg_ctx *c, const cg_bn_geom *g, int stats, double eps) {
     cg_c_parallel(c, arena_printf(c->a, "(long)%s * %lld", g->outer, g->C * g->inner), g->numel);
     sb_printf(OUT, "    for (long c = 0; c < %lld; c++) {\n"
                    "        const double cnt = (double)%s * %lld;\n"
-                   "        const double mean = t%d[c], invstd = 1.0 / sqrt((double)t%d[%lld + c] + %.17g);\n"
+                   "%s"
                    "        (void)cnt, (void)invstd;\n",
-              g->C, g->outer, g->inner, stats, stats, g->C, eps);
+              g->C, g->outer, g->inner, cg_bn_mean_invstd(c, g, stats, eps));
 }
 
 /* training (and --gradcheck): the batch's mean and biased variance, in double; evaluation:
  * the running statistics */
 static void emit_batchnorm_stats(cg_ctx *c, int id) {
     int x = in_id(c, id, 0);
-    bn_geom g = geom_of(c, x);
+    cg_bn_geom g = cg_bn_geometry(c, x);
     if (!c->train && !c->batch_stats) {
-        sb_printf(OUT, "    for (long c = 0; c < %lld; c++) {\n"
-                       "        t%d[c] = t%d[c];\n        t%d[%lld + c] = t%d[c];\n    }\n",
-                  g.C, id, in_id(c, id, 1), id, g.C, in_id(c, id, 2));
+        sb_printf(OUT, "    for (long c = 0; c < %lld; c++) {\n%s    }\n", g.C, cg_bn_running_stats(c, id, &g));
         return;
     }
     cg_c_parallel(c, arena_printf(c->a, "(long)%s * %lld", g.outer, g.C * g.inner), g.numel);
@@ -293,7 +277,7 @@ static void emit_batchnorm_stats(cg_ctx *c, int id) {
 static void emit_batchnorm(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id);
     int x = n->in[0];
-    bn_geom g = geom_of(c, x);
+    cg_bn_geom g = cg_bn_geometry(c, x);
     channel_open(c, &g, n->in[1], n->fattr[0]);
     sb_puts(OUT, cg_bn_affine(c, id));
     channel_loop(c, &g, arena_printf(c->a, "t%d[k] = t%d[k] * alpha + shift;", id, x));
@@ -301,7 +285,7 @@ static void emit_batchnorm(cg_ctx *c, int id) {
 }
 
 /* per channel: sdy = sum dy, dot = sum (x - mean) dy (in 8 lanes each) */
-static void channel_sums(cg_ctx *c, const bn_geom *g, int x, int dy) {
+static void channel_sums(cg_ctx *c, const cg_bn_geom *g, int x, int dy) {
     sb_puts(OUT, "        double sdy = 0, dot = 0, ls[8] = {0}, ld[8] = {0};\n");
     channel_lanes(c, g, arena_printf(c->a, "ls[l] += t%d[k]; ld[l] += (t%d[k] - mean) * t%d[k];",
                                      dy, x, dy));
@@ -309,42 +293,36 @@ static void channel_sums(cg_ctx *c, const bn_geom *g, int x, int dy) {
                  "        (void)sdy, (void)dot;\n");
 }
 
-/* torch's batch-statistics backward: dx = (dy - sdy / N - (x - mean) invstd^2 dot / N) invstd gamma */
+/* torch's batch-statistics backward (cg_bn_grad_setup) */
 static void emit_batchnorm_grad(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id);
     int x = n->in[0], dy = n->in[2];
-    bn_geom g = geom_of(c, x);
+    cg_bn_geom g = cg_bn_geometry(c, x);
     channel_open(c, &g, n->in[1], n->fattr[0]);
     channel_sums(c, &g, x, dy);
-    sb_printf(OUT, "        const double proj = dot * invstd * invstd / cnt, mdy = sdy / cnt;\n"
-                   "        const double w = invstd%s;\n",
-              n->n_in == 4 ? arena_printf(c->a, " * t%d[c]", n->in[3]) : "");
-    channel_loop(c, &g, arena_printf(c->a, "t%d[k] = (real)((t%d[k] - mdy - (t%d[k] - mean) * proj) * w);",
-                                     id, dy, x));
+    sb_puts(OUT, cg_bn_grad_setup(c, id));
+    channel_loop(c, &g, cg_bn_grad_value(c, id));
     sb_puts(OUT, "    }\n");
 }
 
 /* dgamma = dot * invstd (the sum of dy * xhat), dbeta = sdy */
 static void emit_batchnorm_param_grad(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id);
-    bn_geom g = geom_of(c, n->in[0]);
+    cg_bn_geom g = cg_bn_geometry(c, n->in[0]);
     channel_open(c, &g, n->in[1], n->fattr[0]);
     channel_sums(c, &g, n->in[0], n->in[2]);
-    sb_printf(OUT, "        t%d[c] = (real)%s;\n    }\n", id, n->iattr[0] ? "sdy" : "(dot * invstd)");
+    sb_printf(OUT, "        t%d[c] = (real)%s;\n    }\n", id, cg_bn_param_grad_value(c, id));
 }
 
 /* torch: running = momentum * stat + (1 - momentum) * running, the variance unbiased */
 static void emit_batchnorm_running(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id);
-    bn_geom g = geom_of(c, n->in[2]);
-    int row = (int)n->iattr[0];
-    double m = n->fattr[0];
+    cg_bn_geom g = cg_bn_geometry(c, n->in[2]);
     sb_printf(OUT, "    {\n        const double cnt = (double)%s * %lld;\n"
                    "        for (long c = 0; c < %lld; c++)\n"
-                   "            t%d[c] = cnt > 1 ? (real)(%.17g * t%d[%lld + c]%s + %.17g * t%d[c]) : t%d[c];\n"
+                   "            t%d[c] = %s;\n"
                    "    }\n",
-              g.outer, g.inner, g.C, id, m, n->in[1], row * g.C, row ? " * (cnt / (cnt - 1))" : "",
-              1 - m, n->in[0], n->in[0]);
+              g.outer, g.inner, g.C, id, cg_bn_running_value(c, id, &g));
 }
 
 const cg_c_emit_fn cg_c_emitters[IR_OP_COUNT] = {

@@ -14,32 +14,16 @@
 
 #define OUT c->out
 
-/* the geometry of a pooling node's input x [.., C, H, W] and output [.., C, OH, OW] */
-typedef struct pool_geom {
-    const char *planes;   /* number of H x W planes, as C text (batch x channels) */
-    long long H, W;       /* input plane */
-    long long OH, OW;     /* output plane */
-    long long K, S, P;    /* kernel, stride, padding */
-    int x;                /* id of the input x */
-    long long numel;      /* values of x at the compiled batch size */
-} pool_geom;
-
-static pool_geom geometry(cg_ctx *c, int fwd) {
-    const ir_node *n = cg_node(c, fwd);
-    const ir_shape *xs = &cg_node(c, n->in[0])->shape;
-    pool_geom p = {.H = xs->dims[2], .W = xs->dims[3], .K = n->iattr[0], .S = n->iattr[1],
-                   .P = n->iattr[2], .x = n->in[0], .numel = ir_shape_numel(xs)};
-    p.planes = arena_printf(c->a, "(%s / %lld)", cg_count(c, xs), p.H * p.W);
-    p.OH = (p.H + 2 * p.P - p.K) / p.S + 1;
-    p.OW = (p.W + 2 * p.P - p.K) / p.S + 1;
-    return p;
+/* the number of H x W planes of a pooling node's input (batch x channels), as C text */
+static const char *plane_count(cg_ctx *c, const cg_pool_geom *p) {
+    return arena_printf(c->a, "(%s / %lld)", cg_count(c, &cg_node(c, p->x)->shape), p->H * p->W);
 }
 
 /* opens the loops over planes and output pixels: in the body, xp is the plane of x (when
  * reads_x), o the output pixel's index in its plane, and the window is rows [hs, he) x columns
  * [ws, we); `plane_setup` declares the body's other per-plane pointers */
-static void open_windows(cg_ctx *c, const pool_geom *p, int reads_x, const char *plane_setup) {
-    cg_c_parallel(c, arena_printf(c->a, "%s * %lld", p->planes, p->H * p->W), p->numel);
+static void open_windows(cg_ctx *c, const cg_pool_geom *p, int reads_x, const char *plane_setup) {
+    cg_c_parallel(c, arena_printf(c->a, "%s * %lld", plane_count(c, p), p->H * p->W), p->numel);
     sb_printf(OUT, "    for (long p = 0; p < %s; p++) {\n%s%s"
                    "        for (long oh = 0; oh < %lld; oh++) {\n"
                    "            const long h0 = oh * %lld - %lld, hs = h0 > 0 ? h0 : 0;\n"
@@ -48,7 +32,7 @@ static void open_windows(cg_ctx *c, const pool_geom *p, int reads_x, const char 
                    "                const long w0 = ow * %lld - %lld, ws = w0 > 0 ? w0 : 0;\n"
                    "                const long we = w0 + %lld < %lld ? w0 + %lld : %lld;\n"
                    "                const long o = oh * %lld + ow;\n",
-              p->planes,
+              plane_count(c, p),
               reads_x ? arena_printf(c->a, "        const real *xp = t%d + p * %lld;\n", p->x,
                                      p->H * p->W) : "",
               plane_setup, p->OH, p->S, p->P, p->K, p->H, p->K,
@@ -58,7 +42,7 @@ static void open_windows(cg_ctx *c, const pool_geom *p, int reads_x, const char 
 static void close_windows(cg_ctx *c) { sb_puts(OUT, "            }\n        }\n    }\n"); }
 
 /* the body's loop over the window, with `stmt` run for each element at index `h * W + w` */
-static void for_window(cg_ctx *c, const pool_geom *p, const char *stmt) {
+static void for_window(cg_ctx *c, const cg_pool_geom *p, const char *stmt) {
     sb_printf(OUT, "                for (long h = hs; h < he; h++)\n"
                    "                    for (long w = ws; w < we; w++) {\n"
                    "                        const long j = h * %lld + w;\n"
@@ -68,7 +52,7 @@ static void for_window(cg_ctx *c, const pool_geom *p, const char *stmt) {
 }
 
 /* the first maximum of the window: its value m and index arg in the plane */
-static void window_max(cg_ctx *c, const pool_geom *p) {
+static void window_max(cg_ctx *c, const cg_pool_geom *p) {
     sb_printf(OUT, "                real m = -(real)INFINITY;\n"
                    "                long arg = hs * %lld + ws;\n", p->W);
     for_window(c, p, "if (xp[j] > m || isnan(xp[j])) { m = xp[j]; arg = j; }");
@@ -79,7 +63,7 @@ static const char *plane_out(cg_ctx *c, int id, long long size) {
 }
 
 /* dy's plane and the gradient's plane, zeroed */
-static const char *plane_grad(cg_ctx *c, int id, const pool_geom *p) {
+static const char *plane_grad(cg_ctx *c, int id, const cg_pool_geom *p) {
     return arena_printf(c->a, "        const real *dyp = t%d + p * %lld;\n"
                               "        real *gp = t%d + p * %lld;\n"
                               "        for (long j = 0; j < %lld; j++) gp[j] = 0;\n",
@@ -91,12 +75,12 @@ static const char *plane_grad(cg_ctx *c, int id, const pool_geom *p) {
  * each window once (dy at its maximum, zeros elsewhere, then zeros for the rows and columns no
  * window covers) instead of zeroing the plane and adding into it. Same choices as the general
  * loops: the first maximum, a NaN wins. */
-static int tiles(const pool_geom *p) { return p->P == 0 && p->K == p->S; }
+static int tiles(const cg_pool_geom *p) { return p->P == 0 && p->K == p->S; }
 
 /* opens the loops over planes and windows: xw is the window's first element in x (plane xp),
  * o the output pixel's index in its plane; `plane_setup` declares the other plane pointers */
-static void open_tiles(cg_ctx *c, const pool_geom *p, const char *plane_setup) {
-    cg_c_parallel(c, arena_printf(c->a, "%s * %lld", p->planes, p->H * p->W), p->numel);
+static void open_tiles(cg_ctx *c, const cg_pool_geom *p, const char *plane_setup) {
+    cg_c_parallel(c, arena_printf(c->a, "%s * %lld", plane_count(c, p), p->H * p->W), p->numel);
     sb_printf(OUT, "    for (long p = 0; p < %s; p++) {\n"
                    "        const real *xp = t%d + p * %lld;\n%s"
                    "        for (long oh = 0; oh < %lld; oh++)\n"
@@ -110,12 +94,12 @@ static void open_tiles(cg_ctx *c, const pool_geom *p, const char *plane_setup) {
                    "                        const real v = xw[h * %lld + w];\n"
                    "                        if (v > m || isnan(v)) { m = v; arg = h * %lld + w; }\n"
                    "                    }\n",
-              p->planes, p->x, p->H * p->W, plane_setup, p->OH, p->OW, p->OW, p->K * p->W, p->K,
+              plane_count(c, p), p->x, p->H * p->W, plane_setup, p->OH, p->OW, p->OW, p->K * p->W, p->K,
               p->K, p->K, p->W, p->W);
 }
 
 void emit_max_pool2d(cg_ctx *c, int id) {
-    pool_geom p = geometry(c, id);
+    cg_pool_geom p = cg_pool_geometry(c->g, id);
     if (tiles(&p)) {
         open_tiles(c, &p, plane_out(c, id, p.OH * p.OW));
         sb_puts(OUT, "                (void)arg;\n                yp[o] = m;\n            }\n    }\n");
@@ -128,7 +112,7 @@ void emit_max_pool2d(cg_ctx *c, int id) {
 }
 
 /* the gradient over tiles: each window's values, then the uncovered rows and columns */
-static void max_pool_grad_tiles(cg_ctx *c, int id, const pool_geom *p) {
+static void max_pool_grad_tiles(cg_ctx *c, int id, const cg_pool_geom *p) {
     open_tiles(c, p, arena_printf(c->a, "        const real *dyp = t%d + p * %lld;\n"
                                         "        real *gp = t%d + p * %lld;\n",
                                   cg_node(c, id)->in[1], p->OH * p->OW, id, p->H * p->W));
@@ -149,7 +133,7 @@ static void max_pool_grad_tiles(cg_ctx *c, int id, const pool_geom *p) {
 }
 
 void emit_max_pool2d_grad(cg_ctx *c, int id) {
-    pool_geom p = geometry(c, id);
+    cg_pool_geom p = cg_pool_geometry(c->g, id);
     if (tiles(&p)) {
         max_pool_grad_tiles(c, id, &p);
         return;
@@ -161,7 +145,7 @@ void emit_max_pool2d_grad(cg_ctx *c, int id) {
 }
 
 void emit_avg_pool2d(cg_ctx *c, int id) {
-    pool_geom p = geometry(c, id);
+    cg_pool_geom p = cg_pool_geometry(c->g, id);
     open_windows(c, &p, 1, plane_out(c, id, p.OH * p.OW));
     sb_puts(OUT, "                double s = 0;\n");
     for_window(c, &p, "s += xp[j];");
@@ -170,7 +154,7 @@ void emit_avg_pool2d(cg_ctx *c, int id) {
 }
 
 void emit_avg_pool2d_grad(cg_ctx *c, int id) {
-    pool_geom p = geometry(c, id);
+    cg_pool_geom p = cg_pool_geometry(c->g, id);
     open_windows(c, &p, 0, plane_grad(c, id, &p));
     sb_printf(OUT, "                const real g = dyp[o] / (real)%lld;\n", p.K * p.K);
     for_window(c, &p, "gp[j] += g;");

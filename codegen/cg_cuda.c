@@ -1,8 +1,8 @@
 /*
  * cg_cuda.c — CUDA code generation (see cg_cuda.h): the memory plan with the CUDA target's
  * workspaces, the device arena's layout (plan, input staging, scalars), one kernel per fusion
- * group (a grid-stride loop over the group's iteration space computing the C backend's
- * expressions), the per-op emitters (cg_cuda_ops.c, cg_cuda_nn.c) for everything else, and the
+ * group (a grid-stride loop over the group's iteration space: the shared layer's loop body,
+ * cg_fused_loop, the same as the C backend's), the per-op emitters (cg_cuda_ops.c, cg_cuda_nn.c) for everything else, and the
  * launch tables of both step functions (with --check-numerics, the checks of
  * cg_cuda_numerics.c after each value of the training step).
  *
@@ -37,26 +37,14 @@ static int calls_gemm(ir_op op) {
            op == IR_OP_conv2d_weight_grad;
 }
 
-/* the shapes of x, w and y a conv node works with (input 2 of input_grad is x, ...) */
-void cu_conv_shapes(const ir_graph *g, int id, const ir_shape **x, const ir_shape **w,
-                        const ir_shape **y) {
-    const ir_node *n = ir_get(g, id);
-    const ir_shape *s[3] = {NULL, NULL, NULL};
-    for (int i = 0; i < 3 && i < n->n_in; i++) s[i] = &ir_get(g, n->in[i])->shape;
-    if (n->op == IR_OP_conv2d_input_grad) *x = s[2], *w = s[1], *y = s[0];
-    else if (n->op == IR_OP_conv2d_weight_grad) *x = s[0], *w = s[2], *y = s[1];
-    else *x = s[0], *w = s[1], *y = &n->shape;
-}
-
 int64_t cg_cuda_workspace_reals(const ir_graph *g, int id, int64_t batch) {
     ir_op op = ir_get(g, id)->op;
     if (!calls_gemm(op)) return 0;
     int64_t reals = CG_CUDA_CUBLAS_WORKSPACE / 4;
     if (op == IR_OP_matmul) return reals;
-    const ir_shape *x, *w, *y;
-    cu_conv_shapes(g, id, &x, &w, &y);
+    cg_conv_geom q = cg_conv_geometry(g, id);
     /* the columns [C kh kw, B P] and the product (or gathered dy) [O, B P] of the whole batch */
-    return reals + (x->dims[1] * w->dims[2] * w->dims[3] + w->dims[0]) * batch * y->dims[2] * y->dims[3];
+    return reals + (q.CKK + q.O) * batch * q.P;
 }
 
 static void cuda_mem_options(int f64, int reuse, mem_options *mo) {

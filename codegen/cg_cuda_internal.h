@@ -63,10 +63,6 @@ void cu_gemm(cg_cu *c, int node, int ta, int tb, dlrt_cuda_lin m, dlrt_cuda_lin 
 /* The arena byte offset of node id's workspace past cuBLAS's part (conv columns). */
 long long cu_workspace_cols(cg_cu *c, int id);
 
-/* The shapes of x, w and y a conv2d (or conv gradient) node works with. */
-void cu_conv_shapes(const ir_graph *g, int id, const ir_shape **x, const ir_shape **w,
-                    const ir_shape **y);
-
 /* The fixed device code (math overloads, random functions, block sums). */
 void cg_cu_prelude(cg_cu *c);
 

@@ -2,7 +2,8 @@
  * cg_cuda_numerics.c — the CUDA backend's --check-numerics (cg_cuda_options.check_numerics):
  * the training step notes the first node whose value is not finite in an 8-byte record in the
  * device arena (after the scalars, at dlrt_cuda_program.numerics_offset), as the C backend's
- * check does on the CPU (cg_c_numerics.c, whose helpers name the inputs tested here).
+ * check does on the CPU (cg_c_numerics.c; both name the inputs tested with the shared
+ * helpers of cg_loop.c).
  *
  * The record is one unsigned 64-bit key, all ones when nothing was found:
  *     key = schedule position << 40 | input << 32 | node id

@@ -1,7 +1,7 @@
 /*
  * cg_cuda_ops.c — one CUDA emitter per op (the table is generated from ops.def, so a new op
  * without its cu_emit_NAME is a compile error). Elementwise ops never come here: they run in
- * their fusion group's kernel (cg_cuda.c) with the C backend's expressions. Each emitter
+ * their fusion group's kernel (cg_cuda.c) with the shared layer's expressions (cg_expr.c). Each emitter
  * writes its kernel(s) and appends its launches; the code mirrors the C backend's loops
  * (cg_c_ops.c) statement for statement, with the loop over rows or columns spread over
  * threads: a row's or column's own arithmetic runs in the same order as on the CPU. Sums over
@@ -60,14 +60,8 @@ static void cu_emit_fused(cg_cu *c, int id) {
                        is_fused(op) ? "outside a fusion group" : "has no CUDA emitter");
 }
 #define FUSED(name) static void cu_emit_##name(cg_cu *c, int id) { cu_emit_fused(c, id); }
-FUSED(add) FUSED(sub) FUSED(mul) FUSED(div) FUSED(neg) FUSED(sqrt) FUSED(exp) FUSED(log) FUSED(pow)
-FUSED(relu) FUSED(sigmoid) FUSED(tanh) FUSED(leaky_relu) FUSED(prelu) FUSED(elu) FUSED(silu)
-FUSED(mish) FUSED(gelu) FUSED(softplus) FUSED(relu_grad) FUSED(sigmoid_grad) FUSED(tanh_grad)
-FUSED(leaky_relu_grad) FUSED(prelu_grad) FUSED(prelu_slope_grad) FUSED(elu_grad) FUSED(silu_grad)
-FUSED(mish_grad) FUSED(gelu_grad) FUSED(softplus_grad) FUSED(dropout) FUSED(dropout_grad)
-FUSED(gaussian_noise) FUSED(broadcast) FUSED(mse_grad) FUSED(mae_grad) FUSED(smooth_l1_grad)
-FUSED(huber_grad) FUSED(bce_grad) FUSED(bce_with_logits_grad) FUSED(hinge_grad) FUSED(assign)
-FUSED(maximum) FUSED(minimum) FUSED(sum_abs_grad) FUSED(normalize) FUSED(reshape)
+CG_FUSED_OPS(FUSED)
+#undef FUSED
 
 
 /* ---- matrix product: cuBLAS, row-major as dlc_gemm ---- */
@@ -106,10 +100,10 @@ static void row_kernel(cg_cu *c, int id, const char *body) {
     cu_launch(c, id, k, rows, CU_BLOCK, CU_MAX_BLOCKS);
 }
 
-/* row r of tX: its max `m` and `s` = sum(exp(x - m)), the C backend's text */
+/* row r of tX: its max `m` and `s` = sum(exp(x - m)), the shared text (cg_expr.c) */
 static const char *row_max_sum(cg_cu *c, int x) { return cg_row_max_sum(&c->x, x, "C"); }
 
-/* softmax, log_softmax and their gradients: the C backend's row bodies */
+/* softmax, log_softmax and their gradients: the shared row bodies, as the C backend's */
 static void row_op(cg_cu *c, int id) { row_kernel(c, id, cg_row_body(&c->x, id, "C")); }
 static void cu_emit_softmax(cg_cu *c, int id) { row_op(c, id); }
 static void cu_emit_softmax_grad(cg_cu *c, int id) { row_op(c, id); }
@@ -169,7 +163,7 @@ static void cu_emit_sum_abs(cg_cu *c, int id) { sum_of(c, id, "fabs(x)"); }
 
 static int sums(cg_cu *c, int id) { return cu_node(c, id)->iattr[0] != 0; }
 
-/* element losses: the C backend's term over p and t */
+/* element losses: the shared term over p and t, as the C backend's */
 static void elem_loss(cg_cu *c, int id) {
     const char *count = cu_count(c, &cu_in_node(c, id, 0)->shape);
     block_reduce(c, id, count, "",

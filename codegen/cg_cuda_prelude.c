@@ -1,8 +1,8 @@
 /*
  * cg_cuda_prelude.c — the fixed device code at the top of every CUDA translation unit. NVRTC
  * compiles it alone (no #include) with -default-device, so functions without an execution
- * space are device functions: the C backend's counter-based random functions (dlc_key,
- * dlc_uniform, dlc_normal) are compiled from the very same text, and dropout masks match the
+ * space are device functions: the counter-based random functions (dlc_key, dlc_uniform,
+ * dlc_normal; cg_expr.c) are compiled from the very same text as in the C backend, and dropout masks match the
  * CPU's bit for bit. The R_ math names map to the overloaded CUDA math functions, which follow
  * their argument's type as tgmath.h does in the generated C.
  */

@@ -74,10 +74,52 @@ const char *cg_row_max_sum(cg_ctx *x, int src, const char *C);
  * over the prediction `p` and the target `t` (NULL for other ops). */
 const char *cg_elem_loss_term(cg_ctx *x, int id);
 
-/* Batchnorm (cg_geometry.c): the lines of node id's per-channel `alpha` and `shift`
- * (y = x alpha + shift) from the channel's `mean` and `invstd`, with gamma and beta when the
- * node has them. */
+/* ---- geometry and formulas of the layer ops (cg_geometry.c) ---- */
+
+/* batchnorm: channel c of x [B, C] or [B, C, H, W] is B runs of `inner` values */
+typedef struct cg_bn_geom {
+    const char *outer; /* the batch: "n" or a number */
+    long long C;       /* channels, dims[1] */
+    long long inner;   /* values per (sample, channel): H * W, or 1 */
+    long long numel;   /* values of x at the compiled batch size */
+} cg_bn_geom;
+cg_bn_geom cg_bn_geometry(cg_ctx *x, int src);
+/* Batchnorm's per-channel lines and values, in terms of channel `c`, element index `k`, the
+ * channel's count `cnt` and (the gradients) its sums `sdy` and `dot` (of dy and of
+ * (x - mean) dy): the line of `mean` and `invstd` from statistics tS; the running statistics
+ * copied into node id's (evaluation); the lines of `alpha` and `shift` (y = x alpha + shift,
+ * with gamma and beta when the node has them); batchnorm_grad's setup lines and the statement
+ * of its element k; batchnorm_param_grad's value; batchnorm_running's value. */
+const char *cg_bn_mean_invstd(cg_ctx *x, const cg_bn_geom *g, int stats, double eps);
+const char *cg_bn_running_stats(cg_ctx *x, int id, const cg_bn_geom *g);
 const char *cg_bn_affine(cg_ctx *x, int id);
+const char *cg_bn_grad_setup(cg_ctx *x, int id);
+const char *cg_bn_grad_value(cg_ctx *x, int id);
+const char *cg_bn_param_grad_value(cg_ctx *x, int id);
+const char *cg_bn_running_value(cg_ctx *x, int id, const cg_bn_geom *g);
+
+/* a pooling node's input x [.., C, H, W] and output [.., C, OH, OW] (kernel K, stride S,
+ * padding P); each backend spells the number of planes (batch x channels) its own way */
+typedef struct cg_pool_geom {
+    long long H, W;       /* input plane */
+    long long OH, OW;     /* output plane */
+    long long K, S, P;    /* kernel, stride, padding */
+    int x;                /* id of the input x */
+    long long numel;      /* values of x at the compiled batch size */
+} cg_pool_geom;
+cg_pool_geom cg_pool_geometry(const ir_graph *g, int fwd);
+
+/* The shapes of x, w and y a conv2d (or conv gradient) node works with: x is input 0 of
+ * conv2d and weight_grad, input 2 of input_grad; w is 1, 2, 1. */
+void cg_conv_shapes(const ir_graph *g, int id, const ir_shape **x, const ir_shape **w,
+                    const ir_shape **y);
+/* its geometry: torch.nn.Conv2d's arguments (per-side padding) and what follows from them */
+typedef struct cg_conv_geom {
+    long long C, H, W, O, kh, kw, OH, OW, sh, sw, pt, pl, dh, dw, groups; /* torch's arguments */
+    long long P, K, Og, CKK; /* pixels per plane, column rows per group, outputs per group, rows */
+    long long B;             /* the compiled batch */
+} cg_conv_geom;
+cg_conv_geom cg_conv_geometry(const ir_graph *g, int id);
 
 /* The counter-based random functions dropout and noise call (dlc_mix, dlc_key, dlc_uniform;
  * dlc_normal), as text without includes: C code and CUDA device code alike. */
