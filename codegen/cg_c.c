@@ -31,8 +31,7 @@ static void c_loop_open(cg_ctx *x, const ir_shape *sp) {
     sb_printf(x->out, "    for (long i = 0; i < %s; i++) {\n", count);
 }
 
-const cg_backend cg_c_backend = {.name = "C", .workspace_reals = cg_c_workspace_reals,
-                                 .mem_options = c_mem_options, .loop_open = c_loop_open,
+const cg_backend cg_c_backend = {.mem_options = c_mem_options, .loop_open = c_loop_open,
                                  .element_check = cg_c_numerics_element};
 
 /* ---- function bodies ---- */

@@ -57,8 +57,7 @@ static void cuda_loop_open(cg_ctx *x, const ir_shape *sp) {
     sb_printf(x->out, "    DLC_FOR(i, %s) {\n", cu_count(x->target, sp));
 }
 
-const cg_backend cg_cuda_backend = {.name = "CUDA", .workspace_reals = cg_cuda_workspace_reals,
-                                    .mem_options = cuda_mem_options, .loop_open = cuda_loop_open,
+const cg_backend cg_cuda_backend = {.mem_options = cuda_mem_options, .loop_open = cuda_loop_open,
                                     .element_check = cu_numerics_element};
 
 long long cu_workspace_cols(cg_cu *c, int id) {
