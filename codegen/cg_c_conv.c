@@ -188,20 +188,6 @@ static const char conv_bias_grad[] =
     "    }\n"
     "}\n\n";
 
-/* the conv2d node whose geometry a node has: itself, or the forward node of a gradient op
- * (x is input 0 of conv2d and weight_grad, input 2 of input_grad; w is 1, 2, 1) */
-static void geometry(const ir_graph *g, int id, const ir_shape **x, const ir_shape **w,
-                     const ir_shape **y) {
-    const ir_node *n = ir_get(g, id);
-    const ir_shape *s[3];
-    for (int i = 0; i < 3 && i < n->n_in; i++) s[i] = &ir_get(g, n->in[i])->shape;
-    switch (n->op) {
-    case IR_OP_conv2d_input_grad: *x = s[2], *w = s[1], *y = s[0]; return;
-    case IR_OP_conv2d_weight_grad: *x = s[0], *w = s[2], *y = s[1]; return;
-    default: *x = s[0], *w = s[1], *y = &n->shape; return;
-    }
-}
-
 /* Scratch: at most MAX_THREADS slices, and no more than fit in SCRATCH_REALS (32 MB in f32)
  * unless one slice is larger. */
 enum { MAX_THREADS = 32, SCRATCH_REALS = 1 << 23 };
@@ -231,9 +217,8 @@ static conv_plan plan(const ir_graph *g, int id, int64_t batch) {
     const ir_node *n = ir_get(g, id);
     if (n->op != IR_OP_conv2d && n->op != IR_OP_conv2d_input_grad && n->op != IR_OP_conv2d_weight_grad)
         return p;
-    const ir_shape *x, *w, *y;
-    geometry(g, id, &x, &w, &y);
-    long long cols = x->dims[1] * w->dims[2] * w->dims[3], P = y->dims[2] * y->dims[3];
+    cg_conv_geom q = cg_conv_geometry(g, id); /* of itself, or of a gradient op's forward node */
+    long long cols = q.CKK, P = q.P;
     if (n->op == IR_OP_conv2d || n->op == IR_OP_conv2d_input_grad) {
         p.kind = n->op == IR_OP_conv2d ? CONV_FORWARD : CONV_INPUT_GRAD, p.slice = cols * P;
         p.slices = slices(batch, p.slice);
@@ -243,7 +228,7 @@ static conv_plan plan(const ir_graph *g, int id, int64_t batch) {
     return p;
 }
 
-void cg_c_conv_prelude(cg_c *c) {
+void cg_c_conv_prelude(cg_ctx *c) {
     int used[CONV_WEIGHT_GRAD + 1] = {0}, any = 0;
     for (int id = 0; id < c->g->n_nodes; id++) used[plan(c->g, id, 1).kind] = 1;
     for (int k = CONV_FORWARD; k <= CONV_WEIGHT_GRAD; k++) any |= used[k];
@@ -265,27 +250,21 @@ int64_t cg_c_workspace_reals(const ir_graph *g, int id, int64_t batch) {
 }
 
 /* `static const dlc_conv q = {...};` for node id */
-static void declare_geometry(cg_c *c, int id) {
-    const ir_shape *x, *w, *y;
-    geometry(c->g, id, &x, &w, &y);
-    const int64_t *a = cg_c_node(c, id)->iattr;
+static void declare_geometry(cg_ctx *c, int id) {
+    cg_conv_geom q = cg_conv_geometry(c->g, id);
     sb_printf(c->out, "    {\n        static const dlc_conv q = {%lld, %lld, %lld, %lld, %lld, %lld, "
                       "%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld};\n",
-              (long long)x->dims[1], (long long)x->dims[2], (long long)x->dims[3],
-              (long long)w->dims[0], (long long)w->dims[2], (long long)w->dims[3],
-              (long long)y->dims[2], (long long)y->dims[3], (long long)a[0], (long long)a[1],
-              (long long)a[2], (long long)a[3], (long long)a[6], (long long)a[7], (long long)a[8],
-              plan(c->g, id, x->dims[0]).slices);
+              q.C, q.H, q.W, q.O, q.kh, q.kw, q.OH, q.OW, q.sh, q.sw, q.pt, q.pl, q.dh, q.dw, q.groups,
+              plan(c->g, id, q.B).slices);
 }
 
 /* node id's scratch: its workspace in the memory plan */
-static const char *col(cg_c *c, int id) {
+static const char *col(cg_ctx *c, int id) {
     return arena_printf(c->a, "(real *)(A + %lld)", (long long)pass_memplan_workspace_offset(c->fn, id));
 }
 
-void emit_conv2d(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
-    const ir_node *n = cg_c_node(c, id);
+void emit_conv2d(cg_ctx *c, int id) {
+    const ir_node *n = cg_node(c, id);
     declare_geometry(c, id);
     const char *bias = n->n_in == 3 ? arena_printf(c->a, "t%d", n->in[2]) : "NULL";
     sb_printf(c->out, "        dlc_conv_forward(&q, n, t%d, t%d, %s, t%d, %s);\n    }\n", n->in[0],
@@ -293,32 +272,23 @@ void emit_conv2d(cg_c *c, int id, const char *const *a, strbuf *e) {
 }
 
 /* a gradient op: `fn`(geometry, n, input 0, input 1, result, scratch) */
-static void emit_grad_call(cg_c *c, int id, const char *fn) {
-    const ir_node *n = cg_c_node(c, id);
+static void emit_grad_call(cg_ctx *c, int id, const char *fn) {
+    const ir_node *n = cg_node(c, id);
     declare_geometry(c, id);
     sb_printf(c->out, "        %s(&q, n, t%d, t%d, t%d, %s);\n    }\n", fn, n->in[0], n->in[1], id,
               col(c, id));
 }
 
-void emit_conv2d_input_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
+void emit_conv2d_input_grad(cg_ctx *c, int id) {
     emit_grad_call(c, id, "dlc_conv_input_grad");
 }
 
-void emit_conv2d_weight_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
+void emit_conv2d_weight_grad(cg_ctx *c, int id) {
     emit_grad_call(c, id, "dlc_conv_weight_grad");
 }
 
-void emit_conv2d_bias_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
-    const ir_shape *dy = &cg_c_node(c, cg_c_node(c, id)->in[0])->shape;
+void emit_conv2d_bias_grad(cg_ctx *c, int id) {
+    const ir_shape *dy = &cg_node(c, cg_node(c, id)->in[0])->shape;
     sb_printf(c->out, "    dlc_conv_bias_grad(n, %lld, %lld, t%d, t%d);\n", (long long)dy->dims[1],
-              (long long)(dy->dims[2] * dy->dims[3]), cg_c_node(c, id)->in[0], id);
-}
-
-/* the same elements under other dims: the identity, fused into its neighbours' loop */
-void emit_reshape(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)c, (void)id;
-    sb_puts(e, a[0]);
+              (long long)(dy->dims[2] * dy->dims[3]), cg_node(c, id)->in[0], id);
 }

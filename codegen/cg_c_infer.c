@@ -27,8 +27,8 @@ static const char *literal(char *buf, size_t n, float v) {
 }
 
 void cg_c_infer_weights(cg_c *c) {
-    const ir_graph *g = c->g;
-    float *block = arena_alloc(c->a, sizeof(float) * (size_t)(c->weights_count + 1));
+    const ir_graph *g = c->x.g;
+    float *block = arena_alloc(c->x.a, sizeof(float) * (size_t)(c->weights_count + 1));
     for (int id = 0; id < g->n_nodes; id++) {
         const ir_node *n = &g->nodes[id];
         if (n->op != IR_OP_param && n->op != IR_OP_state && n->op != IR_OP_buffer) continue;
@@ -36,14 +36,14 @@ void cg_c_infer_weights(cg_c *c) {
         DLC_ASSERT(t && t->dtype == IR_WEIGHT_F32 && ir_weight_numel(t) == ir_shape_numel(&n->shape));
         memcpy(block + c->offset[id], t->data, sizeof(float) * (size_t)ir_weight_numel(t));
     }
-    sb_printf(c->out, "/* the trained weights: every parameter at its offset (see %s_forward) */\n"
+    sb_printf(c->x.out, "/* the trained weights: every parameter at its offset (see %s_forward) */\n"
                       "static const real %s_weights[%lld] = {", c->o->prefix, c->o->prefix,
               c->weights_count > 0 ? c->weights_count : 1);
     char buf[48];
     for (long long i = 0; i < c->weights_count; i++)
-        sb_printf(c->out, "%s%s%s", i ? "," : "", i % 8 ? " " : "\n    ",
+        sb_printf(c->x.out, "%s%s%s", i ? "," : "", i % 8 ? " " : "\n    ",
                   literal(buf, sizeof buf, block[i]));
-    sb_puts(c->out, c->weights_count > 0 ? "\n};\n\n" : "0};\n\n");
+    sb_puts(c->x.out, c->weights_count > 0 ? "\n};\n\n" : "0};\n\n");
 }
 
 static int find_op(const ir_graph *g, ir_op op) {
@@ -53,12 +53,12 @@ static int find_op(const ir_graph *g, ir_op op) {
 }
 
 void cg_c_infer_api(cg_c *c) {
-    const ir_graph *g = c->g;
+    const ir_graph *g = c->x.g;
     const char *p = c->o->prefix;
     const ir_node *in = ir_get(g, find_op(g, IR_OP_input)), *out = ir_get(g, g->outputs[0]);
     long long in_size = ir_shape_inner(&in->shape), out_size = ir_shape_inner(&out->shape);
     long long max_batch = in->shape.dims[0], ws = c->arena_bytes > 0 ? c->arena_bytes : 8;
-    sb_printf(c->out,
+    sb_printf(c->x.out,
               "/* ---- API (docs/cli.md) ----\n"
               " * input: n samples of %lld reals (\"%s\" %s), as the training data gave them;\n"
               " * output: n rows of %lld reals (%s); %lld samples per pass through the network. */\n"
@@ -68,10 +68,10 @@ void cg_c_infer_api(cg_c *c) {
               "long %s_input_size(void) { return %lld; }\n"
               "long %s_output_size(void) { return %lld; }\n"
               "long %s_workspace_bytes(void) { return %lld; }\n\n",
-              in_size, sb_c_comment(c->a, in->name), ir_shape_str(c->a, &in->shape), out_size,
-              ir_shape_str(c->a, &out->shape), max_batch, p, p, p, p, p, p, in_size, p, out_size, p,
+              in_size, sb_c_comment(c->x.a, in->name), ir_shape_str(c->x.a, &in->shape), out_size,
+              ir_shape_str(c->x.a, &out->shape), max_batch, p, p, p, p, p, p, in_size, p, out_size, p,
               ws);
-    sb_printf(c->out,
+    sb_printf(c->x.out,
               "/* 0 on success; -1 when n < 0 or a pointer is NULL */\n"
               "int %s_predict_ws(const float *input, int n, float *output, void *workspace) {\n"
               "    if (n < 0 || (n > 0 && (!input || !output || !workspace))) return -1;\n"
@@ -86,7 +86,7 @@ void cg_c_infer_api(cg_c *c) {
               "}\n\n",
               p, max_batch, max_batch, max_batch, in_size, p, p, out_size, c->offset[g->outputs[0]],
               out_size);
-    sb_printf(c->out,
+    sb_printf(c->x.out,
               "/* the workspace of predict: static, so predict is not reentrant (predict_ws is) */\n"
               "static double %s_workspace[%lld];\n\n"
               "int %s_predict(const float *input, int n, float *output) {\n"

@@ -12,13 +12,13 @@
  * buffer still holds its value when its consumer is checked; loops are not parallel in this
  * mode, so "first" is the schedule's order (and, in a fused loop, the first element's).
  * The CUDA backend's check (cg_cuda_numerics.c) tests the same values with the same two
- * helpers for the inputs (cg_c_numerics_inputs, cg_c_numerics_whole).
+ * helpers for the inputs (cg_numerics_inputs, cg_numerics_whole in cg_loop.c).
  */
 #include "cg_c_internal.h"
 
 /* the record, its setter and the buffer scan (before the step functions) */
 void cg_c_numerics_prelude(cg_c *c) {
-    sb_puts(c->out,
+    sb_puts(c->x.out,
             "/* --check-numerics: the first node of the training step whose value was not\n"
             " * finite, and the first of its inputs that already was not (-1: none) */\n"
             "static int dlc_bad_node = -1, dlc_bad_input = -1;\n"
@@ -32,70 +32,42 @@ void cg_c_numerics_prelude(cg_c *c) {
             "}\n\n");
 }
 
-/* whether input j of a node can be tested: a real value that is not a literal */
-static int testable(cg_c *c, int j) {
-    const ir_node *n = cg_c_node(c, j);
-    return n->op != IR_OP_const && n->dtype != IR_I32;
-}
-
-/* "(!isfinite(A0) ? 0 : !isfinite(A1) ? 1 : -1)" over the node's element operands */
-const char *cg_c_numerics_inputs(cg_c *c, int id, const char *const *args) {
-    const ir_node *n = cg_c_node(c, id);
-    strbuf e;
-    sb_init(&e, c->a);
-    sb_puts(&e, "(");
-    for (int i = 0; i < n->n_in; i++) /* an assign's target (input 0) now holds the result */
-        if (testable(c, n->in[i]) && !(n->op == IR_OP_assign && i == 0))
-            sb_printf(&e, "!isfinite(%s) ? %d : ", args[i], i);
-    sb_puts(&e, "-1)");
-    return e.data;
-}
-
 /* inside a fused loop, after `value` (vK, or what an assign stores) is computed */
-void cg_c_numerics_element(cg_c *c, int id, const char *value, const char *const *args) {
-    if (!c->o->check_numerics || !c->train || cg_c_node(c, id)->dtype == IR_I32) return;
-    sb_printf(c->out, "        if (!isfinite(%s)) dlc_note(%d, %s);\n", value, id,
-              cg_c_numerics_inputs(c, id, args));
-}
-
-/* how input j of an unfused node is tested as a whole (enum cg_c_numerics_whole) */
-int cg_c_numerics_whole(cg_c *c, int j) {
-    const ir_node *n = cg_c_node(c, j);
-    if (!testable(c, j)) return CG_C_WHOLE_NONE;
-    if (n->op == IR_OP_scalar_in) return CG_C_WHOLE_SCALAR;
-    int pointer = n->op == IR_OP_param || n->op == IR_OP_state || n->op == IR_OP_buffer ||
-                  n->op == IR_OP_input || (!pass_sched_is_leaf(n) && c->stored[j]);
-    return pointer ? CG_C_WHOLE_BUFFER : CG_C_WHOLE_NONE;
+void cg_c_numerics_element(cg_ctx *x, int id, int pos, const char *value, const char *const *args) {
+    (void)pos;
+    if (!x->check_numerics || !x->train || cg_node(x, id)->dtype == IR_I32) return;
+    sb_printf(x->out, "        if (!isfinite(%s)) dlc_note(%d, %s);\n", value, id,
+              cg_numerics_inputs(x, id, args));
 }
 
 /* input j as a whole: "!dlc_finite(tJ, COUNT)", "!isfinite(sJ)", or NULL (nothing to test) */
 static const char *whole_input(cg_c *c, int j) {
-    switch (cg_c_numerics_whole(c, j)) {
-    case CG_C_WHOLE_SCALAR: return arena_printf(c->a, "!isfinite(s%d)", j);
-    case CG_C_WHOLE_BUFFER:
-        return arena_printf(c->a, "!dlc_finite(t%d, %s)", j, cg_c_count(c, &cg_c_node(c, j)->shape));
+    switch (cg_numerics_whole(&c->x, j)) {
+    case CG_WHOLE_SCALAR: return arena_printf(c->x.a, "!isfinite(s%d)", j);
+    case CG_WHOLE_BUFFER:
+        return arena_printf(c->x.a, "!dlc_finite(t%d, %s)", j, cg_count(&c->x, &cg_node(&c->x, j)->shape));
     }
     return NULL;
 }
 
 /* after an unfused node: its whole buffer, then (when it is not finite) its inputs' */
 void cg_c_numerics_node(cg_c *c, int id) {
-    const ir_node *n = cg_c_node(c, id);
-    if (!c->o->check_numerics || !c->train || n->dtype == IR_I32 || !c->stored[id]) return;
+    const ir_node *n = cg_node(&c->x, id);
+    if (!c->o->check_numerics || !c->x.train || n->dtype == IR_I32 || !c->x.stored[id]) return;
     strbuf e;
-    sb_init(&e, c->a);
+    sb_init(&e, c->x.a);
     for (int i = 0; i < n->n_in; i++) {
         const char *t = whole_input(c, n->in[i]);
         if (t) sb_printf(&e, "%s ? %d : ", t, i);
     }
-    sb_printf(c->out, "    if (dlc_bad_node < 0 && !dlc_finite(t%d, %s)) dlc_note(%d, %s-1);\n", id,
-              cg_c_count(c, &n->shape), id, e.data ? e.data : "");
+    sb_printf(c->x.out, "    if (dlc_bad_node < 0 && !dlc_finite(t%d, %s)) dlc_note(%d, %s-1);\n", id,
+              cg_count(&c->x, &n->shape), id, e.data ? e.data : "");
 }
 
 /* PREFIX_numerics: reads and clears the record (after the descriptor) */
 void cg_c_numerics_api(cg_c *c) {
     const char *p = c->o->prefix;
-    sb_printf(c->out,
+    sb_printf(c->x.out,
               "\n/* --check-numerics: the node id of the last training step's first value that\n"
               " * was not finite (-1: none), and in *input which of that node's inputs already\n"
               " * was not (-1: none); clears the record for the next step */\n"

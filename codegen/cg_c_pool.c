@@ -14,32 +14,16 @@
 
 #define OUT c->out
 
-/* the geometry of a pooling node's input x [.., C, H, W] and output [.., C, OH, OW] */
-typedef struct pool_geom {
-    const char *planes;   /* number of H x W planes, as C text (batch x channels) */
-    long long H, W;       /* input plane */
-    long long OH, OW;     /* output plane */
-    long long K, S, P;    /* kernel, stride, padding */
-    int x;                /* id of the input x */
-    long long numel;      /* values of x at the compiled batch size */
-} pool_geom;
-
-static pool_geom geometry(cg_c *c, int fwd) {
-    const ir_node *n = cg_c_node(c, fwd);
-    const ir_shape *xs = &cg_c_node(c, n->in[0])->shape;
-    pool_geom p = {.H = xs->dims[2], .W = xs->dims[3], .K = n->iattr[0], .S = n->iattr[1],
-                   .P = n->iattr[2], .x = n->in[0], .numel = ir_shape_numel(xs)};
-    p.planes = arena_printf(c->a, "(%s / %lld)", cg_c_count(c, xs), p.H * p.W);
-    p.OH = (p.H + 2 * p.P - p.K) / p.S + 1;
-    p.OW = (p.W + 2 * p.P - p.K) / p.S + 1;
-    return p;
+/* the number of H x W planes of a pooling node's input (batch x channels), as C text */
+static const char *plane_count(cg_ctx *c, const cg_pool_geom *p) {
+    return arena_printf(c->a, "(%s / %lld)", cg_count(c, &cg_node(c, p->x)->shape), p->H * p->W);
 }
 
 /* opens the loops over planes and output pixels: in the body, xp is the plane of x (when
  * reads_x), o the output pixel's index in its plane, and the window is rows [hs, he) x columns
  * [ws, we); `plane_setup` declares the body's other per-plane pointers */
-static void open_windows(cg_c *c, const pool_geom *p, int reads_x, const char *plane_setup) {
-    cg_c_parallel(c, arena_printf(c->a, "%s * %lld", p->planes, p->H * p->W), p->numel);
+static void open_windows(cg_ctx *c, const cg_pool_geom *p, int reads_x, const char *plane_setup) {
+    cg_c_parallel(c, arena_printf(c->a, "%s * %lld", plane_count(c, p), p->H * p->W), p->numel);
     sb_printf(OUT, "    for (long p = 0; p < %s; p++) {\n%s%s"
                    "        for (long oh = 0; oh < %lld; oh++) {\n"
                    "            const long h0 = oh * %lld - %lld, hs = h0 > 0 ? h0 : 0;\n"
@@ -48,17 +32,17 @@ static void open_windows(cg_c *c, const pool_geom *p, int reads_x, const char *p
                    "                const long w0 = ow * %lld - %lld, ws = w0 > 0 ? w0 : 0;\n"
                    "                const long we = w0 + %lld < %lld ? w0 + %lld : %lld;\n"
                    "                const long o = oh * %lld + ow;\n",
-              p->planes,
+              plane_count(c, p),
               reads_x ? arena_printf(c->a, "        const real *xp = t%d + p * %lld;\n", p->x,
                                      p->H * p->W) : "",
               plane_setup, p->OH, p->S, p->P, p->K, p->H, p->K,
               p->H, p->OW, p->S, p->P, p->K, p->W, p->K, p->W, p->OW);
 }
 
-static void close_windows(cg_c *c) { sb_puts(OUT, "            }\n        }\n    }\n"); }
+static void close_windows(cg_ctx *c) { sb_puts(OUT, "            }\n        }\n    }\n"); }
 
 /* the body's loop over the window, with `stmt` run for each element at index `h * W + w` */
-static void for_window(cg_c *c, const pool_geom *p, const char *stmt) {
+static void for_window(cg_ctx *c, const cg_pool_geom *p, const char *stmt) {
     sb_printf(OUT, "                for (long h = hs; h < he; h++)\n"
                    "                    for (long w = ws; w < we; w++) {\n"
                    "                        const long j = h * %lld + w;\n"
@@ -68,22 +52,22 @@ static void for_window(cg_c *c, const pool_geom *p, const char *stmt) {
 }
 
 /* the first maximum of the window: its value m and index arg in the plane */
-static void window_max(cg_c *c, const pool_geom *p) {
+static void window_max(cg_ctx *c, const cg_pool_geom *p) {
     sb_printf(OUT, "                real m = -(real)INFINITY;\n"
                    "                long arg = hs * %lld + ws;\n", p->W);
     for_window(c, p, "if (xp[j] > m || isnan(xp[j])) { m = xp[j]; arg = j; }");
 }
 
-static const char *plane_out(cg_c *c, int id, long long size) {
+static const char *plane_out(cg_ctx *c, int id, long long size) {
     return arena_printf(c->a, "        real *yp = t%d + p * %lld;\n", id, size);
 }
 
 /* dy's plane and the gradient's plane, zeroed */
-static const char *plane_grad(cg_c *c, int id, const pool_geom *p) {
+static const char *plane_grad(cg_ctx *c, int id, const cg_pool_geom *p) {
     return arena_printf(c->a, "        const real *dyp = t%d + p * %lld;\n"
                               "        real *gp = t%d + p * %lld;\n"
                               "        for (long j = 0; j < %lld; j++) gp[j] = 0;\n",
-                        cg_c_node(c, id)->in[1], p->OH * p->OW, id, p->H * p->W, p->H * p->W);
+                        cg_node(c, id)->in[1], p->OH * p->OW, id, p->H * p->W, p->H * p->W);
 }
 
 /* Max pooling with non-overlapping windows and no padding (kernel = stride, the usual 2x2/2):
@@ -91,12 +75,12 @@ static const char *plane_grad(cg_c *c, int id, const pool_geom *p) {
  * each window once (dy at its maximum, zeros elsewhere, then zeros for the rows and columns no
  * window covers) instead of zeroing the plane and adding into it. Same choices as the general
  * loops: the first maximum, a NaN wins. */
-static int tiles(const pool_geom *p) { return p->P == 0 && p->K == p->S; }
+static int tiles(const cg_pool_geom *p) { return p->P == 0 && p->K == p->S; }
 
 /* opens the loops over planes and windows: xw is the window's first element in x (plane xp),
  * o the output pixel's index in its plane; `plane_setup` declares the other plane pointers */
-static void open_tiles(cg_c *c, const pool_geom *p, const char *plane_setup) {
-    cg_c_parallel(c, arena_printf(c->a, "%s * %lld", p->planes, p->H * p->W), p->numel);
+static void open_tiles(cg_ctx *c, const cg_pool_geom *p, const char *plane_setup) {
+    cg_c_parallel(c, arena_printf(c->a, "%s * %lld", plane_count(c, p), p->H * p->W), p->numel);
     sb_printf(OUT, "    for (long p = 0; p < %s; p++) {\n"
                    "        const real *xp = t%d + p * %lld;\n%s"
                    "        for (long oh = 0; oh < %lld; oh++)\n"
@@ -110,13 +94,12 @@ static void open_tiles(cg_c *c, const pool_geom *p, const char *plane_setup) {
                    "                        const real v = xw[h * %lld + w];\n"
                    "                        if (v > m || isnan(v)) { m = v; arg = h * %lld + w; }\n"
                    "                    }\n",
-              p->planes, p->x, p->H * p->W, plane_setup, p->OH, p->OW, p->OW, p->K * p->W, p->K,
+              plane_count(c, p), p->x, p->H * p->W, plane_setup, p->OH, p->OW, p->OW, p->K * p->W, p->K,
               p->K, p->K, p->W, p->W);
 }
 
-void emit_max_pool2d(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
-    pool_geom p = geometry(c, id);
+void emit_max_pool2d(cg_ctx *c, int id) {
+    cg_pool_geom p = cg_pool_geometry(c->g, id);
     if (tiles(&p)) {
         open_tiles(c, &p, plane_out(c, id, p.OH * p.OW));
         sb_puts(OUT, "                (void)arg;\n                yp[o] = m;\n            }\n    }\n");
@@ -129,10 +112,10 @@ void emit_max_pool2d(cg_c *c, int id, const char *const *a, strbuf *e) {
 }
 
 /* the gradient over tiles: each window's values, then the uncovered rows and columns */
-static void max_pool_grad_tiles(cg_c *c, int id, const pool_geom *p) {
+static void max_pool_grad_tiles(cg_ctx *c, int id, const cg_pool_geom *p) {
     open_tiles(c, p, arena_printf(c->a, "        const real *dyp = t%d + p * %lld;\n"
                                         "        real *gp = t%d + p * %lld;\n",
-                                  cg_c_node(c, id)->in[1], p->OH * p->OW, id, p->H * p->W));
+                                  cg_node(c, id)->in[1], p->OH * p->OW, id, p->H * p->W));
     sb_printf(OUT, "                real *gw = gp + w0;\n"
                    "                for (long h = 0; h < %lld; h++)\n"
                    "                    for (long w = 0; w < %lld; w++) gw[h * %lld + w] = 0;\n"
@@ -149,9 +132,8 @@ static void max_pool_grad_tiles(cg_c *c, int id, const pool_geom *p) {
     sb_puts(OUT, "    }\n");
 }
 
-void emit_max_pool2d_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
-    pool_geom p = geometry(c, id);
+void emit_max_pool2d_grad(cg_ctx *c, int id) {
+    cg_pool_geom p = cg_pool_geometry(c->g, id);
     if (tiles(&p)) {
         max_pool_grad_tiles(c, id, &p);
         return;
@@ -162,9 +144,8 @@ void emit_max_pool2d_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
     close_windows(c);
 }
 
-void emit_avg_pool2d(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
-    pool_geom p = geometry(c, id);
+void emit_avg_pool2d(cg_ctx *c, int id) {
+    cg_pool_geom p = cg_pool_geometry(c->g, id);
     open_windows(c, &p, 1, plane_out(c, id, p.OH * p.OW));
     sb_puts(OUT, "                double s = 0;\n");
     for_window(c, &p, "s += xp[j];");
@@ -172,9 +153,8 @@ void emit_avg_pool2d(cg_c *c, int id, const char *const *a, strbuf *e) {
     close_windows(c);
 }
 
-void emit_avg_pool2d_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
-    pool_geom p = geometry(c, id);
+void emit_avg_pool2d_grad(cg_ctx *c, int id) {
+    cg_pool_geom p = cg_pool_geometry(c->g, id);
     open_windows(c, &p, 0, plane_grad(c, id, &p));
     sb_printf(OUT, "                const real g = dyp[o] / (real)%lld;\n", p.K * p.K);
     for_window(c, &p, "gp[j] += g;");
@@ -183,18 +163,17 @@ void emit_avg_pool2d_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
 
 /* planes of x (input 0 of node id) and their size H W */
 /* values of the input of node id at the compiled batch size */
-static long long x_numel(cg_c *c, int id) {
-    return ir_shape_numel(&cg_c_node(c, cg_c_node(c, id)->in[0])->shape);
+static long long x_numel(cg_ctx *c, int id) {
+    return ir_shape_numel(&cg_node(c, cg_node(c, id)->in[0])->shape);
 }
 
-static const char *planes_of(cg_c *c, int id, long long *hw) {
-    const ir_shape *xs = &cg_c_node(c, cg_c_node(c, id)->in[0])->shape;
+static const char *planes_of(cg_ctx *c, int id, long long *hw) {
+    const ir_shape *xs = &cg_node(c, cg_node(c, id)->in[0])->shape;
     *hw = xs->dims[2] * xs->dims[3];
-    return arena_printf(c->a, "(%s / %lld)", cg_c_count(c, xs), *hw);
+    return arena_printf(c->a, "(%s / %lld)", cg_count(c, xs), *hw);
 }
 
-void emit_global_avg_pool(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
+void emit_global_avg_pool(cg_ctx *c, int id) {
     long long hw;
     const char *planes = planes_of(c, id, &hw);
     cg_c_parallel(c, arena_printf(c->a, "%s * %lld", planes, hw), x_numel(c, id));
@@ -204,11 +183,10 @@ void emit_global_avg_pool(cg_c *c, int id, const char *const *a, strbuf *e) {
                    "        for (long j = 0; j < %lld; j++) s += xp[j];\n"
                    "        t%d[p] = (real)(s / %lld);\n"
                    "    }\n",
-              planes, cg_c_node(c, id)->in[0], hw, hw, id, hw);
+              planes, cg_node(c, id)->in[0], hw, hw, id, hw);
 }
 
-void emit_global_avg_pool_grad(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
+void emit_global_avg_pool_grad(cg_ctx *c, int id) {
     long long hw;
     const char *planes = planes_of(c, id, &hw);
     cg_c_parallel(c, arena_printf(c->a, "%s * %lld", planes, hw), x_numel(c, id));
@@ -216,7 +194,7 @@ void emit_global_avg_pool_grad(cg_c *c, int id, const char *const *a, strbuf *e)
                    "        const real g = t%d[p] / (real)%lld;\n"
                    "        for (long j = 0; j < %lld; j++) t%d[p * %lld + j] = g;\n"
                    "    }\n",
-              planes, cg_c_node(c, id)->in[1], hw, hw, id, hw);
+              planes, cg_node(c, id)->in[1], hw, hw, id, hw);
 }
 
 /* ---- concatenation: each value is rows (everything before the axis) of a contiguous stretch
@@ -229,14 +207,13 @@ static long long stretch(const ir_shape *s, int axis) {
     return len;
 }
 
-void emit_concat(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
-    const ir_node *n = cg_c_node(c, id);
+void emit_concat(cg_ctx *c, int id) {
+    const ir_node *n = cg_node(c, id);
     int axis = (int)n->iattr[0];
     long long total = stretch(&n->shape, axis), offset = 0;
-    sb_printf(OUT, "    for (long r = 0; r < %s / %lld; r++) {\n", cg_c_count(c, &n->shape), total);
+    sb_printf(OUT, "    for (long r = 0; r < %s / %lld; r++) {\n", cg_count(c, &n->shape), total);
     for (int i = 0; i < n->n_in; i++) {
-        long long len = stretch(&cg_c_node(c, n->in[i])->shape, axis);
+        long long len = stretch(&cg_node(c, n->in[i])->shape, axis);
         sb_printf(OUT, "        for (long j = 0; j < %lld; j++) t%d[r * %lld + %lld + j] = "
                        "t%d[r * %lld + j];\n", len, id, total, offset, n->in[i], len);
         offset += len;
@@ -244,13 +221,12 @@ void emit_concat(cg_c *c, int id, const char *const *a, strbuf *e) {
     sb_puts(OUT, "    }\n");
 }
 
-void emit_slice(cg_c *c, int id, const char *const *a, strbuf *e) {
-    (void)a, (void)e;
-    const ir_node *n = cg_c_node(c, id), *src = cg_c_node(c, n->in[0]);
+void emit_slice(cg_ctx *c, int id) {
+    const ir_node *n = cg_node(c, id), *src = cg_node(c, n->in[0]);
     int axis = (int)n->iattr[0];
     long long len = stretch(&n->shape, axis), total = stretch(&src->shape, axis);
     long long offset = n->iattr[1] * (len / n->iattr[2]);
     sb_printf(OUT, "    for (long r = 0; r < %s / %lld; r++)\n"
                    "        for (long j = 0; j < %lld; j++) t%d[r * %lld + j] = t%d[r * %lld + %lld + j];\n",
-              cg_c_count(c, &n->shape), len, len, id, len, n->in[0], total, offset);
+              cg_count(c, &n->shape), len, len, id, len, n->in[0], total, offset);
 }

@@ -112,36 +112,10 @@ static const char prelude_gemm[] =
 static const char prelude_stdint[] = "#include <stdint.h>\n\n";
 
 /* shared with the CUDA backend (cg_cuda_prelude.c), which compiles it as device code */
-const char cg_c_random_text[] =
-    "/* Counter-based random numbers for dropout and noise: a stateless hash (splitmix64 mixing)\n"
-    " * of (seed, step, stream, element index), so the backward pass recomputes the forward\n"
-    " * pass's draws instead of storing them. */\n"
-    "static uint64_t dlc_mix(uint64_t z) {\n"
-    "    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;\n"
-    "    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;\n"
-    "    return z ^ (z >> 31);\n"
-    "}\n\n"
-    "static uint64_t dlc_key(long long seed, long long step, int stream) {\n"
-    "    uint64_t h = dlc_mix((uint64_t)seed * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL);\n"
-    "    h = dlc_mix(h ^ ((uint64_t)step * 0xd1b54a32d192ed03ULL));\n"
-    "    return dlc_mix(h ^ ((uint64_t)stream * 0x8cb92ba72f3d8dd7ULL));\n"
-    "}\n\n"
-    "/* uniform in [0, 1): draw number i of the stream `key` */\n"
-    "static double dlc_uniform(uint64_t key, long i) {\n"
-    "    return (double)(dlc_mix(key + (uint64_t)i * 0x9e3779b97f4a7c15ULL) >> 11) * 0x1.0p-53;\n"
-    "}\n\n";
-
-const char cg_c_normal_text[] =
-    "/* standard normal (Box-Muller over draws 2i and 2i + 1) */\n"
-    "static double dlc_normal(uint64_t key, long i) {\n"
-    "    const double u1 = dlc_uniform(key, 2 * i), u2 = dlc_uniform(key, 2 * i + 1);\n"
-    "    return sqrt(-2.0 * log(1.0 - u1)) * cos(6.283185307179586 * u2);\n"
-    "}\n\n";
-
 void cg_c_random_prelude(cg_c *c, int with_normal) {
-    sb_puts(c->out, prelude_stdint);
-    sb_puts(c->out, cg_c_random_text);
-    if (with_normal) sb_puts(c->out, cg_c_normal_text);
+    sb_puts(c->x.out, prelude_stdint);
+    sb_puts(c->x.out, cg_random_text);
+    if (with_normal) sb_puts(c->x.out, cg_normal_text);
 }
 
 /* a matmul or a convolution (whose forward, input and weight gradients are GEMMs) */
@@ -156,16 +130,16 @@ static int uses_gemm(const ir_graph *g) {
 }
 
 void cg_c_prelude(cg_c *c) {
-    sb_puts(c->out, prelude_math);
-    sb_puts(c->out, "\n");
-    if (!c->g->weights) { /* inference C has no descriptor: it needs none of the ABI */
-        sb_puts(c->out, cg_c_abi_text);
-        sb_puts(c->out, "\n");
+    sb_puts(c->x.out, prelude_math);
+    sb_puts(c->x.out, "\n");
+    if (!c->x.g->weights) { /* inference C has no descriptor: it needs none of the ABI */
+        sb_puts(c->x.out, cg_c_abi_text);
+        sb_puts(c->x.out, "\n");
     }
-    sb_puts(c->out, c->o->f64 ? prelude_f64 : prelude_f32);
-    sb_puts(c->out, prelude_functions);
-    sb_printf(c->out, "#define DLC_PARALLEL_MIN_WORK %dL\n", CG_C_PARALLEL_MIN_WORK);
-    sb_puts(c->out, prelude_parallel);
-    if (uses_gemm(c->g)) sb_puts(c->out, prelude_gemm); /* only where called: unused statics warn */
-    else sb_puts(c->out, "#ifdef DLC_USE_CBLAS\n#include <cblas.h>\n#endif\n\n");
+    sb_puts(c->x.out, c->o->f64 ? prelude_f64 : prelude_f32);
+    sb_puts(c->x.out, prelude_functions);
+    sb_printf(c->x.out, "#define DLC_PARALLEL_MIN_WORK %dL\n", CG_C_PARALLEL_MIN_WORK);
+    sb_puts(c->x.out, prelude_parallel);
+    if (uses_gemm(c->x.g)) sb_puts(c->x.out, prelude_gemm); /* only where called: unused statics warn */
+    else sb_puts(c->x.out, "#ifdef DLC_USE_CBLAS\n#include <cblas.h>\n#endif\n\n");
 }

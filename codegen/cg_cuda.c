@@ -1,8 +1,8 @@
 /*
  * cg_cuda.c — CUDA code generation (see cg_cuda.h): the memory plan with the CUDA target's
  * workspaces, the device arena's layout (plan, input staging, scalars), one kernel per fusion
- * group (a grid-stride loop over the group's iteration space computing the C backend's
- * expressions), the per-op emitters (cg_cuda_ops.c, cg_cuda_nn.c) for everything else, and the
+ * group (a grid-stride loop over the group's iteration space: the shared layer's loop body,
+ * cg_fused_loop, the same as the C backend's), the per-op emitters (cg_cuda_ops.c, cg_cuda_nn.c) for everything else, and the
  * launch tables of both step functions (with --check-numerics, the checks of
  * cg_cuda_numerics.c after each value of the training step).
  *
@@ -14,13 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-const ir_node *cu_node(cg_cu *c, int id) { return ir_get(c->g, id); }
+const ir_node *cu_node(cg_cu *c, int id) { return ir_get(c->x.g, id); }
 int cu_in(cg_cu *c, int id, int i) { return cu_node(c, id)->in[i]; }
 const ir_node *cu_in_node(cg_cu *c, int id, int i) { return cu_node(c, cu_in(c, id, i)); }
 
 const char *cu_count(cg_cu *c, const ir_shape *s) {
-    if (!s->batched) return arena_printf(c->a, "%lldL", (long long)ir_shape_numel(s));
-    return arena_printf(c->a, "((long)n * %lld)", (long long)ir_shape_inner(s));
+    if (!s->batched) return arena_printf(c->x.a, "%lldL", (long long)ir_shape_numel(s));
+    return arena_printf(c->x.a, "((long)n * %lld)", (long long)ir_shape_inner(s));
 }
 
 dlrt_cuda_lin cu_lin(long long a, long long b) { return (dlrt_cuda_lin){a, b}; }
@@ -37,35 +37,31 @@ static int calls_gemm(ir_op op) {
            op == IR_OP_conv2d_weight_grad;
 }
 
-/* the shapes of x, w and y a conv node works with (input 2 of input_grad is x, ...) */
-void cu_conv_shapes(const ir_graph *g, int id, const ir_shape **x, const ir_shape **w,
-                        const ir_shape **y) {
-    const ir_node *n = ir_get(g, id);
-    const ir_shape *s[3] = {NULL, NULL, NULL};
-    for (int i = 0; i < 3 && i < n->n_in; i++) s[i] = &ir_get(g, n->in[i])->shape;
-    if (n->op == IR_OP_conv2d_input_grad) *x = s[2], *w = s[1], *y = s[0];
-    else if (n->op == IR_OP_conv2d_weight_grad) *x = s[0], *w = s[2], *y = s[1];
-    else *x = s[0], *w = s[1], *y = &n->shape;
-}
-
 int64_t cg_cuda_workspace_reals(const ir_graph *g, int id, int64_t batch) {
     ir_op op = ir_get(g, id)->op;
     if (!calls_gemm(op)) return 0;
     int64_t reals = CG_CUDA_CUBLAS_WORKSPACE / 4;
     if (op == IR_OP_matmul) return reals;
-    const ir_shape *x, *w, *y;
-    cu_conv_shapes(g, id, &x, &w, &y);
+    cg_conv_geom q = cg_conv_geometry(g, id);
     /* the columns [C kh kw, B P] and the product (or gathered dy) [O, B P] of the whole batch */
-    return reals + (x->dims[1] * w->dims[2] * w->dims[3] + w->dims[0]) * batch * y->dims[2] * y->dims[3];
+    return reals + (q.CKK + q.O) * batch * q.P;
 }
 
-void cg_cuda_mem_options(const cg_cuda_options *o, mem_options *mo) {
-    *mo = (mem_options){.real_bytes = 4, .reuse = !o->no_reuse && !o->check_numerics,
-                        .workspace = cg_cuda_workspace_reals};
+static void cuda_mem_options(int f64, int reuse, mem_options *mo) {
+    DLC_ASSERT(!f64); /* f32 only */
+    *mo = (mem_options){.real_bytes = 4, .reuse = reuse, .workspace = cg_cuda_workspace_reals};
 }
+
+/* a fused loop: a grid-stride loop over the space */
+static void cuda_loop_open(cg_ctx *x, const ir_shape *sp) {
+    sb_printf(x->out, "    DLC_FOR(i, %s) {\n", cu_count(x->target, sp));
+}
+
+const cg_backend cg_cuda_backend = {.mem_options = cuda_mem_options, .loop_open = cuda_loop_open,
+                                    .element_check = cu_numerics_element};
 
 long long cu_workspace_cols(cg_cu *c, int id) {
-    return (long long)pass_memplan_workspace_offset(c->fn, id) + CG_CUDA_CUBLAS_WORKSPACE;
+    return (long long)pass_memplan_workspace_offset(c->x.fn, id) + CG_CUDA_CUBLAS_WORKSPACE;
 }
 
 /* ---- kernels ---- */
@@ -75,35 +71,35 @@ void cu_declare(cg_cu *c, int id) {
     c->declared[id] = 1;
     const ir_node *n = cu_node(c, id);
     const char *ty = n->dtype == IR_I32 ? "int" : "real";
-    const char *shape = ir_shape_str(c->a, &n->shape);
+    const char *shape = ir_shape_str(c->x.a, &n->shape);
     switch (n->op) {
     case IR_OP_const: return;
     case IR_OP_param: case IR_OP_state: case IR_OP_buffer:
-        sb_printf(c->out, "    real *const t%d = W + %lld; /* %s %s */\n", id,
-                  (long long)c->plan.weight_offset[id], sb_c_comment(c->a, n->name), shape);
+        sb_printf(c->x.out, "    real *const t%d = W + %lld; /* %s %s */\n", id,
+                  (long long)c->plan.weight_offset[id], sb_c_comment(c->x.a, n->name), shape);
         return;
     case IR_OP_input:
-        sb_printf(c->out, "    const %s *const t%d = (const %s *)(A + %lld); /* %s %s */\n", ty, id,
-                  ty, c->input_offset[id], sb_c_comment(c->a, n->name), shape);
+        sb_printf(c->x.out, "    const %s *const t%d = (const %s *)(A + %lld); /* %s %s */\n", ty, id,
+                  ty, c->input_offset[id], sb_c_comment(c->x.a, n->name), shape);
         return;
     case IR_OP_scalar_in:
-        sb_printf(c->out, "    const %s s%d = (%s)S[%d]; /* %s */\n",
+        sb_printf(c->x.out, "    const %s s%d = (%s)S[%d]; /* %s */\n",
                   n->dtype == IR_I32 ? "long long" : "real", id,
                   n->dtype == IR_I32 ? "long long" : "real", c->index[id],
-                  sb_c_comment(c->a, n->name));
+                  sb_c_comment(c->x.a, n->name));
         return;
     default:
-        if (!c->fn->sched.stored[id]) return;
-        sb_printf(c->out, "    %s *const t%d = (%s *)(A + %lld); /* %%%d %s %s */\n", ty, id, ty,
-                  (long long)pass_memplan_offset(c->fn, id), id, ir_op_names[n->op], shape);
+        if (!c->x.fn->sched.stored[id]) return;
+        sb_printf(c->x.out, "    %s *const t%d = (%s *)(A + %lld); /* %%%d %s %s */\n", ty, id, ty,
+                  (long long)pass_memplan_offset(c->x.fn, id), id, ir_op_names[n->op], shape);
         return;
     }
 }
 
 const char *cu_kernel_open(cg_cu *c, const int *ids, int n) {
-    const char *name = arena_printf(c->a, "k%d", c->n_kernels++);
-    memset(c->declared, 0, (size_t)c->g->n_nodes);
-    sb_printf(c->out, "extern \"C\" __global__ void __launch_bounds__(DLC_BLOCK) %s(unsigned char *A, "
+    const char *name = arena_printf(c->x.a, "k%d", c->n_kernels++);
+    memset(c->declared, 0, (size_t)c->x.g->n_nodes);
+    sb_printf(c->x.out, "extern \"C\" __global__ void __launch_bounds__(DLC_BLOCK) %s(unsigned char *A, "
                       "real *W, int n) {\n"
                       "    const double *const S = (const double *)(A + %lldLL);\n"
                       "    (void)S, (void)W, (void)n;\n",
@@ -120,12 +116,12 @@ const char *cu_kernel_open_node(cg_cu *c, int id) {
     return cu_kernel_open(c, ids, n->n_in + 1);
 }
 
-void cu_kernel_close(cg_cu *c) { sb_puts(c->out, "}\n\n"); }
+void cu_kernel_close(cg_cu *c) { sb_puts(c->x.out, "}\n\n"); }
 
 static dlrt_cuda_launch *new_launch(cg_cu *c, int node, int kind) {
     if (c->n_launches == c->cap_launches) {
         int cap = c->cap_launches ? 2 * c->cap_launches : 64;
-        dlrt_cuda_launch *l = arena_alloc(c->a, sizeof *l * (size_t)cap);
+        dlrt_cuda_launch *l = arena_alloc(c->x.a, sizeof *l * (size_t)cap);
         if (c->n_launches) memcpy(l, c->launches, sizeof *l * (size_t)c->n_launches);
         c->launches = l, c->cap_launches = cap;
     }
@@ -154,7 +150,7 @@ dlrt_cuda_ptr cu_ptr(cg_cu *c, int id, dlrt_cuda_lin extra) {
         return (dlrt_cuda_ptr){DLRT_CUDA_ARENA, cu_lin(extra.a, extra.b + c->input_offset[id])};
     default:
         return (dlrt_cuda_ptr){DLRT_CUDA_ARENA,
-                               cu_lin(extra.a, extra.b + (long long)pass_memplan_offset(c->fn, id))};
+                               cu_lin(extra.a, extra.b + (long long)pass_memplan_offset(c->x.fn, id))};
     }
 }
 
@@ -164,27 +160,15 @@ void cu_gemm(cg_cu *c, int node, int ta, int tb, dlrt_cuda_lin m, dlrt_cuda_lin 
     dlrt_cuda_launch *l = new_launch(c, node, DLRT_CUDA_GEMM);
     l->ta = ta, l->tb = tb, l->m = m, l->n = n, l->k = k;
     l->a = a, l->b = b, l->c = cc, l->lda = lda, l->ldb = ldb, l->ldc = ldc, l->beta = beta;
-    l->ws_off = (long long)pass_memplan_workspace_offset(c->fn, node);
+    l->ws_off = (long long)pass_memplan_workspace_offset(c->x.fn, node);
     l->ws_bytes = CG_CUDA_CUBLAS_WORKSPACE;
 }
 
 /* ---- fused elementwise groups ---- */
 
-static const char *operand(cg_cu *c, int src, int gid, const ir_shape *sp) {
-    const ir_node *n = cu_node(c, src);
-    if (n->op == IR_OP_const || n->op == IR_OP_scalar_in) return cg_c_scalar(&c->shim, src);
-    if (gid >= 0 && c->fn->sched.group[src] == gid && !pass_sched_is_leaf(n))
-        return arena_printf(c->a, "v%d", src);
-    int64_t numel = ir_shape_numel(&n->shape);
-    if (n->shape.rank == 0) return arena_printf(c->a, "t%d[0]", src);
-    if (n->shape.batched == sp->batched && numel == ir_shape_numel(sp))
-        return arena_printf(c->a, "t%d[i]", src);
-    return arena_printf(c->a, "t%d[i %% %lld]", src, (long long)ir_shape_inner(&n->shape));
-}
-
 /* the nodes of the group starting at list[k] (leaves skipped) and what they read */
 static int group_members(cg_cu *c, const int *list, int n, int k, int *ids, int *n_ids) {
-    const int *group = c->fn->sched.group;
+    const int *group = c->x.fn->sched.group;
     int gid = group[list[k]], end = k;
     *n_ids = 0;
     for (; end < n; end++) {
@@ -197,53 +181,24 @@ static int group_members(cg_cu *c, const int *list, int n, int k, int *ids, int 
     return end;
 }
 
-/* one kernel for the group at list[*k]; *k is left on its last node */
+/* one kernel for the group at list[*k] (the shared layer's loop); *k is left on its last node */
 static void emit_group(cg_cu *c, const int *list, int n, int *k) {
-    const int *group = c->fn->sched.group;
-    int gid = group[list[*k]], first = list[*k];
-    const ir_shape *sp = pass_sched_space(c->g, first);
-    int *ids = arena_alloc(c->a, sizeof(int) * (size_t)(n + 1) * (IR_MAX_IN + 1));
+    int first = list[*k];
+    int *ids = arena_alloc(c->x.a, sizeof(int) * (size_t)(n + 1) * (IR_MAX_IN + 1));
     int n_ids, end = group_members(c, list, n, *k, ids, &n_ids);
     const char *name = cu_kernel_open(c, ids, n_ids);
-    int dbl = sp->rank == 0 && !sp->batched; /* scalar arithmetic in double, as the C backend */
-    c->shim.in_double = dbl;
-    sb_printf(c->out, "    DLC_FOR(i, %s) {\n", cu_count(c, sp));
-    for (; *k < end; ++*k) {
-        int id = list[*k];
-        const ir_node *node = cu_node(c, id);
-        if (pass_sched_is_leaf(node)) continue;
-        const char *args[IR_MAX_IN];
-        for (int i = 0; i < node->n_in; i++) args[i] = operand(c, node->in[i], gid, sp);
-        strbuf e;
-        sb_init(&e, c->a);
-        cg_c_emitters[node->op](&c->shim, id, args, &e);
-        if (node->op == IR_OP_assign) {
-            sb_printf(c->out, "        t%d[i] = %s; /* update %s */\n", node->in[0], e.data,
-                      sb_c_comment(c->a, cu_node(c, node->in[0])->name));
-            cu_numerics_element(c, id, *k, arena_printf(c->a, "t%d[i]", node->in[0]), args);
-            continue;
-        }
-        sb_printf(c->out, "        const %s v%d = %s; /* %%%d %s */\n", dbl ? "double" : "real", id,
-                  e.data, id, ir_op_names[node->op]);
-        if (c->fn->sched.stored[id]) sb_printf(c->out, "        t%d[i] = v%d;\n", id, id);
-        cu_numerics_element(c, id, *k, arena_printf(c->a, "v%d", id), args);
-    }
-    --*k;
-    c->shim.in_double = 0;
-    sb_puts(c->out, "    }\n");
+    cg_fused_loop(&c->x, list, end, k);
     cu_kernel_close(c);
-    cu_launch(c, first, name, cu_count_lin(sp), CU_BLOCK, CU_MAX_BLOCKS);
+    cu_launch(c, first, name, cu_count_lin(pass_sched_space(c->x.g, first)), CU_BLOCK, CU_MAX_BLOCKS);
 }
 
 static dlrt_cuda_fn emit_function(cg_cu *c, const mem_fn_plan *f) {
-    c->fn = f;
-    c->train = f->sched.train;
-    c->shim.train = f->sched.train;
-    c->shim.fn = f;
-    c->shim.group = f->sched.group;
-    c->shim.stored = f->sched.stored;
+    c->x.fn = f;
+    c->x.train = f->sched.train;
+    c->x.group = f->sched.group;
+    c->x.stored = f->sched.stored;
     c->launches = NULL, c->n_launches = c->cap_launches = 0;
-    sb_printf(c->out, "/* ---- %s_%s ---- */\n\n", c->o->prefix, c->train ? "train_step" : "eval_step");
+    sb_printf(c->x.out, "/* ---- %s_%s ---- */\n\n", c->o->prefix, c->x.train ? "train_step" : "eval_step");
     const int *list = f->sched.list;
     for (int k = 0; k < f->sched.n; k++) {
         const ir_node *node = cu_node(c, list[k]);
@@ -252,8 +207,8 @@ static dlrt_cuda_fn emit_function(cg_cu *c, const mem_fn_plan *f) {
             emit_group(c, list, f->sched.n, &k);
             continue;
         }
-        sb_printf(c->out, "/* %%%d = %s %s */\n", list[k], ir_op_names[node->op],
-                  ir_shape_str(c->a, &node->shape));
+        sb_printf(c->x.out, "/* %%%d = %s %s */\n", list[k], ir_op_names[node->op],
+                  ir_shape_str(c->x.a, &node->shape));
         cg_cu_emitters[node->op](c, list[k]);
         cu_numerics_node(c, list[k], k);
     }
@@ -278,7 +233,7 @@ int64_t cg_cuda_arena_bytes(const ir_graph *g, int64_t plan_bytes, int64_t batch
 }
 
 static void layout(cg_cu *c, dlrt_cuda_program *p) {
-    const ir_graph *g = c->g;
+    const ir_graph *g = c->x.g;
     long long at = round_up(c->plan.arena_bytes, 256);
     p->plan_bytes = c->plan.arena_bytes;
     p->pinned_bytes = c->plan.pinned_bytes;
@@ -318,16 +273,15 @@ const dlrt_cuda_program *cg_cuda_generate(const ir_graph *g, const cg_cuda_optio
     strbuf out;
     sb_init(&out, a);
     dlrt_cuda_program *p = arena_alloc(a, sizeof *p);
-    cg_cu c = {.g = g, .o = o, .a = a, .out = &out};
+    cg_cu c = {.x = {.g = g, .a = a, .out = &out, .be = &cg_cuda_backend, .batch_stats = o->batch_stats,
+                     .check_numerics = o->check_numerics},
+               .o = o};
+    c.x.target = &c;
     size_t nn = (size_t)g->n_nodes + 1;
     c.input_offset = arena_alloc(a, sizeof(long long) * nn);
     c.index = arena_alloc(a, sizeof(int) * nn);
     c.declared = arena_alloc(a, nn);
     c.plan = *plan;
-    c.shim_o = (cg_c_options){.prefix = o->prefix, .has_train = o->has_train,
-                              .no_reuse = o->no_reuse, .batch_stats = o->batch_stats};
-    c.shim = (cg_c){.g = g, .o = &c.shim_o, .a = a, .out = &out, .plan = c.plan,
-                    .offset = arena_alloc(a, sizeof(long long) * nn), .index = c.index};
     layout(&c, p);
     p->name = o->prefix;
     sb_printf(&out, "/* Generated by dlc: model '%s' for CUDA (f32), compiled by NVRTC. Do not edit.\n"

@@ -27,7 +27,7 @@ enum { CG_CUDA_CUBLAS_WORKSPACE = 4 << 20 };
 
 /* The program: kernel source, launch tables and device memory layout (in the arena), laid out
  * by `plan`: the compilation's memory plan for the CUDA target (the memplan analysis, made
- * with cg_cuda_mem_options). */
+ * with cg_cuda_backend.mem_options, cg_backend.h). */
 struct mem_plan;
 const dlrt_cuda_program *cg_cuda_generate(const ir_graph *g, const cg_cuda_options *o,
                                           const struct mem_plan *plan, arena *a);
@@ -39,10 +39,6 @@ int64_t cg_cuda_workspace_reals(const ir_graph *g, int id, int64_t batch);
 /* The device arena's bytes (cuMemAlloc'd once) for a plan of plan_bytes at batch size `batch`:
  * the plan, then each input's staging buffer and the step's scalars (--mem-report). */
 int64_t cg_cuda_arena_bytes(const ir_graph *g, int64_t plan_bytes, int64_t batch);
-
-/* The memory options the CUDA generator plans with (the same plan as cg_cuda_generate). */
-struct mem_options;
-void cg_cuda_mem_options(const cg_cuda_options *o, struct mem_options *mo);
 
 /* The program as C text (`dlc --target cuda -o`): the kernel source as a string and the
  * launch tables as initialisers of the structs of runtime/dlrt_cuda_program.h, behind

@@ -6,24 +6,19 @@
  *
  * Naming in kernels, as in the C backend: a stored value of node %K is `tK` (a pointer into the
  * arena or the weights), a value computed inside a fused kernel is the local `vK`, a per-step
- * scalar `sK`. Elementwise formulas are the C backend's own emitters (cg_c_emitters), called
- * through a cg_c shim, so both backends compute the same expressions.
+ * scalar `sK`. Fused groups are the shared layer's loops and expressions (cg_shared.h), so
+ * both backends compute the same expressions.
  */
 #ifndef DLC_CG_CUDA_INTERNAL_H
 #define DLC_CG_CUDA_INTERNAL_H
-#include "cg_c_internal.h"
 #include "cg_cuda.h"
+#include "cg_shared.h"
 
 typedef struct cg_cu {
-    const ir_graph *g;          /* graph being emitted */
+    cg_ctx x;                   /* the shared layer's context: graph, arena, the kernel source,
+                                   the function being emitted */
     const cg_cuda_options *o;   /* options */
-    arena *a;                   /* compilation arena */
-    strbuf *out;                /* the kernel source */
     mem_plan plan;              /* the memory plan (CUDA workspaces) */
-    const mem_fn_plan *fn;      /* the function being emitted */
-    int train;                  /* emitting train_step */
-    cg_c shim;                  /* the C generator's state, for its elementwise emitters */
-    cg_c_options shim_o;        /* its options */
     long long *input_offset;    /* per node id: arena byte offset of an input leaf */
     int *index;                 /* per node id: input / scalar position */
     long long scalars_offset;   /* arena byte offset of the scalars */
@@ -41,7 +36,7 @@ extern const cg_cu_emit_fn cg_cu_emitters[IR_OP_COUNT];
 const ir_node *cu_node(cg_cu *c, int id);
 int cu_in(cg_cu *c, int id, int i);
 const ir_node *cu_in_node(cg_cu *c, int id, int i);
-/* A count as C text in n (like cg_c_count) and as a linear function of n. */
+/* A count as C text in n (like cg_count, with an L suffix) and as a linear function of n. */
 const char *cu_count(cg_cu *c, const ir_shape *s);
 dlrt_cuda_lin cu_count_lin(const ir_shape *s);
 dlrt_cuda_lin cu_lin(long long a, long long b);
@@ -67,10 +62,6 @@ void cu_gemm(cg_cu *c, int node, int ta, int tb, dlrt_cuda_lin m, dlrt_cuda_lin 
              dlrt_cuda_lin ldb, double beta, dlrt_cuda_ptr cc, dlrt_cuda_lin ldc);
 /* The arena byte offset of node id's workspace past cuBLAS's part (conv columns). */
 long long cu_workspace_cols(cg_cu *c, int id);
-
-/* The shapes of x, w and y a conv2d (or conv gradient) node works with. */
-void cu_conv_shapes(const ir_graph *g, int id, const ir_shape **x, const ir_shape **w,
-                    const ir_shape **y);
 
 /* The fixed device code (math overloads, random functions, block sums). */
 void cg_cu_prelude(cg_cu *c);
@@ -99,7 +90,7 @@ void cu_emit_conv2d_bias_grad(cg_cu *c, int id);
  * schedule position pos in a fused kernel (args: its element operands), and the two check
  * kernels after an unfused node's launches. */
 void cu_numerics_prelude(cg_cu *c);
-void cu_numerics_element(cg_cu *c, int id, int pos, const char *value, const char *const *args);
+void cu_numerics_element(cg_ctx *x, int id, int pos, const char *value, const char *const *args);
 void cu_numerics_node(cg_cu *c, int id, int pos);
 
 /* threads per block of the kernels (reductions included: the block sums assume it) */

@@ -12,7 +12,7 @@
  */
 #include "cg_cuda_internal.h"
 
-#define OUT c->out
+#define OUT c->x.out
 
 
 static void close_launch(cg_cu *c, int id, const char *k, dlrt_cuda_lin work) {
@@ -22,31 +22,20 @@ static void close_launch(cg_cu *c, int id, const char *k, dlrt_cuda_lin work) {
 
 /* ---- pooling ---- */
 
-typedef struct pool_geom {
-    long long H, W, OH, OW, K, S, P; /* planes H x W -> OH x OW; kernel, stride, padding */
-    int x;                           /* the input */
-    dlrt_cuda_lin planes;            /* batch x channels */
-    const char *nplanes;             /* the same as text */
-} pool_geom;
-
-static pool_geom pool_geometry(cg_cu *c, int fwd) {
-    const ir_node *n = cu_node(c, fwd);
-    const ir_shape *xs = &cu_node(c, n->in[0])->shape;
-    pool_geom p = {.H = xs->dims[2], .W = xs->dims[3], .K = n->iattr[0], .S = n->iattr[1],
-                   .P = n->iattr[2], .x = n->in[0]};
-    dlrt_cuda_lin cnt = cu_count_lin(xs);
-    p.planes = cu_lin(cnt.a / (p.H * p.W), cnt.b / (p.H * p.W));
-    p.nplanes = arena_printf(c->a, "(%s / %lld)", cu_count(c, xs), p.H * p.W);
-    p.OH = (p.H + 2 * p.P - p.K) / p.S + 1;
-    p.OW = (p.W + 2 * p.P - p.K) / p.S + 1;
-    return p;
+/* the planes of a pooling node's input (batch x channels) as a function of n, and as text */
+static dlrt_cuda_lin pool_planes(cg_cu *c, const cg_pool_geom *p) {
+    dlrt_cuda_lin cnt = cu_count_lin(&cu_node(c, p->x)->shape);
+    return cu_lin(cnt.a / (p->H * p->W), cnt.b / (p->H * p->W));
+}
+static const char *pool_nplanes(cg_cu *c, const cg_pool_geom *p) {
+    return arena_printf(c->x.a, "(%s / %lld)", cu_count(c, &cu_node(c, p->x)->shape), p->H * p->W);
 }
 
 static dlrt_cuda_lin scale(dlrt_cuda_lin l, long long k) { return cu_lin(l.a * k, l.b * k); }
 
 /* the window of output pixel (oh, ow) clipped to the image: rows [hs, he), columns [ws, we) */
-static const char *window(cg_cu *c, const pool_geom *p, const char *ind) {
-    return arena_printf(c->a,
+static const char *window(cg_cu *c, const cg_pool_geom *p, const char *ind) {
+    return arena_printf(c->x.a,
         "%s const long h0 = oh * %lld - %lld, hs = h0 > 0 ? h0 : 0;\n"
         "%s const long he = h0 + %lld < %lld ? h0 + %lld : %lld;\n"
         "%s const long w0 = ow * %lld - %lld, ws = w0 > 0 ? w0 : 0;\n"
@@ -55,8 +44,8 @@ static const char *window(cg_cu *c, const pool_geom *p, const char *ind) {
 }
 
 /* the first maximum of the window of xp: m and its index arg (a NaN wins, as torch) */
-static const char *window_max(cg_cu *c, const pool_geom *p, const char *ind) {
-    return arena_printf(c->a,
+static const char *window_max(cg_cu *c, const cg_pool_geom *p, const char *ind) {
+    return arena_printf(c->x.a,
         "%s real m = -DLC_INF;\n"
         "%s long arg = hs * %lld + ws;\n"
         "%s for (long h = hs; h < he; h++)\n"
@@ -67,36 +56,36 @@ static const char *window_max(cg_cu *c, const pool_geom *p, const char *ind) {
 }
 
 /* a thread per output pixel q: plane p, pixel (oh, ow) */
-static void open_outputs(cg_cu *c, const pool_geom *p) {
+static void open_outputs(cg_cu *c, const cg_pool_geom *p) {
     sb_printf(OUT, "    DLC_FOR(q, %s * %lld) {\n"
                    "        const long p = q / %lld, oh = q %% %lld / %lld, ow = q %% %lld;\n"
                    "        const real *xp = t%d + p * %lld;\n%s",
-              p->nplanes, p->OH * p->OW, p->OH * p->OW, p->OH * p->OW, p->OW, p->OW, p->x,
+              pool_nplanes(c, p), p->OH * p->OW, p->OH * p->OW, p->OH * p->OW, p->OW, p->OW, p->x,
               p->H * p->W, window(c, p, "       "));
 }
 
 void cu_emit_max_pool2d(cg_cu *c, int id) {
-    pool_geom p = pool_geometry(c, id);
+    cg_pool_geom p = cg_pool_geometry(c->x.g, id);
     const char *k = cu_kernel_open_node(c, id);
     open_outputs(c, &p);
     sb_printf(OUT, "%s        (void)arg;\n        t%d[q] = m;\n    }\n", window_max(c, &p, "       "), id);
-    close_launch(c, id, k, scale(p.planes, p.OH * p.OW));
+    close_launch(c, id, k, scale(pool_planes(c, &p), p.OH * p.OW));
 }
 
 void cu_emit_avg_pool2d(cg_cu *c, int id) {
-    pool_geom p = pool_geometry(c, id);
+    cg_pool_geom p = cg_pool_geometry(c->x.g, id);
     const char *k = cu_kernel_open_node(c, id);
     open_outputs(c, &p);
     sb_printf(OUT, "        double s = 0;\n"
                    "        for (long h = hs; h < he; h++)\n"
                    "            for (long w = ws; w < we; w++) s += xp[h * %lld + w];\n"
                    "        t%d[q] = (real)(s / %lld);\n    }\n", p.W, id, p.K * p.K);
-    close_launch(c, id, k, scale(p.planes, p.OH * p.OW));
+    close_launch(c, id, k, scale(pool_planes(c, &p), p.OH * p.OW));
 }
 
 /* a thread per input pixel q (plane p, index jq = (h, w) in it) visiting the windows that hold
  * it in the C loop's order (oh, then ow); `body` runs per window with dyp[o] its gradient */
-static void gather_windows(cg_cu *c, int id, const pool_geom *p, const char *body) {
+static void gather_windows(cg_cu *c, int id, const cg_pool_geom *p, const char *body) {
     const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    DLC_FOR(q, %s * %lld) {\n"
                    "        const long p = q / %lld, jq = q %% %lld, hq = jq / %lld, wq = jq %% %lld;\n"
@@ -112,22 +101,22 @@ static void gather_windows(cg_cu *c, int id, const pool_geom *p, const char *bod
                    "            }\n"
                    "        t%d[q] = acc;\n"
                    "    }\n",
-              p->nplanes, p->H * p->W, p->H * p->W, p->H * p->W, p->W, p->W, p->x, p->H * p->W,
+              pool_nplanes(c, p), p->H * p->W, p->H * p->W, p->H * p->W, p->W, p->W, p->x, p->H * p->W,
               cu_in(c, id, 1), p->OH * p->OW,
               p->P, p->K, p->P, p->K, p->S, p->S, p->P, p->K, p->P, p->K, p->S, p->S,
               p->OH, p->S, p->P, p->OW, p->S, p->P, p->OW, window(c, p, "               "), body, id);
-    close_launch(c, id, k, scale(p->planes, p->H * p->W));
+    close_launch(c, id, k, scale(pool_planes(c, p), p->H * p->W));
 }
 
 void cu_emit_max_pool2d_grad(cg_cu *c, int id) {
-    pool_geom p = pool_geometry(c, id);
-    gather_windows(c, id, &p, arena_printf(c->a, "%s"
+    cg_pool_geom p = cg_pool_geometry(c->x.g, id);
+    gather_windows(c, id, &p, arena_printf(c->x.a, "%s"
                    "                if (arg == jq) acc += dyp[o];\n", window_max(c, &p, "               ")));
 }
 
 void cu_emit_avg_pool2d_grad(cg_cu *c, int id) {
-    pool_geom p = pool_geometry(c, id);
-    gather_windows(c, id, &p, arena_printf(c->a,
+    cg_pool_geom p = cg_pool_geometry(c->x.g, id);
+    gather_windows(c, id, &p, arena_printf(c->x.a,
                    "                (void)he, (void)we;\n"
                    "                const real g = dyp[o] / (real)%lld;\n"
                    "                acc += g;\n", p.K * p.K));
@@ -139,7 +128,7 @@ static const char *planes_of(cg_cu *c, int id, long long *hw, dlrt_cuda_lin *pla
     *hw = xs->dims[2] * xs->dims[3];
     dlrt_cuda_lin cnt = cu_count_lin(xs);
     *planes = cu_lin(cnt.a / *hw, cnt.b / *hw);
-    return arena_printf(c->a, "(%s / %lld)", cu_count(c, xs), *hw);
+    return arena_printf(c->x.a, "(%s / %lld)", cu_count(c, xs), *hw);
 }
 
 void cu_emit_global_avg_pool(cg_cu *c, int id) {
@@ -209,34 +198,20 @@ void cu_emit_slice(cg_cu *c, int id) {
 
 /* ---- batchnorm: channel c of x [B, C] or [B, C, H, W] is B runs of `inner` values ---- */
 
-typedef struct bn_geom {
-    const char *outer; /* the batch: "n" or a number */
-    long long C;       /* channels */
-    long long inner;   /* values per (sample, channel) */
-} bn_geom;
-
-static bn_geom bn_geometry(cg_cu *c, int x) {
-    const ir_shape *s = &cu_node(c, x)->shape;
-    bn_geom g = {s->batched ? "n" : arena_printf(c->a, "%lld", (long long)s->dims[0]), s->dims[1], 1};
-    for (int i = 2; i < s->rank; i++) g.inner *= s->dims[i];
-    return g;
-}
-
 /* a block per channel c: cnt, and (with stats) mean and invstd in double; the block's threads
  * share the channel's values: DLC_CHANNEL(k) visits their indices k */
-static const char *open_channels(cg_cu *c, int id, const bn_geom *g, int stats, double eps) {
+static const char *open_channels(cg_cu *c, int id, const cg_bn_geom *g, int stats, double eps) {
     const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    for (long c = blockIdx.x; c < %lld; c += gridDim.x) {\n"
                    "        const double cnt = (double)%s * %lld;\n",
               g->C, g->outer, g->inner);
     if (stats >= 0)
-        sb_printf(OUT, "        const double mean = t%d[c], invstd = 1.0 / sqrt((double)t%d[%lld + c] + %.17g);\n"
-                       "        (void)cnt, (void)invstd;\n", stats, stats, g->C, eps);
+        sb_printf(OUT, "%s        (void)cnt, (void)invstd;\n", cg_bn_mean_invstd(&c->x, g, stats, eps));
     return k;
 }
 
 /* the channel loop over its values: `stmt` with k the index in x-shaped buffers */
-static void channel_loop(cg_cu *c, const bn_geom *g, const char *stmt) {
+static void channel_loop(cg_cu *c, const cg_bn_geom *g, const char *stmt) {
     sb_printf(OUT, "        DLC_BLOCK_FOR(e, (long)%s * %lld) {\n"
                    "            const long k = (e / %lld * %lld + c) * %lld + e %% %lld;\n"
                    "            %s\n"
@@ -244,7 +219,7 @@ static void channel_loop(cg_cu *c, const bn_geom *g, const char *stmt) {
               g->outer, g->inner, g->inner, g->C, g->inner, g->inner, stmt);
 }
 
-static void close_channels(cg_cu *c, int id, const char *k, const bn_geom *g) {
+static void close_channels(cg_cu *c, int id, const char *k, const cg_bn_geom *g) {
     sb_puts(OUT, "    }\n");
     cu_kernel_close(c);
     cu_launch(c, id, k, cu_lin(0, g->C * CU_BLOCK), CU_BLOCK, CU_MAX_BLOCKS);
@@ -252,19 +227,18 @@ static void close_channels(cg_cu *c, int id, const char *k, const bn_geom *g) {
 
 void cu_emit_batchnorm_stats(cg_cu *c, int id) {
     int x = cu_in(c, id, 0);
-    bn_geom g = bn_geometry(c, x);
-    if (!c->train && !c->o->batch_stats) { /* the running statistics */
+    cg_bn_geom g = cg_bn_geometry(&c->x, x);
+    if (!c->x.train && !c->o->batch_stats) { /* the running statistics */
         const char *k = cu_kernel_open_node(c, id);
-        sb_printf(OUT, "    DLC_FOR(c, %lld) {\n        t%d[c] = t%d[c];\n        t%d[%lld + c] = t%d[c];\n    }\n",
-                  g.C, id, cu_in(c, id, 1), id, g.C, cu_in(c, id, 2));
+        sb_printf(OUT, "    DLC_FOR(c, %lld) {\n%s    }\n", g.C, cg_bn_running_stats(&c->x, id, &g));
         close_launch(c, id, k, cu_lin(0, g.C));
         return;
     }
     const char *k = open_channels(c, id, &g, -1, 0);
     sb_puts(OUT, "        double s = 0, v = 0;\n");
-    channel_loop(c, &g, arena_printf(c->a, "s += t%d[k];", x));
+    channel_loop(c, &g, arena_printf(c->x.a, "s += t%d[k];", x));
     sb_puts(OUT, "        s = dlc_block_sum(s);\n        const double mean = s / cnt;\n");
-    channel_loop(c, &g, arena_printf(c->a, "v += (t%d[k] - mean) * (t%d[k] - mean);", x, x));
+    channel_loop(c, &g, arena_printf(c->x.a, "v += (t%d[k] - mean) * (t%d[k] - mean);", x, x));
     sb_printf(OUT, "        v = dlc_block_sum(v);\n"
                    "        if (threadIdx.x == 0) {\n"
                    "            t%d[c] = (real)mean;\n            t%d[%lld + c] = (real)(v / cnt);\n"
@@ -276,85 +250,60 @@ void cu_emit_batchnorm_stats(cg_cu *c, int id) {
 void cu_emit_batchnorm(cg_cu *c, int id) {
     const ir_node *n = cu_node(c, id);
     int x = n->in[0], st = n->in[1];
-    bn_geom g = bn_geometry(c, x);
+    cg_bn_geom g = cg_bn_geometry(&c->x, x);
     const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    DLC_FOR(k, (long)%s * %lld) {\n"
-                   "        const long c = k / %lld %% %lld;\n"
-                   "        const double mean = t%d[c], invstd = 1.0 / sqrt((double)t%d[%lld + c] + %.17g);\n",
-              g.outer, g.C * g.inner, g.inner, g.C, st, st, g.C, n->fattr[0]);
-    sb_puts(OUT, cg_c_batchnorm_affine(&c->shim, id));
+                   "        const long c = k / %lld %% %lld;\n%s",
+              g.outer, g.C * g.inner, g.inner, g.C, cg_bn_mean_invstd(&c->x, &g, st, n->fattr[0]));
+    sb_puts(OUT, cg_bn_affine(&c->x, id));
     sb_printf(OUT, "        t%d[k] = t%d[k] * alpha + shift;\n    }\n", id, x);
     close_launch(c, id, k, cu_count_lin(&cu_node(c, x)->shape));
 }
 
 /* per channel: sdy = sum dy, dot = sum (x - mean) dy, in double, to every thread */
-static void channel_sums(cg_cu *c, const bn_geom *g, int x, int dy) {
+static void channel_sums(cg_cu *c, const cg_bn_geom *g, int x, int dy) {
     sb_puts(OUT, "        double sdy = 0, dot = 0;\n");
-    channel_loop(c, g, arena_printf(c->a, "sdy += t%d[k]; dot += (t%d[k] - mean) * t%d[k];", dy, x, dy));
+    channel_loop(c, g, arena_printf(c->x.a, "sdy += t%d[k]; dot += (t%d[k] - mean) * t%d[k];", dy, x, dy));
     sb_puts(OUT, "        sdy = dlc_block_sum(sdy);\n        dot = dlc_block_sum(dot);\n");
 }
 
 void cu_emit_batchnorm_grad(cg_cu *c, int id) {
     const ir_node *n = cu_node(c, id);
     int x = n->in[0], dy = n->in[2];
-    bn_geom g = bn_geometry(c, x);
+    cg_bn_geom g = cg_bn_geometry(&c->x, x);
     const char *k = open_channels(c, id, &g, n->in[1], n->fattr[0]);
     channel_sums(c, &g, x, dy);
-    sb_printf(OUT, "        const double proj = dot * invstd * invstd / cnt, mdy = sdy / cnt;\n"
-                   "        const double w = invstd%s;\n",
-              n->n_in == 4 ? arena_printf(c->a, " * t%d[c]", n->in[3]) : "");
-    channel_loop(c, &g, arena_printf(c->a, "t%d[k] = (real)((t%d[k] - mdy - (t%d[k] - mean) * proj) * w);",
-                                     id, dy, x));
+    sb_puts(OUT, cg_bn_grad_setup(&c->x, id));
+    channel_loop(c, &g, cg_bn_grad_value(&c->x, id));
     close_channels(c, id, k, &g);
 }
 
 void cu_emit_batchnorm_param_grad(cg_cu *c, int id) {
     const ir_node *n = cu_node(c, id);
-    bn_geom g = bn_geometry(c, n->in[0]);
+    cg_bn_geom g = cg_bn_geometry(&c->x, n->in[0]);
     const char *k = open_channels(c, id, &g, n->in[1], n->fattr[0]);
     channel_sums(c, &g, n->in[0], n->in[2]);
-    sb_printf(OUT, "        if (threadIdx.x == 0) t%d[c] = (real)%s;\n", id,
-              n->iattr[0] ? "sdy" : "(dot * invstd)");
+    sb_printf(OUT, "        if (threadIdx.x == 0) t%d[c] = (real)%s;\n", id, cg_bn_param_grad_value(&c->x, id));
     close_channels(c, id, k, &g);
 }
 
 void cu_emit_batchnorm_running(cg_cu *c, int id) {
     const ir_node *n = cu_node(c, id);
-    bn_geom g = bn_geometry(c, n->in[2]);
-    int row = (int)n->iattr[0];
-    double m = n->fattr[0];
+    cg_bn_geom g = cg_bn_geometry(&c->x, n->in[2]);
     const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    const double cnt = (double)%s * %lld;\n"
                    "    DLC_FOR(c, %lld)\n"
-                   "        t%d[c] = cnt > 1 ? (real)(%.17g * t%d[%lld + c]%s + %.17g * t%d[c]) : t%d[c];\n",
-              g.outer, g.inner, g.C, id, m, n->in[1], row * g.C, row ? " * (cnt / (cnt - 1))" : "",
-              1 - m, n->in[0], n->in[0]);
+                   "        t%d[c] = %s;\n",
+              g.outer, g.inner, g.C, id, cg_bn_running_value(&c->x, id, &g));
     close_launch(c, id, k, cu_lin(0, g.C));
 }
 
 /* ---- convolution: im2col + cuBLAS over the whole batch ---- */
 
-typedef struct conv_geom {
-    long long C, H, W, O, kh, kw, OH, OW, sh, sw, pt, pl, dh, dw, groups; /* torch's arguments */
-    long long P, K, Og, CKK; /* pixels per plane, column rows per group, outputs per group, rows */
-    long long B;             /* the compiled batch */
-    long long cols, prod;    /* arena byte offsets: columns [CKK, n P], product [O, n P] */
-} conv_geom;
-
-static conv_geom conv_geometry(cg_cu *c, int id) {
-    const ir_shape *x, *w, *y;
-    cu_conv_shapes(c->g, id, &x, &w, &y);
-    const int64_t *a = cu_node(c, id)->iattr;
-    conv_geom q = {x->dims[1], x->dims[2], x->dims[3], w->dims[0], w->dims[2], w->dims[3],
-                   y->dims[2], y->dims[3], a[0], a[1], a[2], a[3], a[6], a[7], a[8], 0, 0, 0, 0, 0, 0, 0};
-    q.P = q.OH * q.OW;
-    q.K = q.C / q.groups * q.kh * q.kw;
-    q.Og = q.O / q.groups;
-    q.CKK = q.C * q.kh * q.kw;
-    q.B = x->dims[0];
-    q.cols = cu_workspace_cols(c, id);
-    q.prod = q.cols + 4 * q.CKK * q.B * q.P;
-    return q;
+/* the arena byte offsets of node id's columns [CKK, n P] and product [O, n P] */
+static long long cols_at(cg_cu *c, int id) { return cu_workspace_cols(c, id); }
+static long long prod_at(cg_cu *c, int id, const cg_conv_geom *q) {
+    return cols_at(c, id) + 4 * q->CKK * q->B * q->P;
 }
 
 static dlrt_cuda_ptr arena_at(long long a, long long b) {
@@ -363,7 +312,7 @@ static dlrt_cuda_ptr arena_at(long long a, long long b) {
 
 /* columns of x (node xid): row (c, i, j), column (s, oh, ow) = x[s, c, oh sh - pt + i dh,
  * ow sw - pl + j dw], 0 outside the image (dlc_im2col) */
-static void im2col(cg_cu *c, int id, int xid, const conv_geom *q) {
+static void im2col(cg_cu *c, int id, int xid, const cg_conv_geom *q) {
     const char *k = cu_kernel_open(c, &xid, 1);
     sb_printf(OUT, "    real *const col = (real *)(A + %lldLL);\n"
                    "    const long nP = (long)n * %lld;\n"
@@ -374,14 +323,14 @@ static void im2col(cg_cu *c, int id, int xid, const conv_geom *q) {
                    "        col[e] = ih >= 0 && ih < %lld && iw >= 0 && iw < %lld\n"
                    "                     ? t%d[((s * %lld + ch) * %lld + ih) * %lld + iw] : (real)0;\n"
                    "    }\n",
-              q->cols, q->P, q->CKK, q->P, q->P, q->kh * q->kw, q->kw, q->kh, q->kw,
+              cols_at(c, id), q->P, q->CKK, q->P, q->P, q->kh * q->kw, q->kw, q->kh, q->kw,
               q->OW, q->sh, q->pt, q->dh, q->OW, q->sw, q->pl, q->dw, q->H, q->W,
               xid, q->C, q->H, q->W);
     close_launch(c, id, k, cu_lin(q->CKK * q->P, 0));
 }
 
 /* dy [n, O, P] into the product's layout [O, n P] (dlc_conv_gather) */
-static void gather_dy(cg_cu *c, int id, int dy, const conv_geom *q) {
+static void gather_dy(cg_cu *c, int id, int dy, const cg_conv_geom *q) {
     const char *k = cu_kernel_open(c, &dy, 1);
     sb_printf(OUT, "    real *const t = (real *)(A + %lldLL);\n"
                    "    const long nP = (long)n * %lld;\n"
@@ -389,19 +338,19 @@ static void gather_dy(cg_cu *c, int id, int dy, const conv_geom *q) {
                    "        const long o = e / nP, s = e %% nP / %lld, p = e %% %lld;\n"
                    "        t[e] = t%d[(s * %lld + o) * %lld + p];\n"
                    "    }\n",
-              q->prod, q->P, q->O, q->P, q->P, dy, q->O, q->P);
+              prod_at(c, id, q), q->P, q->O, q->P, q->P, dy, q->O, q->P);
     close_launch(c, id, k, cu_lin(q->O * q->P, 0));
 }
 
 void cu_emit_conv2d(cg_cu *c, int id) {
     const ir_node *n = cu_node(c, id);
-    conv_geom q = conv_geometry(c, id);
+    cg_conv_geom q = cg_conv_geometry(c->x.g, id);
     dlrt_cuda_lin nP = cu_lin(q.P, 0);
     im2col(c, id, n->in[0], &q);
     for (long long g = 0; g < q.groups; g++)
         cu_gemm(c, id, 0, 0, cu_lin(0, q.Og), nP, cu_lin(0, q.K),
                 cu_ptr(c, n->in[1], cu_lin(0, 4 * g * q.Og * q.K)), cu_lin(0, q.K),
-                arena_at(4 * g * q.K * q.P, q.cols), nP, 0, arena_at(4 * g * q.Og * q.P, q.prod), nP);
+                arena_at(4 * g * q.K * q.P, cols_at(c, id)), nP, 0, arena_at(4 * g * q.Og * q.P, prod_at(c, id, &q)), nP);
     const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    const real *const t = (const real *)(A + %lldLL);\n"
                    "    const long nP = (long)n * %lld;\n"
@@ -410,21 +359,21 @@ void cu_emit_conv2d(cg_cu *c, int id) {
                    "        const real b = %s;\n"
                    "        t%d[e] = t[o * nP + s * %lld + p] + b;\n"
                    "    }\n",
-              q.prod, q.P, q.O * q.P, q.O * q.P, q.P, q.O, q.P,
-              n->n_in == 3 ? arena_printf(c->a, "t%d[o]", n->in[2]) : "(real)0", id, q.P);
+              prod_at(c, id, &q), q.P, q.O * q.P, q.O * q.P, q.P, q.O, q.P,
+              n->n_in == 3 ? arena_printf(c->x.a, "t%d[o]", n->in[2]) : "(real)0", id, q.P);
     close_launch(c, id, k, cu_lin(q.O * q.P, 0));
 }
 
 /* dw [O, C/groups, kh, kw] = dy col^T per group (inputs: x, dy, w) */
 void cu_emit_conv2d_weight_grad(cg_cu *c, int id) {
     const ir_node *n = cu_node(c, id);
-    conv_geom q = conv_geometry(c, id);
+    cg_conv_geom q = cg_conv_geometry(c->x.g, id);
     dlrt_cuda_lin nP = cu_lin(q.P, 0);
     im2col(c, id, n->in[0], &q);
     gather_dy(c, id, n->in[1], &q);
     for (long long g = 0; g < q.groups; g++)
         cu_gemm(c, id, 0, 1, cu_lin(0, q.Og), cu_lin(0, q.K), nP,
-                arena_at(4 * g * q.Og * q.P, q.prod), nP, arena_at(4 * g * q.K * q.P, q.cols), nP, 0,
+                arena_at(4 * g * q.Og * q.P, prod_at(c, id, &q)), nP, arena_at(4 * g * q.K * q.P, cols_at(c, id)), nP, 0,
                 cu_ptr(c, id, cu_lin(0, 4 * g * q.Og * q.K)), cu_lin(0, q.K));
 }
 
@@ -432,13 +381,13 @@ void cu_emit_conv2d_weight_grad(cg_cu *c, int id) {
  * C loop's order (i, then j) (inputs: dy, w, x) */
 void cu_emit_conv2d_input_grad(cg_cu *c, int id) {
     const ir_node *n = cu_node(c, id);
-    conv_geom q = conv_geometry(c, id);
+    cg_conv_geom q = cg_conv_geometry(c->x.g, id);
     dlrt_cuda_lin nP = cu_lin(q.P, 0);
     gather_dy(c, id, n->in[0], &q);
     for (long long g = 0; g < q.groups; g++)
         cu_gemm(c, id, 1, 0, cu_lin(0, q.K), nP, cu_lin(0, q.Og),
                 cu_ptr(c, n->in[1], cu_lin(0, 4 * g * q.Og * q.K)), cu_lin(0, q.K),
-                arena_at(4 * g * q.Og * q.P, q.prod), nP, 0, arena_at(4 * g * q.K * q.P, q.cols), nP);
+                arena_at(4 * g * q.Og * q.P, prod_at(c, id, &q)), nP, 0, arena_at(4 * g * q.K * q.P, cols_at(c, id)), nP);
     const char *k = cu_kernel_open(c, &id, 1);
     sb_printf(OUT, "    const real *const col = (const real *)(A + %lldLL);\n"
                    "    const long nP = (long)n * %lld;\n"
@@ -456,7 +405,7 @@ void cu_emit_conv2d_input_grad(cg_cu *c, int id) {
                    "        }\n"
                    "        t%d[e] = acc;\n"
                    "    }\n",
-              q.cols, q.P, q.C * q.H * q.W, q.C * q.H * q.W, q.H * q.W, q.C, q.W, q.H, q.W,
+              cols_at(c, id), q.P, q.C * q.H * q.W, q.C * q.H * q.W, q.H * q.W, q.C, q.W, q.H, q.W,
               q.kh, q.pt, q.dh, q.sh, q.sh, q.OH, q.kw, q.pl, q.dw, q.sw, q.sw, q.OW,
               q.kh, q.kw, q.P, q.sh, q.OW, q.sw, id);
     close_launch(c, id, k, cu_lin(q.C * q.H * q.W, 0));

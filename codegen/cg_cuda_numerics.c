@@ -2,7 +2,8 @@
  * cg_cuda_numerics.c — the CUDA backend's --check-numerics (cg_cuda_options.check_numerics):
  * the training step notes the first node whose value is not finite in an 8-byte record in the
  * device arena (after the scalars, at dlrt_cuda_program.numerics_offset), as the C backend's
- * check does on the CPU (cg_c_numerics.c, whose helpers name the inputs tested here).
+ * check does on the CPU (cg_c_numerics.c; both name the inputs tested with the shared
+ * helpers of cg_loop.c).
  *
  * The record is one unsigned 64-bit key, all ones when nothing was found:
  *     key = schedule position << 40 | input << 32 | node id
@@ -19,7 +20,7 @@
 
 void cu_numerics_prelude(cg_cu *c) {
     if (c->numerics_offset < 0) return;
-    sb_printf(c->out,
+    sb_printf(c->x.out,
               "/* --check-numerics: the record of the training step's first NaN or Inf,\n"
               " * position << 40 | input << 32 | node (all ones: none); the smallest key wins */\n"
               "static void dlc_note(unsigned char *A, unsigned long long pos, int input, int node) {\n"
@@ -34,14 +35,15 @@ void cu_numerics_prelude(cg_cu *c) {
 }
 
 static int checked(cg_cu *c, int id) {
-    return c->numerics_offset >= 0 && c->train && cu_node(c, id)->dtype != IR_I32;
+    return c->numerics_offset >= 0 && c->x.train && cu_node(c, id)->dtype != IR_I32;
 }
 
-void cu_numerics_element(cg_cu *c, int id, int pos, const char *value, const char *const *args) {
+void cu_numerics_element(cg_ctx *x, int id, int pos, const char *value, const char *const *args) {
+    cg_cu *c = x->target;
     if (!checked(c, id)) return;
     DLC_ASSERT(pos < 1 << 24); /* the key's 24 bits of position */
-    sb_printf(c->out, "        if (!isfinite(%s)) dlc_note(A, %dULL, %s, %d);\n", value, pos,
-              cg_c_numerics_inputs(&c->shim, id, args), id);
+    sb_printf(c->x.out, "        if (!isfinite(%s)) dlc_note(A, %dULL, %s, %d);\n", value, pos,
+              cg_numerics_inputs(&c->x, id, args), id);
 }
 
 /* the kernel that scans node id's testable inputs when the record holds its position */
@@ -49,16 +51,16 @@ static void inputs_kernel(cg_cu *c, int id, int pos) {
     const ir_node *n = cu_node(c, id);
     int ids[IR_MAX_IN], kind[IR_MAX_IN], k = 0;
     for (int i = 0; i < n->n_in; i++)
-        if ((kind[i] = cg_c_numerics_whole(&c->shim, n->in[i])) != CG_C_WHOLE_NONE) ids[k++] = n->in[i];
+        if ((kind[i] = cg_numerics_whole(&c->x, n->in[i])) != CG_WHOLE_NONE) ids[k++] = n->in[i];
     if (!k) return;
     const char *name = cu_kernel_open(c, ids, k);
-    sb_printf(c->out, "    if ((dlc_record(A) >> 40) != %dULL) return;\n", pos);
+    sb_printf(c->x.out, "    if ((dlc_record(A) >> 40) != %dULL) return;\n", pos);
     for (int i = 0; i < n->n_in; i++) {
         int j = n->in[i];
-        if (kind[i] == CG_C_WHOLE_SCALAR)
-            sb_printf(c->out, "    if (!isfinite(s%d)) dlc_note(A, %dULL, %d, %d);\n", j, pos, i, id);
-        else if (kind[i] == CG_C_WHOLE_BUFFER)
-            sb_printf(c->out, "    DLC_FOR(i, %s) if (!isfinite(t%d[i])) dlc_note(A, %dULL, %d, %d);\n",
+        if (kind[i] == CG_WHOLE_SCALAR)
+            sb_printf(c->x.out, "    if (!isfinite(s%d)) dlc_note(A, %dULL, %d, %d);\n", j, pos, i, id);
+        else if (kind[i] == CG_WHOLE_BUFFER)
+            sb_printf(c->x.out, "    DLC_FOR(i, %s) if (!isfinite(t%d[i])) dlc_note(A, %dULL, %d, %d);\n",
                       cu_count(c, &cu_node(c, j)->shape), j, pos, i, id);
     }
     cu_kernel_close(c);
@@ -67,10 +69,10 @@ static void inputs_kernel(cg_cu *c, int id, int pos) {
 
 void cu_numerics_node(cg_cu *c, int id, int pos) {
     const ir_node *n = cu_node(c, id);
-    if (!checked(c, id) || !c->fn->sched.stored[id]) return;
+    if (!checked(c, id) || !c->x.fn->sched.stored[id]) return;
     DLC_ASSERT(pos < 1 << 24);
     const char *name = cu_kernel_open(c, &id, 1);
-    sb_printf(c->out, "    DLC_FOR(i, %s) if (!isfinite(t%d[i])) dlc_note(A, %dULL, -1, %d);\n",
+    sb_printf(c->x.out, "    DLC_FOR(i, %s) if (!isfinite(t%d[i])) dlc_note(A, %dULL, -1, %d);\n",
               cu_count(c, &n->shape), id, pos, id);
     cu_kernel_close(c);
     cu_launch(c, id, name, cu_count_lin(&n->shape), CU_BLOCK, CU_MAX_BLOCKS);

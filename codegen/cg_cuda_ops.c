@@ -1,7 +1,7 @@
 /*
  * cg_cuda_ops.c — one CUDA emitter per op (the table is generated from ops.def, so a new op
  * without its cu_emit_NAME is a compile error). Elementwise ops never come here: they run in
- * their fusion group's kernel (cg_cuda.c) with the C backend's expressions. Each emitter
+ * their fusion group's kernel (cg_cuda.c) with the shared layer's expressions (cg_expr.c). Each emitter
  * writes its kernel(s) and appends its launches; the code mirrors the C backend's loops
  * (cg_c_ops.c) statement for statement, with the loop over rows or columns spread over
  * threads: a row's or column's own arithmetic runs in the same order as on the CPU. Sums over
@@ -10,7 +10,7 @@
  */
 #include "cg_cuda_internal.h"
 
-#define OUT c->out
+#define OUT c->x.out
 
 static void cu_emit_leaf(cg_cu *c, int id) { (void)c, (void)id; }
 #define cu_emit_input cu_emit_leaf
@@ -60,14 +60,8 @@ static void cu_emit_fused(cg_cu *c, int id) {
                        is_fused(op) ? "outside a fusion group" : "has no CUDA emitter");
 }
 #define FUSED(name) static void cu_emit_##name(cg_cu *c, int id) { cu_emit_fused(c, id); }
-FUSED(add) FUSED(sub) FUSED(mul) FUSED(div) FUSED(neg) FUSED(sqrt) FUSED(exp) FUSED(log) FUSED(pow)
-FUSED(relu) FUSED(sigmoid) FUSED(tanh) FUSED(leaky_relu) FUSED(prelu) FUSED(elu) FUSED(silu)
-FUSED(mish) FUSED(gelu) FUSED(softplus) FUSED(relu_grad) FUSED(sigmoid_grad) FUSED(tanh_grad)
-FUSED(leaky_relu_grad) FUSED(prelu_grad) FUSED(prelu_slope_grad) FUSED(elu_grad) FUSED(silu_grad)
-FUSED(mish_grad) FUSED(gelu_grad) FUSED(softplus_grad) FUSED(dropout) FUSED(dropout_grad)
-FUSED(gaussian_noise) FUSED(broadcast) FUSED(mse_grad) FUSED(mae_grad) FUSED(smooth_l1_grad)
-FUSED(huber_grad) FUSED(bce_grad) FUSED(bce_with_logits_grad) FUSED(hinge_grad) FUSED(assign)
-FUSED(maximum) FUSED(minimum) FUSED(sum_abs_grad) FUSED(normalize) FUSED(reshape)
+CG_FUSED_OPS(FUSED)
+#undef FUSED
 
 
 /* ---- matrix product: cuBLAS, row-major as dlc_gemm ---- */
@@ -92,7 +86,7 @@ static const char *rows_of(cg_cu *c, const ir_shape *s, long long *cols, dlrt_cu
     *cols = s->dims[s->rank - 1];
     dlrt_cuda_lin cnt = cu_count_lin(s);
     *rows = cu_lin(cnt.a / *cols, cnt.b / *cols);
-    return arena_printf(c->a, "(%s / %lld)", cu_count(c, s), *cols);
+    return arena_printf(c->x.a, "(%s / %lld)", cu_count(c, s), *cols);
 }
 
 /* a kernel over the rows of node id's shape with `body` (r: the row) */
@@ -106,11 +100,11 @@ static void row_kernel(cg_cu *c, int id, const char *body) {
     cu_launch(c, id, k, rows, CU_BLOCK, CU_MAX_BLOCKS);
 }
 
-/* row r of tX: its max `m` and `s` = sum(exp(x - m)), the C backend's text */
-static const char *row_max_sum(cg_cu *c, int x) { return cg_c_row_max_sum(&c->shim, x, "C"); }
+/* row r of tX: its max `m` and `s` = sum(exp(x - m)), the shared text (cg_expr.c) */
+static const char *row_max_sum(cg_cu *c, int x) { return cg_row_max_sum(&c->x, x, "C"); }
 
-/* softmax, log_softmax and their gradients: the C backend's row bodies */
-static void row_op(cg_cu *c, int id) { row_kernel(c, id, cg_c_row_body(&c->shim, id, "C")); }
+/* softmax, log_softmax and their gradients: the shared row bodies, as the C backend's */
+static void row_op(cg_cu *c, int id) { row_kernel(c, id, cg_row_body(&c->x, id, "C")); }
 static void cu_emit_softmax(cg_cu *c, int id) { row_op(c, id); }
 static void cu_emit_softmax_grad(cg_cu *c, int id) { row_op(c, id); }
 static void cu_emit_log_softmax(cg_cu *c, int id) { row_op(c, id); }
@@ -148,12 +142,12 @@ static void block_reduce(cg_cu *c, int id, const char *count, const char *setup,
 }
 
 static const char *mean_by(cg_cu *c, int mean, const char *count) {
-    return mean ? arena_printf(c->a, " / (double)%s", count) : "";
+    return mean ? arena_printf(c->x.a, " / (double)%s", count) : "";
 }
 
 static void reduce_all(cg_cu *c, int id, int mean) {
     const char *count = cu_count(c, &cu_in_node(c, id, 0)->shape);
-    block_reduce(c, id, count, "", arena_printf(c->a, "        s += t%d[i];\n", cu_in(c, id, 0)),
+    block_reduce(c, id, count, "", arena_printf(c->x.a, "        s += t%d[i];\n", cu_in(c, id, 0)),
                  mean_by(c, mean, count));
 }
 static void cu_emit_sum(cg_cu *c, int id) { reduce_all(c, id, 0); }
@@ -161,7 +155,7 @@ static void cu_emit_mean(cg_cu *c, int id) { reduce_all(c, id, 1); }
 
 static void sum_of(cg_cu *c, int id, const char *fx) {
     block_reduce(c, id, cu_count(c, &cu_in_node(c, id, 0)->shape), "",
-                 arena_printf(c->a, "        const double x = t%d[i];\n        s += %s;\n",
+                 arena_printf(c->x.a, "        const double x = t%d[i];\n        s += %s;\n",
                               cu_in(c, id, 0), fx), "");
 }
 static void cu_emit_sum_squares(cg_cu *c, int id) { sum_of(c, id, "x * x"); }
@@ -169,13 +163,13 @@ static void cu_emit_sum_abs(cg_cu *c, int id) { sum_of(c, id, "fabs(x)"); }
 
 static int sums(cg_cu *c, int id) { return cu_node(c, id)->iattr[0] != 0; }
 
-/* element losses: the C backend's term over p and t */
+/* element losses: the shared term over p and t, as the C backend's */
 static void elem_loss(cg_cu *c, int id) {
     const char *count = cu_count(c, &cu_in_node(c, id, 0)->shape);
     block_reduce(c, id, count, "",
-                 arena_printf(c->a, "        const real p = t%d[i], t = t%d[i];\n"
+                 arena_printf(c->x.a, "        const real p = t%d[i], t = t%d[i];\n"
                                     "        s += (double)(%s);\n",
-                              cu_in(c, id, 0), cu_in(c, id, 1), cg_c_elem_loss_term(&c->shim, id)),
+                              cu_in(c, id, 0), cu_in(c, id, 1), cg_elem_loss_term(&c->x, id)),
                  mean_by(c, !sums(c, id), count));
 }
 #define ELOSS(name) static void cu_emit_##name(cg_cu *c, int id) { elem_loss(c, id); }
@@ -188,8 +182,8 @@ static void cu_emit_cross_entropy(cg_cu *c, int id) {
     double eps = cu_node(c, id)->fattr[0];
     int lab = cu_in(c, id, 1);
     const char *term = eps == 0
-        ? arena_printf(c->a, "        total += lse - xr[t%d[r]];\n", lab)
-        : arena_printf(c->a, "        double sx = 0;\n"
+        ? arena_printf(c->x.a, "        total += lse - xr[t%d[r]];\n", lab)
+        : arena_printf(c->x.a, "        double sx = 0;\n"
                              "        for (long j = 0; j < C; j++) sx += xr[j];\n"
                              "        total += %.17g * (lse - xr[t%d[r]]) + %.17g * (%lld * lse - sx);\n",
                        1 - eps, lab, eps / (double)C, C);
@@ -207,8 +201,8 @@ static void cu_emit_cross_entropy(cg_cu *c, int id) {
 
 /* dloss, divided by the batch for reduction=mean */
 static const char *row_scale(cg_cu *c, int id) {
-    const char *dloss = cg_c_scalar(&c->shim, cu_in(c, id, 2));
-    return sums(c, id) ? dloss : arena_printf(c->a, "%s / (real)n", dloss);
+    const char *dloss = cg_scalar(&c->x, cu_in(c, id, 2));
+    return sums(c, id) ? dloss : arena_printf(c->x.a, "%s / (real)n", dloss);
 }
 
 static void cu_emit_cross_entropy_grad(cg_cu *c, int id) {
@@ -216,9 +210,9 @@ static void cu_emit_cross_entropy_grad(cg_cu *c, int id) {
     double eps = cu_node(c, id)->fattr[0];
     int lab = cu_in(c, id, 1);
     const char *tail = eps == 0
-        ? arena_printf(c->a, "        for (long j = 0; j < C; j++) gr[j] = (real)(exp(xr[j] - lse)) * scale;\n"
+        ? arena_printf(c->x.a, "        for (long j = 0; j < C; j++) gr[j] = (real)(exp(xr[j] - lse)) * scale;\n"
                              "        gr[t%d[r]] -= scale;\n", lab)
-        : arena_printf(c->a, "        for (long j = 0; j < C; j++) gr[j] = (real)(exp(xr[j] - lse) - %.17g) * scale;\n"
+        : arena_printf(c->x.a, "        for (long j = 0; j < C; j++) gr[j] = (real)(exp(xr[j] - lse) - %.17g) * scale;\n"
                              "        gr[t%d[r]] -= (real)%.17g * scale;\n", eps / (double)C, lab, 1 - eps);
     const char *k = cu_kernel_open_node(c, id);
     sb_printf(OUT, "    const long C = %lld;\n    DLC_FOR(r, n) {\n%s"
@@ -232,7 +226,7 @@ static void cu_emit_cross_entropy_grad(cg_cu *c, int id) {
 
 static void cu_emit_nll(cg_cu *c, int id) {
     long long C = cu_in_node(c, id, 0)->shape.dims[1];
-    block_reduce(c, id, "n", "", arena_printf(c->a, "        s -= t%d[i * %lld + t%d[i]];\n",
+    block_reduce(c, id, "n", "", arena_printf(c->x.a, "        s -= t%d[i * %lld + t%d[i]];\n",
                                               cu_in(c, id, 0), C, cu_in(c, id, 1)),
                  sums(c, id) ? "" : " / n");
 }

@@ -1,8 +1,8 @@
 /*
  * cg_cuda_prelude.c — the fixed device code at the top of every CUDA translation unit. NVRTC
  * compiles it alone (no #include) with -default-device, so functions without an execution
- * space are device functions: the C backend's counter-based random functions (dlc_key,
- * dlc_uniform, dlc_normal) are compiled from the very same text, and dropout masks match the
+ * space are device functions: the counter-based random functions (dlc_key, dlc_uniform,
+ * dlc_normal; cg_expr.c) are compiled from the very same text as in the C backend, and dropout masks match the
  * CPU's bit for bit. The R_ math names map to the overloaded CUDA math functions, which follow
  * their argument's type as tgmath.h does in the generated C.
  */
@@ -53,12 +53,12 @@ static int has_op(const ir_graph *g, ir_op op) {
 }
 
 void cg_cu_prelude(cg_cu *c) {
-    sb_puts(c->out, prelude_types);
-    sb_printf(c->out, "#define DLC_BLOCK %d\n", CU_BLOCK);
-    sb_puts(c->out, prelude_loops);
+    sb_puts(c->x.out, prelude_types);
+    sb_printf(c->x.out, "#define DLC_BLOCK %d\n", CU_BLOCK);
+    sb_puts(c->x.out, prelude_loops);
     cu_numerics_prelude(c);
-    if (c->o->has_train && (has_op(c->g, IR_OP_dropout) || has_op(c->g, IR_OP_gaussian_noise))) {
-        sb_puts(c->out, cg_c_random_text);
-        if (has_op(c->g, IR_OP_gaussian_noise)) sb_puts(c->out, cg_c_normal_text);
+    if (c->o->has_train && (has_op(c->x.g, IR_OP_dropout) || has_op(c->x.g, IR_OP_gaussian_noise))) {
+        sb_puts(c->x.out, cg_random_text);
+        if (has_op(c->x.g, IR_OP_gaussian_noise)) sb_puts(c->x.out, cg_normal_text);
     }
 }

@@ -93,6 +93,12 @@ int dlc_run_command(char *const argv[]) {
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
+int dlc_run_into(char *const argv[], const char *tmp, const char *path) {
+    if (dlc_run_command(argv) == 0 && rename(tmp, path) == 0) return 0;
+    remove(tmp);
+    return -1;
+}
+
 /* OpenBLAS as dlc was built with it, when this machine has it (a dlc carried to a machine
  * without it, such as the GPU machine, builds models with the portable GEMM instead) and
  * $DLC_PORTABLE_GEMM is unset or 0 (set, the built-in GEMM: tools/numeric_kernels.sh) */
@@ -136,9 +142,8 @@ static int compile_into_cache(const char *dir, const char *key, const char *cc, 
     compiler_argv(cc, c_path, tmp_so, argv);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (dlc_run_command(argv) != 0 || rename(tmp_so, so_path) != 0) {
+    if (dlc_run_into(argv, tmp_so, so_path)) {
         fprintf(stderr, "dlc: error: the C compiler (%s) failed on the generated code %s\n", cc, c_path);
-        remove(tmp_so);
         return -1;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);

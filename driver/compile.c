@@ -7,6 +7,7 @@
  * compiled unit (where a gradient is exposed, the lr schedule).
  */
 #include "../passes/pass.h"
+#include "../codegen/cg_backend.h"
 #include "../codegen/cg_c.h"
 #include "../codegen/cg_cuda.h"
 #include "driver.h"
@@ -79,8 +80,9 @@ static int report_options(const dlc_options *o, dlc_target t, mem_options *mo) {
     static const int bytes[] = {4, 2, 2, 8};
     int cuda = o->target && !strcmp(o->target, "cuda");
     if (t != (cuda ? DLC_TARGET_CUDA : DLC_TARGET_C) || o->fit > 0) return 0;
-    *mo = (mem_options){.batch = o->batch, .reuse = !o->no_reuse,
-                        .workspace = cuda ? cg_cuda_workspace_reals : cg_c_workspace_reals};
+    (cuda ? &cg_cuda_backend : &cg_c_backend)->mem_options(0, !o->no_reuse, mo);
+    mo->batch = o->batch; /* the report's batch and element type, not the generator's */
+    mo->real_bytes = 0;
     for (int i = 0; i < 4; i++)
         if (!strcmp(o->dtype ? o->dtype : "f32", dtypes[i])) mo->real_bytes = bytes[i];
     return mo->real_bytes != 0;
@@ -94,14 +96,13 @@ static int target_options(const dlc_options *o, pass_variant v, dlc_target t, me
     if (o->mem_report) return report_options(o, t, mo);
     if (t == DLC_TARGET_CUDA) {
         if (!o->cuda || v != PASS_TRAIN) return 0;
-        cg_cuda_options go = {.no_reuse = o->no_reuse || o->check_cuda,
-                              .check_numerics = o->check_numerics && !o->check_cuda};
-        cg_cuda_mem_options(&go, mo);
+        int plain = o->no_reuse || o->check_cuda || (o->check_numerics && !o->check_cuda);
+        cg_cuda_backend.mem_options(0, !plain, mo);
         return 1;
     }
     int plain = o->no_reuse || o->check_cuda || (o->check_numerics && !o->cuda);
-    *mo = (mem_options){.real_bytes = v == PASS_GRADCHECK || (v == PASS_TRAIN && o->f64) ? 8 : 4,
-                        .reuse = v != PASS_TRAIN || !plain, .workspace = cg_c_workspace_reals};
+    cg_c_backend.mem_options(v == PASS_GRADCHECK || (v == PASS_TRAIN && o->f64),
+                             v != PASS_TRAIN || !plain, mo);
     return 1;
 }
 

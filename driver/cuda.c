@@ -7,8 +7,10 @@
  * Compiled modules are cached like the C backend's shared objects (build.c): keyed by the
  * source, the GPU architecture, NVRTC's version and its options.
  */
-#include "../codegen/cg_c_internal.h"
+#include "../codegen/cg_backend.h"
+#include "../codegen/cg_c.h"
 #include "../codegen/cg_cuda.h"
+#include "../passes/memplan.h"
 #include "../runtime/dlrt_cuda.h"
 #include "cuda_device.h"
 #include "driver.h"

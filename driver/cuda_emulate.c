@@ -1,7 +1,8 @@
 /*
  * cuda_emulate.c — the emulated CUDA device of cuda_device.h. The kernel source is prefixed
  * with a shim (the CUDA keywords as no-ops, one block of one thread, the math functions of
- * <cmath>), compiled by the C++ compiler into a shared object in the model cache and loaded;
+ * <cmath>), compiled by the C++ compiler into a shared object in the model cache (built under
+ * a temporary name and renamed, as the C builds are: dlc_run_into) and loaded;
  * each launch calls its kernel once (every kernel loops over its whole range whatever the grid:
  * grid-stride loops, per-channel block loops, DLC_BLOCK = 1 for the block sums; one thread,
  * so atomicMin is a plain compare and store), and each GEMM
@@ -68,8 +69,10 @@ static void *build(const char *src, const dlc_options *o) {
         dlc_path(so, sizeof so, "%s/%016llx-emulate.so", dir, (unsigned long long)h))
         return NULL;
     if (access(so, R_OK) != 0) {
-        char *argv[] = {"c++", "-std=c++17", "-O1", "-fPIC", "-shared", "-w", "-o", so, cpp, NULL};
-        if (dlc_mkdir_p(dir) || dlc_write_file_atomic(cpp, src) || dlc_run_command(argv)) {
+        char tmp[sizeof so + 32]; /* never truncated: so fits in sizeof so */
+        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", so, (long)getpid());
+        char *argv[] = {"c++", "-std=c++17", "-O1", "-fPIC", "-shared", "-w", "-o", tmp, cpp, NULL};
+        if (dlc_mkdir_p(dir) || dlc_write_file_atomic(cpp, src) || dlc_run_into(argv, tmp, so)) {
             fprintf(stderr, "dlc: error: the C++ compiler failed on the emulated CUDA %s\n", cpp);
             return NULL;
         }

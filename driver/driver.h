@@ -119,6 +119,11 @@ const dlrt_model_desc *dlc_cuda_model(dlc_unit *u, const dlrt_model_desc *m, con
 
 /* Runs argv[0] (found on PATH) with argv and waits: 0 when it exited with status 0, else -1. */
 int dlc_run_command(char *const argv[]);
+/* A build step into the cache: runs argv, which writes `tmp` (a name of this process's own),
+ * and renames tmp to `path`, so the entry appears whole or not at all (an interrupted build,
+ * or another process building the same entry, never leaves or reads a partial file). Returns
+ * 0, or -1 with tmp removed. */
+int dlc_run_into(char *const argv[], const char *tmp, const char *path);
 
 /* snprintf into buf[n] that refuses to truncate: 0, or -1 after printing "path too long". */
 int dlc_path(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

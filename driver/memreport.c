@@ -13,6 +13,7 @@
  * cuBLAS's workspace for every GEMM, codegen/cg_cuda.c), the device arena's staging of the
  * inputs, the weights block, and an allowance for the CUDA context (CUDA_CONTEXT_ALLOWANCE).
  */
+#include "../codegen/cg_backend.h"
 #include "../codegen/cg_c.h"
 #include "../codegen/cg_cuda.h"
 #include "../passes/memplan.h"
@@ -124,8 +125,10 @@ static int setup(const dlc_options *o, report_setup *r) {
  * report's plan, which the memplan analysis made: driver/compile.c) */
 static void plan_at(const dlc_unit *u, const dlc_options *o, const report_setup *r, int64_t batch,
                     arena *a, mem_plan *p) {
-    mem_options mo = {.batch = batch, .real_bytes = r->real_bytes, .reuse = !o->no_reuse,
-                      .workspace = r->cuda ? cg_cuda_workspace_reals : cg_c_workspace_reals};
+    mem_options mo;
+    (r->cuda ? &cg_cuda_backend : &cg_c_backend)->mem_options(0, !o->no_reuse, &mo);
+    mo.batch = batch;
+    mo.real_bytes = r->real_bytes;
     pass_memplan_build(u->g, &u->sched, &mo, a, p);
 }
 
