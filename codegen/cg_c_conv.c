@@ -263,7 +263,7 @@ static const char *col(cg_ctx *c, int id) {
     return arena_printf(c->a, "(real *)(A + %lld)", (long long)pass_memplan_workspace_offset(c->fn, id));
 }
 
-void emit_conv2d(cg_ctx *c, int id) {
+void cg_c_emit_conv2d(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id);
     declare_geometry(c, id);
     const char *bias = n->n_in == 3 ? arena_printf(c->a, "t%d", n->in[2]) : "NULL";
@@ -279,15 +279,15 @@ static void emit_grad_call(cg_ctx *c, int id, const char *fn) {
               col(c, id));
 }
 
-void emit_conv2d_input_grad(cg_ctx *c, int id) {
+void cg_c_emit_conv2d_input_grad(cg_ctx *c, int id) {
     emit_grad_call(c, id, "dlc_conv_input_grad");
 }
 
-void emit_conv2d_weight_grad(cg_ctx *c, int id) {
+void cg_c_emit_conv2d_weight_grad(cg_ctx *c, int id) {
     emit_grad_call(c, id, "dlc_conv_weight_grad");
 }
 
-void emit_conv2d_bias_grad(cg_ctx *c, int id) {
+void cg_c_emit_conv2d_bias_grad(cg_ctx *c, int id) {
     const ir_shape *dy = &cg_node(c, cg_node(c, id)->in[0])->shape;
     sb_printf(c->out, "    dlc_conv_bias_grad(n, %lld, %lld, t%d, t%d);\n", (long long)dy->dims[1],
               (long long)(dy->dims[2] * dy->dims[3]), cg_node(c, id)->in[0], id);

@@ -36,14 +36,14 @@ enum { CG_C_PARALLEL_MIN_WORK = 65536 };
 void cg_c_parallel(cg_ctx *c, const char *work, long long max_work);
 
 /* cg_c_pool.c: pooling and concatenation over NCHW images */
-void emit_max_pool2d(cg_ctx *c, int id);
-void emit_max_pool2d_grad(cg_ctx *c, int id);
-void emit_avg_pool2d(cg_ctx *c, int id);
-void emit_avg_pool2d_grad(cg_ctx *c, int id);
-void emit_global_avg_pool(cg_ctx *c, int id);
-void emit_global_avg_pool_grad(cg_ctx *c, int id);
-void emit_concat(cg_ctx *c, int id);
-void emit_slice(cg_ctx *c, int id);
+void cg_c_emit_max_pool2d(cg_ctx *c, int id);
+void cg_c_emit_max_pool2d_grad(cg_ctx *c, int id);
+void cg_c_emit_avg_pool2d(cg_ctx *c, int id);
+void cg_c_emit_avg_pool2d_grad(cg_ctx *c, int id);
+void cg_c_emit_global_avg_pool(cg_ctx *c, int id);
+void cg_c_emit_global_avg_pool_grad(cg_ctx *c, int id);
+void cg_c_emit_concat(cg_ctx *c, int id);
+void cg_c_emit_slice(cg_ctx *c, int id);
 
 /* Inference C (cg_c_infer.c): the weights block as static const data, then the predict API
  * over PREFIX_forward (the evaluation function without a loss). */
@@ -66,9 +66,9 @@ void cg_c_random_prelude(cg_c *c, int with_normal);
 
 /* cg_c_conv.c: convolution (im2col + GEMM) */
 void cg_c_conv_prelude(cg_ctx *c);          /* support functions of the conv ops in the graph */
-void emit_conv2d(cg_ctx *c, int id);
-void emit_conv2d_input_grad(cg_ctx *c, int id);
-void emit_conv2d_weight_grad(cg_ctx *c, int id);
-void emit_conv2d_bias_grad(cg_ctx *c, int id);
+void cg_c_emit_conv2d(cg_ctx *c, int id);
+void cg_c_emit_conv2d_input_grad(cg_ctx *c, int id);
+void cg_c_emit_conv2d_weight_grad(cg_ctx *c, int id);
+void cg_c_emit_conv2d_bias_grad(cg_ctx *c, int id);
 
 #endif

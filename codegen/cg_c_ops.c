@@ -14,24 +14,24 @@ static int in_id(cg_ctx *c, int id, int i) { return cg_node(c, id)->in[i]; }
 
 /* ---- leaves: storage is bound by the function prologue, nothing to emit ---- */
 static void emit_leaf(cg_ctx *c, int id) { (void)c, (void)id; }
-#define emit_input emit_leaf
-#define emit_param emit_leaf
-#define emit_state emit_leaf
-#define emit_scalar_in emit_leaf
-#define emit_const emit_leaf
-#define emit_buffer emit_leaf
+#define cg_c_emit_input emit_leaf
+#define cg_c_emit_param emit_leaf
+#define cg_c_emit_state emit_leaf
+#define cg_c_emit_scalar_in emit_leaf
+#define cg_c_emit_const emit_leaf
+#define cg_c_emit_buffer emit_leaf
 
 /* ops with an expression: always inside a fusion group (passes/schedule.c) */
 static void emit_fused(cg_ctx *c, int id) {
     dlc_internal_error(__FILE__, __LINE__, "%s (node %%%d) outside a fusion group",
                        ir_op_names[cg_node(c, id)->op], id);
 }
-#define FUSED(name) static void emit_##name(cg_ctx *c, int id) { emit_fused(c, id); }
+#define FUSED(name) static void cg_c_emit_##name(cg_ctx *c, int id) { emit_fused(c, id); }
 CG_FUSED_OPS(FUSED)
 #undef FUSED
 
 /* ---- matrix product ---- */
-static void emit_matmul(cg_ctx *c, int id) {
+static void cg_c_emit_matmul(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id), *x = in_node(c, id, 0);
     int ta = (int)n->iattr[0], tb = (int)n->iattr[1];
     sb_printf(OUT, "    dlc_gemm(%d, %d, %s, %s, %s, t%d, t%d, t%d);\n", ta, tb,
@@ -54,15 +54,15 @@ static void emit_row_op(cg_ctx *c, int id) {
               cg_row_body(c, id, arena_printf(c->a, "%lld", C)));
 }
 
-static void emit_softmax(cg_ctx *c, int id) {
+static void cg_c_emit_softmax(cg_ctx *c, int id) {
     emit_row_op(c, id);
 }
 
-static void emit_softmax_grad(cg_ctx *c, int id) {
+static void cg_c_emit_softmax_grad(cg_ctx *c, int id) {
     emit_row_op(c, id);
 }
 
-static void emit_reduce_like(cg_ctx *c, int id) {
+static void cg_c_emit_reduce_like(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id);
     long long L = ir_shape_numel(&n->shape);
     /* row by row, so the inner loop is contiguous and vectorises */
@@ -83,11 +83,11 @@ static void row_lse(cg_ctx *c, int logits, long long C) {
 
 /* ---- log-softmax ---- */
 
-static void emit_log_softmax(cg_ctx *c, int id) {
+static void cg_c_emit_log_softmax(cg_ctx *c, int id) {
     emit_row_op(c, id);
 }
 
-static void emit_log_softmax_grad(cg_ctx *c, int id) {
+static void cg_c_emit_log_softmax_grad(cg_ctx *c, int id) {
     emit_row_op(c, id);
 }
 
@@ -102,10 +102,10 @@ static void reduce_all(cg_ctx *c, int id, int mean) {
                    "    }\n",
               count, in_id(c, id, 0), id, mean ? " / (double)" : "", mean ? count : "");
 }
-static void emit_sum(cg_ctx *c, int id) {
+static void cg_c_emit_sum(cg_ctx *c, int id) {
     reduce_all(c, id, 0);
 }
-static void emit_mean(cg_ctx *c, int id) {
+static void cg_c_emit_mean(cg_ctx *c, int id) {
     reduce_all(c, id, 1);
 }
 
@@ -119,7 +119,7 @@ static const char *row_scale(cg_ctx *c, int id) {
     return sums(c, id) ? dloss : arena_printf(c->a, "%s / (real)n", dloss);
 }
 
-static void emit_cross_entropy(cg_ctx *c, int id) {
+static void cg_c_emit_cross_entropy(cg_ctx *c, int id) {
     long long C = in_node(c, id, 0)->shape.dims[1];
     double eps = cg_node(c, id)->fattr[0];
     sb_puts(OUT, "    {\n    double total = 0;\n    for (long r = 0; r < n; r++) {\n");
@@ -135,7 +135,7 @@ static void emit_cross_entropy(cg_ctx *c, int id) {
     sb_printf(OUT, "    }\n    t%d[0] = (real)(total%s);\n    }\n", id, sums(c, id) ? "" : " / n");
 }
 
-static void emit_cross_entropy_grad(cg_ctx *c, int id) {
+static void cg_c_emit_cross_entropy_grad(cg_ctx *c, int id) {
     long long C = in_node(c, id, 0)->shape.dims[1];
     double eps = cg_node(c, id)->fattr[0];
     sb_printf(OUT, "    for (long r = 0; r < n; r++) {\n");
@@ -154,7 +154,7 @@ static void emit_cross_entropy_grad(cg_ctx *c, int id) {
     sb_puts(OUT, "    }\n");
 }
 
-static void emit_nll(cg_ctx *c, int id) {
+static void cg_c_emit_nll(cg_ctx *c, int id) {
     long long C = in_node(c, id, 0)->shape.dims[1];
     sb_printf(OUT, "    {\n"
                    "        double total = 0;\n"
@@ -164,7 +164,7 @@ static void emit_nll(cg_ctx *c, int id) {
               in_id(c, id, 0), C, in_id(c, id, 1), id, sums(c, id) ? "" : " / n");
 }
 
-static void emit_nll_grad(cg_ctx *c, int id) {
+static void cg_c_emit_nll_grad(cg_ctx *c, int id) {
     long long C = in_node(c, id, 0)->shape.dims[1];
     sb_printf(OUT, "    for (long r = 0; r < n; r++) {\n"
                    "        real *gr = t%d + r * %lld;\n"
@@ -191,7 +191,7 @@ static void elem_loss(cg_ctx *c, int id) {
               count, in_id(c, id, 0), in_id(c, id, 1), cg_elem_loss_term(c, id), id,
               sums(c, id) ? "" : " / (double)", sums(c, id) ? "" : count);
 }
-#define ELOSS(name) static void emit_##name(cg_ctx *c, int id) { elem_loss(c, id); }
+#define ELOSS(name) static void cg_c_emit_##name(cg_ctx *c, int id) { elem_loss(c, id); }
 ELOSS(mse) ELOSS(mae) ELOSS(smooth_l1) ELOSS(huber) ELOSS(bce) ELOSS(bce_with_logits) ELOSS(hinge)
 #undef ELOSS
 
@@ -207,10 +207,10 @@ static void emit_sum_of(cg_ctx *c, int id, const char *fx) {
                    "    }\n",
               cg_count(c, &in_node(c, id, 0)->shape), in_id(c, id, 0), fx, id);
 }
-static void emit_sum_squares(cg_ctx *c, int id) {
+static void cg_c_emit_sum_squares(cg_ctx *c, int id) {
     emit_sum_of(c, id, "x * x");
 }
-static void emit_sum_abs(cg_ctx *c, int id) {
+static void cg_c_emit_sum_abs(cg_ctx *c, int id) {
     emit_sum_of(c, id, "fabs(x)");
 }
 
@@ -254,7 +254,7 @@ static void channel_open(cg_ctx *c, const cg_bn_geom *g, int stats, double eps) 
 
 /* training (and --gradcheck): the batch's mean and biased variance, in double; evaluation:
  * the running statistics */
-static void emit_batchnorm_stats(cg_ctx *c, int id) {
+static void cg_c_emit_batchnorm_stats(cg_ctx *c, int id) {
     int x = in_id(c, id, 0);
     cg_bn_geom g = cg_bn_geometry(c, x);
     if (!c->train && !c->batch_stats) {
@@ -274,7 +274,7 @@ static void emit_batchnorm_stats(cg_ctx *c, int id) {
               id, id, g.C);
 }
 
-static void emit_batchnorm(cg_ctx *c, int id) {
+static void cg_c_emit_batchnorm(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id);
     int x = n->in[0];
     cg_bn_geom g = cg_bn_geometry(c, x);
@@ -294,7 +294,7 @@ static void channel_sums(cg_ctx *c, const cg_bn_geom *g, int x, int dy) {
 }
 
 /* torch's batch-statistics backward (cg_bn_grad_setup) */
-static void emit_batchnorm_grad(cg_ctx *c, int id) {
+static void cg_c_emit_batchnorm_grad(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id);
     int x = n->in[0], dy = n->in[2];
     cg_bn_geom g = cg_bn_geometry(c, x);
@@ -306,7 +306,7 @@ static void emit_batchnorm_grad(cg_ctx *c, int id) {
 }
 
 /* dgamma = dot * invstd (the sum of dy * xhat), dbeta = sdy */
-static void emit_batchnorm_param_grad(cg_ctx *c, int id) {
+static void cg_c_emit_batchnorm_param_grad(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id);
     cg_bn_geom g = cg_bn_geometry(c, n->in[0]);
     channel_open(c, &g, n->in[1], n->fattr[0]);
@@ -315,7 +315,7 @@ static void emit_batchnorm_param_grad(cg_ctx *c, int id) {
 }
 
 /* torch: running = momentum * stat + (1 - momentum) * running, the variance unbiased */
-static void emit_batchnorm_running(cg_ctx *c, int id) {
+static void cg_c_emit_batchnorm_running(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id);
     cg_bn_geom g = cg_bn_geometry(c, n->in[2]);
     sb_printf(OUT, "    {\n        const double cnt = (double)%s * %lld;\n"
@@ -326,7 +326,7 @@ static void emit_batchnorm_running(cg_ctx *c, int id) {
 }
 
 const cg_c_emit_fn cg_c_emitters[IR_OP_COUNT] = {
-#define OP(name, n_in, flags, shape, grad, attrs, cuda) [IR_OP_##name] = emit_##name,
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) [IR_OP_##name] = cg_c_emit_##name,
 #include "../ir/ops.def"
 #undef OP
 };

@@ -98,7 +98,7 @@ static void open_tiles(cg_ctx *c, const cg_pool_geom *p, const char *plane_setup
               p->K, p->K, p->W, p->W);
 }
 
-void emit_max_pool2d(cg_ctx *c, int id) {
+void cg_c_emit_max_pool2d(cg_ctx *c, int id) {
     cg_pool_geom p = cg_pool_geometry(c->g, id);
     if (tiles(&p)) {
         open_tiles(c, &p, plane_out(c, id, p.OH * p.OW));
@@ -132,7 +132,7 @@ static void max_pool_grad_tiles(cg_ctx *c, int id, const cg_pool_geom *p) {
     sb_puts(OUT, "    }\n");
 }
 
-void emit_max_pool2d_grad(cg_ctx *c, int id) {
+void cg_c_emit_max_pool2d_grad(cg_ctx *c, int id) {
     cg_pool_geom p = cg_pool_geometry(c->g, id);
     if (tiles(&p)) {
         max_pool_grad_tiles(c, id, &p);
@@ -144,7 +144,7 @@ void emit_max_pool2d_grad(cg_ctx *c, int id) {
     close_windows(c);
 }
 
-void emit_avg_pool2d(cg_ctx *c, int id) {
+void cg_c_emit_avg_pool2d(cg_ctx *c, int id) {
     cg_pool_geom p = cg_pool_geometry(c->g, id);
     open_windows(c, &p, 1, plane_out(c, id, p.OH * p.OW));
     sb_puts(OUT, "                double s = 0;\n");
@@ -153,7 +153,7 @@ void emit_avg_pool2d(cg_ctx *c, int id) {
     close_windows(c);
 }
 
-void emit_avg_pool2d_grad(cg_ctx *c, int id) {
+void cg_c_emit_avg_pool2d_grad(cg_ctx *c, int id) {
     cg_pool_geom p = cg_pool_geometry(c->g, id);
     open_windows(c, &p, 0, plane_grad(c, id, &p));
     sb_printf(OUT, "                const real g = dyp[o] / (real)%lld;\n", p.K * p.K);
@@ -173,7 +173,7 @@ static const char *planes_of(cg_ctx *c, int id, long long *hw) {
     return arena_printf(c->a, "(%s / %lld)", cg_count(c, xs), *hw);
 }
 
-void emit_global_avg_pool(cg_ctx *c, int id) {
+void cg_c_emit_global_avg_pool(cg_ctx *c, int id) {
     long long hw;
     const char *planes = planes_of(c, id, &hw);
     cg_c_parallel(c, arena_printf(c->a, "%s * %lld", planes, hw), x_numel(c, id));
@@ -186,7 +186,7 @@ void emit_global_avg_pool(cg_ctx *c, int id) {
               planes, cg_node(c, id)->in[0], hw, hw, id, hw);
 }
 
-void emit_global_avg_pool_grad(cg_ctx *c, int id) {
+void cg_c_emit_global_avg_pool_grad(cg_ctx *c, int id) {
     long long hw;
     const char *planes = planes_of(c, id, &hw);
     cg_c_parallel(c, arena_printf(c->a, "%s * %lld", planes, hw), x_numel(c, id));
@@ -207,7 +207,7 @@ static long long stretch(const ir_shape *s, int axis) {
     return len;
 }
 
-void emit_concat(cg_ctx *c, int id) {
+void cg_c_emit_concat(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id);
     int axis = (int)n->iattr[0];
     long long total = stretch(&n->shape, axis), offset = 0;
@@ -221,7 +221,7 @@ void emit_concat(cg_ctx *c, int id) {
     sb_puts(OUT, "    }\n");
 }
 
-void emit_slice(cg_ctx *c, int id) {
+void cg_c_emit_slice(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id), *src = cg_node(c, n->in[0]);
     int axis = (int)n->iattr[0];
     long long len = stretch(&n->shape, axis), total = stretch(&src->shape, axis);

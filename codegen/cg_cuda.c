@@ -14,20 +14,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-const ir_node *cu_node(cg_cu *c, int id) { return ir_get(c->x.g, id); }
-int cu_in(cg_cu *c, int id, int i) { return cu_node(c, id)->in[i]; }
-const ir_node *cu_in_node(cg_cu *c, int id, int i) { return cu_node(c, cu_in(c, id, i)); }
+const ir_node *cg_cu_node(cg_cu *c, int id) { return ir_get(c->x.g, id); }
+int cg_cu_in(cg_cu *c, int id, int i) { return cg_cu_node(c, id)->in[i]; }
+const ir_node *cg_cu_in_node(cg_cu *c, int id, int i) { return cg_cu_node(c, cg_cu_in(c, id, i)); }
 
-const char *cu_count(cg_cu *c, const ir_shape *s) {
+const char *cg_cu_count(cg_cu *c, const ir_shape *s) {
     if (!s->batched) return arena_printf(c->x.a, "%lldL", (long long)ir_shape_numel(s));
     return arena_printf(c->x.a, "((long)n * %lld)", (long long)ir_shape_inner(s));
 }
 
-dlrt_cuda_lin cu_lin(long long a, long long b) { return (dlrt_cuda_lin){a, b}; }
+dlrt_cuda_lin cg_cu_lin(long long a, long long b) { return (dlrt_cuda_lin){a, b}; }
 
-dlrt_cuda_lin cu_count_lin(const ir_shape *s) {
-    if (!s->batched) return cu_lin(0, ir_shape_numel(s));
-    return cu_lin(ir_shape_inner(s), 0);
+dlrt_cuda_lin cg_cu_count_lin(const ir_shape *s) {
+    if (!s->batched) return cg_cu_lin(0, ir_shape_numel(s));
+    return cg_cu_lin(ir_shape_inner(s), 0);
 }
 
 /* ---- workspaces ---- */
@@ -54,22 +54,22 @@ static void cuda_mem_options(int f64, int reuse, mem_options *mo) {
 
 /* a fused loop: a grid-stride loop over the space */
 static void cuda_loop_open(cg_ctx *x, const ir_shape *sp) {
-    sb_printf(x->out, "    DLC_FOR(i, %s) {\n", cu_count(x->target, sp));
+    sb_printf(x->out, "    DLC_FOR(i, %s) {\n", cg_cu_count(x->target, sp));
 }
 
 const cg_backend cg_cuda_backend = {.mem_options = cuda_mem_options, .loop_open = cuda_loop_open,
-                                    .element_check = cu_numerics_element};
+                                    .element_check = cg_cu_numerics_element};
 
-long long cu_workspace_cols(cg_cu *c, int id) {
+long long cg_cu_workspace_cols(cg_cu *c, int id) {
     return (long long)pass_memplan_workspace_offset(c->x.fn, id) + CG_CUDA_CUBLAS_WORKSPACE;
 }
 
 /* ---- kernels ---- */
 
-void cu_declare(cg_cu *c, int id) {
+void cg_cu_declare(cg_cu *c, int id) {
     if (c->declared[id]) return;
     c->declared[id] = 1;
-    const ir_node *n = cu_node(c, id);
+    const ir_node *n = cg_cu_node(c, id);
     const char *ty = n->dtype == IR_I32 ? "int" : "real";
     const char *shape = ir_shape_str(c->x.a, &n->shape);
     switch (n->op) {
@@ -96,7 +96,7 @@ void cu_declare(cg_cu *c, int id) {
     }
 }
 
-const char *cu_kernel_open(cg_cu *c, const int *ids, int n) {
+const char *cg_cu_kernel_open(cg_cu *c, const int *ids, int n) {
     const char *name = arena_printf(c->x.a, "k%d", c->n_kernels++);
     memset(c->declared, 0, (size_t)c->x.g->n_nodes);
     sb_printf(c->x.out, "extern \"C\" __global__ void __launch_bounds__(DLC_BLOCK) %s(unsigned char *A, "
@@ -104,19 +104,19 @@ const char *cu_kernel_open(cg_cu *c, const int *ids, int n) {
                       "    const double *const S = (const double *)(A + %lldLL);\n"
                       "    (void)S, (void)W, (void)n;\n",
               name, c->scalars_offset);
-    for (int i = 0; i < n; i++) cu_declare(c, ids[i]);
+    for (int i = 0; i < n; i++) cg_cu_declare(c, ids[i]);
     return name;
 }
 
-const char *cu_kernel_open_node(cg_cu *c, int id) {
-    const ir_node *n = cu_node(c, id);
+const char *cg_cu_kernel_open_node(cg_cu *c, int id) {
+    const ir_node *n = cg_cu_node(c, id);
     int ids[IR_MAX_IN + 1];
     ids[0] = id;
     for (int i = 0; i < n->n_in; i++) ids[i + 1] = n->in[i];
-    return cu_kernel_open(c, ids, n->n_in + 1);
+    return cg_cu_kernel_open(c, ids, n->n_in + 1);
 }
 
-void cu_kernel_close(cg_cu *c) { sb_puts(c->x.out, "}\n\n"); }
+void cg_cu_kernel_close(cg_cu *c) { sb_puts(c->x.out, "}\n\n"); }
 
 static dlrt_cuda_launch *new_launch(cg_cu *c, int node, int kind) {
     if (c->n_launches == c->cap_launches) {
@@ -132,7 +132,7 @@ static dlrt_cuda_launch *new_launch(cg_cu *c, int node, int kind) {
     return l;
 }
 
-void cu_launch(cg_cu *c, int node, const char *kernel, dlrt_cuda_lin work, int block, int max_blocks) {
+void cg_cu_launch(cg_cu *c, int node, const char *kernel, dlrt_cuda_lin work, int block, int max_blocks) {
     dlrt_cuda_launch *l = new_launch(c, node, DLRT_CUDA_KERNEL);
     l->kernel = kernel;
     l->work = work;
@@ -140,21 +140,21 @@ void cu_launch(cg_cu *c, int node, const char *kernel, dlrt_cuda_lin work, int b
     l->max_blocks = max_blocks;
 }
 
-dlrt_cuda_ptr cu_ptr(cg_cu *c, int id, dlrt_cuda_lin extra) {
-    const ir_node *n = cu_node(c, id);
+dlrt_cuda_ptr cg_cu_ptr(cg_cu *c, int id, dlrt_cuda_lin extra) {
+    const ir_node *n = cg_cu_node(c, id);
     switch (n->op) {
     case IR_OP_param: case IR_OP_state: case IR_OP_buffer:
         return (dlrt_cuda_ptr){DLRT_CUDA_WEIGHTS,
-                               cu_lin(extra.a, extra.b + 4 * (long long)c->plan.weight_offset[id])};
+                               cg_cu_lin(extra.a, extra.b + 4 * (long long)c->plan.weight_offset[id])};
     case IR_OP_input:
-        return (dlrt_cuda_ptr){DLRT_CUDA_ARENA, cu_lin(extra.a, extra.b + c->input_offset[id])};
+        return (dlrt_cuda_ptr){DLRT_CUDA_ARENA, cg_cu_lin(extra.a, extra.b + c->input_offset[id])};
     default:
         return (dlrt_cuda_ptr){DLRT_CUDA_ARENA,
-                               cu_lin(extra.a, extra.b + (long long)pass_memplan_offset(c->x.fn, id))};
+                               cg_cu_lin(extra.a, extra.b + (long long)pass_memplan_offset(c->x.fn, id))};
     }
 }
 
-void cu_gemm(cg_cu *c, int node, int ta, int tb, dlrt_cuda_lin m, dlrt_cuda_lin n, dlrt_cuda_lin k,
+void cg_cu_gemm(cg_cu *c, int node, int ta, int tb, dlrt_cuda_lin m, dlrt_cuda_lin n, dlrt_cuda_lin k,
              dlrt_cuda_ptr a, dlrt_cuda_lin lda, dlrt_cuda_ptr b, dlrt_cuda_lin ldb, double beta,
              dlrt_cuda_ptr cc, dlrt_cuda_lin ldc) {
     dlrt_cuda_launch *l = new_launch(c, node, DLRT_CUDA_GEMM);
@@ -172,7 +172,7 @@ static int group_members(cg_cu *c, const int *list, int n, int k, int *ids, int 
     int gid = group[list[k]], end = k;
     *n_ids = 0;
     for (; end < n; end++) {
-        const ir_node *node = cu_node(c, list[end]);
+        const ir_node *node = cg_cu_node(c, list[end]);
         if (pass_sched_is_leaf(node)) continue;
         if (group[list[end]] != gid) break;
         ids[(*n_ids)++] = list[end];
@@ -186,10 +186,10 @@ static void emit_group(cg_cu *c, const int *list, int n, int *k) {
     int first = list[*k];
     int *ids = arena_alloc(c->x.a, sizeof(int) * (size_t)(n + 1) * (IR_MAX_IN + 1));
     int n_ids, end = group_members(c, list, n, *k, ids, &n_ids);
-    const char *name = cu_kernel_open(c, ids, n_ids);
+    const char *name = cg_cu_kernel_open(c, ids, n_ids);
     cg_fused_loop(&c->x, list, end, k);
-    cu_kernel_close(c);
-    cu_launch(c, first, name, cu_count_lin(pass_sched_space(c->x.g, first)), CU_BLOCK, CU_MAX_BLOCKS);
+    cg_cu_kernel_close(c);
+    cg_cu_launch(c, first, name, cg_cu_count_lin(pass_sched_space(c->x.g, first)), CU_BLOCK, CU_MAX_BLOCKS);
 }
 
 static dlrt_cuda_fn emit_function(cg_cu *c, const mem_fn_plan *f) {
@@ -201,7 +201,7 @@ static dlrt_cuda_fn emit_function(cg_cu *c, const mem_fn_plan *f) {
     sb_printf(c->x.out, "/* ---- %s_%s ---- */\n\n", c->o->prefix, c->x.train ? "train_step" : "eval_step");
     const int *list = f->sched.list;
     for (int k = 0; k < f->sched.n; k++) {
-        const ir_node *node = cu_node(c, list[k]);
+        const ir_node *node = cg_cu_node(c, list[k]);
         if (pass_sched_is_leaf(node)) continue;
         if (f->sched.group[list[k]] >= 0) {
             emit_group(c, list, f->sched.n, &k);
@@ -210,7 +210,7 @@ static dlrt_cuda_fn emit_function(cg_cu *c, const mem_fn_plan *f) {
         sb_printf(c->x.out, "/* %%%d = %s %s */\n", list[k], ir_op_names[node->op],
                   ir_shape_str(c->x.a, &node->shape));
         cg_cu_emitters[node->op](c, list[k]);
-        cu_numerics_node(c, list[k], k);
+        cg_cu_numerics_node(c, list[k], k);
     }
     return (dlrt_cuda_fn){c->n_launches, c->launches};
 }

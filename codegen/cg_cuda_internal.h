@@ -33,65 +33,65 @@ typedef void (*cg_cu_emit_fn)(cg_cu *c, int id);
 /* per op: NULL-free; elementwise ops go through cg_cu_elementwise (fused groups) */
 extern const cg_cu_emit_fn cg_cu_emitters[IR_OP_COUNT];
 
-const ir_node *cu_node(cg_cu *c, int id);
-int cu_in(cg_cu *c, int id, int i);
-const ir_node *cu_in_node(cg_cu *c, int id, int i);
+const ir_node *cg_cu_node(cg_cu *c, int id);
+int cg_cu_in(cg_cu *c, int id, int i);
+const ir_node *cg_cu_in_node(cg_cu *c, int id, int i);
 /* A count as C text in n (like cg_count, with an L suffix) and as a linear function of n. */
-const char *cu_count(cg_cu *c, const ir_shape *s);
-dlrt_cuda_lin cu_count_lin(const ir_shape *s);
-dlrt_cuda_lin cu_lin(long long a, long long b);
+const char *cg_cu_count(cg_cu *c, const ir_shape *s);
+dlrt_cuda_lin cg_cu_count_lin(const ir_shape *s);
+dlrt_cuda_lin cg_cu_lin(long long a, long long b);
 
 /* Opens a kernel (its name is returned) and declares tK / sK for node ids ids[0..n) that it
- * reads or writes; cu_declare adds one more. */
-const char *cu_kernel_open(cg_cu *c, const int *ids, int n);
-/* cu_kernel_open over node id and its inputs */
-const char *cu_kernel_open_node(cg_cu *c, int id);
-void cu_declare(cg_cu *c, int id);
-void cu_kernel_close(cg_cu *c);
+ * reads or writes; cg_cu_declare adds one more. */
+const char *cg_cu_kernel_open(cg_cu *c, const int *ids, int n);
+/* cg_cu_kernel_open over node id and its inputs */
+const char *cg_cu_kernel_open_node(cg_cu *c, int id);
+void cg_cu_declare(cg_cu *c, int id);
+void cg_cu_kernel_close(cg_cu *c);
 /* Appends a kernel launch of `work` threads (blocks of `block`, at most max_blocks blocks;
  * 0: no cap beyond the grid's). */
-void cu_launch(cg_cu *c, int node, const char *kernel, dlrt_cuda_lin work, int block,
+void cg_cu_launch(cg_cu *c, int node, const char *kernel, dlrt_cuda_lin work, int block,
                int max_blocks);
 /* A device pointer to node id's values (weights, input staging or its planned buffer), plus
  * `extra` bytes. */
-dlrt_cuda_ptr cu_ptr(cg_cu *c, int id, dlrt_cuda_lin extra);
+dlrt_cuda_ptr cg_cu_ptr(cg_cu *c, int id, dlrt_cuda_lin extra);
 /* Appends a GEMM launch (row-major, see dlrt_cuda_launch) for node `node`, with cuBLAS's
  * workspace at the start of node's planned workspace. */
-void cu_gemm(cg_cu *c, int node, int ta, int tb, dlrt_cuda_lin m, dlrt_cuda_lin n,
+void cg_cu_gemm(cg_cu *c, int node, int ta, int tb, dlrt_cuda_lin m, dlrt_cuda_lin n,
              dlrt_cuda_lin k, dlrt_cuda_ptr a, dlrt_cuda_lin lda, dlrt_cuda_ptr b,
              dlrt_cuda_lin ldb, double beta, dlrt_cuda_ptr cc, dlrt_cuda_lin ldc);
 /* The arena byte offset of node id's workspace past cuBLAS's part (conv columns). */
-long long cu_workspace_cols(cg_cu *c, int id);
+long long cg_cu_workspace_cols(cg_cu *c, int id);
 
 /* The fixed device code (math overloads, random functions, block sums). */
 void cg_cu_prelude(cg_cu *c);
 
 /* cg_cuda_nn.c: pooling, concatenation, batchnorm, convolution */
-void cu_emit_max_pool2d(cg_cu *c, int id);
-void cu_emit_max_pool2d_grad(cg_cu *c, int id);
-void cu_emit_avg_pool2d(cg_cu *c, int id);
-void cu_emit_avg_pool2d_grad(cg_cu *c, int id);
-void cu_emit_global_avg_pool(cg_cu *c, int id);
-void cu_emit_global_avg_pool_grad(cg_cu *c, int id);
-void cu_emit_concat(cg_cu *c, int id);
-void cu_emit_slice(cg_cu *c, int id);
-void cu_emit_batchnorm_stats(cg_cu *c, int id);
-void cu_emit_batchnorm(cg_cu *c, int id);
-void cu_emit_batchnorm_grad(cg_cu *c, int id);
-void cu_emit_batchnorm_param_grad(cg_cu *c, int id);
-void cu_emit_batchnorm_running(cg_cu *c, int id);
-void cu_emit_conv2d(cg_cu *c, int id);
-void cu_emit_conv2d_input_grad(cg_cu *c, int id);
-void cu_emit_conv2d_weight_grad(cg_cu *c, int id);
-void cu_emit_conv2d_bias_grad(cg_cu *c, int id);
+void cg_cu_emit_max_pool2d(cg_cu *c, int id);
+void cg_cu_emit_max_pool2d_grad(cg_cu *c, int id);
+void cg_cu_emit_avg_pool2d(cg_cu *c, int id);
+void cg_cu_emit_avg_pool2d_grad(cg_cu *c, int id);
+void cg_cu_emit_global_avg_pool(cg_cu *c, int id);
+void cg_cu_emit_global_avg_pool_grad(cg_cu *c, int id);
+void cg_cu_emit_concat(cg_cu *c, int id);
+void cg_cu_emit_slice(cg_cu *c, int id);
+void cg_cu_emit_batchnorm_stats(cg_cu *c, int id);
+void cg_cu_emit_batchnorm(cg_cu *c, int id);
+void cg_cu_emit_batchnorm_grad(cg_cu *c, int id);
+void cg_cu_emit_batchnorm_param_grad(cg_cu *c, int id);
+void cg_cu_emit_batchnorm_running(cg_cu *c, int id);
+void cg_cu_emit_conv2d(cg_cu *c, int id);
+void cg_cu_emit_conv2d_input_grad(cg_cu *c, int id);
+void cg_cu_emit_conv2d_weight_grad(cg_cu *c, int id);
+void cg_cu_emit_conv2d_bias_grad(cg_cu *c, int id);
 
 /* --check-numerics (cg_cuda_numerics.c), nothing unless the record is on and in the training
  * step: the record's device functions (prelude), the test of a value `value` of node id at
  * schedule position pos in a fused kernel (args: its element operands), and the two check
  * kernels after an unfused node's launches. */
-void cu_numerics_prelude(cg_cu *c);
-void cu_numerics_element(cg_ctx *x, int id, int pos, const char *value, const char *const *args);
-void cu_numerics_node(cg_cu *c, int id, int pos);
+void cg_cu_numerics_prelude(cg_cu *c);
+void cg_cu_numerics_element(cg_ctx *x, int id, int pos, const char *value, const char *const *args);
+void cg_cu_numerics_node(cg_cu *c, int id, int pos);
 
 /* threads per block of the kernels (reductions included: the block sums assume it) */
 enum { CU_BLOCK = 256, CU_MAX_BLOCKS = 8192 };

@@ -18,7 +18,7 @@
  */
 #include "cg_cuda_internal.h"
 
-void cu_numerics_prelude(cg_cu *c) {
+void cg_cu_numerics_prelude(cg_cu *c) {
     if (c->numerics_offset < 0) return;
     sb_printf(c->x.out,
               "/* --check-numerics: the record of the training step's first NaN or Inf,\n"
@@ -35,10 +35,10 @@ void cu_numerics_prelude(cg_cu *c) {
 }
 
 static int checked(cg_cu *c, int id) {
-    return c->numerics_offset >= 0 && c->x.train && cu_node(c, id)->dtype != IR_I32;
+    return c->numerics_offset >= 0 && c->x.train && cg_cu_node(c, id)->dtype != IR_I32;
 }
 
-void cu_numerics_element(cg_ctx *x, int id, int pos, const char *value, const char *const *args) {
+void cg_cu_numerics_element(cg_ctx *x, int id, int pos, const char *value, const char *const *args) {
     cg_cu *c = x->target;
     if (!checked(c, id)) return;
     DLC_ASSERT(pos < 1 << 24); /* the key's 24 bits of position */
@@ -48,12 +48,12 @@ void cu_numerics_element(cg_ctx *x, int id, int pos, const char *value, const ch
 
 /* the kernel that scans node id's testable inputs when the record holds its position */
 static void inputs_kernel(cg_cu *c, int id, int pos) {
-    const ir_node *n = cu_node(c, id);
+    const ir_node *n = cg_cu_node(c, id);
     int ids[IR_MAX_IN], kind[IR_MAX_IN], k = 0;
     for (int i = 0; i < n->n_in; i++)
         if ((kind[i] = cg_numerics_whole(&c->x, n->in[i])) != CG_WHOLE_NONE) ids[k++] = n->in[i];
     if (!k) return;
-    const char *name = cu_kernel_open(c, ids, k);
+    const char *name = cg_cu_kernel_open(c, ids, k);
     sb_printf(c->x.out, "    if ((dlc_record(A) >> 40) != %dULL) return;\n", pos);
     for (int i = 0; i < n->n_in; i++) {
         int j = n->in[i];
@@ -61,20 +61,20 @@ static void inputs_kernel(cg_cu *c, int id, int pos) {
             sb_printf(c->x.out, "    if (!isfinite(s%d)) dlc_note(A, %dULL, %d, %d);\n", j, pos, i, id);
         else if (kind[i] == CG_WHOLE_BUFFER)
             sb_printf(c->x.out, "    DLC_FOR(i, %s) if (!isfinite(t%d[i])) dlc_note(A, %dULL, %d, %d);\n",
-                      cu_count(c, &cu_node(c, j)->shape), j, pos, i, id);
+                      cg_cu_count(c, &cg_cu_node(c, j)->shape), j, pos, i, id);
     }
-    cu_kernel_close(c);
-    cu_launch(c, id, name, cu_count_lin(&n->shape), CU_BLOCK, CU_MAX_BLOCKS);
+    cg_cu_kernel_close(c);
+    cg_cu_launch(c, id, name, cg_cu_count_lin(&n->shape), CU_BLOCK, CU_MAX_BLOCKS);
 }
 
-void cu_numerics_node(cg_cu *c, int id, int pos) {
-    const ir_node *n = cu_node(c, id);
+void cg_cu_numerics_node(cg_cu *c, int id, int pos) {
+    const ir_node *n = cg_cu_node(c, id);
     if (!checked(c, id) || !c->x.fn->sched.stored[id]) return;
     DLC_ASSERT(pos < 1 << 24);
-    const char *name = cu_kernel_open(c, &id, 1);
+    const char *name = cg_cu_kernel_open(c, &id, 1);
     sb_printf(c->x.out, "    DLC_FOR(i, %s) if (!isfinite(t%d[i])) dlc_note(A, %dULL, -1, %d);\n",
-              cu_count(c, &n->shape), id, pos, id);
-    cu_kernel_close(c);
-    cu_launch(c, id, name, cu_count_lin(&n->shape), CU_BLOCK, CU_MAX_BLOCKS);
+              cg_cu_count(c, &n->shape), id, pos, id);
+    cg_cu_kernel_close(c);
+    cg_cu_launch(c, id, name, cg_cu_count_lin(&n->shape), CU_BLOCK, CU_MAX_BLOCKS);
     inputs_kernel(c, id, pos);
 }

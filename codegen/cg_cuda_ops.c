@@ -13,12 +13,12 @@
 #define OUT c->x.out
 
 static void cu_emit_leaf(cg_cu *c, int id) { (void)c, (void)id; }
-#define cu_emit_input cu_emit_leaf
-#define cu_emit_param cu_emit_leaf
-#define cu_emit_state cu_emit_leaf
-#define cu_emit_scalar_in cu_emit_leaf
-#define cu_emit_const cu_emit_leaf
-#define cu_emit_buffer cu_emit_leaf
+#define cg_cu_emit_input cu_emit_leaf
+#define cg_cu_emit_param cu_emit_leaf
+#define cg_cu_emit_state cu_emit_leaf
+#define cg_cu_emit_scalar_in cu_emit_leaf
+#define cg_cu_emit_const cu_emit_leaf
+#define cg_cu_emit_buffer cu_emit_leaf
 
 /* elementwise ops and assigns: always inside a fusion group (passes/schedule.c) */
 
@@ -54,12 +54,12 @@ static int is_fused(ir_op op) {
     }
     return 0;
 }
-static void cu_emit_fused(cg_cu *c, int id) {
-    ir_op op = cu_node(c, id)->op;
+static void cg_cu_emit_fused(cg_cu *c, int id) {
+    ir_op op = cg_cu_node(c, id)->op;
     dlc_internal_error(__FILE__, __LINE__, "%s (node %%%d) %s", ir_op_names[op], id,
                        is_fused(op) ? "outside a fusion group" : "has no CUDA emitter");
 }
-#define FUSED(name) static void cu_emit_##name(cg_cu *c, int id) { cu_emit_fused(c, id); }
+#define FUSED(name) static void cg_cu_emit_##name(cg_cu *c, int id) { cg_cu_emit_fused(c, id); }
 CG_FUSED_OPS(FUSED)
 #undef FUSED
 
@@ -67,16 +67,16 @@ CG_FUSED_OPS(FUSED)
 /* ---- matrix product: cuBLAS, row-major as dlc_gemm ---- */
 
 static dlrt_cuda_lin dim_lin(const ir_shape *s, int i) {
-    return s->batched && i == 0 ? cu_lin(1, 0) : cu_lin(0, s->dims[i]);
+    return s->batched && i == 0 ? cg_cu_lin(1, 0) : cg_cu_lin(0, s->dims[i]);
 }
 
-static void cu_emit_matmul(cg_cu *c, int id) {
-    const ir_node *n = cu_node(c, id), *x = cu_in_node(c, id, 0);
+static void cg_cu_emit_matmul(cg_cu *c, int id) {
+    const ir_node *n = cg_cu_node(c, id), *x = cg_cu_in_node(c, id, 0);
     int ta = (int)n->iattr[0], tb = (int)n->iattr[1];
     dlrt_cuda_lin M = dim_lin(&n->shape, 0), N = dim_lin(&n->shape, 1);
-    dlrt_cuda_lin K = dim_lin(&x->shape, ta ? 0 : 1), zero = cu_lin(0, 0);
-    cu_gemm(c, id, ta, tb, M, N, K, cu_ptr(c, n->in[0], zero), ta ? M : K, cu_ptr(c, n->in[1], zero),
-            tb ? K : N, 0, cu_ptr(c, id, zero), N);
+    dlrt_cuda_lin K = dim_lin(&x->shape, ta ? 0 : 1), zero = cg_cu_lin(0, 0);
+    cg_cu_gemm(c, id, ta, tb, M, N, K, cg_cu_ptr(c, n->in[0], zero), ta ? M : K, cg_cu_ptr(c, n->in[1], zero),
+            tb ? K : N, 0, cg_cu_ptr(c, id, zero), N);
 }
 
 /* ---- per row: one thread per row runs the C backend's row loop ---- */
@@ -84,20 +84,20 @@ static void cu_emit_matmul(cg_cu *c, int id) {
 /* rows of a value whose last dim is cols, as text and as a function of n */
 static const char *rows_of(cg_cu *c, const ir_shape *s, long long *cols, dlrt_cuda_lin *rows) {
     *cols = s->dims[s->rank - 1];
-    dlrt_cuda_lin cnt = cu_count_lin(s);
-    *rows = cu_lin(cnt.a / *cols, cnt.b / *cols);
-    return arena_printf(c->x.a, "(%s / %lld)", cu_count(c, s), *cols);
+    dlrt_cuda_lin cnt = cg_cu_count_lin(s);
+    *rows = cg_cu_lin(cnt.a / *cols, cnt.b / *cols);
+    return arena_printf(c->x.a, "(%s / %lld)", cg_cu_count(c, s), *cols);
 }
 
 /* a kernel over the rows of node id's shape with `body` (r: the row) */
 static void row_kernel(cg_cu *c, int id, const char *body) {
     long long C;
     dlrt_cuda_lin rows;
-    const char *nrows = rows_of(c, &cu_node(c, id)->shape, &C, &rows);
-    const char *k = cu_kernel_open_node(c, id);
+    const char *nrows = rows_of(c, &cg_cu_node(c, id)->shape, &C, &rows);
+    const char *k = cg_cu_kernel_open_node(c, id);
     sb_printf(OUT, "    const long C = %lld;\n    DLC_FOR(r, %s) {\n%s    }\n", C, nrows, body);
-    cu_kernel_close(c);
-    cu_launch(c, id, k, rows, CU_BLOCK, CU_MAX_BLOCKS);
+    cg_cu_kernel_close(c);
+    cg_cu_launch(c, id, k, rows, CU_BLOCK, CU_MAX_BLOCKS);
 }
 
 /* row r of tX: its max `m` and `s` = sum(exp(x - m)), the shared text (cg_expr.c) */
@@ -105,24 +105,24 @@ static const char *row_max_sum(cg_cu *c, int x) { return cg_row_max_sum(&c->x, x
 
 /* softmax, log_softmax and their gradients: the shared row bodies, as the C backend's */
 static void row_op(cg_cu *c, int id) { row_kernel(c, id, cg_row_body(&c->x, id, "C")); }
-static void cu_emit_softmax(cg_cu *c, int id) { row_op(c, id); }
-static void cu_emit_softmax_grad(cg_cu *c, int id) { row_op(c, id); }
-static void cu_emit_log_softmax(cg_cu *c, int id) { row_op(c, id); }
-static void cu_emit_log_softmax_grad(cg_cu *c, int id) { row_op(c, id); }
+static void cg_cu_emit_softmax(cg_cu *c, int id) { row_op(c, id); }
+static void cg_cu_emit_softmax_grad(cg_cu *c, int id) { row_op(c, id); }
+static void cg_cu_emit_log_softmax(cg_cu *c, int id) { row_op(c, id); }
+static void cg_cu_emit_log_softmax_grad(cg_cu *c, int id) { row_op(c, id); }
 
 /* reduce_like: one thread per column, summing the rows in order in real (as the C loop) */
-static void cu_emit_reduce_like(cg_cu *c, int id) {
-    long long L = ir_shape_numel(&cu_node(c, id)->shape);
-    const char *k = cu_kernel_open_node(c, id);
+static void cg_cu_emit_reduce_like(cg_cu *c, int id) {
+    long long L = ir_shape_numel(&cg_cu_node(c, id)->shape);
+    const char *k = cg_cu_kernel_open_node(c, id);
     sb_printf(OUT, "    const long rows = %s / %lld;\n"
                    "    DLC_FOR(j, %lld) {\n"
                    "        real acc = 0;\n"
                    "        for (long r = 0; r < rows; r++) acc += t%d[r * %lld + j];\n"
                    "        t%d[j] = acc;\n"
                    "    }\n",
-              cu_count(c, &cu_in_node(c, id, 0)->shape), L, L, cu_in(c, id, 0), L, id);
-    cu_kernel_close(c);
-    cu_launch(c, id, k, cu_lin(0, L), CU_BLOCK, CU_MAX_BLOCKS);
+              cg_cu_count(c, &cg_cu_in_node(c, id, 0)->shape), L, L, cg_cu_in(c, id, 0), L, id);
+    cg_cu_kernel_close(c);
+    cg_cu_launch(c, id, k, cg_cu_lin(0, L), CU_BLOCK, CU_MAX_BLOCKS);
 }
 
 /* ---- sums over a whole tensor: one block, each thread a strided share, then dlc_block_sum ---- */
@@ -131,14 +131,14 @@ static void cu_emit_reduce_like(cg_cu *c, int id) {
  * [0, count) into s, then tID[0] = (real)(s `finish`) */
 static void block_reduce(cg_cu *c, int id, const char *count, const char *setup, const char *term,
                          const char *finish) {
-    const char *k = cu_kernel_open_node(c, id);
+    const char *k = cg_cu_kernel_open_node(c, id);
     sb_printf(OUT, "%s    double s = 0;\n"
                    "    DLC_BLOCK_FOR(i, %s) {\n%s    }\n"
                    "    s = dlc_block_sum(s);\n"
                    "    if (threadIdx.x == 0) t%d[0] = (real)(s%s);\n",
               setup, count, term, id, finish);
-    cu_kernel_close(c);
-    cu_launch(c, id, k, cu_lin(0, CU_BLOCK), CU_BLOCK, 1);
+    cg_cu_kernel_close(c);
+    cg_cu_launch(c, id, k, cg_cu_lin(0, CU_BLOCK), CU_BLOCK, 1);
 }
 
 static const char *mean_by(cg_cu *c, int mean, const char *count) {
@@ -146,106 +146,106 @@ static const char *mean_by(cg_cu *c, int mean, const char *count) {
 }
 
 static void reduce_all(cg_cu *c, int id, int mean) {
-    const char *count = cu_count(c, &cu_in_node(c, id, 0)->shape);
-    block_reduce(c, id, count, "", arena_printf(c->x.a, "        s += t%d[i];\n", cu_in(c, id, 0)),
+    const char *count = cg_cu_count(c, &cg_cu_in_node(c, id, 0)->shape);
+    block_reduce(c, id, count, "", arena_printf(c->x.a, "        s += t%d[i];\n", cg_cu_in(c, id, 0)),
                  mean_by(c, mean, count));
 }
-static void cu_emit_sum(cg_cu *c, int id) { reduce_all(c, id, 0); }
-static void cu_emit_mean(cg_cu *c, int id) { reduce_all(c, id, 1); }
+static void cg_cu_emit_sum(cg_cu *c, int id) { reduce_all(c, id, 0); }
+static void cg_cu_emit_mean(cg_cu *c, int id) { reduce_all(c, id, 1); }
 
 static void sum_of(cg_cu *c, int id, const char *fx) {
-    block_reduce(c, id, cu_count(c, &cu_in_node(c, id, 0)->shape), "",
+    block_reduce(c, id, cg_cu_count(c, &cg_cu_in_node(c, id, 0)->shape), "",
                  arena_printf(c->x.a, "        const double x = t%d[i];\n        s += %s;\n",
-                              cu_in(c, id, 0), fx), "");
+                              cg_cu_in(c, id, 0), fx), "");
 }
-static void cu_emit_sum_squares(cg_cu *c, int id) { sum_of(c, id, "x * x"); }
-static void cu_emit_sum_abs(cg_cu *c, int id) { sum_of(c, id, "fabs(x)"); }
+static void cg_cu_emit_sum_squares(cg_cu *c, int id) { sum_of(c, id, "x * x"); }
+static void cg_cu_emit_sum_abs(cg_cu *c, int id) { sum_of(c, id, "fabs(x)"); }
 
-static int sums(cg_cu *c, int id) { return cu_node(c, id)->iattr[0] != 0; }
+static int sums(cg_cu *c, int id) { return cg_cu_node(c, id)->iattr[0] != 0; }
 
 /* element losses: the shared term over p and t, as the C backend's */
 static void elem_loss(cg_cu *c, int id) {
-    const char *count = cu_count(c, &cu_in_node(c, id, 0)->shape);
+    const char *count = cg_cu_count(c, &cg_cu_in_node(c, id, 0)->shape);
     block_reduce(c, id, count, "",
                  arena_printf(c->x.a, "        const real p = t%d[i], t = t%d[i];\n"
                                     "        s += (double)(%s);\n",
-                              cu_in(c, id, 0), cu_in(c, id, 1), cg_elem_loss_term(&c->x, id)),
+                              cg_cu_in(c, id, 0), cg_cu_in(c, id, 1), cg_elem_loss_term(&c->x, id)),
                  mean_by(c, !sums(c, id), count));
 }
-#define ELOSS(name) static void cu_emit_##name(cg_cu *c, int id) { elem_loss(c, id); }
+#define ELOSS(name) static void cg_cu_emit_##name(cg_cu *c, int id) { elem_loss(c, id); }
 ELOSS(mse) ELOSS(mae) ELOSS(smooth_l1) ELOSS(huber) ELOSS(bce) ELOSS(bce_with_logits) ELOSS(hinge)
 
 /* ---- losses over class labels: rows of scores [B,C] and labels [B] ---- */
 
-static void cu_emit_cross_entropy(cg_cu *c, int id) {
-    long long C = cu_in_node(c, id, 0)->shape.dims[1];
-    double eps = cu_node(c, id)->fattr[0];
-    int lab = cu_in(c, id, 1);
+static void cg_cu_emit_cross_entropy(cg_cu *c, int id) {
+    long long C = cg_cu_in_node(c, id, 0)->shape.dims[1];
+    double eps = cg_cu_node(c, id)->fattr[0];
+    int lab = cg_cu_in(c, id, 1);
     const char *term = eps == 0
         ? arena_printf(c->x.a, "        total += lse - xr[t%d[r]];\n", lab)
         : arena_printf(c->x.a, "        double sx = 0;\n"
                              "        for (long j = 0; j < C; j++) sx += xr[j];\n"
                              "        total += %.17g * (lse - xr[t%d[r]]) + %.17g * (%lld * lse - sx);\n",
                        1 - eps, lab, eps / (double)C, C);
-    const char *k = cu_kernel_open_node(c, id);
+    const char *k = cg_cu_kernel_open_node(c, id);
     sb_printf(OUT, "    const long C = %lld;\n    double total = 0;\n"
                    "    DLC_BLOCK_FOR(r, n) {\n%s"
                    "        const double lse = m + log(s);\n%s"
                    "    }\n"
                    "    total = dlc_block_sum(total);\n"
                    "    if (threadIdx.x == 0) t%d[0] = (real)(total%s);\n",
-              C, row_max_sum(c, cu_in(c, id, 0)), term, id, sums(c, id) ? "" : " / n");
-    cu_kernel_close(c);
-    cu_launch(c, id, k, cu_lin(0, CU_BLOCK), CU_BLOCK, 1);
+              C, row_max_sum(c, cg_cu_in(c, id, 0)), term, id, sums(c, id) ? "" : " / n");
+    cg_cu_kernel_close(c);
+    cg_cu_launch(c, id, k, cg_cu_lin(0, CU_BLOCK), CU_BLOCK, 1);
 }
 
 /* dloss, divided by the batch for reduction=mean */
 static const char *row_scale(cg_cu *c, int id) {
-    const char *dloss = cg_scalar(&c->x, cu_in(c, id, 2));
+    const char *dloss = cg_scalar(&c->x, cg_cu_in(c, id, 2));
     return sums(c, id) ? dloss : arena_printf(c->x.a, "%s / (real)n", dloss);
 }
 
-static void cu_emit_cross_entropy_grad(cg_cu *c, int id) {
-    long long C = cu_in_node(c, id, 0)->shape.dims[1];
-    double eps = cu_node(c, id)->fattr[0];
-    int lab = cu_in(c, id, 1);
+static void cg_cu_emit_cross_entropy_grad(cg_cu *c, int id) {
+    long long C = cg_cu_in_node(c, id, 0)->shape.dims[1];
+    double eps = cg_cu_node(c, id)->fattr[0];
+    int lab = cg_cu_in(c, id, 1);
     const char *tail = eps == 0
         ? arena_printf(c->x.a, "        for (long j = 0; j < C; j++) gr[j] = (real)(exp(xr[j] - lse)) * scale;\n"
                              "        gr[t%d[r]] -= scale;\n", lab)
         : arena_printf(c->x.a, "        for (long j = 0; j < C; j++) gr[j] = (real)(exp(xr[j] - lse) - %.17g) * scale;\n"
                              "        gr[t%d[r]] -= (real)%.17g * scale;\n", eps / (double)C, lab, 1 - eps);
-    const char *k = cu_kernel_open_node(c, id);
+    const char *k = cg_cu_kernel_open_node(c, id);
     sb_printf(OUT, "    const long C = %lld;\n    DLC_FOR(r, n) {\n%s"
                    "        const double lse = m + log(s);\n"
                    "        const real scale = %s;\n"
                    "        real *gr = t%d + r * C;\n%s    }\n",
-              C, row_max_sum(c, cu_in(c, id, 0)), row_scale(c, id), id, tail);
-    cu_kernel_close(c);
-    cu_launch(c, id, k, cu_lin(1, 0), CU_BLOCK, CU_MAX_BLOCKS);
+              C, row_max_sum(c, cg_cu_in(c, id, 0)), row_scale(c, id), id, tail);
+    cg_cu_kernel_close(c);
+    cg_cu_launch(c, id, k, cg_cu_lin(1, 0), CU_BLOCK, CU_MAX_BLOCKS);
 }
 
-static void cu_emit_nll(cg_cu *c, int id) {
-    long long C = cu_in_node(c, id, 0)->shape.dims[1];
+static void cg_cu_emit_nll(cg_cu *c, int id) {
+    long long C = cg_cu_in_node(c, id, 0)->shape.dims[1];
     block_reduce(c, id, "n", "", arena_printf(c->x.a, "        s -= t%d[i * %lld + t%d[i]];\n",
-                                              cu_in(c, id, 0), C, cu_in(c, id, 1)),
+                                              cg_cu_in(c, id, 0), C, cg_cu_in(c, id, 1)),
                  sums(c, id) ? "" : " / n");
 }
 
-static void cu_emit_nll_grad(cg_cu *c, int id) {
-    long long C = cu_in_node(c, id, 0)->shape.dims[1];
-    const char *k = cu_kernel_open_node(c, id);
+static void cg_cu_emit_nll_grad(cg_cu *c, int id) {
+    long long C = cg_cu_in_node(c, id, 0)->shape.dims[1];
+    const char *k = cg_cu_kernel_open_node(c, id);
     sb_printf(OUT, "    DLC_FOR(r, n) {\n"
                    "        real *gr = t%d + r * %lld;\n"
                    "        for (long j = 0; j < %lld; j++) gr[j] = 0;\n"
                    "        gr[t%d[r]] = -(%s);\n"
                    "    }\n",
-              id, C, C, cu_in(c, id, 1), row_scale(c, id));
-    cu_kernel_close(c);
-    cu_launch(c, id, k, cu_lin(1, 0), CU_BLOCK, CU_MAX_BLOCKS);
+              id, C, C, cg_cu_in(c, id, 1), row_scale(c, id));
+    cg_cu_kernel_close(c);
+    cg_cu_launch(c, id, k, cg_cu_lin(1, 0), CU_BLOCK, CU_MAX_BLOCKS);
 }
 
 const cg_cu_emit_fn cg_cu_emitters[IR_OP_COUNT] = {
-#define OP(name, n_in, flags, shape, grad, attrs, cuda) [IR_OP_##name] = cu_emit_##name,
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) [IR_OP_##name] = cg_cu_emit_##name,
 #include "../ir/ops.def"
 #undef OP
 };

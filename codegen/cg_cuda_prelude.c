@@ -56,7 +56,7 @@ void cg_cu_prelude(cg_cu *c) {
     sb_puts(c->x.out, prelude_types);
     sb_printf(c->x.out, "#define DLC_BLOCK %d\n", CU_BLOCK);
     sb_puts(c->x.out, prelude_loops);
-    cu_numerics_prelude(c);
+    cg_cu_numerics_prelude(c);
     if (c->o->has_train && (has_op(c->x.g, IR_OP_dropout) || has_op(c->x.g, IR_OP_gaussian_noise))) {
         sb_puts(c->x.out, cg_random_text);
         if (has_op(c->x.g, IR_OP_gaussian_noise)) sb_puts(c->x.out, cg_normal_text);
