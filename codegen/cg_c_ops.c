@@ -33,7 +33,7 @@ CG_FUSED_OPS(FUSED)
 /* ---- matrix product ---- */
 static void cg_c_emit_matmul(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id), *x = in_node(c, id, 0);
-    int ta = (int)n->iattr[0], tb = (int)n->iattr[1];
+    int ta = (int)ir_matmul_trans_a(n), tb = (int)ir_matmul_trans_b(n);
     sb_printf(OUT, "    dlc_gemm(%d, %d, %s, %s, %s, t%d, t%d, t%d);\n", ta, tb,
               cg_dim(c, &n->shape, 0), cg_dim(c, &n->shape, 1),
               cg_dim(c, &x->shape, ta ? 0 : 1), in_id(c, id, 0), in_id(c, id, 1), id);
@@ -111,7 +111,7 @@ static void cg_c_emit_mean(cg_ctx *c, int id) {
 
 /* ---- losses over class labels: rows of scores [B,C] and labels [B] ---- */
 
-static int sums(cg_ctx *c, int id) { return cg_node(c, id)->iattr[0] != 0; }
+static int sums(cg_ctx *c, int id) { return ir_loss_sum(cg_node(c, id)) != 0; }
 
 /* dloss, divided by the batch for reduction=mean */
 static const char *row_scale(cg_ctx *c, int id) {
@@ -121,7 +121,7 @@ static const char *row_scale(cg_ctx *c, int id) {
 
 static void cg_c_emit_cross_entropy(cg_ctx *c, int id) {
     long long C = in_node(c, id, 0)->shape.dims[1];
-    double eps = cg_node(c, id)->fattr[0];
+    double eps = ir_ce_label_smoothing(cg_node(c, id));
     sb_puts(OUT, "    {\n    double total = 0;\n    for (long r = 0; r < n; r++) {\n");
     row_lse(c, in_id(c, id, 0), C);
     if (eps == 0) {
@@ -137,7 +137,7 @@ static void cg_c_emit_cross_entropy(cg_ctx *c, int id) {
 
 static void cg_c_emit_cross_entropy_grad(cg_ctx *c, int id) {
     long long C = in_node(c, id, 0)->shape.dims[1];
-    double eps = cg_node(c, id)->fattr[0];
+    double eps = ir_ce_label_smoothing(cg_node(c, id));
     sb_printf(OUT, "    for (long r = 0; r < n; r++) {\n");
     row_lse(c, in_id(c, id, 0), C);
     sb_printf(OUT, "        const real scale = %s;\n"
@@ -278,7 +278,7 @@ static void cg_c_emit_batchnorm(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id);
     int x = n->in[0];
     cg_bn_geom g = cg_bn_geometry(c, x);
-    channel_open(c, &g, n->in[1], n->fattr[0]);
+    channel_open(c, &g, n->in[1], ir_bn_eps(n));
     sb_puts(OUT, cg_bn_affine(c, id));
     channel_loop(c, &g, arena_printf(c->a, "t%d[k] = t%d[k] * alpha + shift;", id, x));
     sb_puts(OUT, "    }\n");
@@ -298,7 +298,7 @@ static void cg_c_emit_batchnorm_grad(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id);
     int x = n->in[0], dy = n->in[2];
     cg_bn_geom g = cg_bn_geometry(c, x);
-    channel_open(c, &g, n->in[1], n->fattr[0]);
+    channel_open(c, &g, n->in[1], ir_bn_eps(n));
     channel_sums(c, &g, x, dy);
     sb_puts(OUT, cg_bn_grad_setup(c, id));
     channel_loop(c, &g, cg_bn_grad_value(c, id));
@@ -309,7 +309,7 @@ static void cg_c_emit_batchnorm_grad(cg_ctx *c, int id) {
 static void cg_c_emit_batchnorm_param_grad(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id);
     cg_bn_geom g = cg_bn_geometry(c, n->in[0]);
-    channel_open(c, &g, n->in[1], n->fattr[0]);
+    channel_open(c, &g, n->in[1], ir_bn_eps(n));
     channel_sums(c, &g, n->in[0], n->in[2]);
     sb_printf(OUT, "        t%d[c] = (real)%s;\n    }\n", id, cg_bn_param_grad_value(c, id));
 }

@@ -72,7 +72,7 @@ static dlrt_cuda_lin dim_lin(const ir_shape *s, int i) {
 
 static void cg_cu_emit_matmul(cg_cu *c, int id) {
     const ir_node *n = cg_cu_node(c, id), *x = cg_cu_in_node(c, id, 0);
-    int ta = (int)n->iattr[0], tb = (int)n->iattr[1];
+    int ta = (int)ir_matmul_trans_a(n), tb = (int)ir_matmul_trans_b(n);
     dlrt_cuda_lin M = dim_lin(&n->shape, 0), N = dim_lin(&n->shape, 1);
     dlrt_cuda_lin K = dim_lin(&x->shape, ta ? 0 : 1), zero = cg_cu_lin(0, 0);
     cg_cu_gemm(c, id, ta, tb, M, N, K, cg_cu_ptr(c, n->in[0], zero), ta ? M : K, cg_cu_ptr(c, n->in[1], zero),
@@ -161,7 +161,7 @@ static void sum_of(cg_cu *c, int id, const char *fx) {
 static void cg_cu_emit_sum_squares(cg_cu *c, int id) { sum_of(c, id, "x * x"); }
 static void cg_cu_emit_sum_abs(cg_cu *c, int id) { sum_of(c, id, "fabs(x)"); }
 
-static int sums(cg_cu *c, int id) { return cg_cu_node(c, id)->iattr[0] != 0; }
+static int sums(cg_cu *c, int id) { return ir_loss_sum(cg_cu_node(c, id)) != 0; }
 
 /* element losses: the shared term over p and t, as the C backend's */
 static void elem_loss(cg_cu *c, int id) {
@@ -179,7 +179,7 @@ ELOSS(mse) ELOSS(mae) ELOSS(smooth_l1) ELOSS(huber) ELOSS(bce) ELOSS(bce_with_lo
 
 static void cg_cu_emit_cross_entropy(cg_cu *c, int id) {
     long long C = cg_cu_in_node(c, id, 0)->shape.dims[1];
-    double eps = cg_cu_node(c, id)->fattr[0];
+    double eps = ir_ce_label_smoothing(cg_cu_node(c, id));
     int lab = cg_cu_in(c, id, 1);
     const char *term = eps == 0
         ? arena_printf(c->x.a, "        total += lse - xr[t%d[r]];\n", lab)
@@ -207,7 +207,7 @@ static const char *row_scale(cg_cu *c, int id) {
 
 static void cg_cu_emit_cross_entropy_grad(cg_cu *c, int id) {
     long long C = cg_cu_in_node(c, id, 0)->shape.dims[1];
-    double eps = cg_cu_node(c, id)->fattr[0];
+    double eps = ir_ce_label_smoothing(cg_cu_node(c, id));
     int lab = cg_cu_in(c, id, 1);
     const char *tail = eps == 0
         ? arena_printf(c->x.a, "        for (long j = 0; j < C; j++) gr[j] = (real)(exp(xr[j] - lse)) * scale;\n"

@@ -21,7 +21,8 @@ const char *cg_count(cg_ctx *x, const ir_shape *s) {
 const char *cg_scalar(cg_ctx *x, int id) {
     const ir_node *n = cg_node(x, id);
     if (n->op == IR_OP_const)
-        return arena_printf(x->a, "((%s)%.17g)", x->in_double ? "double" : "real", n->fattr[0]);
+        return arena_printf(x->a, "((%s)%.17g)", x->in_double ? "double" : "real",
+                            ir_const_value(n));
     if (n->op == IR_OP_scalar_in) return arena_printf(x->a, "s%d", id);
     return arena_printf(x->a, "t%d[0]", id);
 }
