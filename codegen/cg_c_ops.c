@@ -1,7 +1,8 @@
 /*
  * cg_c_ops.c — one C statement emitter per op (table generated from ops.def): each writes
  * whole statements that read its inputs `tK` and write its own buffer `tID`. Ops with an
- * expression (CG_FUSED_OPS) are the shared layer's (cg_expr.c), emitted in their fused loop.
+ * expression (ops.def's kind FUSED) are the shared layer's (cg_expr.c), emitted in their fused
+ * loop.
  * Reductions accumulate in double. Formulas follow PyTorch's CPU kernels term by term (which
  * side of a kink gets which derivative, clamps, the stable forms), so results agree to rounding.
  */
@@ -12,23 +13,14 @@
 static const ir_node *in_node(cg_ctx *c, int id, int i) { return cg_node(c, cg_node(c, id)->in[i]); }
 static int in_id(cg_ctx *c, int id, int i) { return cg_node(c, id)->in[i]; }
 
-/* ---- leaves: storage is bound by the function prologue, nothing to emit ---- */
+/* ---- leaves (kind NONE): storage is bound by the function prologue, nothing to emit ---- */
 static void emit_leaf(cg_ctx *c, int id) { (void)c, (void)id; }
-#define cg_c_emit_input emit_leaf
-#define cg_c_emit_param emit_leaf
-#define cg_c_emit_state emit_leaf
-#define cg_c_emit_scalar_in emit_leaf
-#define cg_c_emit_const emit_leaf
-#define cg_c_emit_buffer emit_leaf
 
-/* ops with an expression: always inside a fusion group (passes/schedule.c) */
+/* ops with an expression (kind FUSED): always inside a fusion group (passes/schedule.c) */
 static void emit_fused(cg_ctx *c, int id) {
     dlc_internal_error(__FILE__, __LINE__, "%s (node %%%d) outside a fusion group",
                        ir_op_names[cg_node(c, id)->op], id);
 }
-#define FUSED(name) static void cg_c_emit_##name(cg_ctx *c, int id) { emit_fused(c, id); }
-CG_FUSED_OPS(FUSED)
-#undef FUSED
 
 /* ---- matrix product ---- */
 static void cg_c_emit_matmul(cg_ctx *c, int id) {
@@ -325,8 +317,15 @@ static void cg_c_emit_batchnorm_running(cg_ctx *c, int id) {
               g.outer, g.inner, g.C, id, cg_bn_running_value(c, id, &g));
 }
 
+/* the entry of each op by ops.def's kind column (named cuda: how it runs, the same classes in
+ * C; ir/ir_attrs.c checks NONE is exactly the leaves and FUSED exactly the fusable ops): a
+ * GEMM or KERNEL op without its cg_c_emit_NAME is a compile error */
+#define C_EMIT_NONE(name) emit_leaf
+#define C_EMIT_FUSED(name) emit_fused
+#define C_EMIT_GEMM(name) cg_c_emit_##name
+#define C_EMIT_KERNEL(name) cg_c_emit_##name
 const cg_c_emit_fn cg_c_emitters[IR_OP_COUNT] = {
-#define OP(name, n_in, flags, shape, grad, attrs, cuda) [IR_OP_##name] = cg_c_emit_##name,
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) [IR_OP_##name] = C_EMIT_##cuda(name),
 #include "../ir/ops.def"
 #undef OP
 };

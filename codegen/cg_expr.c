@@ -339,7 +339,8 @@ static void emit_sum_abs_grad(cg_ctx *c, int id, const char *const *a, strbuf *e
 /* (x - shift) / scale in double, rounded once: bit for bit what dlrt_normalize feeds training */
 static void emit_normalize(cg_ctx *c, int id, const char *const *a, strbuf *e) {
     const ir_node *n = cg_node(c, id);
-    sb_printf(e, "(real)(((double)%s - %.17g) / %.17g)", a[0], ir_normalize_shift(n), ir_normalize_scale(n));
+    sb_printf(e, "(real)(((double)%s - %.17g) / %.17g)", a[0], ir_normalize_shift(n),
+              ir_normalize_scale(n));
 }
 
 /* the same elements under other dims: the identity, fused into its neighbours' loop */
@@ -348,8 +349,14 @@ static void emit_reshape(cg_ctx *c, int id, const char *const *a, strbuf *e) {
     sb_puts(e, a[0]);
 }
 
+/* an entry for each op of kind FUSED in ops.def (a FUSED op without its emit_NAME here is a
+ * compile error); the others are their backends' statements */
+#define EXPR_NONE(name)
+#define EXPR_FUSED(name) [IR_OP_##name] = emit_##name,
+#define EXPR_GEMM(name)
+#define EXPR_KERNEL(name)
 const cg_expr_fn cg_expr_emitters[IR_OP_COUNT] = {
-#define EXPR(name) [IR_OP_##name] = emit_##name,
-    CG_FUSED_OPS(EXPR)
-#undef EXPR
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) EXPR_##cuda(name)
+#include "../ir/ops.def"
+#undef OP
 };
