@@ -40,12 +40,13 @@ static void declare(cg_c *c, int id) {
     const ir_node *n = cg_node(&c->x, id);
     const char *shape = ir_shape_str(c->x.a, &n->shape);
     const char *ty = n->dtype == IR_I32 ? "int" : "real";
-    switch (n->op) {
-    case IR_OP_param: case IR_OP_state: case IR_OP_buffer:
+    if (ir_op_in_weights(n->op)) {
         sb_printf(c->x.out, "    %sreal *restrict const t%d = (%sreal *)weights + %lld; /* %s %s */\n",
                   c->x.g->weights ? "const " : "", id, c->x.g->weights ? "const " : "", c->offset[id],
                   sb_c_comment(c->x.a, n->name), shape);
         return;
+    }
+    switch (n->op) {
     case IR_OP_input:
         sb_printf(c->x.out, "    const %s *restrict const t%d = (const %s *)inputs[%d]; /* %s %s */\n", ty, id,
                   ty, c->index[id], sb_c_comment(c->x.a, n->name), shape);
@@ -136,6 +137,13 @@ static int has_op(const ir_graph *g, ir_op op) {
     return 0;
 }
 
+/* a random op (dropout, gaussian_noise: OPF_RANDOM) draws in train_step */
+static int has_random(const ir_graph *g) {
+    for (int id = 0; id < g->n_nodes; id++)
+        if (ir_op_is_random(g->nodes[id].op)) return 1;
+    return 0;
+}
+
 /* ---- descriptor tables ---- */
 
 static void tensor_row(cg_c *c, int id, const char *kind, long long offset, int index) {
@@ -147,7 +155,7 @@ static void tensor_row(cg_c *c, int id, const char *kind, long long offset, int 
     for (int i = 0; i < 6; i++)
         sb_printf(c->x.out, "%s%lld", i ? ", " : "", i < n->shape.rank ? (long long)n->shape.dims[i] : 0LL);
     sb_printf(c->x.out, "}, %lld, %d, \"%s\", %.17g, %.17g, %lld, %lld},\n", offset, index,
-              n->op == IR_OP_param || n->op == IR_OP_state || n->op == IR_OP_buffer ? ir_init_names[n->init.kind] : "zeros",
+              ir_op_in_weights(n->op) ? ir_init_names[n->init.kind] : "zeros",
               n->init.a, n->init.b,
               (long long)n->init.fan_in, (long long)n->init.fan_out);
 }
@@ -163,7 +171,8 @@ static int emit_tensor_table(cg_c *c) {
     for (int k = 0; k < 5; k++)
         for (int id = 0; id < g->n_nodes; id++)
             if (g->nodes[id].op == kinds[k]) {
-                tensor_row(c, id, names[k], k < 3 ? c->offset[id] : 0, k < 3 ? 0 : c->index[id]);
+                tensor_row(c, id, names[k], ir_op_in_weights(kinds[k]) ? c->offset[id] : 0,
+                           ir_op_in_weights(kinds[k]) ? 0 : c->index[id]);
                 rows++;
             }
     for (int i = 0; i < g->n_outputs; i++, rows++)
@@ -194,8 +203,7 @@ static void take_plan(cg_c *c) {
     const ir_graph *g = c->x.g;
     for (int id = 0; id < g->n_nodes; id++) {
         const ir_node *n = &g->nodes[id];
-        if (n->op == IR_OP_param || n->op == IR_OP_buffer || n->op == IR_OP_state)
-            c->offset[id] = c->plan.weight_offset[id];
+        if (ir_op_in_weights(n->op)) c->offset[id] = c->plan.weight_offset[id];
         if (n->op == IR_OP_input) c->index[id] = c->n_inputs++;
         if (n->op == IR_OP_scalar_in) c->index[id] = c->n_scalars++;
     }
@@ -233,7 +241,7 @@ const char *cg_c_generate(const ir_graph *g, const cg_c_options *o, const mem_pl
     cg_c_prelude(&c);
     if (g->weights) cg_c_infer_weights(&c);
     cg_c_conv_prelude(&c.x);
-    if (o->has_train && (has_op(g, IR_OP_dropout) || has_op(g, IR_OP_gaussian_noise)))
+    if (o->has_train && has_random(g))
         cg_c_random_prelude(&c, has_op(g, IR_OP_gaussian_noise));
     if (o->has_train && o->check_numerics) cg_c_numerics_prelude(&c);
     if (o->has_train) emit_function(&c, &c.plan.train);

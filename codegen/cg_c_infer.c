@@ -31,7 +31,7 @@ void cg_c_infer_weights(cg_c *c) {
     float *block = arena_alloc(c->x.a, sizeof(float) * (size_t)(c->weights_count + 1));
     for (int id = 0; id < g->n_nodes; id++) {
         const ir_node *n = &g->nodes[id];
-        if (n->op != IR_OP_param && n->op != IR_OP_state && n->op != IR_OP_buffer) continue;
+        if (!ir_op_in_weights(n->op)) continue;
         const ir_weight *t = ir_weights_find(g->weights, n->name);
         DLC_ASSERT(t && t->dtype == IR_WEIGHT_F32 && ir_weight_numel(t) == ir_shape_numel(&n->shape));
         memcpy(block + c->offset[id], t->data, sizeof(float) * (size_t)ir_weight_numel(t));

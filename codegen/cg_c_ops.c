@@ -1,7 +1,8 @@
 /*
  * cg_c_ops.c — one C statement emitter per op (table generated from ops.def): each writes
  * whole statements that read its inputs `tK` and write its own buffer `tID`. Ops with an
- * expression (CG_FUSED_OPS) are the shared layer's (cg_expr.c), emitted in their fused loop.
+ * expression (ops.def's kind FUSED) are the shared layer's (cg_expr.c), emitted in their fused
+ * loop.
  * Reductions accumulate in double. Formulas follow PyTorch's CPU kernels term by term (which
  * side of a kink gets which derivative, clamps, the stable forms), so results agree to rounding.
  */
@@ -12,28 +13,19 @@
 static const ir_node *in_node(cg_ctx *c, int id, int i) { return cg_node(c, cg_node(c, id)->in[i]); }
 static int in_id(cg_ctx *c, int id, int i) { return cg_node(c, id)->in[i]; }
 
-/* ---- leaves: storage is bound by the function prologue, nothing to emit ---- */
+/* ---- leaves (kind NONE): storage is bound by the function prologue, nothing to emit ---- */
 static void emit_leaf(cg_ctx *c, int id) { (void)c, (void)id; }
-#define cg_c_emit_input emit_leaf
-#define cg_c_emit_param emit_leaf
-#define cg_c_emit_state emit_leaf
-#define cg_c_emit_scalar_in emit_leaf
-#define cg_c_emit_const emit_leaf
-#define cg_c_emit_buffer emit_leaf
 
-/* ops with an expression: always inside a fusion group (passes/schedule.c) */
+/* ops with an expression (kind FUSED): always inside a fusion group (passes/schedule.c) */
 static void emit_fused(cg_ctx *c, int id) {
     dlc_internal_error(__FILE__, __LINE__, "%s (node %%%d) outside a fusion group",
                        ir_op_names[cg_node(c, id)->op], id);
 }
-#define FUSED(name) static void cg_c_emit_##name(cg_ctx *c, int id) { emit_fused(c, id); }
-CG_FUSED_OPS(FUSED)
-#undef FUSED
 
 /* ---- matrix product ---- */
 static void cg_c_emit_matmul(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id), *x = in_node(c, id, 0);
-    int ta = (int)n->iattr[0], tb = (int)n->iattr[1];
+    int ta = (int)ir_matmul_trans_a(n), tb = (int)ir_matmul_trans_b(n);
     sb_printf(OUT, "    dlc_gemm(%d, %d, %s, %s, %s, t%d, t%d, t%d);\n", ta, tb,
               cg_dim(c, &n->shape, 0), cg_dim(c, &n->shape, 1),
               cg_dim(c, &x->shape, ta ? 0 : 1), in_id(c, id, 0), in_id(c, id, 1), id);
@@ -111,7 +103,7 @@ static void cg_c_emit_mean(cg_ctx *c, int id) {
 
 /* ---- losses over class labels: rows of scores [B,C] and labels [B] ---- */
 
-static int sums(cg_ctx *c, int id) { return cg_node(c, id)->iattr[0] != 0; }
+static int sums(cg_ctx *c, int id) { return ir_loss_sum(cg_node(c, id)) != 0; }
 
 /* dloss, divided by the batch for reduction=mean */
 static const char *row_scale(cg_ctx *c, int id) {
@@ -121,7 +113,7 @@ static const char *row_scale(cg_ctx *c, int id) {
 
 static void cg_c_emit_cross_entropy(cg_ctx *c, int id) {
     long long C = in_node(c, id, 0)->shape.dims[1];
-    double eps = cg_node(c, id)->fattr[0];
+    double eps = ir_ce_label_smoothing(cg_node(c, id));
     sb_puts(OUT, "    {\n    double total = 0;\n    for (long r = 0; r < n; r++) {\n");
     row_lse(c, in_id(c, id, 0), C);
     if (eps == 0) {
@@ -137,7 +129,7 @@ static void cg_c_emit_cross_entropy(cg_ctx *c, int id) {
 
 static void cg_c_emit_cross_entropy_grad(cg_ctx *c, int id) {
     long long C = in_node(c, id, 0)->shape.dims[1];
-    double eps = cg_node(c, id)->fattr[0];
+    double eps = ir_ce_label_smoothing(cg_node(c, id));
     sb_printf(OUT, "    for (long r = 0; r < n; r++) {\n");
     row_lse(c, in_id(c, id, 0), C);
     sb_printf(OUT, "        const real scale = %s;\n"
@@ -278,7 +270,7 @@ static void cg_c_emit_batchnorm(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id);
     int x = n->in[0];
     cg_bn_geom g = cg_bn_geometry(c, x);
-    channel_open(c, &g, n->in[1], n->fattr[0]);
+    channel_open(c, &g, n->in[1], ir_bn_eps(n));
     sb_puts(OUT, cg_bn_affine(c, id));
     channel_loop(c, &g, arena_printf(c->a, "t%d[k] = t%d[k] * alpha + shift;", id, x));
     sb_puts(OUT, "    }\n");
@@ -298,7 +290,7 @@ static void cg_c_emit_batchnorm_grad(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id);
     int x = n->in[0], dy = n->in[2];
     cg_bn_geom g = cg_bn_geometry(c, x);
-    channel_open(c, &g, n->in[1], n->fattr[0]);
+    channel_open(c, &g, n->in[1], ir_bn_eps(n));
     channel_sums(c, &g, x, dy);
     sb_puts(OUT, cg_bn_grad_setup(c, id));
     channel_loop(c, &g, cg_bn_grad_value(c, id));
@@ -309,7 +301,7 @@ static void cg_c_emit_batchnorm_grad(cg_ctx *c, int id) {
 static void cg_c_emit_batchnorm_param_grad(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id);
     cg_bn_geom g = cg_bn_geometry(c, n->in[0]);
-    channel_open(c, &g, n->in[1], n->fattr[0]);
+    channel_open(c, &g, n->in[1], ir_bn_eps(n));
     channel_sums(c, &g, n->in[0], n->in[2]);
     sb_printf(OUT, "        t%d[c] = (real)%s;\n    }\n", id, cg_bn_param_grad_value(c, id));
 }
@@ -325,8 +317,15 @@ static void cg_c_emit_batchnorm_running(cg_ctx *c, int id) {
               g.outer, g.inner, g.C, id, cg_bn_running_value(c, id, &g));
 }
 
+/* the entry of each op by ops.def's kind column (named cuda: how it runs, the same classes in
+ * C; ir/ir_attrs.c checks NONE is exactly the leaves and FUSED exactly the fusable ops): a
+ * GEMM or KERNEL op without its cg_c_emit_NAME is a compile error */
+#define C_EMIT_NONE(name) emit_leaf
+#define C_EMIT_FUSED(name) emit_fused
+#define C_EMIT_GEMM(name) cg_c_emit_##name
+#define C_EMIT_KERNEL(name) cg_c_emit_##name
 const cg_c_emit_fn cg_c_emitters[IR_OP_COUNT] = {
-#define OP(name, n_in, flags, shape, grad, attrs, cuda) [IR_OP_##name] = cg_c_emit_##name,
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) [IR_OP_##name] = C_EMIT_##cuda(name),
 #include "../ir/ops.def"
 #undef OP
 };

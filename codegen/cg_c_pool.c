@@ -209,7 +209,7 @@ static long long stretch(const ir_shape *s, int axis) {
 
 void cg_c_emit_concat(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id);
-    int axis = (int)n->iattr[0];
+    int axis = (int)ir_concat_axis(n);
     long long total = stretch(&n->shape, axis), offset = 0;
     sb_printf(OUT, "    for (long r = 0; r < %s / %lld; r++) {\n", cg_count(c, &n->shape), total);
     for (int i = 0; i < n->n_in; i++) {
@@ -223,9 +223,9 @@ void cg_c_emit_concat(cg_ctx *c, int id) {
 
 void cg_c_emit_slice(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id), *src = cg_node(c, n->in[0]);
-    int axis = (int)n->iattr[0];
+    int axis = (int)ir_slice_axis(n);
     long long len = stretch(&n->shape, axis), total = stretch(&src->shape, axis);
-    long long offset = n->iattr[1] * (len / n->iattr[2]);
+    long long offset = ir_slice_start(n) * (len / ir_slice_length(n));
     sb_printf(OUT, "    for (long r = 0; r < %s / %lld; r++)\n"
                    "        for (long j = 0; j < %lld; j++) t%d[r * %lld + j] = t%d[r * %lld + %lld + j];\n",
               cg_count(c, &n->shape), len, len, id, len, n->in[0], total, offset);

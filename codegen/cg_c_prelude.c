@@ -118,14 +118,11 @@ void cg_c_random_prelude(cg_c *c, int with_normal) {
     if (with_normal) sb_puts(c->x.out, cg_normal_text);
 }
 
-/* a matmul or a convolution (whose forward, input and weight gradients are GEMMs) */
+/* an op that calls dlc_gemm (OPF_GEMM: matmul, a convolution and its input and weight
+ * gradients) */
 static int uses_gemm(const ir_graph *g) {
-    for (int id = 0; id < g->n_nodes; id++) {
-        ir_op op = g->nodes[id].op;
-        if (op == IR_OP_matmul || op == IR_OP_conv2d || op == IR_OP_conv2d_input_grad ||
-            op == IR_OP_conv2d_weight_grad)
-            return 1;
-    }
+    for (int id = 0; id < g->n_nodes; id++)
+        if (ir_op_uses_gemm(g->nodes[id].op)) return 1;
     return 0;
 }
 

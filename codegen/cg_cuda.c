@@ -32,14 +32,9 @@ dlrt_cuda_lin cg_cu_count_lin(const ir_shape *s) {
 
 /* ---- workspaces ---- */
 
-static int calls_gemm(ir_op op) {
-    return op == IR_OP_matmul || op == IR_OP_conv2d || op == IR_OP_conv2d_input_grad ||
-           op == IR_OP_conv2d_weight_grad;
-}
-
 int64_t cg_cuda_workspace_reals(const ir_graph *g, int id, int64_t batch) {
     ir_op op = ir_get(g, id)->op;
-    if (!calls_gemm(op)) return 0;
+    if (!ir_op_uses_gemm(op)) return 0; /* cuBLAS: matmul and the convolutions */
     int64_t reals = CG_CUDA_CUBLAS_WORKSPACE / 4;
     if (op == IR_OP_matmul) return reals;
     cg_conv_geom q = cg_conv_geometry(g, id);
@@ -72,12 +67,13 @@ void cg_cu_declare(cg_cu *c, int id) {
     const ir_node *n = cg_cu_node(c, id);
     const char *ty = n->dtype == IR_I32 ? "int" : "real";
     const char *shape = ir_shape_str(c->x.a, &n->shape);
-    switch (n->op) {
-    case IR_OP_const: return;
-    case IR_OP_param: case IR_OP_state: case IR_OP_buffer:
+    if (ir_op_in_weights(n->op)) {
         sb_printf(c->x.out, "    real *const t%d = W + %lld; /* %s %s */\n", id,
                   (long long)c->plan.weight_offset[id], sb_c_comment(c->x.a, n->name), shape);
         return;
+    }
+    switch (n->op) {
+    case IR_OP_const: return;
     case IR_OP_input:
         sb_printf(c->x.out, "    const %s *const t%d = (const %s *)(A + %lld); /* %s %s */\n", ty, id,
                   ty, c->input_offset[id], sb_c_comment(c->x.a, n->name), shape);
@@ -142,10 +138,10 @@ void cg_cu_launch(cg_cu *c, int node, const char *kernel, dlrt_cuda_lin work, in
 
 dlrt_cuda_ptr cg_cu_ptr(cg_cu *c, int id, dlrt_cuda_lin extra) {
     const ir_node *n = cg_cu_node(c, id);
-    switch (n->op) {
-    case IR_OP_param: case IR_OP_state: case IR_OP_buffer:
+    if (ir_op_in_weights(n->op))
         return (dlrt_cuda_ptr){DLRT_CUDA_WEIGHTS,
                                cg_cu_lin(extra.a, extra.b + 4 * (long long)c->plan.weight_offset[id])};
+    switch (n->op) {
     case IR_OP_input:
         return (dlrt_cuda_ptr){DLRT_CUDA_ARENA, cg_cu_lin(extra.a, extra.b + c->input_offset[id])};
     default:

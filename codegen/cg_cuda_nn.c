@@ -169,7 +169,7 @@ static long long stretch(const ir_shape *s, int axis) {
 
 void cg_cu_emit_concat(cg_cu *c, int id) {
     const ir_node *n = cg_cu_node(c, id);
-    int axis = (int)n->iattr[0];
+    int axis = (int)ir_concat_axis(n);
     long long total = stretch(&n->shape, axis), offset = 0;
     const char *k = cg_cu_kernel_open_node(c, id);
     sb_printf(OUT, "    DLC_FOR(q, %s) {\n"
@@ -187,9 +187,9 @@ void cg_cu_emit_concat(cg_cu *c, int id) {
 
 void cg_cu_emit_slice(cg_cu *c, int id) {
     const ir_node *n = cg_cu_node(c, id), *src = cg_cu_node(c, n->in[0]);
-    int axis = (int)n->iattr[0];
+    int axis = (int)ir_slice_axis(n);
     long long len = stretch(&n->shape, axis), total = stretch(&src->shape, axis);
-    long long offset = n->iattr[1] * (len / n->iattr[2]);
+    long long offset = ir_slice_start(n) * (len / ir_slice_length(n));
     const char *k = cg_cu_kernel_open_node(c, id);
     sb_printf(OUT, "    DLC_FOR(q, %s) t%d[q] = t%d[q / %lld * %lld + %lld + q %% %lld];\n",
               cg_cu_count(c, &n->shape), id, n->in[0], len, total, offset, len);
@@ -254,7 +254,7 @@ void cg_cu_emit_batchnorm(cg_cu *c, int id) {
     const char *k = cg_cu_kernel_open_node(c, id);
     sb_printf(OUT, "    DLC_FOR(k, (long)%s * %lld) {\n"
                    "        const long c = k / %lld %% %lld;\n%s",
-              g.outer, g.C * g.inner, g.inner, g.C, cg_bn_mean_invstd(&c->x, &g, st, n->fattr[0]));
+              g.outer, g.C * g.inner, g.inner, g.C, cg_bn_mean_invstd(&c->x, &g, st, ir_bn_eps(n)));
     sb_puts(OUT, cg_bn_affine(&c->x, id));
     sb_printf(OUT, "        t%d[k] = t%d[k] * alpha + shift;\n    }\n", id, x);
     close_launch(c, id, k, cg_cu_count_lin(&cg_cu_node(c, x)->shape));
@@ -271,7 +271,7 @@ void cg_cu_emit_batchnorm_grad(cg_cu *c, int id) {
     const ir_node *n = cg_cu_node(c, id);
     int x = n->in[0], dy = n->in[2];
     cg_bn_geom g = cg_bn_geometry(&c->x, x);
-    const char *k = open_channels(c, id, &g, n->in[1], n->fattr[0]);
+    const char *k = open_channels(c, id, &g, n->in[1], ir_bn_eps(n));
     channel_sums(c, &g, x, dy);
     sb_puts(OUT, cg_bn_grad_setup(&c->x, id));
     channel_loop(c, &g, cg_bn_grad_value(&c->x, id));
@@ -281,7 +281,7 @@ void cg_cu_emit_batchnorm_grad(cg_cu *c, int id) {
 void cg_cu_emit_batchnorm_param_grad(cg_cu *c, int id) {
     const ir_node *n = cg_cu_node(c, id);
     cg_bn_geom g = cg_bn_geometry(&c->x, n->in[0]);
-    const char *k = open_channels(c, id, &g, n->in[1], n->fattr[0]);
+    const char *k = open_channels(c, id, &g, n->in[1], ir_bn_eps(n));
     channel_sums(c, &g, n->in[0], n->in[2]);
     sb_printf(OUT, "        if (threadIdx.x == 0) t%d[c] = (real)%s;\n", id, cg_bn_param_grad_value(&c->x, id));
     close_channels(c, id, k, &g);

@@ -1,68 +1,27 @@
 /*
- * cg_cuda_ops.c — one CUDA emitter per op (the table is generated from ops.def, so a new op
- * without its cu_emit_NAME is a compile error). Elementwise ops never come here: they run in
- * their fusion group's kernel (cg_cuda.c) with the shared layer's expressions (cg_expr.c). Each emitter
- * writes its kernel(s) and appends its launches; the code mirrors the C backend's loops
- * (cg_c_ops.c) statement for statement, with the loop over rows or columns spread over
- * threads: a row's or column's own arithmetic runs in the same order as on the CPU. Sums over
- * a whole tensor are one block's deterministic reduction in double (dlc_block_sum).
+ * cg_cuda_ops.c — one CUDA emitter per op (the table is generated from ops.def's cuda column,
+ * so a new GEMM or KERNEL op without its cg_cu_emit_NAME is a compile error). FUSED ops never
+ * come here: they run in their fusion group's kernel (cg_cuda.c) with the shared layer's
+ * expressions (cg_expr.c). Each emitter writes its kernel(s) and appends its launches; the
+ * code mirrors the C backend's loops (cg_c_ops.c) statement for statement, with the loop over
+ * rows or columns spread over threads: a row's or column's own arithmetic runs in the same
+ * order as on the CPU. Sums over a whole tensor are one block's deterministic reduction in
+ * double (dlc_block_sum).
  * Pooling, concatenation, batchnorm and convolution are in cg_cuda_nn.c.
  */
 #include "cg_cuda_internal.h"
 
 #define OUT c->x.out
 
+/* leaves (cuda NONE): storage is bound by the kernels' parameters, nothing to emit */
 static void cu_emit_leaf(cg_cu *c, int id) { (void)c, (void)id; }
-#define cg_cu_emit_input cu_emit_leaf
-#define cg_cu_emit_param cu_emit_leaf
-#define cg_cu_emit_state cu_emit_leaf
-#define cg_cu_emit_scalar_in cu_emit_leaf
-#define cg_cu_emit_const cu_emit_leaf
-#define cg_cu_emit_buffer cu_emit_leaf
 
-/* elementwise ops and assigns: always inside a fusion group (passes/schedule.c) */
-
-/* the ops of ops.def by kind: a switch with no default, so -Wswitch names a new op here */
-static int is_fused(ir_op op) {
-    switch (op) {
-    case IR_OP_add: case IR_OP_sub: case IR_OP_mul: case IR_OP_div: case IR_OP_neg:
-    case IR_OP_sqrt: case IR_OP_exp: case IR_OP_log: case IR_OP_pow: case IR_OP_relu:
-    case IR_OP_sigmoid: case IR_OP_tanh: case IR_OP_leaky_relu: case IR_OP_prelu: case IR_OP_elu:
-    case IR_OP_silu: case IR_OP_mish: case IR_OP_gelu: case IR_OP_softplus: case IR_OP_relu_grad:
-    case IR_OP_sigmoid_grad: case IR_OP_tanh_grad: case IR_OP_leaky_relu_grad:
-    case IR_OP_prelu_grad: case IR_OP_prelu_slope_grad: case IR_OP_elu_grad: case IR_OP_silu_grad:
-    case IR_OP_mish_grad: case IR_OP_gelu_grad: case IR_OP_softplus_grad: case IR_OP_dropout:
-    case IR_OP_dropout_grad: case IR_OP_gaussian_noise: case IR_OP_broadcast: case IR_OP_mse_grad:
-    case IR_OP_mae_grad: case IR_OP_smooth_l1_grad: case IR_OP_huber_grad: case IR_OP_bce_grad:
-    case IR_OP_bce_with_logits_grad: case IR_OP_hinge_grad: case IR_OP_assign: case IR_OP_maximum:
-    case IR_OP_minimum: case IR_OP_sum_abs_grad: case IR_OP_normalize: case IR_OP_reshape:
-        return 1;
-    case IR_OP_input: case IR_OP_param: case IR_OP_state: case IR_OP_scalar_in: case IR_OP_const:
-    case IR_OP_buffer: case IR_OP_matmul: case IR_OP_softmax: case IR_OP_softmax_grad:
-    case IR_OP_log_softmax: case IR_OP_log_softmax_grad: case IR_OP_sum: case IR_OP_mean:
-    case IR_OP_reduce_like: case IR_OP_cross_entropy: case IR_OP_cross_entropy_grad: case IR_OP_nll:
-    case IR_OP_nll_grad: case IR_OP_mse: case IR_OP_mae: case IR_OP_smooth_l1: case IR_OP_huber:
-    case IR_OP_bce: case IR_OP_bce_with_logits: case IR_OP_hinge: case IR_OP_sum_squares:
-    case IR_OP_sum_abs: case IR_OP_max_pool2d: case IR_OP_max_pool2d_grad: case IR_OP_avg_pool2d:
-    case IR_OP_avg_pool2d_grad: case IR_OP_global_avg_pool: case IR_OP_global_avg_pool_grad:
-    case IR_OP_concat: case IR_OP_slice: case IR_OP_batchnorm_stats: case IR_OP_batchnorm:
-    case IR_OP_batchnorm_grad: case IR_OP_batchnorm_param_grad: case IR_OP_batchnorm_running:
-    case IR_OP_conv2d: case IR_OP_conv2d_input_grad: case IR_OP_conv2d_weight_grad:
-    case IR_OP_conv2d_bias_grad:
-        return 0;
-    case IR_OP_COUNT: break;
-    }
-    return 0;
+/* cuda FUSED (elementwise ops, assign, reshape): always inside a fusion group
+ * (passes/schedule.c), emitted by cg_cuda.c's group kernel with the shared expressions */
+static void cu_emit_fused(cg_cu *c, int id) {
+    dlc_internal_error(__FILE__, __LINE__, "%s (node %%%d) outside a fusion group",
+                       ir_op_names[cg_cu_node(c, id)->op], id);
 }
-static void cg_cu_emit_fused(cg_cu *c, int id) {
-    ir_op op = cg_cu_node(c, id)->op;
-    dlc_internal_error(__FILE__, __LINE__, "%s (node %%%d) %s", ir_op_names[op], id,
-                       is_fused(op) ? "outside a fusion group" : "has no CUDA emitter");
-}
-#define FUSED(name) static void cg_cu_emit_##name(cg_cu *c, int id) { cg_cu_emit_fused(c, id); }
-CG_FUSED_OPS(FUSED)
-#undef FUSED
-
 
 /* ---- matrix product: cuBLAS, row-major as dlc_gemm ---- */
 
@@ -72,7 +31,7 @@ static dlrt_cuda_lin dim_lin(const ir_shape *s, int i) {
 
 static void cg_cu_emit_matmul(cg_cu *c, int id) {
     const ir_node *n = cg_cu_node(c, id), *x = cg_cu_in_node(c, id, 0);
-    int ta = (int)n->iattr[0], tb = (int)n->iattr[1];
+    int ta = (int)ir_matmul_trans_a(n), tb = (int)ir_matmul_trans_b(n);
     dlrt_cuda_lin M = dim_lin(&n->shape, 0), N = dim_lin(&n->shape, 1);
     dlrt_cuda_lin K = dim_lin(&x->shape, ta ? 0 : 1), zero = cg_cu_lin(0, 0);
     cg_cu_gemm(c, id, ta, tb, M, N, K, cg_cu_ptr(c, n->in[0], zero), ta ? M : K, cg_cu_ptr(c, n->in[1], zero),
@@ -161,7 +120,7 @@ static void sum_of(cg_cu *c, int id, const char *fx) {
 static void cg_cu_emit_sum_squares(cg_cu *c, int id) { sum_of(c, id, "x * x"); }
 static void cg_cu_emit_sum_abs(cg_cu *c, int id) { sum_of(c, id, "fabs(x)"); }
 
-static int sums(cg_cu *c, int id) { return cg_cu_node(c, id)->iattr[0] != 0; }
+static int sums(cg_cu *c, int id) { return ir_loss_sum(cg_cu_node(c, id)) != 0; }
 
 /* element losses: the shared term over p and t, as the C backend's */
 static void elem_loss(cg_cu *c, int id) {
@@ -179,7 +138,7 @@ ELOSS(mse) ELOSS(mae) ELOSS(smooth_l1) ELOSS(huber) ELOSS(bce) ELOSS(bce_with_lo
 
 static void cg_cu_emit_cross_entropy(cg_cu *c, int id) {
     long long C = cg_cu_in_node(c, id, 0)->shape.dims[1];
-    double eps = cg_cu_node(c, id)->fattr[0];
+    double eps = ir_ce_label_smoothing(cg_cu_node(c, id));
     int lab = cg_cu_in(c, id, 1);
     const char *term = eps == 0
         ? arena_printf(c->x.a, "        total += lse - xr[t%d[r]];\n", lab)
@@ -207,7 +166,7 @@ static const char *row_scale(cg_cu *c, int id) {
 
 static void cg_cu_emit_cross_entropy_grad(cg_cu *c, int id) {
     long long C = cg_cu_in_node(c, id, 0)->shape.dims[1];
-    double eps = cg_cu_node(c, id)->fattr[0];
+    double eps = ir_ce_label_smoothing(cg_cu_node(c, id));
     int lab = cg_cu_in(c, id, 1);
     const char *tail = eps == 0
         ? arena_printf(c->x.a, "        for (long j = 0; j < C; j++) gr[j] = (real)(exp(xr[j] - lse)) * scale;\n"
@@ -244,8 +203,14 @@ static void cg_cu_emit_nll_grad(cg_cu *c, int id) {
     cg_cu_launch(c, id, k, cg_cu_lin(1, 0), CU_BLOCK, CU_MAX_BLOCKS);
 }
 
+/* the entry of each op by its cuda column: a GEMM or KERNEL op without its cg_cu_emit_NAME
+ * is a compile error */
+#define CU_EMIT_NONE(name) cu_emit_leaf
+#define CU_EMIT_FUSED(name) cu_emit_fused
+#define CU_EMIT_GEMM(name) cg_cu_emit_##name
+#define CU_EMIT_KERNEL(name) cg_cu_emit_##name
 const cg_cu_emit_fn cg_cu_emitters[IR_OP_COUNT] = {
-#define OP(name, n_in, flags, shape, grad, attrs, cuda) [IR_OP_##name] = cg_cu_emit_##name,
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) [IR_OP_##name] = CU_EMIT_##cuda(name),
 #include "../ir/ops.def"
 #undef OP
 };

@@ -52,12 +52,19 @@ static int has_op(const ir_graph *g, ir_op op) {
     return 0;
 }
 
+/* a random op (dropout, gaussian_noise: OPF_RANDOM) draws in train_step */
+static int has_random(const ir_graph *g) {
+    for (int id = 0; id < g->n_nodes; id++)
+        if (ir_op_is_random(g->nodes[id].op)) return 1;
+    return 0;
+}
+
 void cg_cu_prelude(cg_cu *c) {
     sb_puts(c->x.out, prelude_types);
     sb_printf(c->x.out, "#define DLC_BLOCK %d\n", CU_BLOCK);
     sb_puts(c->x.out, prelude_loops);
     cg_cu_numerics_prelude(c);
-    if (c->o->has_train && (has_op(c->x.g, IR_OP_dropout) || has_op(c->x.g, IR_OP_gaussian_noise))) {
+    if (c->o->has_train && has_random(c->x.g)) {
         sb_puts(c->x.out, cg_random_text);
         if (has_op(c->x.g, IR_OP_gaussian_noise)) sb_puts(c->x.out, cg_normal_text);
     }

@@ -12,7 +12,7 @@
 #include <string.h>
 
 static int in_id(cg_ctx *c, int id, int i) { return cg_node(c, id)->in[i]; }
-static int sums(cg_ctx *c, int id) { return cg_node(c, id)->iattr[0] != 0; }
+static int sums(cg_ctx *c, int id) { return ir_loss_sum(cg_node(c, id)) != 0; }
 
 /* `tmpl` with each $K replaced by the operand expression a[K] */
 static void expand(strbuf *e, const char *tmpl, const char *const *a) {
@@ -71,10 +71,10 @@ static void emit_tanh_grad(cg_ctx *c, int id, const char *const *a, strbuf *e) {
 }
 /* torch: x > 0 ? x : x * slope; backward x > 0 ? dy : dy * slope */
 static void emit_leaky_relu(cg_ctx *c, int id, const char *const *a, strbuf *e) {
-    sb_printf(e, "(%s > (real)0 ? %s : %s * %s)", a[0], a[0], a[0], lit(c, cg_node(c, id)->fattr[0]));
+    sb_printf(e, "(%s > (real)0 ? %s : %s * %s)", a[0], a[0], a[0], lit(c, ir_leaky_slope(cg_node(c, id))));
 }
 static void emit_leaky_relu_grad(cg_ctx *c, int id, const char *const *a, strbuf *e) {
-    sb_printf(e, "(%s > (real)0 ? %s : %s * %s)", a[0], a[1], a[1], lit(c, cg_node(c, id)->fattr[0]));
+    sb_printf(e, "(%s > (real)0 ? %s : %s * %s)", a[0], a[1], a[1], lit(c, ir_leaky_slope(cg_node(c, id))));
 }
 ETMPL(prelu, "($0 > (real)0 ? $0 : $1 * $0)")
 ETMPL(prelu_grad, "($0 > (real)0 ? $2 : $1 * $2)")
@@ -85,12 +85,12 @@ ETMPL(prelu_slope_grad, "($0 > (real)0 ? (real)0 : $0 * $1)")
 static void emit_elu(cg_ctx *c, int id, const char *const *a, strbuf *e) {
     const ir_node *n = cg_node(c, id);
     sb_printf(e, "(%s <= (real)0 ? R_EXPM1(%s) * %s : %s * %s)", a[0], a[0],
-              lit(c, n->fattr[0] * n->fattr[1]), a[0], lit(c, n->fattr[1]));
+              lit(c, ir_elu_alpha(n) * ir_elu_scale(n)), a[0], lit(c, ir_elu_scale(n)));
 }
 static void emit_elu_grad(cg_ctx *c, int id, const char *const *a, strbuf *e) {
     const ir_node *n = cg_node(c, id);
     sb_printf(e, "(%s <= (real)0 ? %s * %s * R_EXP(%s) : %s * %s)", a[0], a[1],
-              lit(c, n->fattr[0] * n->fattr[1]), a[0], a[1], lit(c, n->fattr[1]));
+              lit(c, ir_elu_alpha(n) * ir_elu_scale(n)), a[0], a[1], lit(c, ir_elu_scale(n)));
 }
 
 #define SIGMOID(x) "((real)1 / ((real)1 + R_EXP(-" x ")))"
@@ -111,15 +111,15 @@ ETMPL(gelu_grad, "($1 * ((real)0.5 * R_ERFC($0 * (real)-0.70710678118654752) + $
  * x * beta > threshold ? dy : dy * z / (z + 1) */
 static void emit_softplus(cg_ctx *c, int id, const char *const *a, strbuf *e) {
     const ir_node *n = cg_node(c, id);
-    const char *beta = lit(c, n->fattr[0]);
+    const char *beta = lit(c, ir_softplus_beta(n));
     sb_printf(e, "(%s * %s > %s ? %s : R_LOG1P(R_EXP(%s * %s)) / %s)", a[0], beta,
-              lit(c, n->fattr[1]), a[0], a[0], beta, beta);
+              lit(c, ir_softplus_threshold(n)), a[0], a[0], beta, beta);
 }
 static void emit_softplus_grad(cg_ctx *c, int id, const char *const *a, strbuf *e) {
     const ir_node *n = cg_node(c, id);
-    const char *beta = lit(c, n->fattr[0]);
+    const char *beta = lit(c, ir_softplus_beta(n));
     sb_printf(e, "(%s * %s > %s ? %s : %s * R_EXP(%s * %s) / (R_EXP(%s * %s) + (real)1))", a[0],
-              beta, lit(c, n->fattr[1]), a[1], a[1], a[0], beta, a[0], beta);
+              beta, lit(c, ir_softplus_threshold(n)), a[1], a[1], a[0], beta, a[0], beta);
 }
 
 static void emit_assign(cg_ctx *c, int id, const char *const *a, strbuf *e) {
@@ -211,12 +211,12 @@ const char cg_normal_text[] =
     "}\n\n";
 
 static const char *rand_key(cg_ctx *c, int id, const char *const *a) {
-    return arena_printf(c->a, "dlc_key(%s, %s, %d)", a[1], a[2], (int)cg_node(c, id)->iattr[0]);
+    return arena_printf(c->a, "dlc_key(%s, %s, %d)", a[1], a[2], (int)ir_random_stream(cg_node(c, id)));
 }
 
 /* x * keep / (1 - p): keep when the element's uniform draw is >= p (probability 1 - p) */
 static void emit_dropout(cg_ctx *c, int id, const char *const *a, strbuf *e) {
-    double p = cg_node(c, id)->fattr[0];
+    double p = ir_dropout_p(cg_node(c, id));
     if (!c->train) {
         sb_puts(e, a[0]);
         return;
@@ -231,34 +231,34 @@ static void emit_gaussian_noise(cg_ctx *c, int id, const char *const *a, strbuf 
         sb_puts(e, a[0]);
         return;
     }
-    sb_printf(e, "(%s + (real)(%.17g * dlc_normal(%s, i)))", a[0], cg_node(c, id)->fattr[0],
+    sb_printf(e, "(%s + (real)(%.17g * dlc_normal(%s, i)))", a[0], ir_noise_std(cg_node(c, id)),
               rand_key(c, id, a));
 }
 static void emit_broadcast(cg_ctx *c, int id, const char *const *a, strbuf *e) {
-    if (!cg_node(c, id)->iattr[0]) sb_puts(e, a[0]);
+    if (!ir_broadcast_mean(cg_node(c, id))) sb_puts(e, a[0]);
     else sb_printf(e, "(%s / (real)%s)", a[0], cg_count(c, &cg_node(c, id)->shape));
 }
 
-/* elementwise gradient: the derivative template (for the target when iattr[1]) times dloss $2,
+/* elementwise gradient: the derivative template (for the target when loss.wrt_target) times dloss $2,
  * divided by the element count for reduction=mean */
 static void elem_loss_grad(cg_ctx *c, int id, const char *const *a, strbuf *e, const char *d_pred,
                            const char *d_target) {
     const ir_node *n = cg_node(c, id);
     sb_puts(e, "((");
-    expand(e, n->iattr[1] ? d_target : d_pred, a);
+    expand(e, ir_loss_wrt_target(n) ? d_target : d_pred, a);
     if (sums(c, id)) sb_printf(e, ") * %s)", a[2]);
     else sb_printf(e, ") * (%s / (real)%s))", a[2], cg_count(c, &n->shape));
 }
 
 static const char *smooth_l1_term(cg_ctx *c, int id) {
-    double beta = cg_node(c, id)->fattr[0];
+    double beta = ir_smooth_l1_beta(cg_node(c, id));
     const char *B = lit(c, beta);
     return beta == 0 ? "R_FABS($0 - $1)" : arena_printf(c->a,
               "(R_FABS($0 - $1) < %s ? (real)0.5 * ($0 - $1) * ($0 - $1) / %s "
               ": R_FABS($0 - $1) - (real)0.5 * %s)", B, B, B);
 }
 static const char *huber_term(cg_ctx *c, int id) {
-    const char *D = lit(c, cg_node(c, id)->fattr[0]);
+    const char *D = lit(c, ir_huber_delta(cg_node(c, id)));
     return arena_printf(c->a, "(R_FABS($0 - $1) < %s ? (real)0.5 * ($0 - $1) * ($0 - $1) "
                               ": %s * (R_FABS($0 - $1) - (real)0.5 * %s))", D, D, D);
 }
@@ -290,7 +290,7 @@ ELOSS_GRAD(hinge_grad, "((real)1 - $1 * $0 > (real)0 ? -$1 : (real)0)",
 /* smooth L1 with beta B; beta = 0 is the L1 loss, as torch */
 ELOSS(smooth_l1, smooth_l1_term(c, id))
 static void emit_smooth_l1_grad(cg_ctx *c, int id, const char *const *a, strbuf *e) {
-    double beta = cg_node(c, id)->fattr[0];
+    double beta = ir_smooth_l1_beta(cg_node(c, id));
     const char *B = lit(c, beta);
     elem_loss_grad(c, id, a, e, beta == 0 ? "(real)(($0 > $1) - ($0 < $1))" : arena_printf(c->a,
                    "(($0 - $1) <= -%s ? (real)-1 : ($0 - $1) >= %s ? (real)1 : ($0 - $1) / %s)",
@@ -299,7 +299,7 @@ static void emit_smooth_l1_grad(cg_ctx *c, int id, const char *const *a, strbuf 
 
 ELOSS(huber, huber_term(c, id))
 static void emit_huber_grad(cg_ctx *c, int id, const char *const *a, strbuf *e) {
-    const char *D = lit(c, cg_node(c, id)->fattr[0]);
+    const char *D = lit(c, ir_huber_delta(cg_node(c, id)));
     elem_loss_grad(c, id, a, e, arena_printf(c->a, "(($0 - $1) <= -%s ? -%s : ($0 - $1) >= %s ? %s "
                                                    ": ($0 - $1))", D, D, D, D), NULL);
 }
@@ -339,7 +339,8 @@ static void emit_sum_abs_grad(cg_ctx *c, int id, const char *const *a, strbuf *e
 /* (x - shift) / scale in double, rounded once: bit for bit what dlrt_normalize feeds training */
 static void emit_normalize(cg_ctx *c, int id, const char *const *a, strbuf *e) {
     const ir_node *n = cg_node(c, id);
-    sb_printf(e, "(real)(((double)%s - %.17g) / %.17g)", a[0], n->fattr[0], n->fattr[1]);
+    sb_printf(e, "(real)(((double)%s - %.17g) / %.17g)", a[0], ir_normalize_shift(n),
+              ir_normalize_scale(n));
 }
 
 /* the same elements under other dims: the identity, fused into its neighbours' loop */
@@ -348,8 +349,14 @@ static void emit_reshape(cg_ctx *c, int id, const char *const *a, strbuf *e) {
     sb_puts(e, a[0]);
 }
 
+/* an entry for each op of kind FUSED in ops.def (a FUSED op without its emit_NAME here is a
+ * compile error); the others are their backends' statements */
+#define EXPR_NONE(name)
+#define EXPR_FUSED(name) [IR_OP_##name] = emit_##name,
+#define EXPR_GEMM(name)
+#define EXPR_KERNEL(name)
 const cg_expr_fn cg_expr_emitters[IR_OP_COUNT] = {
-#define EXPR(name) [IR_OP_##name] = emit_##name,
-    CG_FUSED_OPS(EXPR)
-#undef EXPR
+#define OP(name, n_in, flags, shape, grad, attrs, cuda) EXPR_##cuda(name)
+#include "../ir/ops.def"
+#undef OP
 };

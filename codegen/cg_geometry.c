@@ -54,14 +54,14 @@ const char *cg_bn_grad_value(cg_ctx *x, int id) {
 
 /* dgamma = dot * invstd (the sum of dy * xhat), dbeta = sdy */
 const char *cg_bn_param_grad_value(cg_ctx *x, int id) {
-    return cg_node(x, id)->iattr[0] ? "sdy" : "(dot * invstd)";
+    return ir_bn_param_beta(cg_node(x, id)) ? "sdy" : "(dot * invstd)";
 }
 
 /* torch: running = momentum * stat + (1 - momentum) * running, the variance unbiased */
 const char *cg_bn_running_value(cg_ctx *x, int id, const cg_bn_geom *g) {
     const ir_node *n = cg_node(x, id);
-    int row = (int)n->iattr[0];
-    double m = n->fattr[0];
+    int row = (int)ir_bn_running_var(n);
+    double m = ir_bn_running_momentum(n);
     return arena_printf(x->a, "cnt > 1 ? (real)(%.17g * t%d[%lld + c]%s + %.17g * t%d[c]) : t%d[c]", m,
                         n->in[1], row * g->C, row ? " * (cnt / (cnt - 1))" : "", 1 - m, n->in[0],
                         n->in[0]);
@@ -72,10 +72,11 @@ const char *cg_bn_running_value(cg_ctx *x, int id, const cg_bn_geom *g) {
 cg_pool_geom cg_pool_geometry(const ir_graph *g, int fwd) {
     const ir_node *n = ir_get(g, fwd);
     const ir_shape *xs = &ir_get(g, n->in[0])->shape;
-    cg_pool_geom p = {.H = xs->dims[2], .W = xs->dims[3], .K = n->iattr[0], .S = n->iattr[1],
-                      .P = n->iattr[2], .x = n->in[0], .numel = ir_shape_numel(xs)};
-    p.OH = (p.H + 2 * p.P - p.K) / p.S + 1;
-    p.OW = (p.W + 2 * p.P - p.K) / p.S + 1;
+    cg_pool_geom p = {.H = xs->dims[2], .W = xs->dims[3], .K = ir_pool_kernel(n),
+                      .S = ir_pool_stride(n), .P = ir_pool_padding(n), .x = n->in[0],
+                      .numel = ir_shape_numel(xs)};
+    p.OH = ir_pool_out_size(p.H, p.K, p.S, p.P);
+    p.OW = ir_pool_out_size(p.W, p.K, p.S, p.P);
     return p;
 }
 
@@ -94,9 +95,11 @@ void cg_conv_shapes(const ir_graph *g, int id, const ir_shape **x, const ir_shap
 cg_conv_geom cg_conv_geometry(const ir_graph *g, int id) {
     const ir_shape *x, *w, *y;
     cg_conv_shapes(g, id, &x, &w, &y);
-    const int64_t *a = ir_get(g, id)->iattr;
+    const ir_node *n = ir_get(g, id);
     cg_conv_geom q = {x->dims[1], x->dims[2], x->dims[3], w->dims[0], w->dims[2], w->dims[3],
-                      y->dims[2], y->dims[3], a[0], a[1], a[2], a[3], a[6], a[7], a[8], 0, 0, 0, 0, 0};
+                      y->dims[2], y->dims[3], ir_conv_stride_h(n), ir_conv_stride_w(n),
+                      ir_conv_pad_top(n), ir_conv_pad_left(n), ir_conv_dilation_h(n),
+                      ir_conv_dilation_w(n), ir_conv_groups(n), 0, 0, 0, 0, 0};
     q.P = q.OH * q.OW;
     q.K = q.C / q.groups * q.kh * q.kw;
     q.Og = q.O / q.groups;

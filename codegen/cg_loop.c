@@ -21,7 +21,8 @@ const char *cg_count(cg_ctx *x, const ir_shape *s) {
 const char *cg_scalar(cg_ctx *x, int id) {
     const ir_node *n = cg_node(x, id);
     if (n->op == IR_OP_const)
-        return arena_printf(x->a, "((%s)%.17g)", x->in_double ? "double" : "real", n->fattr[0]);
+        return arena_printf(x->a, "((%s)%.17g)", x->in_double ? "double" : "real",
+                            ir_const_value(n));
     if (n->op == IR_OP_scalar_in) return arena_printf(x->a, "s%d", id);
     return arena_printf(x->a, "t%d[0]", id);
 }
@@ -104,7 +105,7 @@ int cg_numerics_whole(cg_ctx *x, int j) {
     const ir_node *n = cg_node(x, j);
     if (!testable(x, j)) return CG_WHOLE_NONE;
     if (n->op == IR_OP_scalar_in) return CG_WHOLE_SCALAR;
-    int pointer = n->op == IR_OP_param || n->op == IR_OP_state || n->op == IR_OP_buffer ||
-                  n->op == IR_OP_input || (!pass_sched_is_leaf(n) && x->stored[j]);
+    int pointer = ir_op_in_weights(n->op) || n->op == IR_OP_input ||
+                  (!pass_sched_is_leaf(n) && x->stored[j]);
     return pointer ? CG_WHOLE_BUFFER : CG_WHOLE_NONE;
 }

@@ -33,21 +33,12 @@ struct cg_ctx {
     int check_numerics;         /* --check-numerics: values are tested, loops stay serial */
 };
 
-/* The ops with an expression: elementwise ops, assign (the caller stores the value into its
- * target) and reshape (the identity). passes/schedule.c puts each in a fusion group, so they
- * are emitted only by cg_fused_loop; the backends' per-op statement tables give them a stub. */
-#define CG_FUSED_OPS(X)                                                                         \
-    X(add) X(sub) X(mul) X(div) X(neg) X(sqrt) X(exp) X(log) X(pow) X(relu) X(sigmoid) X(tanh)  \
-    X(leaky_relu) X(prelu) X(elu) X(silu) X(mish) X(gelu) X(softplus) X(relu_grad)             \
-    X(sigmoid_grad) X(tanh_grad) X(leaky_relu_grad) X(prelu_grad) X(prelu_slope_grad)          \
-    X(elu_grad) X(silu_grad) X(mish_grad) X(gelu_grad) X(softplus_grad) X(dropout)             \
-    X(dropout_grad) X(gaussian_noise) X(broadcast) X(mse_grad) X(mae_grad) X(smooth_l1_grad)   \
-    X(huber_grad) X(bce_grad) X(bce_with_logits_grad) X(hinge_grad) X(assign) X(maximum)       \
-    X(minimum) X(sum_abs_grad) X(normalize) X(reshape)
-
 /* an op's expression over its operands' expressions `args`, appended to `expr` */
 typedef void (*cg_expr_fn)(cg_ctx *x, int id, const char *const *args, strbuf *expr);
-/* per op: its expression (cg_expr.c), NULL for ops that are statements of their backend */
+/* per op: its expression (cg_expr.c) for the ops of kind FUSED in ops.def (elementwise ops,
+ * assign whose caller stores the value into its target, reshape the identity: each in a fusion
+ * group of passes/schedule.c, emitted only by cg_fused_loop; the backends' statement tables
+ * give them a stub); NULL for ops that are statements of their backend */
 extern const cg_expr_fn cg_expr_emitters[IR_OP_COUNT];
 
 const ir_node *cg_node(cg_ctx *x, int id);
