@@ -32,6 +32,7 @@
  * The GEMMs here run through OpenBLAS in double (cblas_dgemm).
  */
 #include "error_bound.h"
+#include "../../ir/ir_attrs.h"
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -103,8 +104,8 @@ static int eb_input(eb_ctx *c, int id, const float *x) {
 static void eb_normalize(eb_ctx *c, const ir_node *nd, eb_tensor *y) {
     const eb_tensor *x = &c->t[nd->in[0]];
     for (int64_t i = 0; i < y->rows * y->inner; i++) {
-        y->v[i] = (x->v[i] - nd->fattr[0]) / nd->fattr[1];
-        y->e[i] = x->e[i] / fabs(nd->fattr[1]) + EB_U * fabs(y->v[i]);
+        y->v[i] = (x->v[i] - ir_normalize_shift(nd)) / ir_normalize_scale(nd);
+        y->e[i] = x->e[i] / fabs(ir_normalize_scale(nd)) + EB_U * fabs(y->v[i]);
     }
 }
 
@@ -138,7 +139,7 @@ static int eb_matmul(eb_ctx *c, int id, eb_tensor *y) {
     const ir_node *nd = ir_get(c->g, id);
     const eb_tensor *x = &c->t[nd->in[0]], *w = &c->t[nd->in[1]];
     const ir_node *wn = ir_get(c->g, nd->in[1]);
-    if (nd->iattr[0] || nd->iattr[1] || wn->shape.batched || wn->shape.rank != 2)
+    if (ir_matmul_trans_a(nd) || ir_matmul_trans_b(nd) || wn->shape.batched || wn->shape.rank != 2)
         return eb_fail(c, id, "only x [B,k] times W [k,m] is covered");
     int64_t k = wn->shape.dims[0], m = wn->shape.dims[1];
     if (eb_product(x->v, x->e, w->v, w->e, x->rows, k, m, gamma_n((double)k + 1), y->v, y->e))
@@ -164,7 +165,7 @@ static void eb_batchnorm(eb_ctx *c, const ir_node *nd, eb_tensor *y) {
     double g4 = gamma_n(4);
     for (int64_t i = 0; i < y->rows * y->inner; i++) {
         int64_t ch = (i / plane) % C;
-        double m = st->v[ch], s = (ga ? ga->v[ch] : 1) / sqrt(st->v[C + ch] + nd->fattr[0]);
+        double m = st->v[ch], s = (ga ? ga->v[ch] : 1) / sqrt(st->v[C + ch] + ir_bn_eps(nd));
         double beta = be ? be->v[ch] : 0;
         y->v[i] = (x->v[i] - m) * s + beta;
         y->e[i] = (1 + g4) * fabs(s) * x->e[i] + g4 * (fabs(s) * (fabs(x->v[i]) + fabs(m)) + fabs(beta));
@@ -176,14 +177,14 @@ static void eb_batchnorm(eb_ctx *c, const ir_node *nd, eb_tensor *y) {
 static void eb_im2col(const ir_node *nd, const ir_shape *xs, const ir_shape *ys, int64_t kh,
                       int64_t kw, const double *xv, const double *xe, double gam, double *cv,
                       double *ct, double *ca) {
-    int64_t cg = xs->dims[1] / nd->iattr[8], H = xs->dims[2], W = xs->dims[3];
+    int64_t cg = xs->dims[1] / ir_conv_groups(nd), H = xs->dims[2], W = xs->dims[3];
     int64_t OH = ys->dims[2], OW = ys->dims[3];
     for (int64_t ci = 0; ci < cg; ci++)
         for (int64_t p = 0; p < kh * kw; p++)
             for (int64_t o = 0; o < OH * OW; o++) {
                 int64_t r = (ci * kh * kw + p) * OH * OW + o;
-                int64_t ih = (o / OW) * nd->iattr[0] - nd->iattr[2] + (p / kw) * nd->iattr[6];
-                int64_t iw = (o % OW) * nd->iattr[1] - nd->iattr[3] + (p % kw) * nd->iattr[7];
+                int64_t ih = (o / OW) * ir_conv_stride_h(nd) - ir_conv_pad_top(nd) + (p / kw) * ir_conv_dilation_h(nd);
+                int64_t iw = (o % OW) * ir_conv_stride_w(nd) - ir_conv_pad_left(nd) + (p % kw) * ir_conv_dilation_w(nd);
                 int in = ih >= 0 && ih < H && iw >= 0 && iw < W;
                 int64_t at = (ci * H + (in ? ih : 0)) * W + (in ? iw : 0);
                 cv[r] = in ? xv[at] : 0;
@@ -219,7 +220,7 @@ static int eb_conv2d(eb_ctx *c, int id, eb_tensor *y) {
     const ir_node *nd = ir_get(c->g, id);
     const ir_shape *xs = &ir_get(c->g, nd->in[0])->shape, *ws = &ir_get(c->g, nd->in[1])->shape;
     const eb_tensor *x = &c->t[nd->in[0]], *w = &c->t[nd->in[1]];
-    int64_t G = nd->iattr[8], O = ws->dims[0], og = O / G, K = ws->dims[1] * ws->dims[2] * ws->dims[3];
+    int64_t G = ir_conv_groups(nd), O = ws->dims[0], og = O / G, K = ws->dims[1] * ws->dims[2] * ws->dims[3];
     int64_t P = y->inner / O;
     double gam = gamma_n((double)K + 2);
     double *buf = malloc(sizeof(double) * (size_t)(3 * K * P + O * K + 1));
@@ -246,7 +247,7 @@ static int eb_conv2d(eb_ctx *c, int id, eb_tensor *y) {
 static void eb_max_pool(eb_ctx *c, const ir_node *nd, eb_tensor *y) {
     const ir_shape *xs = &ir_get(c->g, nd->in[0])->shape;
     const eb_tensor *x = &c->t[nd->in[0]];
-    int64_t k = nd->iattr[0], st = nd->iattr[1], pad = nd->iattr[2];
+    int64_t k = ir_pool_kernel(nd), st = ir_pool_stride(nd), pad = ir_pool_padding(nd);
     int64_t H = xs->dims[2], W = xs->dims[3], OH = nd->shape.dims[2], OW = nd->shape.dims[3];
     for (int64_t i = 0; i < y->rows * y->inner; i++) {
         int64_t plane = i / (OH * OW), oh = (i / OW) % OH, ow = i % OW;
