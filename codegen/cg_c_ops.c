@@ -317,6 +317,16 @@ static void cg_c_emit_batchnorm_running(cg_ctx *c, int id) {
               g.outer, g.inner, g.C, id, cg_bn_running_value(c, id, &g));
 }
 
+/* ---- issue 13 ops2: axis reductions, one element q at a time (the shared body) ---- */
+static void axis_op(cg_ctx *c, int id) {
+    sb_printf(OUT, "    for (long q = 0; q < %s; q++) {\n%s    }\n",
+              cg_count(c, cg_axis_space(c, id)), cg_axis_body(c, id));
+}
+static void cg_c_emit_sum_axis(cg_ctx *c, int id) { axis_op(c, id); }
+static void cg_c_emit_max_axis(cg_ctx *c, int id) { axis_op(c, id); }
+static void cg_c_emit_expand_axis(cg_ctx *c, int id) { axis_op(c, id); }
+static void cg_c_emit_max_axis_grad(cg_ctx *c, int id) { axis_op(c, id); }
+
 /* the entry of each op by ops.def's kind column (named cuda: how it runs, the same classes in
  * C; ir/ir_attrs.c checks NONE is exactly the leaves and FUSED exactly the fusable ops): a
  * GEMM or KERNEL op without its cg_c_emit_NAME is a compile error */

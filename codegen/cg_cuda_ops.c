@@ -203,6 +203,19 @@ static void cg_cu_emit_nll_grad(cg_cu *c, int id) {
     cg_cu_launch(c, id, k, cg_cu_lin(1, 0), CU_BLOCK, CU_MAX_BLOCKS);
 }
 
+/* ---- issue 13 ops2: axis reductions, a thread per element q (the shared body, as C's) ---- */
+static void axis_op(cg_cu *c, int id) {
+    const ir_shape *sp = cg_axis_space(&c->x, id);
+    const char *k = cg_cu_kernel_open_node(c, id);
+    sb_printf(OUT, "    DLC_FOR(q, %s) {\n%s    }\n", cg_cu_count(c, sp), cg_axis_body(&c->x, id));
+    cg_cu_kernel_close(c);
+    cg_cu_launch(c, id, k, cg_cu_count_lin(sp), CU_BLOCK, CU_MAX_BLOCKS);
+}
+static void cg_cu_emit_sum_axis(cg_cu *c, int id) { axis_op(c, id); }
+static void cg_cu_emit_max_axis(cg_cu *c, int id) { axis_op(c, id); }
+static void cg_cu_emit_expand_axis(cg_cu *c, int id) { axis_op(c, id); }
+static void cg_cu_emit_max_axis_grad(cg_cu *c, int id) { axis_op(c, id); }
+
 /* the entry of each op by its cuda column: a GEMM or KERNEL op without its cg_cu_emit_NAME
  * is a compile error */
 #define CU_EMIT_NONE(name) cu_emit_leaf

@@ -122,6 +122,16 @@ static void emit_softplus_grad(cg_ctx *c, int id, const char *const *a, strbuf *
               beta, lit(c, ir_softplus_threshold(n)), a[1], a[1], a[0], beta, a[0], beta);
 }
 
+/* issue 13 ops2: comparisons (1 or 0; false where an operand is NaN but for not_equal, as
+ * torch's) and where (cond != 0 picks a) */
+ETMPL(greater, "(real)($0 > $1)")
+ETMPL(less, "(real)($0 < $1)")
+ETMPL(greater_equal, "(real)($0 >= $1)")
+ETMPL(less_equal, "(real)($0 <= $1)")
+ETMPL(equal, "(real)($0 == $1)")
+ETMPL(not_equal, "(real)($0 != $1)")
+ETMPL(where, "($0 != (real)0 ? $1 : $2)")
+
 static void emit_assign(cg_ctx *c, int id, const char *const *a, strbuf *e) {
     (void)c, (void)id;
     sb_printf(e, "%s", a[1]); /* the caller stores it into the target */

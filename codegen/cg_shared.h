@@ -65,6 +65,12 @@ const char *cg_row_max_sum(cg_ctx *x, int src, const char *C);
  * over the prediction `p` and the target `t` (NULL for other ops). */
 const char *cg_elem_loss_term(cg_ctx *x, int id);
 
+/* issue 13 ops2 — axis reductions (cg_axis.c): the statements that compute element `q` of
+ * sum_axis, max_axis, expand_axis or max_axis_grad (q a long in [0, the count of
+ * cg_axis_space)), the same in a C loop and a CUDA thread */
+const char *cg_axis_body(cg_ctx *x, int id);
+const ir_shape *cg_axis_space(cg_ctx *x, int id);
+
 /* ---- geometry and formulas of the layer ops (cg_geometry.c) ---- */
 
 /* batchnorm: channel c of x [B, C] or [B, C, H, W] is B runs of `inner` values */

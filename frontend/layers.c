@@ -58,6 +58,12 @@ static const num_arg beta_arg[] = {{"beta", 1, 0, INF, 0, 1}, {NULL, 0, 0, 0, 0,
 static const num_arg delta_arg[] = {{"delta", 1, 0, INF, 1, 1}, {NULL, 0, 0, 0, 0, 0}};
 static const num_arg prelu_arg[] = {{"init", 0.25, -INF, INF, 0, 0}, {NULL, 0, 0, 0, 0, 0}};
 static const char *const axis_kwargs[] = {"axis", NULL};
+/* issue 13 ops2 (lower_metric.c) */
+static const num_arg pd_eps_arg[] = {{"eps", 1e-6, 0, INF, 0, 1}, {NULL, 0, 0, 0, 0, 0}};
+static const num_arg cos_eps_arg[] = {{"eps", 1e-8, 0, INF, 1, 1}, {NULL, 0, 0, 0, 0, 0}};
+static const num_arg margin_arg[] = {{"margin", 1, 0, INF, 0, 1}, {NULL, 0, 0, 0, 0, 0}};
+static const num_arg triplet_args[] = {{"margin", 1, 0, INF, 0, 1}, {"eps", 1e-6, 0, INF, 0, 1},
+                                       {NULL, 0, 0, 0, 0, 0}};
 /* stride 0 stands for "the kernel" (never accepted from the user: the range starts at 1) */
 static const num_arg pool_args[] = {{"kernel", NAN, 1, INF, 0, 1}, {"stride", 0, 1, INF, 0, 1},
                                     {"padding", 0, 0, INF, 0, 1}, {NULL, 0, 0, 0, 0, 0}};
@@ -318,8 +324,10 @@ static const layer_info layers[] = {
     {"dropout", 1, 2, 1, no_kwargs, build_random, IR_OP_dropout, p_arg},
     {"gaussian_noise", 1, 2, 1, no_kwargs, build_random, IR_OP_gaussian_noise, std_arg},
     /* reductions */
-    {"sum", 1, 1, 1, no_kwargs, build_unary, IR_OP_sum, NULL},
-    {"mean", 1, 1, 1, no_kwargs, build_unary, IR_OP_mean, NULL},
+    /* issue 13 ops2: an axis (lower_metric.c); without one, every element as before */
+    {"sum", 1, 2, 1, axis_kwargs, lower_build_reduce, IR_OP_sum, NULL},
+    {"mean", 1, 2, 1, axis_kwargs, lower_build_reduce, IR_OP_mean, NULL},
+    {"max", 1, 2, 1, axis_kwargs, lower_build_reduce, IR_OP_max_axis, NULL},
     /* pooling and concatenation over NCHW images (lower_pool.c) */
     {"max_pool2d", 1, 4, 1, no_kwargs, lower_build_pool, IR_OP_max_pool2d, pool_args},
     {"avg_pool2d", 1, 4, 1, no_kwargs, lower_build_pool, IR_OP_avg_pool2d, pool_args},
@@ -337,6 +345,19 @@ static const layer_info layers[] = {
     {"bce_with_logits", 2, 2, 2, loss_kwargs, build_loss, IR_OP_bce_with_logits, NULL},
     {"bce", 2, 2, 2, loss_kwargs, build_loss, IR_OP_bce, NULL},
     {"hinge", 2, 2, 2, loss_kwargs, build_loss, IR_OP_hinge, NULL},
+    /* issue 13 ops2: distances, comparisons and where, metric-learning losses (lower_metric.c) */
+    {"norm", 1, 1, 1, no_kwargs, lower_build_norm, IR_OP_sum_axis, NULL},
+    {"pairwise_distance", 2, 3, 2, no_kwargs, lower_build_pairwise_distance, IR_OP_sum_axis, pd_eps_arg},
+    {"cosine_similarity", 2, 3, 2, no_kwargs, lower_build_cosine_similarity, IR_OP_sum_axis, cos_eps_arg},
+    {"greater", 2, 2, 2, no_kwargs, lower_build_select, IR_OP_greater, NULL},
+    {"less", 2, 2, 2, no_kwargs, lower_build_select, IR_OP_less, NULL},
+    {"greater_equal", 2, 2, 2, no_kwargs, lower_build_select, IR_OP_greater_equal, NULL},
+    {"less_equal", 2, 2, 2, no_kwargs, lower_build_select, IR_OP_less_equal, NULL},
+    {"equal", 2, 2, 2, no_kwargs, lower_build_select, IR_OP_equal, NULL},
+    {"not_equal", 2, 2, 2, no_kwargs, lower_build_select, IR_OP_not_equal, NULL},
+    {"where", 3, 3, 3, no_kwargs, lower_build_select, IR_OP_where, NULL},
+    {"contrastive", 2, 3, 2, no_kwargs, lower_build_contrastive, IR_OP_mean, margin_arg},
+    {"triplet", 3, 5, 3, no_kwargs, lower_build_triplet, IR_OP_mean, triplet_args},
 };
 enum { N_LAYERS = (int)(sizeof layers / sizeof layers[0]) };
 

@@ -119,6 +119,16 @@ int lower_build_conv2d(lower_ctx *c, const ast_expr *call, const int *args, ir_o
 int lower_build_flatten(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
 int lower_build_reshape(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
 
+/* lower_metric.c (issue 13 ops2): axis reductions, distances, comparisons and where, the
+ * contrastive and triplet losses (rows of the table in layers.c) */
+int lower_build_reduce(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int lower_build_norm(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int lower_build_pairwise_distance(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int lower_build_cosine_similarity(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int lower_build_select(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int lower_build_contrastive(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int lower_build_triplet(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+
 /* lower_data.c: data = DATASET(...) */
 int lower_data(lower_ctx *c, const ast_expr *e, train_config *cfg);
 

@@ -272,6 +272,45 @@ static int ir_infer_batchnorm_running(ir_graph *g, ir_node *n, diag *d) {
     return 1;
 }
 
+/* ---- issue 13 ops2: axis reductions and where ---- */
+
+/* x without dim reduce.axis (the frontend checked the axis: in range, not a batch) */
+static int shape_reduce_axis(ir_graph *g, ir_node *n, diag *d) {
+    (void)d;
+    const ir_shape *x = in_shape(g, n, 0);
+    int axis = (int)ir_reduce_axis(n);
+    DLC_ASSERT(axis >= (x->batched ? 1 : 0) && axis < x->rank);
+    n->shape = *x;
+    n->shape.rank = x->rank - 1;
+    for (int i = axis; i < n->shape.rank; i++) n->shape.dims[i] = x->dims[i + 1];
+    return 1;
+}
+#define ir_infer_sum_axis shape_reduce_axis
+#define ir_infer_max_axis shape_reduce_axis
+
+/* (dy, x): x's shape, dy being x reduced along the axis */
+static int ir_infer_expand_axis(ir_graph *g, ir_node *n, diag *d) {
+    (void)d;
+    n->shape = *in_shape(g, n, 1);
+    return 1;
+}
+
+/* (cond, a, b): the largest operand's shape; the other two are suffixes of it */
+static int ir_infer_where(ir_graph *g, ir_node *n, diag *d) {
+    int big = 0;
+    for (int i = 1; i < 3; i++)
+        if (is_suffix(in_shape(g, n, big), in_shape(g, n, i))) big = i;
+    for (int i = 0; i < 3; i++)
+        if (!is_suffix(in_shape(g, n, i), in_shape(g, n, big))) {
+            diag_error(d, n->loc, "%s: shapes do not broadcast: %s, %s and %s", construct(n),
+                       ir_shape_str(g->a, in_shape(g, n, 0)), ir_shape_str(g->a, in_shape(g, n, 1)),
+                       ir_shape_str(g->a, in_shape(g, n, 2)));
+            return 0;
+        }
+    n->shape = *in_shape(g, n, big);
+    return 1;
+}
+
 /* ops.def's shape column: a leaf's own shape, its input's, the broadcast of its two inputs, or
  * a rule of its own (shape_NAME) */
 #define SHAPE_LEAF(name) shape_leaf

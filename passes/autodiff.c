@@ -15,6 +15,8 @@ static char *mark_requires(ir_graph *g) {
         const ir_node *n = ir_get(g, id);
         req[id] = n->op == IR_OP_param;
         for (int i = 0; i < n->n_in; i++) req[id] |= req[n->in[i]];
+        /* no gradient flows through an op without a rule (a comparison): the path stops */
+        if (!(ir_op_flags[n->op] & OPF_LEAF) && !ir_op_differentiable[n->op]) req[id] = 0;
     }
     return req;
 }

@@ -236,6 +236,24 @@ static void pass_grad_batchnorm(ir_graph *g, int id, int dy, int *dx) {
     }
 }
 
+/* ---- issue 13 ops2: axis reductions and where ---- */
+
+/* dy repeated along the axis (divided by its length for a mean) */
+static void pass_grad_sum_axis(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = like_fwd(g, ir_add2(g, IR_OP_expand_axis, dy, in(g, id, 0)), id);
+}
+/* dy to the first maximum along the axis */
+static void pass_grad_max_axis(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = on_input(g, IR_OP_max_axis_grad, id, dy);
+}
+/* dy where cond holds to a, elsewhere to b (each reduced to its operand's shape); none to cond */
+static void pass_grad_where(ir_graph *g, int id, int dy, int *dx) {
+    int cond = in(g, id, 0), zero = infer(g, ir_const(g, 0.0));
+    dx[0] = -1;
+    dx[1] = unbroadcast(g, infer(g, ir_add3(g, IR_OP_where, cond, dy, zero)), in(g, id, 1));
+    dx[2] = unbroadcast(g, infer(g, ir_add3(g, IR_OP_where, cond, zero, dy)), in(g, id, 2));
+}
+
 #define GRADFN_DIFF(name) pass_grad_##name
 #define GRADFN_NODIFF(name) NULL
 const grad_fn pass_grad_rules[IR_OP_COUNT] = {

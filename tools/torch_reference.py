@@ -40,6 +40,9 @@ Files, by the dlc feature they need (ctest runs every file as reference.NAME):
   batchnorm.json      batchnorm over [B, C] and [B, C, H, W]: training-mode forward and
                       backward; running statistics after steps, and the evaluation output
   conv.json           conv2d (stride, padding incl. same, dilation, groups, bias), flatten
+  ops2.json           sum/mean/max(x, axis), norm, pairwise_distance, cosine_similarity,
+                      greater less greater_equal less_equal equal not_equal, where, the
+                      contrastive (Caffe's) and triplet (TripletMarginLoss) losses
 """
 import json
 import math
@@ -452,6 +455,76 @@ def batched_reduction(name, fn_name, fn):
     params = {"w": r.normal(5), "t": r.normal()}
     return eval_case(name, source, params, {"x": r.normal(8, 5)},
                      lambda p, i: (lambda y: (y, F.mse_loss(y, p["t"])))(fn(torch.tanh(i["x"] * p["w"]))))
+
+
+# ---- issue 13 ops2: axis reductions, distances, comparisons and where, metric losses ----
+
+def batched_case(name, decls, body, loss, inputs, params, fwd, tol=None):
+    """a model over batched inputs (decls: `input NAME: f32[...]` lines; inputs: their values
+    for a batch of 8) and free parameters (params: name -> shape, drawn N(0, 1)); body ends
+    with the model's output y; loss is the train block's loss expression; fwd(p, i) -> (y, loss)"""
+    r = Rand(seed_of(name))
+    values = {k: f(r) for k, f in inputs.items()}
+    pvals = {k: r.normal(*s) for k, s in params.items()}
+    pdecl = "".join(f'  {k} = variable({dims_of(s)}, name = "{k}")\n' for k, s in params.items())
+    source = (f"model m {{\n{decls}{pdecl}{body}}}\n"
+              f"train m {{\n  loss = {loss}\n  batch = 8\n}}\n")
+    return eval_case(name, source, pvals, values, fwd, tol)
+
+
+def ops2_cases():
+    x = lambda f: (lambda p: f(p["x"]))
+    mse_on = lambda y, t: (y, F.mse_loss(y, t))
+    n8 = lambda *s: (lambda r: r.normal(8, *s))
+    return [
+        image_case("sum_axis", {"x": (3, 4, 5)}, "sum(x, 1)", x(lambda v: v.sum(1))),
+        image_case("sum_axis_negative", {"x": (3, 4, 5)}, "sum(x, -1)", x(lambda v: v.sum(-1))),
+        image_case("mean_axis", {"x": (3, 4, 5)}, "mean(x, axis = 0)", x(lambda v: v.mean(0))),
+        image_case("max_axis", {"x": (3, 4, 5)}, "max(x, 2)", x(lambda v: v.max(2).values)),
+        image_case("max_axis_first", {"x": (3, 4, 5)}, "max(x * 2, axis = 0)",
+                   x(lambda v: (v * 2).max(0).values)),
+        image_case("where_comparisons", {"a": (4, 5), "b": (4, 5)},
+                   "where(greater(a, b), a * b, a - b) + less(a, 0) * 3 + greater_equal(b, 0.5) "
+                   "+ less_equal(a, b) * a + equal(a, a) * 0.5 - not_equal(a, b) * b",
+                   lambda p: (torch.where(p["a"] > p["b"], p["a"] * p["b"], p["a"] - p["b"])
+                              + (p["a"] < 0).float() * 3 + (p["b"] >= 0.5).float()
+                              + (p["a"] <= p["b"]).float() * p["a"] + 0.5 - (p["a"] != p["b"]).float() * p["b"])),
+        batched_case("sum_axis_batched", "  input x: f32[4, 5]\n  input t: f32[5]\n",
+                     "  y = mean(tanh(x * w), 1) + max(x * w, 1)\n", "mse(y, t)",
+                     {"x": n8(4, 5), "t": n8(5)}, {"w": (4, 5)},
+                     lambda p, i: mse_on((torch.tanh(i["x"] * p["w"])).mean(1)
+                                         + (i["x"] * p["w"]).max(1).values, i["t"])),
+        batched_case("norm", "  input x: f32[4, 5]\n  input t: f32[4]\n",
+                     "  y = norm(x * w)\n", "mse(y, t)", {"x": n8(4, 5), "t": n8(4)}, {"w": (4, 5)},
+                     lambda p, i: mse_on(torch.linalg.vector_norm(i["x"] * p["w"], dim=-1), i["t"])),
+        batched_case("pairwise_distance", "  input x: f32[6]\n  input z: f32[6]\n  input t: f32[]\n",
+                     "  y = pairwise_distance(x * w, z)\n", "mse(y, t)",
+                     {"x": n8(6), "z": n8(6), "t": n8()}, {"w": (6,)},
+                     lambda p, i: mse_on(F.pairwise_distance(i["x"] * p["w"], i["z"]), i["t"])),
+        batched_case("cosine_similarity", "  input x: f32[6]\n  input z: f32[6]\n  input t: f32[]\n",
+                     "  y = cosine_similarity(x * w, z)\n", "mse(y, t)",
+                     {"x": n8(6), "z": n8(6), "t": n8()}, {"w": (6,)},
+                     lambda p, i: mse_on(F.cosine_similarity(i["x"] * p["w"], i["z"], dim=-1), i["t"])),
+        batched_case("contrastive", "  input x: f32[6]\n  input z: f32[6]\n  input same: f32[]\n",
+                     "  y = pairwise_distance(x * w, z)\n", "contrastive(y, same, margin = 3)",
+                     {"x": n8(6), "z": n8(6),
+                      "same": lambda r: torch.tensor([1., 0., 0., 1., 0., 1., 0., 0.])},
+                     {"w": (6,)}, contrastive_fwd),
+        batched_case("triplet", "  input a: f32[6]\n  input pos: f32[6]\n  input neg: f32[6]\n",
+                     "  y = a * w\n", "triplet(y, pos, neg, margin = 1)",
+                     {"a": n8(6), "pos": n8(6), "neg": n8(6)}, {"w": (6,)},
+                     lambda p, i: (i["a"] * p["w"], F.triplet_margin_loss(
+                         i["a"] * p["w"], i["pos"], i["neg"], margin=1.0, p=2))),
+    ]
+
+
+def contrastive_fwd(p, i):
+    """Caffe's ContrastiveLoss (legacy_version false) on distances: 1/(2N) sum of
+    same d^2 + (1 - same) max(margin - d, 0)^2"""
+    d = F.pairwise_distance(i["x"] * p["w"], i["z"])
+    same = i["same"]
+    terms = same * d ** 2 + (1 - same) * torch.clamp(3.0 - d, min=0) ** 2
+    return d, terms.mean() / 2
 
 
 # ---- losses: on a dense layer over a batch ----
@@ -1026,6 +1099,8 @@ def main():
           "after steps, evaluation with them", batchnorm_cases())
     write("conv.json", "conv2d (stride, padding, same, dilation, groups, bias) and flatten",
           conv_cases())
+    write("ops2.json", "issue 13 ops2: sum, mean, max along an axis, norm, pairwise_distance, "
+          "cosine_similarity, comparisons and where, contrastive and triplet losses", ops2_cases())
     return 0
 
 
