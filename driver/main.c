@@ -74,7 +74,11 @@ static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
     dlrt_train_opts t = {
         .data = {.name = u->cfg.dataset, .dir = dlrt_data_dir(o->data_dir, DLC_DEFAULT_DATA_DIR),
                  .sine = {.n = u->cfg.sine.n, .n_test = u->cfg.sine.n_test, .low = u->cfg.sine.low,
-                          .high = u->cfg.sine.high, .noise = u->cfg.sine.noise}},
+                          .high = u->cfg.sine.high, .noise = u->cfg.sine.noise},
+                 .classes = u->cfg.classes, .limit = u->cfg.limit, .test_limit = u->cfg.test_limit},
+        .tuples = {.arity = u->cfg.arity, .same_share = u->cfg.same_share, .n = u->cfg.tuples,
+                   .n_test = u->cfg.test_tuples, .member_input = {u->cfg.member_input[0],
+                   u->cfg.member_input[1], u->cfg.member_input[2]}},
         .feature_input = u->cfg.feature_input, .target_input = u->cfg.target_input,
         .normalize = u->cfg.normalize, .epochs = u->cfg.epochs, .seed = u->cfg.seed,
         .validation = u->cfg.validation, .report_path = o->report,

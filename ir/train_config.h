@@ -102,6 +102,14 @@ typedef struct train_config {
     const char *target_input;  /* model input fed its labels or real targets (NULL: none) */
     sine_config sine;        /* the sine dataset's parameters */
     int normalize;           /* DLRT_NORM_*: input scaling computed on the training split */
+    unsigned classes;        /* classes = [...]: bit c keeps class c (0: every class) */
+    int64_t limit;           /* limit = N: the training split's first N samples (0: all) */
+    int64_t test_limit;      /* test_limit = N: the test split's first N samples (0: all) */
+    int arity;               /* data = pairs(...): 2, triplets(...): 3, else 0 */
+    double same_share;       /* pairs: the probability that a pair is of one class */
+    int64_t tuples;          /* pairs, triplets: per training epoch (0: the training part's size) */
+    int64_t test_tuples;     /* pairs, triplets: drawn from the test split (0: its size) */
+    const char *member_input[3]; /* pairs, triplets: the inputs fed each sample of a tuple */
     int64_t image_hw[2];     /* the dataset's image height and width (0, 0: no images) */
     augment_config augment[DLC_MAX_AUGMENTS]; /* training-batch augmentation, in order */
     int n_augment;           /* entries in augment */

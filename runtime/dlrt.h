@@ -120,11 +120,23 @@ double dlrt_schedule_lr(const dlrt_schedule *s, long long epoch, long long epoch
 void dlrt_step_scalars(const dlrt_model_desc *m, long long seed, long long step, double lr,
                        double *scalars);
 
+/* data = pairs(...) / triplets(...): each step is fed tuples of samples drawn afresh every
+ * epoch by the sampler (dlrt_pairs.h) instead of single samples; validation and test tuples are
+ * drawn once. A pair's target (target_input) is 1 when both samples share a class, else 0. */
+typedef struct dlrt_tuples {
+    int arity;                   /* 0: single samples; 2: pairs; 3: triplets */
+    double same_share;           /* pairs: probability that a pair is of one class */
+    long long n;                 /* tuples per training epoch (0: the training part's samples) */
+    long long n_test;            /* tuples of the test split (0: its samples) */
+    const char *member_input[3]; /* the inputs fed the tuple's samples, in order */
+} dlrt_tuples;
+
 typedef struct dlrt_train_opts {
     dlrt_data_spec data;     /* the dataset (its seed is set from `seed` by dlrt_train) */
     const char *feature_input; /* model input fed the samples (images, x; NULL: none) */
     const char *target_input;  /* model input fed the labels or real targets (NULL: none) */
     int normalize;           /* DLRT_NORM_*: statistics from the training split only */
+    dlrt_tuples tuples;      /* pairs or triplets instead of single samples (arity 0: off) */
     dlrt_augment augment[DLRT_MAX_AUGMENTS]; /* applied to training batches only, in order */
     int n_augment;           /* entries in augment (0: none) */
     long long epochs;        /* passes over the training split */

@@ -206,7 +206,13 @@ int dlrt_dataset_open(const dlrt_data_spec *spec, const char *split, dlrt_datase
                       size_t errlen) {
     if (strcmp(spec->name, "sine") == 0)
         return dlrt_sine_make(&spec->sine, spec->seed, split, out, err, errlen);
-    return dlrt_dataset_load(spec->dir, spec->name, split, out, err, errlen);
+    if (dlrt_dataset_load(spec->dir, spec->name, split, out, err, errlen)) return -1;
+    int64_t limit = strcmp(split, "test") == 0 ? spec->test_limit : spec->limit;
+    if ((spec->classes == 0 && limit == 0) ||
+        dlrt_dataset_subset(out, split, spec->classes, limit, err, errlen) == 0)
+        return 0;
+    dlrt_dataset_free(out);
+    return -1;
 }
 
 void dlrt_dataset_free(dlrt_dataset *ds) {

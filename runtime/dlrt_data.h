@@ -73,11 +73,21 @@ typedef struct dlrt_data_spec {
     const char *dir;     /* data directory of the file datasets (see dlrt_data_dir) */
     dlrt_sine_opts sine; /* sine: its parameters */
     uint64_t seed;       /* synthetic datasets: the draws */
+    uint32_t classes;    /* labelled datasets: bit c set keeps class c (0: every class) */
+    int64_t limit;       /* the train split keeps its first `limit` samples after the class
+                            filter (0: all) */
+    int64_t test_limit;  /* the same for the test split (0: all) */
 } dlrt_data_spec;
 
 /* Fills split "train" or "test" of the dataset `spec` names. */
 int dlrt_dataset_open(const dlrt_data_spec *spec, const char *split, dlrt_dataset *out, char *err,
                       size_t errlen);
+
+/* Keeps, in file order, the samples of `ds` whose class is in `classes` (bit c: class c; 0:
+ * all), then the first `limit` of them (0: all); labels keep their values. No sample left is
+ * an error naming the split and the classes (runtime/dlrt_data_subset.c). */
+int dlrt_dataset_subset(dlrt_dataset *ds, const char *split, uint32_t classes, int64_t limit,
+                        char *err, size_t errlen);
 
 /* The sine dataset's split "train" (n samples) or "test" (n_test samples). */
 int dlrt_sine_make(const dlrt_sine_opts *o, uint64_t seed, const char *split, dlrt_dataset *out,

@@ -8,12 +8,16 @@
  * evaluated once, at the end. Batches are gathered into buffers allocated before the loop;
  * nothing is allocated per step. Training batches (only they) are augmented as they are
  * gathered (dlrt_augment.c), after normalization, with black as the fill value.
+ * With pairs or triplets (o->tuples) a batch row is a tuple of samples, one per member input:
+ * the training tuples are drawn afresh each epoch from the train part (dlrt_pairs.c) instead of
+ * the shuffle; the validation and test tuples are drawn once.
  * Divergence: the loss every step returns is tested with isfinite (no scan of the weights); the
  * first NaN or Inf stops the run with an error. The report is still written, with the step
  * in "diverged"; the test split is not evaluated; with early stopping the best epoch's weights
  * are restored and saved (when finite), otherwise no weights file is written.
  */
 #include "dlrt.h"
+#include "dlrt_pairs.h"
 #include "dlrt_report.h"
 #include "dlrt_weights.h"
 #include <math.h>
@@ -28,7 +32,9 @@
 typedef struct batcher {
     const dlrt_model_desc *m;    /* model being fed */
     const dlrt_dataset *ds;      /* source samples */
-    float *x;                    /* max_batch samples (NULL: no feature input) */
+    float *x;                    /* max_batch samples per tuple member (NULL: no feature input) */
+    int arity;                   /* samples per batch row: 1, or 2 (pairs), 3 (triplets) */
+    long long tsize;             /* reals per real target */
     int32_t *y;                  /* max_batch labels (NULL: the dataset has real targets) */
     float *t;                    /* max_batch real targets (NULL: the dataset has labels) */
     const void *inputs[16];      /* what the step reads */
@@ -56,16 +62,40 @@ void dlrt_epoch_shuffle(int64_t *idx, int64_t n, long long seed, long long epoch
     dlrt_rng_shuffle(&r, idx, n);
 }
 
+/* one sample into x (augmented with `aug` when not NULL) */
+static void gather_one(batcher *b, float *x, int64_t k, const dlrt_augmenter *aug,
+                       long long epoch) {
+    const dlrt_dataset *ds = b->ds;
+    if (aug) dlrt_augment_sample(aug, ds->x + k * ds->sample_size, x, k, epoch);
+    else memcpy(x, ds->x + k * ds->sample_size, sizeof(float) * (size_t)ds->sample_size);
+}
+
+/* tuples idx[0..n * arity) into the members' buffers; a pair's target is 1 when its samples
+ * share a class */
+static void gather_tuples(batcher *b, const int64_t *idx, int n, const dlrt_augmenter *aug,
+                          long long epoch) {
+    size_t ss = (size_t)b->ds->sample_size, block = (size_t)b->m->max_batch * ss;
+    for (int i = 0; i < n; i++) {
+        const int64_t *t = idx + (size_t)i * (size_t)b->arity;
+        for (int m = 0; m < b->arity; m++) gather_one(b, b->x + m * block + i * ss, t[m], aug, epoch);
+        int same = b->ds->y[t[0]] == b->ds->y[t[1]];
+        if (b->y) b->y[i] = same;
+        if (b->t) b->t[i] = (float)same;
+    }
+}
+
 /* samples idx[0..n) into the batch buffers; `aug` (training batches only, else NULL)
  * augments the samples with epoch `epoch`'s draws on the way */
 static void gather(batcher *b, const int64_t *idx, int n, const dlrt_augmenter *aug,
                    long long epoch) {
     const dlrt_dataset *ds = b->ds;
+    if (b->arity > 1) {
+        gather_tuples(b, idx, n, aug, epoch);
+        return;
+    }
     for (int i = 0; i < n; i++) {
         int64_t k = idx[i];
-        float *x = b->x ? b->x + (size_t)i * (size_t)ds->sample_size : NULL;
-        if (x && aug) dlrt_augment_sample(aug, ds->x + k * ds->sample_size, x, k, epoch);
-        else if (x) memcpy(x, ds->x + k * ds->sample_size, sizeof(float) * (size_t)ds->sample_size);
+        if (b->x) gather_one(b, b->x + (size_t)i * (size_t)ds->sample_size, k, aug, epoch);
         if (b->y) b->y[i] = ds->y[k];
         if (b->t) memcpy(b->t + (size_t)i * (size_t)ds->target_size, ds->target + k * ds->target_size,
                          sizeof(float) * (size_t)ds->target_size);
@@ -86,7 +116,7 @@ static totals evaluate(dlrt_session *s, batcher *b, const dlrt_train_opts *o, co
     for (int64_t at = 0; at < n; at += s->model->max_batch) {
         int bn = (int)(n - at < s->model->max_batch ? n - at : s->model->max_batch);
         double loss;
-        gather(b, idx + at, bn, NULL, 0);
+        gather(b, idx + at * b->arity, bn, NULL, 0);
         s->model->eval_step(s->weights, s->arena, b->inputs, bn, &loss);
         add_batch(&t, b, o, loss, bn);
     }
@@ -131,17 +161,19 @@ static int numerics_found(const dlrt_train_opts *o, dlrt_report *r, long long ep
 /* one epoch of training steps; stops at the first non-finite loss (r->diverged_step set) */
 static totals train_epoch(dlrt_session *s, batcher *b, const dlrt_train_opts *o,
                           const dlrt_augmenter *aug, long long epoch, int64_t *idx, int64_t n,
-                          dlrt_report *r) {
+                          const dlrt_sampler *pool, dlrt_report *r) {
     totals t;
     memset(&t, 0, sizeof t);
     double lr = dlrt_schedule_lr(&o->schedule, epoch - 1, o->epochs), scalars[8];
-    dlrt_epoch_shuffle(idx, n, o->seed, epoch);
+    if (pool) dlrt_sampler_draw(pool, b->arity, o->tuples.same_share,
+                                dlrt_sampler_key(o->seed, epoch, 0), n, idx);
+    else dlrt_epoch_shuffle(idx, n, o->seed, epoch);
     for (int64_t at = 0; at < n; at += s->model->max_batch) {
         int bn = (int)(n - at < s->model->max_batch ? n - at : s->model->max_batch);
         double loss;
         s->step++;
         dlrt_step_scalars(s->model, o->seed, s->step, lr, scalars);
-        gather(b, idx + at, bn, aug->n_ops > 0 ? aug : NULL, epoch);
+        gather(b, idx + at * b->arity, bn, aug->n_ops > 0 ? aug : NULL, epoch);
         s->model->train_step(s->weights, s->arena, b->inputs, bn, scalars, &loss);
         if (numerics_found(o, r, epoch, s->step) || !isfinite(loss)) {
             diverge(r, epoch, s->step, loss);
@@ -213,8 +245,10 @@ static int check_metrics(const batcher *b, const dlrt_train_opts *o, char *err, 
         else if (m->kind == DLRT_METRIC_TOP_K && (m->k < 1 || m->k > b->cols))
             bad = "needs 1 <= k <= the number of classes";
         else if ((m->kind == DLRT_METRIC_MSE || m->kind == DLRT_METRIC_MAE) && b->t &&
-                 b->ds->target_size != b->cols)
+                 b->tsize != b->cols)
             bad = "needs an output with as many values per sample as the target";
+        else if ((m->kind == DLRT_METRIC_MSE || m->kind == DLRT_METRIC_MAE) && !b->t && !b->y)
+            bad = "needs a target";
         if (bad) {
             snprintf(err, errlen, "metric %s %s", name, bad);
             return -1;
@@ -223,21 +257,68 @@ static int check_metrics(const batcher *b, const dlrt_train_opts *o, char *err, 
     return 0;
 }
 
-/* the batch buffers: malloc'd, or those of `share` (the same model: the same shapes) */
-static int batch_buffers(batcher *b, const batcher *share, int labels, size_t mb, int has_x,
-                         const dlrt_dataset *ds) {
+/* the batch buffers: malloc'd, or those of `share` (the same model: the same shapes); n_x
+ * blocks of samples, and labels, real targets or (target 0) none */
+static int batch_buffers(batcher *b, const batcher *share, int target, int labels, size_t mb,
+                         int n_x) {
     if (share) {
         b->x = share->x, b->y = share->y, b->t = share->t;
         return 0;
     }
-    size_t xb = has_x ? sizeof(float) * mb * (size_t)ds->sample_size : 0;
-    size_t yb = labels ? sizeof(int32_t) * mb
-                       : sizeof(float) * mb * (size_t)(ds->target_size > 0 ? ds->target_size : 1);
-    b->x = has_x ? malloc(xb) : NULL;
-    if (labels) b->y = malloc(yb);
-    else b->t = malloc(yb);
+    size_t xb = sizeof(float) * mb * (size_t)b->ds->sample_size * (size_t)n_x;
+    size_t yb = !target ? 0 : labels ? sizeof(int32_t) * mb
+                                     : sizeof(float) * mb * (size_t)(b->tsize > 0 ? b->tsize : 1);
+    b->x = n_x ? malloc(xb) : NULL;
+    if (target && labels) b->y = malloc(yb);
+    else if (target) b->t = malloc(yb);
     b->bytes = (long long)(xb + yb);
-    return (has_x && !b->x) || (!b->y && !b->t) ? -1 : 0;
+    return (n_x && !b->x) || (target && !b->y && !b->t) ? -1 : 0;
+}
+
+/* pairs and triplets: every member input holds one sample; a pair's target is i32 or f32[1] */
+static int tuple_slots(batcher *b, const batcher *share, const dlrt_train_opts *o, char *err,
+                       size_t errlen) {
+    const dlrt_model_desc *m = b->m;
+    const dlrt_tensor_desc *same = o->target_input && b->arity == 2
+                                       ? dlrt_find_tensor(m, DLRT_INPUT, o->target_input) : NULL;
+    int bad = 0, labels = same && same->dtype == DLRT_I32, slot[3];
+    b->tsize = 1;
+    for (int k = 0; k < b->arity; k++)
+        slot[k] = input_slot(m, o->tuples.member_input[k], DLRT_F32, b->ds->sample_size,
+                             "samples", b->ds, err, errlen, &bad);
+    int ts = same ? input_slot(m, o->target_input, same->dtype, 1, "same-class targets", b->ds,
+                               err, errlen, &bad) : -1;
+    if (bad) return -1;
+    if (batch_buffers(b, share, same != NULL, labels, (size_t)m->max_batch, b->arity)) {
+        snprintf(err, errlen, "out of memory for batch buffers");
+        return -1;
+    }
+    for (int k = 0; k < b->arity; k++)
+        if (slot[k] >= 0) b->inputs[slot[k]] = b->x + (size_t)k * (size_t)m->max_batch *
+                                                          (size_t)b->ds->sample_size;
+    if (ts >= 0) b->inputs[ts] = labels ? (const void *)b->y : (const void *)b->t;
+    return 0;
+}
+
+static int sample_slots(batcher *b, const batcher *share, const dlrt_train_opts *o, char *err,
+                        size_t errlen) {
+    const dlrt_model_desc *m = b->m;
+    const dlrt_dataset *ds = b->ds;
+    int bad = 0, labels = ds->y != NULL;
+    b->tsize = ds->target_size;
+    int xs = input_slot(m, o->feature_input, DLRT_F32, ds->sample_size, "samples", ds, err, errlen,
+                        &bad);
+    int ys = input_slot(m, o->target_input, labels ? DLRT_I32 : DLRT_F32,
+                        labels ? 1 : ds->target_size, labels ? "labels" : "targets", ds, err, errlen,
+                        &bad);
+    if (bad) return -1;
+    if (batch_buffers(b, share, 1, labels, (size_t)m->max_batch, xs >= 0)) {
+        snprintf(err, errlen, "out of memory for batch buffers");
+        return -1;
+    }
+    if (xs >= 0) b->inputs[xs] = b->x;
+    if (ys >= 0) b->inputs[ys] = labels ? (const void *)b->y : (const void *)b->t;
+    return 0;
 }
 
 static int setup_batcher(batcher *b, const batcher *share, const dlrt_session *s,
@@ -247,25 +328,19 @@ static int setup_batcher(batcher *b, const batcher *share, const dlrt_session *s
     memset(b, 0, sizeof *b);
     b->m = m;
     b->ds = ds;
+    b->arity = o->tuples.arity > 1 ? o->tuples.arity : 1;
     const dlrt_tensor_desc *out = dlrt_find_tensor(m, DLRT_OUTPUT, NULL);
     if (m->n_inputs > 16 || m->n_scalars > 8 || !out || m->real_size != 4) {
         snprintf(err, errlen, "model '%s' cannot be trained by the runtime (needs f32, an output)",
                  m->name);
         return -1;
     }
-    int bad = 0, labels = ds->y != NULL;
-    int xs = input_slot(m, o->feature_input, DLRT_F32, ds->sample_size, "samples", ds, err, errlen,
-                        &bad);
-    int ys = input_slot(m, o->target_input, labels ? DLRT_I32 : DLRT_F32,
-                        labels ? 1 : ds->target_size, labels ? "labels" : "targets", ds, err, errlen,
-                        &bad);
-    if (bad) return -1;
-    if (batch_buffers(b, share, labels, (size_t)m->max_batch, xs >= 0, ds)) {
-        snprintf(err, errlen, "out of memory for batch buffers");
+    if (b->arity > 1 && !ds->y) {
+        snprintf(err, errlen, "pairs and triplets need a labelled dataset");
         return -1;
     }
-    if (xs >= 0) b->inputs[xs] = b->x;
-    if (ys >= 0) b->inputs[ys] = labels ? (const void *)b->y : (const void *)b->t;
+    if (b->arity > 1 ? tuple_slots(b, share, o, err, errlen) : sample_slots(b, share, o, err, errlen))
+        return -1;
     if (check_bound(b, err, errlen)) return -1;
     b->cols = inner(out);
     b->out = (const float *)((const char *)s->arena + out->offset);
@@ -284,6 +359,9 @@ typedef struct run_state {
     batcher train_b, test_b;      /* batches of each split (test_b shares train_b's buffers) */
     dlrt_augmenter aug;           /* the training batches' augmentation (n_ops 0: none) */
     int64_t *order;               /* permutation of the training split */
+    dlrt_sampler pool[3];         /* pairs, triplets: the train part, validation part, test split */
+    int64_t *tuples[3];           /* their tuples (the train part's redrawn every epoch) */
+    int64_t n_tuples[3];          /* tuples in each */
     void *best_weights;           /* early stopping: the weights block of the best epoch */
     long long since_best;         /* early stopping: epochs since the last improvement */
     dlrt_report report;           /* what the run measured */
@@ -295,6 +373,7 @@ static void run_free(run_state *r) {
     dlrt_session_free(&r->sess);
     free(r->train_b.x), free(r->train_b.y), free(r->train_b.t);
     free(r->order);
+    for (int k = 0; k < 3; k++) dlrt_sampler_free(&r->pool[k]), free(r->tuples[k]);
     free(r->best_weights);
     dlrt_augmenter_free(&r->aug);
     dlrt_report_free(&r->report);
@@ -325,6 +404,46 @@ static int run_setup(run_state *r, const dlrt_model_desc *m, const dlrt_train_op
     dlrt_rng_seed(&split, (uint64_t)o->seed ^ 0x5eedULL);
     dlrt_rng_shuffle(&split, r->order, r->train.n);
     return 0;
+}
+
+/* pairs and triplets: the samplers over the train part, the validation part and the test
+ * split, and the tuples of the last two, drawn once */
+static int start_tuples(run_state *r, const dlrt_train_opts *o, int64_t n_val, char *err,
+                        size_t errlen) {
+    static const char *const what[3] = {"pairs: the training part", "pairs: the validation part",
+                                        "pairs: the test split"};
+    const dlrt_tuples *tp = &o->tuples;
+    if (tp->arity < 2) return 0;
+    int64_t n_train = r->train.n - n_val, *test_idx = iota(r->test.n);
+    const int64_t *pools[3] = {r->order, r->order + n_train, test_idx};
+    int64_t sizes[3] = {n_train, n_val, r->test.n};
+    int64_t counts[3] = {tp->n ? tp->n : n_train, n_val, tp->n_test ? tp->n_test : r->test.n};
+    int need_other = tp->arity == 3 || tp->same_share < 1, rc = test_idx ? 0 : -1;
+    for (int k = 0; k < 3 && rc == 0; k++) {
+        const dlrt_dataset *ds = k < 2 ? &r->train : &r->test;
+        if (counts[k] == 0) continue;
+        rc = dlrt_sampler_init(&r->pool[k], ds->y, ds->n_classes, pools[k], sizes[k], need_other,
+                               what[k], err, errlen);
+        r->tuples[k] = rc ? NULL : malloc(sizeof(int64_t) * (size_t)(counts[k] * tp->arity));
+        if (rc == 0 && !r->tuples[k]) rc = -1, snprintf(err, errlen, "out of memory for pairs");
+        r->n_tuples[k] = counts[k];
+        if (rc == 0 && k > 0)
+            dlrt_sampler_draw(&r->pool[k], tp->arity, tp->same_share,
+                              dlrt_sampler_key(o->seed, 0, k), counts[k], r->tuples[k]);
+    }
+    if (!test_idx) snprintf(err, errlen, "out of memory");
+    free(test_idx);
+    return rc;
+}
+
+/* the rows of part k (0 train, 1 validation): the order's samples, or tuples */
+static int64_t *part_rows(run_state *r, int k, int64_t n_val, int64_t *n) {
+    if (r->train_b.arity > 1) {
+        *n = r->n_tuples[k];
+        return r->tuples[k];
+    }
+    *n = k == 0 ? r->train.n - n_val : n_val;
+    return k == 0 ? r->order : r->order + (r->train.n - n_val);
 }
 
 /* ---- per epoch: record, print, watch for early stopping ---- */
@@ -392,10 +511,11 @@ static int watch(run_state *r, const dlrt_train_opts *o, const dlrt_epoch_record
 }
 
 static void run_epochs(run_state *r, const dlrt_train_opts *o, int64_t n_val) {
-    int64_t n_train = r->train.n - n_val;
+    int64_t n_train, n_v, *rows = part_rows(r, 0, n_val, &n_train), *val = part_rows(r, 1, n_val, &n_v);
+    const dlrt_sampler *pool = r->train_b.arity > 1 ? &r->pool[0] : NULL;
     for (long long ep = 1; ep <= o->epochs; ep++) {
         double t0 = now();
-        totals t = train_epoch(&r->sess, &r->train_b, o, &r->aug, ep, r->order, n_train,
+        totals t = train_epoch(&r->sess, &r->train_b, o, &r->aug, ep, rows, n_train, pool,
                                &r->report);
         if (r->report.diverged_step) break;
         double secs = now() - t0;
@@ -404,8 +524,8 @@ static void run_epochs(run_state *r, const dlrt_train_opts *o, int64_t n_val) {
                                .samples_per_sec = (double)t.n / secs};
         e.train_accuracy = metric_values(o, &t, e.train_metrics);
         for (int i = 0; i < DLRT_MAX_METRICS; i++) e.val_metrics[i] = NAN;
-        if (n_val > 0) {
-            totals v = evaluate(&r->sess, &r->train_b, o, r->order + n_train, n_val);
+        if (n_v > 0) {
+            totals v = evaluate(&r->sess, &r->train_b, o, val, n_v);
             e.val_loss = v.loss / (double)v.n;
             e.val_accuracy = metric_values(o, &v, e.val_metrics);
         }
@@ -423,8 +543,8 @@ static void restore_best(run_state *r, const dlrt_train_opts *o, int64_t n_val) 
     if (!o->early_stop.enabled || r->report.best_epoch == 0) return;
     const dlrt_model_desc *m = r->sess.model;
     memcpy(r->sess.weights, r->best_weights, (size_t)(m->weights_count * m->real_size));
-    int64_t n_train = r->train.n - n_val;
-    totals v = evaluate(&r->sess, &r->train_b, o, r->order + n_train, n_val);
+    int64_t n_v, *val = part_rows(r, 1, n_val, &n_v);
+    totals v = evaluate(&r->sess, &r->train_b, o, val, n_v);
     dlrt_epoch_record e = {.val_loss = v.loss / (double)v.n};
     metric_values(o, &v, e.val_metrics);
     r->report.restored = dlrt_report_val_metric(&r->report, &e, &o->early_stop.monitor);
@@ -439,9 +559,11 @@ static void restore_best(run_state *r, const dlrt_train_opts *o, int64_t n_val) 
 }
 
 static void test_once(run_state *r, const dlrt_train_opts *o) {
-    int64_t *test_idx = iota(r->test.n);
-    totals t = evaluate(&r->sess, &r->test_b, o, test_idx, test_idx ? r->test.n : 0);
-    free(test_idx);
+    int pairs = r->test_b.arity > 1;
+    int64_t *test_idx = pairs ? r->tuples[2] : iota(r->test.n);
+    totals t = evaluate(&r->sess, &r->test_b, o, test_idx,
+                        !test_idx ? 0 : pairs ? r->n_tuples[2] : r->test.n);
+    if (!pairs) free(test_idx);
     r->report.test_loss = t.loss / (double)t.n;
     r->report.test_accuracy = metric_values(o, &t, r->report.test_metrics);
     if (o->quiet) return;
@@ -539,11 +661,15 @@ int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, si
         if (o->normalize && !o->quiet)
             printf("normalized inputs: (x - %.4f) / %.4f, from %lld training samples\n", shift,
                    scale, (long long)(r.train.n - n_val));
-        if (start_augment(&r, o, shift, scale, err, errlen)) {
+        if (start_tuples(&r, o, n_val, err, errlen) ||
+            start_augment(&r, o, shift, scale, err, errlen)) {
             run_free(&r);
             return -1;
         }
-        dlrt_report_begin(&r.report, m, o, r.train.n - n_val, n_val, r.test.n);
+        int64_t n_rows[2];
+        part_rows(&r, 0, n_val, &n_rows[0]), part_rows(&r, 1, n_val, &n_rows[1]);
+        dlrt_report_begin(&r.report, m, o, n_rows[0], n_rows[1],
+                          r.train_b.arity > 1 ? r.n_tuples[2] : r.test.n);
         r.report.memory = (dlrt_memory){r.sess.weights_bytes, r.sess.arena_bytes,
                                         r.train_b.bytes + r.test_b.bytes,
                                         o->early_stop.enabled ? m->weights_count * m->real_size : 0};
