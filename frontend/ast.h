@@ -1,7 +1,7 @@
 /*
  * ast.h — the syntax tree of a .dl file, as the parser builds it.
  *
- * The tree is deliberately generic: a file is a list of items (param, model, train); items
+ * The tree is deliberately generic: a file is a list of items (param, model, train, block); items
  * hold statements; statements hold expressions (numbers, strings, names, calls with positional
  * and named arguments, lists, arithmetic). Meaning — which calls are layers, which settings a
  * train block accepts — is given by lowering (frontend/lower.c), not by the grammar, so new
@@ -64,6 +64,7 @@ typedef struct ast_type {
 typedef enum ast_stmt_kind {
     AST_STMT_INPUT,  /* input NAME: TYPE */
     AST_STMT_ASSIGN, /* NAME = EXPR (in models: a value; in train blocks: a setting) */
+    AST_STMT_RETURN, /* return EXPR (a block's result; name is NULL, loc the keyword) */
 } ast_stmt_kind;
 
 typedef struct ast_stmt {
@@ -78,6 +79,7 @@ typedef enum ast_item_kind {
     AST_ITEM_PARAM, /* param NAME = EXPR : a hyperparameter, overridable with -D NAME=VALUE */
     AST_ITEM_MODEL, /* model NAME { stmts } */
     AST_ITEM_TRAIN, /* train NAME { settings } : NAME is the model trained */
+    AST_ITEM_BLOCK, /* block NAME(params) { stmts; return EXPR } */
 } ast_item_kind;
 
 typedef struct ast_item {
@@ -88,6 +90,8 @@ typedef struct ast_item {
     ast_expr *value;    /* AST_ITEM_PARAM value */
     ast_stmt *stmts;    /* model statements / train settings */
     int n_stmts;        /* number of entries in stmts */
+    ast_arg *params;    /* AST_ITEM_BLOCK parameters: name, default value (NULL: required) */
+    int n_params;       /* number of entries in params */
 } ast_item;
 
 typedef struct ast_file {

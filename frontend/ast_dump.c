@@ -105,6 +105,10 @@ static void dump_stmt(const ast_stmt *s, FILE *out) {
         fprintf(out, "  assign %s = ", s->name);
         dump_expr(s->value, out);
         break;
+    case AST_STMT_RETURN:
+        fputs("  return ", out);
+        dump_expr(s->value, out);
+        break;
     }
     fputc('\n', out);
 }
@@ -118,6 +122,14 @@ static void dump_item(const ast_item *it, FILE *out) {
         return;
     case AST_ITEM_MODEL: fprintf(out, "model %s\n", it->name); break;
     case AST_ITEM_TRAIN: fprintf(out, "train %s\n", it->name); break;
+    case AST_ITEM_BLOCK:
+        fprintf(out, "block %s(", it->name);
+        for (int i = 0; i < it->n_params; i++) {
+            fprintf(out, "%s%s", i ? ", " : "", it->params[i].name);
+            if (it->params[i].value) fputs(" = ", out), dump_expr(it->params[i].value, out);
+        }
+        fputs(")\n", out);
+        break;
     }
     for (int i = 0; i < it->n_stmts; i++) dump_stmt(&it->stmts[i], out);
 }

@@ -202,6 +202,7 @@ static int build_variable(lower_ctx *c, const ast_expr *call, const int *args, i
         if (!call->args[i].name && !lower_eval_int(c, call->args[i].value, &dims[rank++], 1)) return -1;
     const ast_expr *name_e = lower_find_kwarg(call, "name");
     const char *name = name_e ? lower_eval_symbol(c, name_e, "a variable")
+                     : c->frame ? lower_loc_name(c, "variable") /* counted per block call */
                               : arena_printf(c->a, "variable%d", ++c->n_variable);
     if (!name) return -1;
     ir_init init = {.kind = IR_INIT_ZEROS};
@@ -230,7 +231,10 @@ static int build_prelu(lower_ctx *c, const ast_expr *call, const int *args, ir_o
 /* batchnorm's running statistics: a model buffer [C] starting at `start` */
 static int make_buffer(lower_ctx *c, const char *layer, const char *what, int64_t channels,
                        double start) {
-    const char *name = arena_printf(c->a, "%s.%s", layer, what);
+    int reuse;
+    const char *name = lower_leaf_name(c, IR_OP_buffer, arena_printf(c->a, "%s.%s", layer, what),
+                                       &reuse);
+    if (!name) return -1;
     if (lower_leaf_named(c, IR_OP_buffer, name)) {
         diag_error(c->d, c->g->cur_loc, "a buffer named '%s' already exists", name);
         return -1;
@@ -361,13 +365,20 @@ static const layer_info layers[] = {
 };
 enum { N_LAYERS = (int)(sizeof layers / sizeof layers[0]) };
 
+/* the built-in the call names; else "unknown function" with the closest built-in, block or
+ * instance */
 static const layer_info *find_layer(lower_ctx *c, const ast_expr *call) {
-    const char *names[N_LAYERS];
+    const char **names = arena_alloc(c->a, sizeof(char *) * (size_t)(N_LAYERS + c->n_blocks +
+                                                                     c->n_env + 1));
+    int n = 0;
     for (int i = 0; i < N_LAYERS; i++) {
-        names[i] = layers[i].name;
+        names[n++] = layers[i].name;
         if (strcmp(layers[i].name, call->str) == 0) return &layers[i];
     }
-    const char *best = diag_closest(call->str, names, N_LAYERS);
+    for (int i = 0; i < c->n_blocks; i++) names[n++] = c->blocks[i]->name;
+    for (int i = 0; i < c->n_env; i++)
+        if (c->env[i].inst) names[n++] = c->env[i].name;
+    const char *best = diag_closest(call->str, names, n);
     if (best) diag_error(c->d, call->loc, "unknown function '%s'; did you mean '%s'?", call->str, best);
     else diag_error(c->d, call->loc, "unknown function '%s'", call->str);
     return NULL;
@@ -452,7 +463,13 @@ static int lower_tensor_args(lower_ctx *c, const ast_expr *call, const layer_inf
     return 1;
 }
 
+/* A call: of a block or an instance when the name is one (user names come first, so that a
+ * built-in added later never changes what a file means), else of a built-in. */
 int lower_call(lower_ctx *c, const ast_expr *call) {
+    if (c->call_block) {
+        int r = c->call_block(c, call);
+        if (r != LOWER_NOT_BLOCK) return r;
+    }
     const layer_info *L = find_layer(c, call);
     if (!L || !lower_check_call_args(c, call, L->min_pos, L->max_pos, all_kwargs(c, L))) return -1;
     int args[(int)CONCAT_MAX_INPUTS > (int)IR_MAX_IN ? (int)CONCAT_MAX_INPUTS : (int)IR_MAX_IN];
@@ -482,6 +499,10 @@ int lower_expr(lower_ctx *c, const ast_expr *e) {
         int node = lower_lookup_node(c, e->str);
         if (node >= 0) return node;
         if (node == NODE_FAILED) return -1;
+        if (node == NODE_INSTANCE) {
+            lower_instance_as_value(c, e);
+            return -1;
+        }
         const hyper *h = lower_lookup_hyper(c, e->str);
         if (h && h->failed) return -1;
         if (h) return lower_fits_f32(c, e->loc, h->value, "constant") ? ir_const(c->g, h->value) : -1;

@@ -1,7 +1,7 @@
 /*
- * lower.c — lowering entry point: param items (with -D overrides), the model body (binding
- * its names; expressions are lowered by layers.c), then the train block (lower_train.c). See
- * lower.h for the contract.
+ * lower.c — lowering entry point: param items (with -D overrides), the block definitions
+ * (lower_block.c), the model body (binding its names; expressions are lowered by layers.c),
+ * then the train block (lower_train.c). See lower.h for the contract.
  */
 #include "lower_internal.h"
 #include <errno.h>
@@ -9,25 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* ---- names ---- */
-
-/* a name bound again takes the new node in its old entry: one entry per name, so that looking
- * names up (and suggesting them) costs the number of names, not of statements */
-static void bind(lower_ctx *c, const char *name, int node) {
-    for (int i = c->n_env - 1; i >= 0; i--)
-        if (strcmp(c->env[i].name, name) == 0) {
-            c->env[i].node = node;
-            return;
-        }
-    if (c->n_env == c->cap_env) {
-        int cap = c->cap_env ? c->cap_env * 2 : 32;
-        c->env = arena_grow(c->a, c->env, sizeof(binding) * (size_t)c->cap_env,
-                            sizeof(binding) * (size_t)cap);
-        c->cap_env = cap;
-    }
-    c->env[c->n_env++] = (binding){name, node};
-}
 
 /* ---- items ---- */
 
@@ -103,7 +84,7 @@ static int lower_input(lower_ctx *c, const ast_stmt *s) {
     }
     c->g->cur_loc = s->loc;
     c->g->cur_what = "input";
-    bind(c, s->name, ir_leaf(c->g, IR_OP_input, s->name, dt, &shape));
+    lower_bind(c, s->name, ir_leaf(c->g, IR_OP_input, s->name, dt, &shape), NULL);
     return 1;
 }
 
@@ -114,11 +95,13 @@ static int lower_model(lower_ctx *c, const ast_item *m) {
         if (s->kind == AST_STMT_INPUT) {
             if (lower_lookup_node(c, s->name) >= 0)
                 diag_error(c->d, s->loc, "input '%s' is declared twice", s->name);
-            else if (!lower_input(c, s)) bind(c, s->name, NODE_FAILED); /* reported once */
+            else if (!lower_input(c, s)) lower_bind(c, s->name, NODE_FAILED, NULL); /* once */
             continue;
         }
-        int node = lower_expr(c, s->value);
-        bind(c, s->name, node < 0 ? NODE_FAILED : node);
+        if (s->kind == AST_STMT_RETURN) continue; /* reported by lower_collect_blocks */
+        int node = lower_assign(c, s);
+        if (node == NODE_INSTANCE) continue; /* bound to the instance */
+        lower_bind(c, s->name, node < 0 ? NODE_FAILED : node, NULL);
         if (c->g->n_nodes > LOWER_MAX_NODES) {
             diag_error(c->d, s->loc, "model '%s' is too large: more than %d operations (the "
                        "compiler's limit; about %d layers such as relu(dense(h, 8)))", m->name,
@@ -172,9 +155,12 @@ static int check_model_name(lower_ctx *c, const ast_item *m) {
 
 ir_graph *lower_file(const ast_file *f, const dlc_define *defs, int n_defs, arena *a, diag *d,
                      train_config *cfg) {
-    lower_ctx c = {.a = a, .d = d, .g = ir_graph_new(a)};
+    lower_ctx c = {.a = a, .d = d, .g = ir_graph_new(a), .call_block = lower_block_call};
     lower_train_config_defaults(cfg);
     if (!lower_params(&c, f, defs, n_defs)) return NULL;
+    c.globals = c.hypers;
+    c.n_globals = c.n_hypers;
+    if (!lower_collect_blocks(&c, f)) return NULL;
     const ast_item *model = find_item(f, AST_ITEM_MODEL, &c);
     const ast_item *train = find_item(f, AST_ITEM_TRAIN, &c);
     if (!model) {

@@ -4,15 +4,18 @@
  * callable layers/ops; lower_init.c: initializers; lower_train.c: the
  * train block; lower_data.c: its dataset binding; lower_augment.c: its image augmentation;
  * lower_eval.c: its metrics and early stopping; lower_optim.c: its optimization settings;
- * lower_pool.c: pooling and concatenation).
+ * lower_pool.c: pooling and concatenation; lower_block.c: blocks and their instances).
  */
 #ifndef DLC_LOWER_INTERNAL_H
 #define DLC_LOWER_INTERNAL_H
 #include "lower.h"
 
+typedef struct lower_instance lower_instance; /* a block instance (lower_block.c) */
+
 typedef struct binding {
-    const char *name; /* name in the model (inputs and assigned values) */
-    int node;         /* IR node it refers to */
+    const char *name;     /* name in the model (inputs and assigned values) */
+    int node;             /* IR node it refers to (NODE_INSTANCE: an instance) */
+    lower_instance *inst; /* the block instance the name holds, or NULL */
 } binding;
 
 typedef struct hyper {
@@ -46,6 +49,32 @@ typedef struct lower_names {
     int next_k[LOWER_NAME_BASES];        /* per base: no k below this is free */
 } lower_names;
 
+/* A block instance: a block, the arguments fixed when it was made, and the prefix its
+ * parameters are named with; every call of it shares them (lower_block.c). */
+struct lower_instance {
+    const char *name;       /* as the user named it ("enc"), or automatic ("encoder1") */
+    const char *prefix;     /* its parameters' prefix: "enc." ("outer.enc." when nested) */
+    const ast_item *block;  /* the block it instantiates */
+    src_loc made;           /* where it was made */
+    char *bound;            /* per block parameter: 0 free, 'n' a number, 't' a tensor */
+    double *num;            /* per block parameter: its number ('n') */
+    int *node;              /* per block parameter: its tensor ('t') */
+    int n_calls;            /* calls lowered so far */
+    int failed;             /* a call failed (reported): later calls fail quietly */
+};
+
+/* A block call being lowered (lower_block.c): its own names, numbers and layer names. */
+typedef struct lower_frame lower_frame;
+struct lower_frame {
+    lower_instance *inst;   /* the instance called */
+    const ast_expr *call;   /* the call site */
+    lower_frame *up;        /* the caller's frame; NULL: the model */
+    name_set taken;         /* layer and instance names used in this call, below the prefix */
+    name_set made;          /* parameter and buffer names made in this call, below the prefix */
+};
+
+enum { LOWER_MAX_BLOCK_DEPTH = 64 }; /* block calls inside block calls at once */
+
 typedef struct lower_ctx {
     arena *a;           /* compilation arena */
     diag *d;            /* user errors */
@@ -63,15 +92,36 @@ typedef struct lower_ctx {
     double num[4];      /* numeric arguments of the call being lowered (layers.c), in the
                            order of its row's list; the generic builders copy them to the
                            op's float attributes (ir_set_float_attrs) */
+    /* blocks (lower_block.c) */
+    const ast_item **blocks; /* the file's block items */
+    int n_blocks;            /* entries in blocks */
+    hyper *globals;          /* the param items (c->hypers outside block calls) */
+    int n_globals;           /* entries in globals */
+    lower_frame *frame;      /* the innermost block call being lowered; NULL: the model */
+    int depth;               /* block calls being lowered */
+    name_set block_leaves;   /* full names of the parameters and buffers block calls made */
+    name_set top_instances;  /* instance names made in the model */
+    /* the block hook: lower_block_call, set by lower.c (layers.c reaches blocks through it:
+     * their bodies are expressions again, and the files' call graph has no cycle) */
+    int (*call_block)(struct lower_ctx *c, const ast_expr *call);
 } lower_ctx;
 
 /* What a name is bound to when its definition failed: the error is already reported, so a use
  * of the name fails quietly instead of adding "unknown name" errors that are not the cause. */
 enum { NODE_FAILED = -2 };
+/* What lower_lookup_node returns for a name bound to a block instance (lower_lookup_instance) */
+enum { NODE_INSTANCE = -3 };
+/* What c->call_block returns when the callee names no block or instance (a built-in) */
+enum { LOWER_NOT_BLOCK = -4 };
 
 /* lower_util.c: names. The node a model name is bound to (NODE_FAILED; -1: none) */
 int lower_lookup_node(const lower_ctx *c, const char *name);
 const hyper *lower_lookup_hyper(const lower_ctx *c, const char *name); /* param item, or NULL */
+lower_instance *lower_lookup_instance(const lower_ctx *c, const char *name); /* or NULL */
+/* bind name (in the current scope) to node, or to an instance (node NODE_INSTANCE) */
+void lower_bind(lower_ctx *c, const char *name, int node, lower_instance *inst);
+/* "expected a tensor, but 'enc' is an instance of block 'encoder'" */
+void lower_instance_as_value(lower_ctx *c, const ast_expr *e);
 /* "unknown name 'x'; did you mean 'y'?" over the model names and params */
 void lower_unknown_name(lower_ctx *c, const ast_expr *e);
 /* lower_util.c: numbers */
@@ -101,9 +151,24 @@ int lower_check_call_args(lower_ctx *c, const ast_expr *call, int min_pos, int m
 const char *lower_loc_name(lower_ctx *c, const char *base); /* "dense1": first unused BASE<k> */
 /* Whether a parameter (op IR_OP_param) or buffer (IR_OP_buffer) of that name exists. */
 int lower_leaf_named(lower_ctx *c, ir_op op, const char *name);
+/* The full name of a parameter or buffer `name` made now: inside a block call, the instance's
+ * prefix + name; *reuse is the leaf to share (an earlier call of the instance made it) or -1.
+ * NULL after an error (the name is taken). */
+const char *lower_leaf_name(lower_ctx *c, ir_op op, const char *name, int *reuse);
+/* Whether a prefix (a layer or instance name) is taken in the current scope; take marks it */
+int lower_prefix_taken(lower_ctx *c, const char *name);
+void lower_take_prefix(lower_ctx *c, const char *name);
+int lower_set_has(const name_set *s, const char *text);
+void lower_set_add(name_set *s, arena *a, const char *text);
 
 /* lower_init.c: an initializer expression (kind and arguments; the caller sets the fans) */
 int lower_init(lower_ctx *c, const ast_expr *e, ir_init *out);
+
+/* lower_block.c: block definitions (checked once), a statement NAME = EXPR of the model or a
+ * block (EXPR may make an instance: then NODE_INSTANCE), the block hook (c->call_block) */
+int lower_collect_blocks(lower_ctx *c, const ast_file *f);
+int lower_assign(lower_ctx *c, const ast_stmt *s);
+int lower_block_call(lower_ctx *c, const ast_expr *call);
 
 /* layers.c: a tensor expression (-1 after an error); a call of a layer or op */
 int lower_expr(lower_ctx *c, const ast_expr *e);

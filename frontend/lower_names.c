@@ -8,6 +8,10 @@
  * up to date with the nodes added since the last question; each base keeps the k it stopped at
  * (names are only ever added, so a taken k stays taken and the first free one never moves
  * back).
+ *
+ * Inside a block call (c->frame) names are counted per call, below the instance's prefix:
+ * the first dense of instance enc is enc.dense1 in every call of enc, and a later call finds
+ * the parameters the first one made (lower_leaf_name) — that is how calls share weights.
  */
 #include "lower_internal.h"
 #include <string.h>
@@ -79,7 +83,73 @@ static int *base_cursor(lower_ctx *c, const char *base) {
     return &s->next_k[s->n_bases++];
 }
 
+int lower_set_has(const name_set *s, const char *text) { return set_has(s, text, strlen(text)); }
+void lower_set_add(name_set *s, arena *a, const char *text) { set_add(s, a, text, strlen(text)); }
+
+int lower_prefix_taken(lower_ctx *c, const char *name) {
+    if (c->frame) return lower_set_has(&c->frame->taken, name);
+    index_new_nodes(c);
+    return lower_set_has(&c->names.prefixes, name) || lower_set_has(&c->top_instances, name);
+}
+
+void lower_take_prefix(lower_ctx *c, const char *name) {
+    lower_set_add(c->frame ? &c->frame->taken : &c->top_instances, c->a, name);
+}
+
+/* inside a block call: the first BASE<k> this call has not used (the same k in every call of
+ * an instance, so that its calls name, and so share, the same parameters) */
+static const char *frame_loc_name(lower_ctx *c, const char *base) {
+    for (int k = 1;; k++) {
+        const char *name = arena_printf(c->a, "%s%d", base, k);
+        if (!lower_set_has(&c->frame->taken, name)) {
+            lower_set_add(&c->frame->taken, c->a, name);
+            return name;
+        }
+    }
+}
+
+/* the leaf `full` made by an earlier call of the instance, checked against this call's shape */
+static int shared_leaf(lower_ctx *c, ir_op op, const char *full) {
+    int id = ir_find_leaf(c->g, op, full);
+    DLC_ASSERT(id >= 0);
+    if (op == IR_OP_buffer) {
+        diag_error(c->d, c->g->cur_loc, "instance '%s' is called again, but its buffer '%s' "
+                   "(batchnorm's running statistics) cannot be shared between calls; make one "
+                   "instance per call", c->frame->inst->name, full);
+        return -2;
+    }
+    return id;
+}
+
+const char *lower_leaf_name(lower_ctx *c, ir_op op, const char *name, int *reuse) {
+    *reuse = -1;
+    lower_frame *f = c->frame;
+    if (!f) return name;
+    const char *what = op == IR_OP_param ? "parameter" : "buffer";
+    if (lower_set_has(&f->made, name)) {
+        diag_error(c->d, c->g->cur_loc, "a %s named '%s' already exists in block '%s'", what,
+                   name, f->inst->block->name);
+        return NULL;
+    }
+    lower_set_add(&f->made, c->a, name);
+    char *layer = arena_printf(c->a, "%s", name);
+    layer[strcspn(layer, ".")] = 0;
+    lower_set_add(&f->taken, c->a, layer);
+    const char *full = arena_printf(c->a, "%s%s", f->inst->prefix, name);
+    if (lower_set_has(&c->block_leaves, full)) {
+        *reuse = shared_leaf(c, op, full);
+        return *reuse == -2 ? NULL : full;
+    }
+    if (lower_leaf_named(c, op, full)) {
+        diag_error(c->d, c->g->cur_loc, "a %s named '%s' already exists", what, full);
+        return NULL;
+    }
+    lower_set_add(&c->block_leaves, c->a, full);
+    return full;
+}
+
 const char *lower_loc_name(lower_ctx *c, const char *base) {
+    if (c->frame) return frame_loc_name(c, base);
     index_new_nodes(c);
     int *k = base_cursor(c, base);
     for (;; ++*k) {

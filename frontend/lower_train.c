@@ -58,6 +58,7 @@ static const char *const settings[] = {"data", "loss", "optimizer", "schedule", 
 
 static int lower_setting(lower_ctx *c, const ast_stmt *s, train_config *cfg) {
     const char *k = s->name;
+    if (s->kind == AST_STMT_RETURN) return 0; /* reported by lower_collect_blocks */
     if (s->kind != AST_STMT_ASSIGN) {
         diag_error(c->d, s->loc, "inputs are declared in the model block, not in train");
         return 0;

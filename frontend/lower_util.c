@@ -5,7 +5,9 @@
  * messages naming the setting), finishing a node (shape inference), checking a call's
  * arguments, and making a trainable parameter. The call graph among the frontend's files has
  * no cycle (A -> B: A calls B):
- *   lower.c (entry) -> lower_train.c, layers.c, lower_util.c
+ *   lower.c (entry) -> lower_train.c, lower_block.c, layers.c, lower_util.c
+ *   lower_block.c (blocks and instances) -> layers.c (which reaches lower_block_call back only
+ *     through the c->call_block hook lower.c sets: a block's body holds expressions again)
  *   lower_train.c -> lower_data.c, lower_augment.c, lower_eval.c, lower_optim.c, layers.c
  *   layers.c (expressions, the layer table) -> layers_conv.c, lower_pool.c, lower_init.c
  *   every lowering file -> lower_util.c -> lower_names.c
@@ -21,6 +23,41 @@ int lower_lookup_node(const lower_ctx *c, const char *name) {
     for (int i = c->n_env - 1; i >= 0; i--)
         if (strcmp(c->env[i].name, name) == 0) return c->env[i].node;
     return -1;
+}
+
+lower_instance *lower_lookup_instance(const lower_ctx *c, const char *name) {
+    for (int i = c->n_env - 1; i >= 0; i--)
+        if (strcmp(c->env[i].name, name) == 0) return c->env[i].inst;
+    return NULL;
+}
+
+/* a name bound again takes the new node in its old entry: one entry per name, so that looking
+ * names up (and suggesting them) costs the number of names, not of statements */
+void lower_bind(lower_ctx *c, const char *name, int node, lower_instance *inst) {
+    for (int i = c->n_env - 1; i >= 0; i--)
+        if (strcmp(c->env[i].name, name) == 0) {
+            c->env[i].node = node;
+            c->env[i].inst = inst;
+            return;
+        }
+    if (c->n_env == c->cap_env) {
+        int cap = c->cap_env ? c->cap_env * 2 : 32;
+        c->env = arena_grow(c->a, c->env, sizeof(binding) * (size_t)c->cap_env,
+                            sizeof(binding) * (size_t)cap);
+        c->cap_env = cap;
+    }
+    c->env[c->n_env++] = (binding){name, node, inst};
+}
+
+/* "'enc' is an instance of block 'encoder'", for a use of it where a value is expected */
+static void instance_as_value(lower_ctx *c, const ast_expr *e, const char *expected) {
+    const lower_instance *in = lower_lookup_instance(c, e->str);
+    diag_error(c->d, e->loc, "expected %s, but '%s' is an instance of block '%s' (call it to "
+               "get a tensor: %s(...))", expected, e->str, in->block->name, e->str);
+}
+
+void lower_instance_as_value(lower_ctx *c, const ast_expr *e) {
+    instance_as_value(c, e, "a tensor");
 }
 
 const hyper *lower_lookup_hyper(const lower_ctx *c, const char *name) {
@@ -66,7 +103,8 @@ int lower_eval_number(lower_ctx *c, const ast_expr *e, double *out) {
         if (h) { *out = h->value; return 1; }
         int node = lower_lookup_node(c, e->str);
         if (node == NODE_FAILED) return 0;
-        if (node >= 0)
+        if (node == NODE_INSTANCE) instance_as_value(c, e, "a number");
+        else if (node >= 0)
             diag_error(c->d, e->loc, "expected a number, but '%s' is a tensor", e->str);
         else lower_unknown_name(c, e);
         return 0;
@@ -150,6 +188,17 @@ int lower_fits_f32(lower_ctx *c, src_loc loc, double v, const char *what) {
 
 int lower_finish_node(lower_ctx *c, int id) { return ir_infer_shape(c->g, id, c->d) ? id : -1; }
 
+/* a parameter an earlier call of the block instance made: this call must want its shape */
+static int shared_param(lower_ctx *c, int id, const ir_shape *shape) {
+    const ir_node *n = ir_get(c->g, id);
+    if (ir_shape_equal(&n->shape, shape)) return id;
+    diag_error(c->d, c->g->cur_loc, "parameter '%s' is shared by every call of instance '%s': "
+               "its first call made it %s, this one needs %s (the calls' inputs differ in "
+               "shape)", n->name, c->frame->inst->name, ir_shape_str(c->a, &n->shape),
+               ir_shape_str(c->a, shape));
+    return -1;
+}
+
 int lower_make_param(lower_ctx *c, const char *name, int rank, const int64_t *dims,
                      const ir_init *init) {
     ir_shape shape = ir_shape_make(0, rank, dims);
@@ -159,6 +208,10 @@ int lower_make_param(lower_ctx *c, const char *name, int rank, const int64_t *di
                    ir_shape_str(c->a, &shape));
         return -1;
     }
+    int reuse;
+    name = lower_leaf_name(c, IR_OP_param, name, &reuse);
+    if (!name) return -1;
+    if (reuse >= 0) return shared_param(c, reuse, &shape);
     if (lower_leaf_named(c, IR_OP_param, name)) {
         diag_error(c->d, c->g->cur_loc, "a parameter named '%s' already exists", name);
         return -1;

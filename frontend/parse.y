@@ -148,6 +148,7 @@ static void add_param(parse_ctx *ctx, DLYLTYPE kw, const char *name, DLYLTYPE na
                       ast_expr *value);
 static void add_block(parse_ctx *ctx, ast_item_kind kind, DLYLTYPE kw, const char *name,
                       DLYLTYPE name_loc, stmt_vec body);
+static void set_block_params(parse_ctx *ctx, arg_vec params);
 }
 
 %union {
@@ -173,7 +174,7 @@ static void add_block(parse_ctx *ctx, ast_item_kind kind, DLYLTYPE kw, const cha
 
 %type <kind> block_kw
 %type <expr> expr primary
-%type <args> elems expr_list args arg_list
+%type <args> elems expr_list args arg_list block_params block_param_list
 %type <type> type
 %type <stmt> stmt
 %type <stmts> stmts
@@ -197,6 +198,10 @@ item
     : KW_PARAM IDENT EQ expr opt_semi       { add_param(ctx, @1, $2, @2, $4); }
     | block_kw IDENT lbrace stmts RBRACE    { add_block(ctx, $1, @1, $2, @2, $4);
                                               ctx->in_block = 0; }
+    | KW_BLOCK IDENT LPAREN block_params RPAREN lbrace stmts RBRACE
+                                            { add_block(ctx, AST_ITEM_BLOCK, @1, $2, @2, $7);
+                                              set_block_params(ctx, $4);
+                                              ctx->in_block = 0; }
     | error { ctx->want_sync = 1; } SYNC    { if (ctx->sync_fresh) yyerrok; }
     ;
 
@@ -217,7 +222,21 @@ stmts
 stmt
     : KW_INPUT IDENT COLON type opt_semi    { $$ = new_input(ctx, $2, @2, $4); }
     | IDENT EQ expr opt_semi                { $$ = new_assign(ctx, $1, @1, $3); }
+    | KW_RETURN expr opt_semi               { $$ = new_assign(ctx, NULL, @1, $2);
+                                              $$->kind = AST_STMT_RETURN; }
     | error { ctx->want_sync = 1; } SYNC    { $$ = NULL; if (ctx->sync_fresh) yyerrok; }
+    ;
+
+block_params
+    : %empty                        { $$ = (arg_vec){0}; }
+    | block_param_list opt_comma
+    ;
+
+block_param_list
+    : IDENT                         { $$ = (arg_vec){0}; push_arg(ctx, &$$, $1, @1, NULL); }
+    | IDENT EQ expr                 { $$ = (arg_vec){0}; push_arg(ctx, &$$, $1, @1, $3); }
+    | block_param_list COMMA IDENT  { $$ = $1; push_arg(ctx, &$$, $3, @3, NULL); }
+    | block_param_list COMMA IDENT EQ expr { $$ = $1; push_arg(ctx, &$$, $3, @3, $5); }
     ;
 
 opt_semi
@@ -364,12 +383,13 @@ static int describe_expected(yysymbol_kind_t tok, int *have, char *buf, size_t s
         YYSYMBOL_IDENT, YYSYMBOL_NUMBER, YYSYMBOL_STRING,
         YYSYMBOL_LPAREN, YYSYMBOL_LBRACK, YYSYMBOL_MINUS,
     };
-    static const yysymbol_kind_t stmt_start[] = {YYSYMBOL_IDENT, YYSYMBOL_KW_INPUT};
+    static const yysymbol_kind_t stmt_start[] = {YYSYMBOL_IDENT, YYSYMBOL_KW_INPUT,
+                                                 YYSYMBOL_KW_RETURN};
     const char *words[YYNTOKENS + 2];
     int n = 0;
     if (take_group(have, expr_start, 6)) words[n++] = "expression";
     narrow_expected(tok, have);
-    if (take_group(have, stmt_start, 2)) words[n++] = "statement";
+    if (take_group(have, stmt_start, 3)) words[n++] = "statement";
     for (int k = 0; k < YYNTOKENS; k++)
         if (have[k]) words[n++] = yysymbol_name((yysymbol_kind_t)k);
     buf[0] = 0;
@@ -599,6 +619,13 @@ static void add_block(parse_ctx *ctx, ast_item_kind kind, DLYLTYPE kw, const cha
     it.stmts = body.v;
     it.n_stmts = body.n;
     add_item(ctx, &it);
+}
+
+/* the parameters of the block item just added (names in name, defaults in value or NULL) */
+static void set_block_params(parse_ctx *ctx, arg_vec params) {
+    ast_item *it = &ctx->file->items[ctx->file->n_items - 1];
+    it->params = params.v;
+    it->n_params = params.n;
 }
 
 /* ---- entry point ---- */

@@ -21,6 +21,8 @@ void diag_init(diag *d, const char *file, const char *src) {
     d->n_errors = 0;
     d->cached_line = 0;
     d->cached_at = NULL;
+    d->context = NULL;
+    d->context_arg = NULL;
 }
 
 const char *diag_skip_bom(const char *src) {
@@ -135,6 +137,7 @@ void diag_error(diag *d, src_loc loc, const char *fmt, ...) {
     va_start(ap, fmt);
     report(d, loc, "error", fmt, ap);
     va_end(ap);
+    if (d->context) d->context(d->context_arg);
 }
 
 void diag_note(diag *d, src_loc loc, const char *fmt, ...) {

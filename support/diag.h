@@ -27,6 +27,10 @@ typedef struct diag {
     int n_errors;       /* user errors reported so far (shown or not: see DIAG_MAX_SHOWN) */
     int cached_line;    /* the line whose start cached_at holds (0: none yet), so that quoting */
     const char *cached_at; /* errors in file order scans the text once, not once per error */
+    /* Called after each shown error (NULL: none), to add notes about where it happened, e.g.
+     * the frontend's "in block 'encoder' called here" for an error inside a block's body. */
+    void (*context)(void *arg);
+    void *context_arg;  /* context's argument */
 } diag;
 
 /* `src` may start with a UTF-8 byte order mark: it is skipped (here and by the scanner, which

@@ -263,14 +263,20 @@ static void test_lexical_errors(tally *t) {
 }
 
 static void test_unexpected_tokens(tally *t) {
+    /* 'return' ends a block; it starts no item */
+    expect_errors(t, "return b\n",
+                  "model.dl:1:1: error: unexpected keyword 'return'; expected 'param', 'model', "
+                  "'train' or 'block'\n"
+                  "return b\n"
+                  "^~~~~~\n",
+                  __LINE__);
     expect_errors(t, "param 5\nblock b { }\nmodel m { x = 1 }\ntrain m { a = 1 2 }\n",
                   "model.dl:1:7: error: unexpected number '5'; expected identifier\n"
                   "param 5\n"
                   "      ^\n"
-                  "model.dl:2:1: error: unexpected keyword 'block'; expected 'param', 'model' or "
-                  "'train'\n"
+                  "model.dl:2:9: error: unexpected '{'; expected '('\n"
                   "block b { }\n"
-                  "^~~~~\n"
+                  "        ^\n"
                   "model.dl:4:17: error: unexpected number '2'; expected statement or '}'\n"
                   "train m { a = 1 2 }\n"
                   "                ^\n",
