@@ -152,6 +152,7 @@ int lower_build_contrastive(lower_ctx *c, const ast_expr *call, const int *args,
     int d = args[0], same = args[1], margin = num(c, c->num[0]), one = num(c, 1), half = num(c, 0.5);
     int d2 = op2(c, IR_OP_mul, d, d);
     int pull = op2(c, IR_OP_mul, same, d2);
+    if (pull < 0) return -1; /* same and d do not match: reported once, not again for push */
     int h = op1(c, IR_OP_relu, op2(c, IR_OP_sub, margin, d));
     int h2 = op2(c, IR_OP_mul, h, h);
     int push = op2(c, IR_OP_mul, op2(c, IR_OP_sub, one, same), h2);
