@@ -44,6 +44,11 @@ void cg_c_emit_global_avg_pool(cg_ctx *c, int id);
 void cg_c_emit_global_avg_pool_grad(cg_ctx *c, int id);
 void cg_c_emit_concat(cg_ctx *c, int id);
 void cg_c_emit_slice(cg_ctx *c, int id);
+/* cg_c_tensor.c: issue 13 ops1's tensor ops */
+void cg_c_emit_transpose(cg_ctx *c, int id);
+void cg_c_emit_slice_grad(cg_ctx *c, int id);
+void cg_c_emit_one_hot(cg_ctx *c, int id);
+void cg_c_emit_fill(cg_ctx *c, int id);
 
 /* Inference C (cg_c_infer.c): the weights block as static const data, then the predict API
  * over PREFIX_forward (the evaluation function without a loss). */

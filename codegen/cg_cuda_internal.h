@@ -75,6 +75,11 @@ void cg_cu_emit_global_avg_pool(cg_cu *c, int id);
 void cg_cu_emit_global_avg_pool_grad(cg_cu *c, int id);
 void cg_cu_emit_concat(cg_cu *c, int id);
 void cg_cu_emit_slice(cg_cu *c, int id);
+/* cg_cuda_tensor.c: issue 13 ops1's tensor ops */
+void cg_cu_emit_transpose(cg_cu *c, int id);
+void cg_cu_emit_slice_grad(cg_cu *c, int id);
+void cg_cu_emit_one_hot(cg_cu *c, int id);
+void cg_cu_emit_fill(cg_cu *c, int id);
 void cg_cu_emit_batchnorm_stats(cg_cu *c, int id);
 void cg_cu_emit_batchnorm(cg_cu *c, int id);
 void cg_cu_emit_batchnorm_grad(cg_cu *c, int id);

@@ -9,6 +9,7 @@
  * names are each target's math functions of type real (the preludes define them).
  */
 #include "cg_shared.h"
+#include <math.h>
 #include <string.h>
 
 static int in_id(cg_ctx *c, int id, int i) { return cg_node(c, id)->in[i]; }
@@ -120,6 +121,27 @@ static void emit_softplus_grad(cg_ctx *c, int id, const char *const *a, strbuf *
     const char *beta = lit(c, ir_softplus_beta(n));
     sb_printf(e, "(%s * %s > %s ? %s : %s * R_EXP(%s * %s) / (R_EXP(%s * %s) + (real)1))", a[0],
               beta, lit(c, ir_softplus_threshold(n)), a[1], a[1], a[0], beta, a[0], beta);
+}
+
+/* issue 13 ops1: abs, square, clamp. torch.clamp is min(max(x, lo), hi) (a NaN stays NaN);
+ * its gradient passes dy where lo <= x <= hi, the bounds included; an infinite bound (absent in
+ * the call) is left out of the formula */
+ETMPL(abs, "R_FABS($0)")
+ETMPL(square, "($0 * $0)")
+static void emit_clamp(cg_ctx *c, int id, const char *const *a, strbuf *e) {
+    const ir_node *n = cg_node(c, id);
+    double lo = ir_clamp_min(n), hi = ir_clamp_max(n);
+    const char *x = a[0];
+    if (!isinf(lo)) x = arena_printf(c->a, "(%s < %s ? %s : %s)", x, lit(c, lo), lit(c, lo), x);
+    if (!isinf(hi)) x = arena_printf(c->a, "(%s > %s ? %s : %s)", x, lit(c, hi), lit(c, hi), x);
+    sb_puts(e, x);
+}
+static void emit_clamp_grad(cg_ctx *c, int id, const char *const *a, strbuf *e) {
+    const ir_node *n = cg_node(c, id);
+    double lo = ir_clamp_min(n), hi = ir_clamp_max(n);
+    const char *in_lo = isinf(lo) ? "1" : arena_printf(c->a, "%s >= %s", a[0], lit(c, lo));
+    const char *in_hi = isinf(hi) ? "1" : arena_printf(c->a, "%s <= %s", a[0], lit(c, hi));
+    sb_printf(e, "((%s && %s) ? %s : (real)0)", in_lo, in_hi, a[1]);
 }
 
 /* issue 13 ops2: comparisons (1 or 0; false where an operand is NaN but for not_equal, as

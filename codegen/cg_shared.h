@@ -131,4 +131,13 @@ const char *cg_numerics_inputs(cg_ctx *x, int id, const char *const *args);
 enum cg_numerics_whole { CG_WHOLE_NONE, CG_WHOLE_SCALAR, CG_WHOLE_BUFFER };
 int cg_numerics_whole(cg_ctx *x, int j);
 
+/* ---- issue 13 ops1: tensor ops (cg_tensor.c) ---- */
+
+/* The value of node id's element at linear index q (a C expression of type long) for
+ * transpose, slice_grad, one_hot and fill: the same text in a C loop and in a CUDA kernel. */
+const char *cg_transpose_value(cg_ctx *x, int id, const char *q);
+const char *cg_slice_grad_value(cg_ctx *x, int id, const char *q);
+const char *cg_one_hot_value(cg_ctx *x, int id, const char *q);
+const char *cg_fill_value(cg_ctx *x, int id, const char *q);
+
 #endif

@@ -5,7 +5,9 @@
  * (dense, prelu, batchnorm), free trainable tensors (variable), convolution and reshaping
  * (layers_conv.c), activations and
  * elementwise functions, train-only noise (dropout, gaussian_noise), reductions, pooling and
- * concatenation (built in lower_pool.c) and losses.
+ * concatenation (built in lower_pool.c), losses, and issue 13 ops1's tensor ops and constants
+ * (abs, square, clamp, matmul here; transpose, slice, one_hot, constant, full and literal lists
+ * in layers_tensor.c).
  * Each entry states its positional-argument range, its keyword arguments, its numeric
  * arguments (given by position after the tensors or by name, each with a default and a valid
  * range, stored in the op's float attributes in attrs.def's order) and its lowering function. An unknown name gets
@@ -297,6 +299,43 @@ static int build_batchnorm(lower_ctx *c, const ast_expr *call, const int *args, 
     return y;
 }
 
+/* issue 13 ops1 */
+/* clamp(x, min = -inf, max = inf): torch.clamp; at least one bound, and min <= max */
+static const num_arg clamp_args[] = {{"min", -INF, -INF, INF, 0, 0}, {"max", INF, -INF, INF, 0, 0},
+                                     {NULL, 0, 0, 0, 0, 0}};
+static int build_clamp(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
+    if (isinf(c->num[0]) && isinf(c->num[1])) {
+        diag_error(c->d, call->loc, "clamp: expects a bound (min = ..., max = ... or both)");
+        return -1;
+    }
+    if (c->num[0] > c->num[1]) {
+        diag_error(c->d, call->loc, "clamp: min (%g) is greater than max (%g)", c->num[0], c->num[1]);
+        return -1;
+    }
+    return with_nums(c, ir_add1(c->g, op, args[0]));
+}
+
+/* transpose, slice, one_hot (layers_tensor.c): required numeric arguments, checked there */
+static const num_arg transpose_args[] = {{"dim0", NAN, -INF, INF, 0, 0}, {"dim1", NAN, -INF, INF, 0, 0},
+                                         {NULL, 0, 0, 0, 0, 0}};
+static const num_arg slice_args[] = {{"axis", NAN, -INF, INF, 0, 0}, {"start", NAN, -INF, INF, 0, 0},
+                                     {"length", NAN, -INF, INF, 0, 0}, {NULL, 0, 0, 0, 0, 0}};
+static const num_arg one_hot_args[] = {{"classes", NAN, 1, INF, 0, 1}, {NULL, 0, 0, 0, 0, 0}};
+static const num_arg value_arg[] = {{"value", NAN, -INF, INF, 0, 0}, {NULL, 0, 0, 0, 0, 0}};
+
+/* matmul(a, b): the matrix product of a [B, k] (batched) or [n, k] and a matrix b [k, m] that
+ * is not batched (a variable, or a product of them), torch.matmul for these ranks */
+static int build_matmul(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
+    (void)op;
+    const ir_shape *a = &ir_get(c->g, args[0])->shape, *b = &ir_get(c->g, args[1])->shape;
+    if (a->rank != 2 || b->rank != 2 || b->batched) {
+        diag_error(c->d, call->loc, "matmul: expects a matrix [B,k] or [n,k] times a matrix [k,m] "
+                   "that is not batched, got %s and %s", ir_shape_str(c->a, a), ir_shape_str(c->a, b));
+        return -1;
+    }
+    return lower_finish_node(c, ir_matmul(c->g, args[0], args[1], 0, 0));
+}
+
 static const layer_info layers[] = {
     {"dense", 2, 2, 1, dense_kwargs, build_dense, IR_OP_matmul, NULL},
     {"variable", 0, IR_MAX_RANK, 0, name_kwargs, build_variable, IR_OP_param, NULL},
@@ -324,6 +363,16 @@ static const layer_info layers[] = {
     {"exp", 1, 1, 1, no_kwargs, build_unary, IR_OP_exp, NULL},
     {"log", 1, 1, 1, no_kwargs, build_unary, IR_OP_log, NULL},
     {"sqrt", 1, 1, 1, no_kwargs, build_unary, IR_OP_sqrt, NULL},
+    /* issue 13 ops1: tensor ops */
+    {"abs", 1, 1, 1, no_kwargs, build_unary, IR_OP_abs, NULL},
+    {"square", 1, 1, 1, no_kwargs, build_unary, IR_OP_square, NULL},
+    {"clamp", 1, 3, 1, no_kwargs, build_clamp, IR_OP_clamp, clamp_args},
+    {"matmul", 2, 2, 2, no_kwargs, build_matmul, IR_OP_matmul, NULL},
+    {"transpose", 1, 3, 1, no_kwargs, lower_build_transpose, IR_OP_transpose, transpose_args},
+    {"slice", 1, 4, 1, no_kwargs, lower_build_slice, IR_OP_slice, slice_args},
+    {"one_hot", 1, 2, 1, no_kwargs, lower_build_one_hot, IR_OP_one_hot, one_hot_args},
+    {"constant", 1, 1, 0, no_kwargs, lower_build_constant, IR_OP_const, value_arg},
+    {"full", 2, 2, 0, no_kwargs, lower_build_full, IR_OP_fill, NULL},
     /* train-only noise */
     {"dropout", 1, 2, 1, no_kwargs, build_random, IR_OP_dropout, p_arg},
     {"gaussian_noise", 1, 2, 1, no_kwargs, build_random, IR_OP_gaussian_noise, std_arg},
@@ -518,7 +567,8 @@ int lower_expr(lower_ctx *c, const ast_expr *e) {
     }
     case AST_BINOP: return lower_binop(c, e);
     case AST_CALL: return lower_call(c, e);
-    case AST_STR: case AST_LIST: break;
+    case AST_LIST: return lower_tensor_literal(c, e); /* issue 13 ops1: a constant tensor */
+    case AST_STR: break;
     }
     diag_error(c->d, e->loc, "expected a tensor expression");
     return -1;

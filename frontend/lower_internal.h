@@ -184,6 +184,14 @@ int lower_build_conv2d(lower_ctx *c, const ast_expr *call, const int *args, ir_o
 int lower_build_flatten(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
 int lower_build_reshape(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
 
+/* layers_tensor.c: issue 13 ops1's transpose, slice, one_hot (rows of the table in layers.c) */
+int lower_build_transpose(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int lower_build_slice(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int lower_build_one_hot(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+/* constant(v), full(dims, v), and a literal list as a tensor ([1, 2], [[1, 2], [3, 4]]) */
+int lower_build_constant(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int lower_build_full(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int lower_tensor_literal(lower_ctx *c, const ast_expr *e);
 /* lower_metric.c (issue 13 ops2): axis reductions, distances, comparisons and where, the
  * contrastive and triplet losses (rows of the table in layers.c) */
 int lower_build_reduce(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);

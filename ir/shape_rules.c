@@ -215,6 +215,45 @@ static int ir_infer_slice(ir_graph *g, ir_node *n, diag *d) {
     return 1;
 }
 
+/* ---- issue 13 ops1: transpose and one_hot (the frontend checks the axes and the labels'
+ * type; the rules restate what they need) ---- */
+
+static int ir_infer_transpose(ir_graph *g, ir_node *n, diag *d) {
+    (void)d;
+    n->shape = *in_shape(g, n, 0);
+    int a = (int)ir_transpose_a(n), b = (int)ir_transpose_b(n);
+    DLC_ASSERT(a < b && b < n->shape.rank && (a > 0 || !n->shape.batched));
+    int64_t t = n->shape.dims[a];
+    n->shape.dims[a] = n->shape.dims[b];
+    n->shape.dims[b] = t;
+    return 1;
+}
+
+/* labels of any shape (i32) -> the same shape and one more axis of `classes` */
+static int ir_infer_one_hot(ir_graph *g, ir_node *n, diag *d) {
+    const ir_shape *x = in_shape(g, n, 0);
+    if (ir_get(g, n->in[0])->dtype != IR_I32 || x->rank >= IR_MAX_RANK) {
+        diag_error(d, n->loc, "%s: expects integer labels (i32) of rank below %d, got %s%s",
+                   construct(n), IR_MAX_RANK, ir_get(g, n->in[0])->dtype == IR_I32 ? "i32" : "f32",
+                   ir_shape_str(g->a, x));
+        return 0;
+    }
+    n->shape = *x;
+    n->shape.dims[n->shape.rank++] = ir_one_hot_classes(n);
+    return 1;
+}
+
+/* an unbatched tensor of the listed dims */
+static int ir_infer_fill(ir_graph *g, ir_node *n, diag *d) {
+    (void)g, (void)d;
+    int64_t dims[IR_MAX_RANK];
+    int rank = (int)ir_fill_dims_count(n);
+    DLC_ASSERT(rank <= IR_MAX_RANK);
+    for (int i = 0; i < rank; i++) dims[i] = ir_fill_dims(n, i);
+    n->shape = ir_shape_make(0, rank, dims);
+    return 1;
+}
+
 /* ---- batchnorm: channels are dims[1] of a [B, C] or [B, C, H, W] value ---- */
 
 /* a rank-2 or rank-4 x whose channel count is C, and input i (when i > 0) of shape [rows, C] */

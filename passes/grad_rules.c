@@ -116,6 +116,18 @@ static void pass_grad_log_softmax(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = B2(IR_OP_log_softmax_grad, id, dy);
 }
 
+/* issue 13 ops1: abs (dy * sign(x), sign(0) = 0), square (2 x dy), clamp (dy inside the
+ * closed interval) */
+static void pass_grad_abs(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = B2(IR_OP_sum_abs_grad, in(g, id, 0), dy);
+}
+static void pass_grad_square(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = B2(IR_OP_mul, dy, B2(IR_OP_mul, in(g, id, 0), infer(g, ir_const(g, 2.0))));
+}
+static void pass_grad_clamp(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = on_input(g, IR_OP_clamp_grad, id, dy);
+}
+
 /* the same mask (same seed, step, stream and element index) applied to dy */
 static void pass_grad_dropout(ir_graph *g, int id, int dy, int *dx) {
     dx[0] = like_fwd(g, ir_add3(g, IR_OP_dropout_grad, dy, in(g, id, 1), in(g, id, 2)), id);
@@ -218,6 +230,15 @@ static void pass_grad_concat(ir_graph *g, int id, int dy, int *dx) {
         dx[i] = infer(g, s);
         start += len;
     }
+}
+
+/* issue 13 ops1: slice's gradient puts dy back into a zero tensor of x's shape; transpose's
+ * is the same transpose */
+static void pass_grad_slice(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = on_input(g, IR_OP_slice_grad, id, dy);
+}
+static void pass_grad_transpose(ir_graph *g, int id, int dy, int *dx) {
+    dx[0] = like_fwd(g, ir_add1(g, IR_OP_transpose, dy), id);
 }
 
 /* ---- batchnorm ---- */

@@ -40,6 +40,8 @@ Files, by the dlc feature they need (ctest runs every file as reference.NAME):
   batchnorm.json      batchnorm over [B, C] and [B, C, H, W]: training-mode forward and
                       backward; running statistics after steps, and the evaluation output
   conv.json           conv2d (stride, padding incl. same, dilation, groups, bias), flatten
+  ops1.json           abs, square, clamp(x, min, max) with either bound, matmul, transpose,
+                      slice, one_hot, constant(v), full(dims, v), literal lists (issue 13 ops1)
   ops2.json           sum/mean/max(x, axis), norm, pairwise_distance, cosine_similarity,
                       greater less greater_equal less_equal equal not_equal, where, the
                       contrastive (Caffe's) and triplet (TripletMarginLoss) losses
@@ -1051,6 +1053,128 @@ def conv_cases():
     ]
 
 
+# ---- issue 13 ops1: abs, square, clamp, matmul ----
+
+def matmul_case(name, batched):
+    """matmul(a, b) of a free [4, 6] matrix (or a batch of 8 inputs [6] plus a free offset, so
+    that the left operand has a gradient) and a free matrix [6, 5]"""
+    r = Rand(seed_of(name))
+    if batched:
+        source = ('model m {\n  input x: f32[6]\n  input t: f32[5]\n  c = variable(6, name = "c")\n'
+                  '  b = variable(6, 5, name = "b")\n  y = matmul(x + c, b)\n}\n'
+                  'train m {\n  loss = mse(y, t)\n  batch = 8\n}\n')
+        params = {"c": r.normal(6), "b": r.normal(6, 5)}
+        inputs = {"x": r.normal(8, 6), "t": r.normal(8, 5)}
+        fwd = lambda p, i: (lambda y: (y, F.mse_loss(y, i["t"])))(torch.matmul(i["x"] + p["c"], p["b"]))
+        return eval_case(name, source, params, inputs, fwd)
+    source = ('model m {\n  a = variable(4, 6, name = "a")\n  b = variable(6, 5, name = "b")\n'
+              '  t = variable(4, 5, name = "t")\n  y = matmul(a, b)\n}\n'
+              'train m {\n  loss = mse(y, t)\n}\n')
+    params = {"a": r.normal(4, 6), "b": r.normal(6, 5), "t": r.normal(4, 5)}
+    return eval_case(name, source, params, {},
+                     lambda p, i: (lambda y: (y, F.mse_loss(y, p["t"])))(torch.matmul(p["a"], p["b"])))
+
+
+def off_bounds(lo, hi):
+    """N(0, 1) values moved off the kinks at lo and hi (and at 0) by at least 0.05"""
+    def draw(r, *shape):
+        x = r.normal(*shape)
+        for k in (lo, hi, 0.0):
+            if k is not None:
+                near = (x - k).abs() < 0.05
+                x = torch.where(near, x + 0.1, x)
+        return x
+    return draw
+
+
+def at_kinks(points):
+    """N(0, 1) values with every 4th entry set to one of the points in turn"""
+    def draw(r, *shape):
+        x = r.normal(*shape).view(-1)
+        for j in range(0, x.numel(), 4):
+            x[j] = points[(j // 4) % len(points)]
+        return x.view(*shape)
+    return draw
+
+
+def on_param(name, shape, call, fn, out_shape):
+    """call(x) on a free parameter x of `shape`, loss mse against a free target"""
+    r = Rand(seed_of(name))
+    dims = ", ".join(str(d) for d in shape)
+    tdims = ", ".join(str(d) for d in out_shape)
+    source = (f'model m {{\n  x = variable({dims}, name = "x")\n  t = variable({tdims}, name = "t")\n'
+              f'  y = {call}\n}}\ntrain m {{\n  loss = mse(y, t)\n}}\n')
+    params = {"x": r.normal(*shape), "t": r.normal(*out_shape)}
+    return eval_case(name, source, params, {},
+                     lambda p, i: (lambda y: (y, F.mse_loss(y, p["t"])))(fn(p["x"])))
+
+
+def on_batch(name, shape, call, fn, out_shape, batch=8):
+    """call(x + c) on a batch of inputs x (per-sample `shape`) plus a free offset c"""
+    r = Rand(seed_of(name))
+    dims = ", ".join(str(d) for d in shape)
+    tdims = ", ".join(str(d) for d in out_shape)
+    source = (f'model m {{\n  input x: f32[{dims}]\n  input t: f32[{tdims}]\n'
+              f'  c = variable({dims}, name = "c")\n  y = {call}\n}}\n'
+              f'train m {{\n  loss = mse(y, t)\n  batch = {batch}\n}}\n')
+    params = {"c": r.normal(*shape)}
+    inputs = {"x": r.normal(batch, *shape), "t": r.normal(batch, *out_shape)}
+    return eval_case(name, source, params, inputs,
+                     lambda p, i: (lambda y: (y, F.mse_loss(y, i["t"])))(fn(i["x"] + p["c"])))
+
+
+def one_hot_case(name):
+    """one_hot(label, 5) * w + b: w's gradient sums dy over the samples of each class"""
+    r = Rand(seed_of(name))
+    source = ('model m {\n  input label: i32[]\n  input t: f32[5]\n  w = variable(5, name = "w")\n'
+              '  b = variable(5, name = "b")\n  y = one_hot(label, 5) * w + b\n}\n'
+              'train m {\n  loss = mse(y, t)\n  batch = 8\n}\n')
+    params = {"w": r.normal(5), "b": r.normal(5)}
+    inputs = {"label": r.labels(8, 5), "t": r.normal(8, 5)}
+    fwd = lambda p, i: (lambda y: (y, F.mse_loss(y, i["t"])))(
+        F.one_hot(i["label"], 5).float() * p["w"] + p["b"])
+    return eval_case(name, source, params, inputs, fwd)
+
+
+def ops1_cases():
+    return [
+        unary("abs", "abs(x)", torch.abs, x=off_kink),
+        unary("square", "square(x)", torch.square, x=lambda r, *s: r.normal(*s, scale=2)),
+        unary("clamp", "clamp(x, -0.5, 0.7)", lambda x: torch.clamp(x, -0.5, 0.7),
+              x=off_bounds(-0.5, 0.7)),
+        unary("clamp_min", "clamp(x, min = 0.2)", lambda x: torch.clamp(x, min=0.2),
+              x=off_bounds(0.2, None)),
+        unary("clamp_max", "clamp(x, max = -0.1)", lambda x: torch.clamp(x, max=-0.1),
+              x=off_bounds(None, -0.1)),
+        unary("abs_square_clamp", "square(clamp(abs(x) - 0.5, min = -0.25))",
+              lambda x: torch.square(torch.clamp(torch.abs(x) - 0.5, min=-0.25)), x=off_kink),
+        # at the kinks themselves: torch's abs passes sign(0) = 0, clamp passes dy at a bound
+        unary("abs_clamp_at_kinks", "abs(x) + clamp(x, -0.5, 0.75)",
+              lambda x: torch.abs(x) + torch.clamp(x, -0.5, 0.75), x=at_kinks([0.0, -0.5, 0.75])),
+        matmul_case("matmul", batched=False),
+        matmul_case("matmul_batched", batched=True),
+        on_param("transpose_matrix", (4, 6), "transpose(x, 0, 1)", lambda x: x.t(), (6, 4)),
+        on_param("transpose_outer", (3, 4, 5), "transpose(x, -1, 0)", lambda x: x.transpose(-1, 0),
+                 (5, 4, 3)),
+        on_batch("transpose_batched", (2, 3, 4), "transpose(x + c, 1, 3)",
+                 lambda x: x.transpose(1, 3), (4, 3, 2)),
+        on_batch("transpose_batched_inner", (2, 3, 4), "transpose(x + c, -1, -2)",
+                 lambda x: x.transpose(-1, -2), (2, 4, 3)),
+        on_param("slice_matrix", (4, 6), "slice(x, 1, 2, 3)", lambda x: x.narrow(1, 2, 3), (4, 3)),
+        on_param("slice_rows", (5, 3), "slice(x, axis = 0, start = 1, length = 3)",
+                 lambda x: x.narrow(0, 1, 3), (3, 3)),
+        on_batch("slice_batched", (5, 4), "slice(x + c, 2, 1, 3) * 2", lambda x: x.narrow(2, 1, 3) * 2,
+                 (5, 3)),
+        on_batch("slice_concat", (6,), "concat(slice(x + c, 1, 4, 2), slice(x + c, -1, 0, 3))",
+                 lambda x: torch.cat([x.narrow(1, 4, 2), x.narrow(1, 0, 3)], 1), (5,)),
+        one_hot_case("one_hot"),
+        on_param("literal_vector", (4, 3), "x * [1, -2, 0.5] + full([3], 0.25) * constant(2)",
+                 lambda x: x * torch.tensor([1, -2, 0.5]) + torch.full((3,), 0.25) * 2, (4, 3)),
+        on_batch("literal_matrix", (3,), "matmul(x + c, [[1, 2], [3, 3], [-1, 0.5]]) - [0, 1]",
+                 lambda x: x @ torch.tensor([[1, 2], [3, 3], [-1, 0.5]]) - torch.tensor([0, 1]), (2,)),
+    ]
+
+
 def dump(v, indent):
     """JSON with one line per number list (small diffs, readable files)."""
     pad = " " * indent
@@ -1099,6 +1223,9 @@ def main():
           "after steps, evaluation with them", batchnorm_cases())
     write("conv.json", "conv2d (stride, padding, same, dilation, groups, bias) and flatten",
           conv_cases())
+    write("ops1.json", "issue 13 ops1: abs, square, clamp (both bounds, one bound), matmul, "
+          "transpose, slice, one_hot, constants",
+          ops1_cases())
     write("ops2.json", "issue 13 ops2: sum, mean, max along an axis, norm, pairwise_distance, "
           "cosine_similarity, comparisons and where, contrastive and triplet losses", ops2_cases())
     return 0
