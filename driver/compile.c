@@ -65,6 +65,7 @@ static int front_lower(pass_ctx *c) {
     dlc_unit *u = j->u;
     u->g = c->g = lower_file(c->ast, j->o->defines, j->o->n_defines, &u->a, &u->d, &u->cfg);
     if (!u->g) return 0;
+    if (j->v == PASS_INFERENCE) u->g->n_outputs = 1; /* few-shot embeddings: training runs only */
     setup_passes(j, c);
     return 1;
 }

@@ -24,6 +24,8 @@ _Static_assert((int)DLC_AUG_SHIFT == (int)DLRT_AUG_SHIFT && (int)DLC_AUG_CROP ==
                    (int)DLC_AUG_HFLIP == (int)DLRT_AUG_HFLIP &&
                    (int)DLC_MAX_AUGMENTS == (int)DLRT_MAX_AUGMENTS,
                "the compiler's augmentation kinds are the runtime's");
+_Static_assert((int)DLC_MAX_FEW_SHOT == (int)DLRT_MAX_FEW_SHOT,
+               "the compiler's few-shot entries fit the runtime's");
 
 /* metrics and early stopping, from the compiler's train_config to the runtime's options */
 static void copy_evaluation(const train_config *cfg, dlrt_train_opts *t) {
@@ -34,6 +36,14 @@ static void copy_evaluation(const train_config *cfg, dlrt_train_opts *t) {
     t->early_stop = (dlrt_early_stop){.enabled = es->enabled,
                                       .monitor = {.kind = es->monitor.kind, .k = es->monitor.k},
                                       .patience = es->patience, .min_delta = es->min_delta};
+    for (int i = 0; i < cfg->n_few_shot && i < DLRT_MAX_FEW_SHOT; i++) {
+        const few_shot_config *f = &cfg->few_shot[i];
+        t->few_shot[i] = (dlrt_few_shot){
+            .output = f->output, .input = f->input, .n_way = (int)f->n_way, .k_shot = (int)f->k_shot,
+            .queries = (int)f->queries, .episodes = f->episodes, .classes = f->classes,
+            .metric = f->cosine ? DLRT_FEW_SHOT_COSINE : DLRT_FEW_SHOT_L2};
+    }
+    t->n_few_shot = cfg->n_few_shot < DLRT_MAX_FEW_SHOT ? cfg->n_few_shot : DLRT_MAX_FEW_SHOT;
 }
 
 /* the training batches' augmentation list */

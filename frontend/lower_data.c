@@ -96,7 +96,7 @@ static int lower_sine_setting(lower_ctx *c, const char *name, const ast_expr *v,
 }
 
 /* classes = [0, 1, 2]: distinct classes of the dataset, into a mask */
-static int lower_classes(lower_ctx *c, const ast_expr *e, const char *ds, unsigned *mask) {
+int lower_classes(lower_ctx *c, const ast_expr *e, const char *ds, unsigned *mask) {
     if (e->kind != AST_LIST || e->n_args == 0) {
         diag_error(c->d, e->loc, "classes must be a non-empty list of class indices, e.g. "
                    "classes = [0, 1, 2]");

@@ -214,6 +214,13 @@ int lower_metrics(lower_ctx *c, const ast_expr *e, train_config *cfg);
 int lower_early_stopping(lower_ctx *c, const ast_expr *e, train_config *cfg);
 int lower_check_evaluation(lower_ctx *c, const train_config *cfg);
 
+/* lower_data.c: classes = [0, 1, 2] into a mask of the dataset's classes */
+int lower_classes(lower_ctx *c, const ast_expr *e, const char *ds, unsigned *mask);
+
+/* lower_fewshot.c: evaluate = [few_shot(...), ...], and its check against the data binding */
+int lower_evaluate(lower_ctx *c, const ast_expr *e, train_config *cfg);
+int lower_check_few_shot(lower_ctx *c, const train_config *cfg);
+
 /* lower_train.c */
 int lower_train(lower_ctx *c, const ast_item *item, train_config *cfg);
 void lower_train_config_defaults(train_config *cfg);

@@ -1,8 +1,9 @@
 /*
  * lower_train.c — the train block: the loss and the loop settings (the data binding is in
  * lower_data.c, metrics and early stopping in lower_eval.c, the optimization settings in
- * lower_optim.c, the image augmentation in lower_augment.c). Each setting is validated where
- * it is written; out-of-range values name the parameter and its valid range.
+ * lower_optim.c, the image augmentation in lower_augment.c, few-shot evaluation in
+ * lower_fewshot.c). Each setting is validated where it is written; out-of-range values name
+ * the parameter and its valid range.
  */
 #include "lower_internal.h"
 #include <string.h>
@@ -54,7 +55,7 @@ static int lower_loss(lower_ctx *c, const ast_stmt *s) {
 static const char *const settings[] = {"data", "loss", "optimizer", "schedule", "warmup",
                                        "clip_norm", "clip_value", "regularize", "batch",
                                        "epochs", "seed", "validation", "metrics",
-                                       "early_stopping", "augment", NULL};
+                                       "early_stopping", "augment", "evaluate", NULL};
 
 static int lower_setting(lower_ctx *c, const ast_stmt *s, train_config *cfg) {
     const char *k = s->name;
@@ -84,6 +85,7 @@ static int lower_setting(lower_ctx *c, const ast_stmt *s, train_config *cfg) {
     if (!strcmp(k, "metrics")) return lower_metrics(c, s->value, cfg);
     if (!strcmp(k, "early_stopping")) return lower_early_stopping(c, s->value, cfg);
     if (!strcmp(k, "augment")) return lower_augment(c, s->value, cfg);
+    if (!strcmp(k, "evaluate")) return lower_evaluate(c, s->value, cfg);
     const char *best = diag_closest(k, settings, (int)(sizeof settings / sizeof *settings) - 1);
     char hint[DIAG_HINT_SIZE];
     diag_error(c->d, s->loc, "unknown train setting '%s'%s", k, diag_hint(hint, best, ""));
@@ -102,6 +104,6 @@ int lower_train(lower_ctx *c, const ast_item *item, train_config *cfg) {
     if (c->g->loss < 0) diag_error(c->d, item->loc, "train block has no loss = ...");
     if (c->d->n_errors) return 0;
     if (c->regularize && !lower_regularize(c, c->regularize)) return 0;
-    int augment_ok = lower_check_augment(c, cfg);
-    return lower_check_evaluation(c, cfg) && augment_ok;
+    int augment_ok = lower_check_augment(c, cfg), few_shot_ok = lower_check_few_shot(c, cfg);
+    return lower_check_evaluation(c, cfg) && augment_ok && few_shot_ok;
 }

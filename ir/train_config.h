@@ -94,6 +94,21 @@ typedef struct augment_config {
     src_loc n_loc;  /* where shift's n or crop's padding is written (range errors) */
 } augment_config;
 
+/* evaluate = [few_shot(embedding = e, image = x, n_way = 5, k_shot = 1, queries = 15,
+ * episodes = 1000, classes = [5, 6, 7, 8, 9], metric = cosine)]: after the test split
+ * (runtime/dlrt_fewshot.h) */
+enum { DLC_MAX_FEW_SHOT = 8 };
+
+typedef struct few_shot_config {
+    int output;        /* the embedding: index in the graph's outputs */
+    const char *input; /* the model input fed each test image */
+    int64_t n_way, k_shot, queries, episodes; /* classes, shots and queries per episode */
+    unsigned classes;  /* bit c: class c may be drawn */
+    int cosine;        /* metric cosine (else l2) */
+    src_loc loc;       /* where it is written */
+    src_loc input_loc; /* where image = ... is written */
+} few_shot_config;
+
 typedef struct train_config {
     int present;             /* the file has a train block */
     const char *model;       /* name of the model trained (or the only model) */
@@ -121,6 +136,8 @@ typedef struct train_config {
     metric_config metrics[DLC_MAX_METRICS]; /* reported each epoch and for the test split */
     int n_metrics;           /* entries in metrics */
     early_stop_config early_stop; /* stop on a validation metric */
+    few_shot_config few_shot[DLC_MAX_FEW_SHOT]; /* evaluate = [few_shot(...), ...] */
+    int n_few_shot;          /* entries in few_shot */
     opt_config opt;          /* optimizer */
 } train_config;
 

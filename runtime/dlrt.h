@@ -12,6 +12,7 @@
 #include "dlrt_data.h"
 #include "dlrt_sched_kind.h"
 #include "dlrt_file.h" /* dlrt_read_file, dlrt_write_file */
+#include "dlrt_fewshot.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -145,6 +146,8 @@ typedef struct dlrt_train_opts {
     dlrt_metric metrics[DLRT_MAX_METRICS]; /* reported each epoch and for the test split */
     int n_metrics;           /* entries in metrics */
     dlrt_early_stop early_stop; /* stop on a validation metric, restore the best weights */
+    dlrt_few_shot few_shot[DLRT_MAX_FEW_SHOT]; /* few-shot evaluations after the test split */
+    int n_few_shot;          /* entries in few_shot (0: none) */
     dlrt_schedule schedule;  /* learning rate per epoch (fed to the model's "lr" scalar) */
     const char *report_path; /* JSON report file, or NULL */
     const char *save_weights;      /* after training and the restore: the weights file, or NULL */
@@ -172,5 +175,14 @@ void dlrt_epoch_shuffle(int64_t *idx, int64_t n, long long seed, long long epoch
 /* Train, validate each epoch, then evaluate the test split once; with save_weights, then write
  * the weights file (runtime/dlrt_weights.h) with save_names and the input normalisation. */
 int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, size_t errlen);
+
+/* The few-shot evaluations o->few_shot (dlrt_fewshot.h, runtime/dlrt_fewshot_run.c).
+ * Before training, _prepare checks that each entry's classes have enough test images (a run
+ * does not train in vain); after the test split, _run evaluates them on session s's weights,
+ * the test images normalized with (x - shift) / scale as training's inputs were: res[i] per
+ * entry, printed after the test line unless o->quiet. */
+int dlrt_few_shot_prepare(const dlrt_train_opts *o, char *err, size_t errlen);
+int dlrt_few_shot_run(dlrt_session *s, const dlrt_train_opts *o, double shift, double scale,
+                      dlrt_few_shot_result *res, char *err, size_t errlen);
 
 #endif

@@ -21,6 +21,8 @@ void dlrt_report_begin(dlrt_report *r, const dlrt_model_desc *m, const dlrt_trai
     r->best = r->restored = NAN;
     r->numerics_node = -1;
     for (int i = 0; i < DLRT_MAX_METRICS; i++) r->test_metrics[i] = NAN;
+    for (int i = 0; i < DLRT_MAX_FEW_SHOT; i++)
+        r->few_shot[i] = (dlrt_few_shot_result){.accuracy = NAN, .ci95 = NAN};
     r->epochs = calloc((size_t)(o->epochs > 0 ? o->epochs : 1), sizeof *r->epochs);
 }
 
@@ -139,6 +141,28 @@ static json_object *diverged_json(const dlrt_report *r) {
     return o;
 }
 
+/* test.few_shot: one object per few-shot evaluation listed */
+static json_object *few_shot_json(const dlrt_report *r) {
+    json_object *list = json_object_new_array();
+    for (int i = 0; i < r->opts->n_few_shot; i++) {
+        const dlrt_few_shot *fs = &r->opts->few_shot[i];
+        json_object *o = json_object_new_object(), *classes = json_object_new_array();
+        for (int c = 0; c < 32; c++)
+            if (fs->classes >> c & 1u) json_object_array_add(classes, json_object_new_int(c));
+        json_object_object_add(o, "n_way", json_object_new_int(fs->n_way));
+        json_object_object_add(o, "k_shot", json_object_new_int(fs->k_shot));
+        json_object_object_add(o, "queries", json_object_new_int(fs->queries));
+        json_object_object_add(o, "classes", classes);
+        json_object_object_add(o, "metric", json_object_new_string(
+                                                fs->metric == DLRT_FEW_SHOT_COSINE ? "cosine" : "l2"));
+        json_object_object_add(o, "episodes", json_object_new_int64(fs->episodes));
+        json_object_object_add(o, "accuracy", num(r->few_shot[i].accuracy));
+        json_object_object_add(o, "ci95", num(r->few_shot[i].ci95));
+        json_object_array_add(list, o);
+    }
+    return list;
+}
+
 static json_object *report_json(const dlrt_report *r) {
     json_object *root = json_object_new_object(), *split = json_object_new_object();
     json_object *epochs = json_object_new_array(), *test = json_object_new_object();
@@ -160,6 +184,7 @@ static json_object *report_json(const dlrt_report *r) {
     json_object_object_add(test, "loss", num(r->test_loss));
     json_object_object_add(test, "accuracy", num(r->test_accuracy));
     json_object_object_add(test, "metrics", metrics_json(r->opts, r->test_metrics, 1));
+    if (r->opts->n_few_shot > 0) json_object_object_add(test, "few_shot", few_shot_json(r));
     json_object_object_add(root, "test", test);
     json_object_object_add(root, "memory", memory_json(&r->memory));
     json_object_object_add(root, "diverged", diverged_json(r));

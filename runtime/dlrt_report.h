@@ -8,7 +8,9 @@
  *     "train": {"samples_per_sec", "seconds", "samples"},
  *     "early_stopping": {"monitor", "mode", "patience", "min_delta", "values", "best_epoch",
  *                        "best", "stopped_epoch", "weights_restored", "restored_value"},
- *     "test": {"loss", "accuracy", "metrics": {NAME: value, ...}},
+ *     "test": {"loss", "accuracy", "metrics": {NAME: value, ...},
+ *              "few_shot": [{"n_way", "k_shot", "queries", "classes", "metric", "episodes",
+ *                            "accuracy", "ci95"}]},
  *     "memory": {"weights", "arena", "inputs", "early_stopping_copy", "total"},
  *     "diverged": {"epoch", "step", "loss"} }
  * NAME is each entry of the train block's metrics list ("accuracy", "top_5", "mse", "mae",
@@ -26,6 +28,9 @@
  * "epochs" and "test" holds nulls (the test split is not evaluated). With --check-numerics a
  * step that made any NaN or Inf stops the run the same way, its loss a number when it was
  * finite, and "node" the IR node id that made the first one.
+ * "few_shot" is there only when the train block lists few-shot evaluations: one entry each,
+ * "classes" a list of integers, "metric" "l2" or "cosine", "accuracy" and "ci95" fractions
+ * (null when not measured: a run that diverged, or ci95 with one episode).
  * The file is written with dlrt_write_file, so a failed write never leaves a partial report.
  */
 #ifndef DLRT_REPORT_H
@@ -66,6 +71,7 @@ typedef struct dlrt_report {
     double best;                   /* early stopping: the monitored value at best_epoch */
     double restored;               /* early stopping: that value re-measured after restoring */
     dlrt_memory memory;            /* what the run allocated for the model */
+    dlrt_few_shot_result few_shot[DLRT_MAX_FEW_SHOT]; /* per entry of opts->few_shot */
     long long diverged_epoch;      /* the epoch of the first non-finite training loss (0: none) */
     long long diverged_step;       /* its optimizer step, 1-based over the run (0: none) */
     double diverged_loss;          /* that loss: NaN, +Inf or -Inf (finite when --check-numerics

@@ -11,6 +11,8 @@
  * With pairs or triplets (o->tuples) a batch row is a tuple of samples, one per member input:
  * the training tuples are drawn afresh each epoch from the train part (dlrt_pairs.c) instead of
  * the shuffle; the validation and test tuples are drawn once.
+ * After the test split, the few-shot evaluations (evaluate = [few_shot(...)]) run on the final
+ * weights (dlrt_fewshot_run.c); their figures go into the report's test.few_shot.
  * Divergence: the loss every step returns is tested with isfinite (no scan of the weights); the
  * first NaN or Inf stops the run with an error. The report is still written, with the step
  * in "diverged"; the test split is not evaluated; with early stopping the best epoch's weights
@@ -648,6 +650,7 @@ int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, si
     run_state r;
     memset(&r, 0, sizeof r);
     int status = run_setup(&r, m, o, err, errlen);
+    if (status == 0) status = dlrt_few_shot_prepare(o, err, errlen);
     if (status == 0) {
         int64_t n_val = (int64_t)floor(o->validation * (double)r.train.n);
         if (o->early_stop.enabled && n_val == 0) {
@@ -681,7 +684,9 @@ int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, si
             return status;
         }
         test_once(&r, o);
-        if (o->report_path) status = dlrt_report_write(&r.report, o->report_path, err, errlen);
+        if (o->n_few_shot > 0)
+            status = dlrt_few_shot_run(&r.sess, o, shift, scale, r.report.few_shot, err, errlen);
+        if (status == 0 && o->report_path) status = dlrt_report_write(&r.report, o->report_path, err, errlen);
         if (status == 0 && o->save_weights) status = save(&r, o, shift, scale, err, errlen);
     }
     run_free(&r);
