@@ -43,7 +43,9 @@ static int axis_arg(lower_ctx *c, const ast_expr *call, int k, const char *name,
 int lower_build_transpose(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
     const ir_shape *s = &ir_get(c->g, args[0])->shape;
     int a, b;
-    if (!axis_arg(c, call, 0, "dim0", s, &a) | !axis_arg(c, call, 1, "dim1", s, &b)) return -1;
+    int ok0 = axis_arg(c, call, 0, "dim0", s, &a); /* both checked: each reports its error */
+    int ok1 = axis_arg(c, call, 1, "dim1", s, &b);
+    if (!ok0 || !ok1) return -1;
     if (a == b) return args[0];
     int id = ir_add1(c->g, op, args[0]);
     ir_set_transpose_a(ir_get(c->g, id), a < b ? a : b);
