@@ -35,10 +35,11 @@ struct cg_ctx {
 
 /* an op's expression over its operands' expressions `args`, appended to `expr` */
 typedef void (*cg_expr_fn)(cg_ctx *x, int id, const char *const *args, strbuf *expr);
-/* per op: its expression (cg_expr.c) for the ops of kind FUSED in ops.def (elementwise ops,
- * assign whose caller stores the value into its target, reshape the identity: each in a fusion
- * group of passes/schedule.c, emitted only by cg_fused_loop; the backends' statement tables
- * give them a stub); NULL for ops that are statements of their backend */
+/* per op of kind FUSED in ops.def, its expression (cg_expr.c): the elementwise ops, assign
+ * (whose caller stores the value into its target) and reshape (the identity). Each sits in a
+ * fusion group of passes/schedule.c and is emitted only by cg_fused_loop; the backends'
+ * statement tables map these ops to a stub. NULL for the ops that are statements of their
+ * backend. */
 extern const cg_expr_fn cg_expr_emitters[IR_OP_COUNT];
 
 const ir_node *cg_node(cg_ctx *x, int id);
