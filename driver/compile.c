@@ -48,8 +48,9 @@ static void setup_passes(const compile_job *j, pass_ctx *c) {
     c->plan_train = j->v == PASS_TRAIN && u->cfg.present;
     if (j->v == PASS_INFERENCE) {
         c->no_fold = j->o->no_fold;
-        c->normalized_input = u->cfg.normalize ? u->cfg.feature_input : NULL;
-        u->g->weights = j->weights ? dlc_ir_weights(j->weights, c->normalized_input, &u->a) : NULL;
+        c->n_normalized = ir_normalized_inputs(&u->cfg, c->normalized_inputs);
+        u->g->weights = j->weights ? dlc_ir_weights(j->weights, c->normalized_inputs,
+                                                    c->n_normalized, &u->a) : NULL;
     }
 }
 
@@ -63,7 +64,8 @@ static int front_parse(pass_ctx *c) {
 static int front_lower(pass_ctx *c) {
     compile_job *j = c->user;
     dlc_unit *u = j->u;
-    u->g = c->g = lower_file(c->ast, j->o->defines, j->o->n_defines, &u->a, &u->d, &u->cfg);
+    u->g = c->g = lower_file(c->ast, j->o->defines, j->o->n_defines, &u->a, &u->d, &u->cfg,
+                                j->v == PASS_INFERENCE ? j->o->value : NULL);
     if (!u->g) return 0;
     if (j->v == PASS_INFERENCE) u->g->n_outputs = 1; /* few-shot embeddings: training runs only */
     setup_passes(j, c);

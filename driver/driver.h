@@ -21,6 +21,7 @@ typedef struct dlc_options {
     const char *cache_dir;    /* --cache DIR */
     const char *weights;      /* --weights FILE: compile for inference with these weights */
     const char *save_weights; /* --save-weights FILE: with --run, write the trained weights */
+    const char *value;        /* --value NAME: with --weights, the model value to compute */
     int run;                  /* --run */
     int emit_c;               /* --emit-c */
     int gradcheck;            /* --gradcheck */
@@ -78,9 +79,10 @@ struct dlrt_weights; /* runtime/dlrt_weights.h */
 int dlc_compile_inference(dlc_unit *u, const dlc_options *o, const struct dlrt_weights *w);
 
 /* The tensors of weights file w as the IR's table (ir/weights.h), copied into arena a; its
- * normalize_name is the runtime's name for the statistics of input normalized_input (NULL:
- * the train block normalises none). */
-ir_weights *dlc_ir_weights(const struct dlrt_weights *w, const char *normalized_input, arena *a);
+ * normalize_names[k] is the runtime's name for the statistics of input normalized[k], for the
+ * n_normalized inputs the train block normalises. */
+ir_weights *dlc_ir_weights(const struct dlrt_weights *w, const char *const *normalized,
+                           int n_normalized, arena *a);
 
 /* dlc MODEL --weights FILE: read the weights, compile the inference graph, honour
  * --dump-after, write the inference C (-o, --emit-c). Returns the exit status. */

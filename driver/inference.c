@@ -28,8 +28,10 @@ static int check_interface(const dlc_unit *u, const dlc_options *o) {
     int n_in = inputs(g, &in);
     const char *model = u->cfg.model ? u->cfg.model : "model";
     if (n_in != 1) {
-        fprintf(stderr, "dlc: error: %s: the inference C takes one input; the outputs of model "
-                        "'%s' read %d\n", o->input, model, n_in);
+        fprintf(stderr, "dlc: error: %s: the inference C takes one input; the %s of model "
+                        "'%s' reads %d%s\n", o->input, o->value ? "value" : "output", model, n_in,
+                o->value || n_in == 0 ? "" : " (--value NAME compiles a value computed from "
+                                              "one input, e.g. an embedding)");
         return 1;
     }
     if (in->dtype != IR_F32 || !out || out->dtype != IR_F32 || !out->shape.batched ||
@@ -54,12 +56,13 @@ static ir_weight_dtype dtype_of(int dtype) {
     return dtype == DLRT_F32 ? IR_WEIGHT_F32 : dtype == DLRT_I32 ? IR_WEIGHT_I32 : IR_WEIGHT_F64;
 }
 
-ir_weights *dlc_ir_weights(const dlrt_weights *w, const char *normalized_input, arena *a) {
+ir_weights *dlc_ir_weights(const dlrt_weights *w, const char *const *normalized,
+                           int n_normalized, arena *a) {
     ir_weights *t = ir_weights_new(a, w->path, w->n);
     char name[512];
-    if (normalized_input)
-        t->normalize_name =
-            arena_strdup(a, dlrt_normalize_tensor_name(normalized_input, name, sizeof name));
+    for (int k = 0; k < n_normalized && k < 3; k++)
+        t->normalize_names[k] =
+            arena_strdup(a, dlrt_normalize_tensor_name(normalized[k], name, sizeof name));
     for (int k = 0; k < w->n; k++) {
         const dlrt_weight *s = &w->t[k];
         int64_t dims[IR_MAX_RANK];

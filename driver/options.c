@@ -19,6 +19,8 @@ static const char usage_head[] =
 static const char usage_tail[] =
     "  --weights FILE     compile the forward graph for inference with the trained weights of\n"
     "                     FILE embedded (with -o / --emit-c: one self-contained C file)\n"
+    "  --value NAME       with --weights: compute the model value NAME (an embedding, a\n"
+    "                     hidden layer) instead of the model's last value\n"
     "  --no-fold          with --weights: keep each batchnorm instead of folding it into the\n"
     "                     layer before it (docs/cli.md)\n"
     "  --save-weights FILE  with --run: write the trained weights to FILE\n"
@@ -83,7 +85,7 @@ static void print_usage(FILE *out) {
 
 static const char *const long_opts[] = {"--run", "--emit-c", "--dump-after", "--data", "--report",
                                         "--cache", "--gradcheck", "--f64", "--quiet", "--help",
-                                        "--version", "--weights", "--save-weights", "--no-fold",
+                                        "--version", "--weights", "--save-weights", "--no-fold", "--value",
                                         "--mem-report", "--no-reuse", "--json", "--batch",
                                         "--dtype", "--target", "--fit", "--check-cuda",
                                         "--check-numerics"};
@@ -210,6 +212,7 @@ static int parse_one(int argc, char **argv, int *i, dlc_options *o) {
     if (matches(a, "--report")) return (o->report = path_of(argc, argv, i, "--report")) ? 0 : -1;
     if (matches(a, "--cache")) return (o->cache_dir = path_of(argc, argv, i, "--cache")) ? 0 : -1;
     if (matches(a, "--weights")) return (o->weights = path_of(argc, argv, i, "--weights")) ? 0 : -1;
+    if (matches(a, "--value")) return (o->value = value_of(argc, argv, i, "--value")) ? 0 : -1;
     if (matches(a, "--save-weights"))
         return (o->save_weights = path_of(argc, argv, i, "--save-weights")) ? 0 : -1;
     if (!strcmp(a, "--check-cuda")) { o->check_cuda = o->cuda = 1; return 0; }
@@ -255,8 +258,9 @@ static int check_weights_options(const dlc_options *o) {
                         "with %s\n", clash);
         return -1;
     }
-    if (o->no_fold && !o->weights) {
-        fprintf(stderr, "dlc: error: --no-fold needs --weights\n");
+    const char *needs = o->no_fold ? "--no-fold" : o->value ? "--value" : NULL;
+    if (needs && !o->weights) {
+        fprintf(stderr, "dlc: error: %s needs --weights\n", needs);
         return -1;
     }
     if (o->save_weights && !o->run) {

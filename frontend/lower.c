@@ -153,8 +153,26 @@ static int check_model_name(lower_ctx *c, const ast_item *m) {
     return 1;
 }
 
+/* the node of model value `name` (dlc --value NAME), or -1 after an error */
+static int output_value(lower_ctx *c, const char *name, const char *model) {
+    int node = lower_lookup_node(c, name);
+    if (node >= 0) return node;
+    if (node == NODE_INSTANCE) {
+        diag_plain_error(c->d, "%s: --value %s: '%s' is a block instance of model '%s', not a "
+                         "value; name a value it computes (e.g. e = %s(x))", c->d->file, name,
+                         name, model, name);
+        return -1;
+    }
+    const char **names = arena_alloc(c->a, sizeof(char *) * (size_t)(c->n_env + 1));
+    for (int i = 0; i < c->n_env; i++) names[i] = c->env[i].name;
+    char hint[DIAG_HINT_SIZE];
+    diag_plain_error(c->d, "%s: --value %s: model '%s' has no value named '%s'%s", c->d->file,
+                     name, model, name, diag_hint(hint, diag_closest(name, names, c->n_env), ""));
+    return -1;
+}
+
 ir_graph *lower_file(const ast_file *f, const dlc_define *defs, int n_defs, arena *a, diag *d,
-                     train_config *cfg) {
+                     train_config *cfg, const char *value) {
     lower_ctx c = {.a = a, .d = d, .g = ir_graph_new(a), .call_block = lower_block_call};
     lower_train_config_defaults(cfg);
     if (!lower_params(&c, f, defs, n_defs)) return NULL;
@@ -171,7 +189,9 @@ ir_graph *lower_file(const ast_file *f, const dlc_define *defs, int n_defs, aren
     c.max_batch = peek_batch(&c, train);
     if (c.max_batch < 0 || !lower_model(&c, model)) return NULL;
     cfg->model = model->name;
-    c.g->outputs[c.g->n_outputs++] = c.last_value;
+    int out = value ? output_value(&c, value, model->name) : c.last_value;
+    if (out < 0) return NULL;
+    c.g->outputs[c.g->n_outputs++] = out;
     if (train && !lower_train(&c, train, cfg)) return NULL;
     return d->n_errors ? NULL : c.g;
 }

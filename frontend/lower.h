@@ -19,8 +19,9 @@ typedef struct dlc_define {
 } dlc_define;
 
 /* Returns the forward graph (loss set when there is a train block; outputs[0] is the model's
- * last value), or NULL after reporting errors. */
+ * last value, or with output_value not NULL the model value of that name, as it is bound at
+ * the end of the model: dlc --value), or NULL after reporting errors. */
 ir_graph *lower_file(const ast_file *f, const dlc_define *defs, int n_defs, arena *a, diag *d,
-                     train_config *cfg);
+                     train_config *cfg, const char *output_value);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * train_config.c — the names of the training configuration's enumerations (train_config.h).
+ * train_config.c — the names of the training configuration's enumerations, and what the
+ * configuration implies (train_config.h).
  */
 #include "train_config.h"
 
@@ -12,3 +13,15 @@ const char *const ir_sched_names[DLRT_SCHED_COUNT] = {
     [DLRT_SCHED_CONSTANT] = "constant", [DLRT_SCHED_STEP] = "step",
     [DLRT_SCHED_EXPONENTIAL] = "exponential", [DLRT_SCHED_COSINE] = "cosine",
 };
+
+int ir_normalized_inputs(const train_config *cfg, const char *names[3]) {
+    if (!cfg->normalize) return 0;
+    if (cfg->arity == 0) {
+        names[0] = cfg->feature_input;
+        return cfg->feature_input != NULL;
+    }
+    int n = 0;
+    for (int k = 0; k < cfg->arity; k++)
+        if (cfg->member_input[k]) names[n++] = cfg->member_input[k];
+    return n;
+}

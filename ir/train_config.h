@@ -141,4 +141,9 @@ typedef struct train_config {
     opt_config opt;          /* optimizer */
 } train_config;
 
+/* The inputs the runtime feeds normalised samples (none unless cfg->normalize): the feature
+ * input, or each member input of a pair or triplet (all fed the same normalised samples), in
+ * order, into names. Returns how many. */
+int ir_normalized_inputs(const train_config *cfg, const char *names[3]);
+
 #endif

@@ -7,8 +7,9 @@
  *   - dropout and gaussian_noise, the identity in evaluation, are gone (their users read
  *     their input), and so are the training step's assigns (batchnorm's running-statistics
  *     updates); batchnorm reads the running statistics, as the evaluation step does;
- *   - the input the train block normalised is followed by a normalize node holding the training
- *     statistics (shift, scale) from the weights file, so the graph takes raw samples;
+ *   - each input the train block normalised (the feature input, or every member input of a pair
+ *     or triplet) is followed by a normalize node holding the training statistics (shift,
+ *     scale) from the weights file, so the graph takes raw samples;
  *   - every param, buffer and state leaf left has a tensor of the same name, dtype (f32) and shape in
  *     the graph's weights table (g->weights, ir/weights.h: the weights file's tensors), and the
  *     table holds nothing else: otherwise user errors name the file and the tensor (missing,
@@ -44,11 +45,19 @@ static ir_node normalize_node(const ir_node *leaf, int leaf_id, const double *st
     return n;
 }
 
-/* Copies the graph in order, bypassing the eval identities and inserting the normalize node
- * after the input leaf `norm` (-1: none). */
-static void rebuild(ir_graph *g, int norm, const double *stats) {
+/* the index in norm[0..n_norm) of leaf id, or -1 */
+static int normalized_index(int id, const int *norm, int n_norm) {
+    for (int k = 0; k < n_norm; k++)
+        if (norm[k] == id) return k;
+    return -1;
+}
+
+/* Copies the graph in order, bypassing the eval identities and inserting after each input leaf
+ * norm[k] a normalize node with the statistics stats[k]. */
+static void rebuild(ir_graph *g, const int *norm, int n_norm, const double (*stats)[2]) {
     int n_old = g->n_nodes;
-    ir_node *old = g->nodes, *nodes = arena_alloc(g->a, sizeof(ir_node) * (size_t)(n_old + 1));
+    ir_node *old = g->nodes,
+            *nodes = arena_alloc(g->a, sizeof(ir_node) * (size_t)(n_old + n_norm));
     int *remap = arena_alloc(g->a, sizeof(int) * (size_t)n_old);
     int n = 0;
     for (int id = 0; id < n_old; id++) {
@@ -64,14 +73,15 @@ static void rebuild(ir_graph *g, int norm, const double *stats) {
         }
         nodes[n] = moved;
         remap[id] = n++;
-        if (id == norm) {
-            nodes[n] = normalize_node(&moved, n - 1, stats);
+        int k = normalized_index(id, norm, n_norm);
+        if (k >= 0) {
+            nodes[n] = normalize_node(&moved, n - 1, stats[k]);
             remap[id] = n++;
         }
     }
     g->nodes = nodes;
     g->n_nodes = n;
-    g->cap = n_old + 1;
+    g->cap = n_old + n_norm;
     g->loss = -1;
     for (int i = 0; i < g->n_outputs; i++) g->outputs[i] = remap[g->outputs[i]];
 }
@@ -115,12 +125,12 @@ static const ir_weight *expect(pass_ctx *c, const char *name, ir_weight_dtype dt
     return t;
 }
 
-/* shift and scale of the normalised input (NaN without weights or when they do not match) */
-static void normalization(pass_ctx *c, double *stats, char *used) {
+/* shift and scale of normalised input k (NaN without weights or when they do not match) */
+static void normalization(pass_ctx *c, int k, double *stats, char *used) {
     stats[0] = stats[1] = NAN;
     if (!c->g->weights) return;
     const int64_t two = 2;
-    const ir_weight *t = expect(c, c->g->weights->normalize_name, IR_WEIGHT_F64, 1, &two, used);
+    const ir_weight *t = expect(c, c->g->weights->normalize_names[k], IR_WEIGHT_F64, 1, &two, used);
     if (t) memcpy(stats, t->data, 2 * sizeof(double));
 }
 
@@ -142,11 +152,13 @@ static void check_leaves(pass_ctx *c, char *used) {
 int pass_inference(pass_ctx *c) {
     ir_graph *g = c->g;
     char *used = g->weights ? arena_alloc(g->a, (size_t)g->weights->n + 1) : NULL;
-    int norm = c->normalized_input ? ir_find_leaf(g, IR_OP_input, c->normalized_input) : -1;
-    double stats[2];
-    int errors = c->d->n_errors;
-    if (c->normalized_input) normalization(c, stats, used);
-    rebuild(g, norm, stats);
+    int norm[3], errors = c->d->n_errors;
+    double stats[3][2];
+    for (int k = 0; k < c->n_normalized; k++) {
+        norm[k] = ir_find_leaf(g, IR_OP_input, c->normalized_inputs[k]);
+        normalization(c, k, stats[k], used);
+    }
+    rebuild(g, norm, c->n_normalized, stats);
     if (!pass_dce(c)) return 0;
     if (g->weights) check_leaves(c, used);
     return c->d->n_errors == errors;

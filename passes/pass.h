@@ -42,7 +42,9 @@ typedef struct pass_ctx {
     const opt_config *opt;   /* optimizer for the update pass (NULL: no update) */
     int with_backward;       /* run autodiff (0 for inference-only graphs) */
     int no_fold;                        /* inference: leave batchnorm unfolded (--no-fold) */
-    const char *normalized_input;       /* inference: the input the runtime normalised, or NULL */
+    const char *normalized_inputs[3];   /* inference: the inputs the runtime normalised (the
+                                           feature input, or each member of a tuple) */
+    int n_normalized;                   /* how many */
     arena *a;                /* where the analyses' results live (the compilation's arena) */
     int analyse;             /* run the analyses (the mode generates code or plans memory) */
     int plan_train;          /* schedule and plan the training step too */

@@ -600,6 +600,19 @@ static long long first_non_finite(const dlrt_session *s) {
     return -1;
 }
 
+/* the inputs fed normalised samples: the feature input, or each member input of a tuple */
+static int normalized_inputs(const dlrt_train_opts *o, const char *names[3]) {
+    if (o->normalize == DLRT_NORM_NONE) return 0;
+    if (o->tuples.arity == 0) {
+        names[0] = o->feature_input;
+        return o->feature_input != NULL;
+    }
+    int n = 0;
+    for (int k = 0; k < o->tuples.arity; k++)
+        if (o->tuples.member_input[k]) names[n++] = o->tuples.member_input[k];
+    return n;
+}
+
 /* the weights after the restore, and the normalisation the inputs were given; never weights
  * holding a NaN or an Inf */
 static int save(const run_state *r, const dlrt_train_opts *o, double shift, double scale,
@@ -610,13 +623,14 @@ static int save(const run_state *r, const dlrt_train_opts *o, double shift, doub
                  "the weights block is %g)", o->save_weights, bad, ((const float *)r->sess.weights)[bad]);
         return -1;
     }
-    const char *normalized = o->normalize != DLRT_NORM_NONE ? o->feature_input : NULL;
+    const char *normalized[3];
+    int n_normalized = normalized_inputs(o, normalized);
     if (dlrt_weights_save(o->save_weights, &r->sess, o->save_names, o->n_save_names, normalized,
-                          shift, scale, err, errlen))
+                          n_normalized, shift, scale, err, errlen))
         return -1;
     if (!o->quiet)
         printf("saved the weights to %s (%d tensors)\n", o->save_weights,
-               o->n_save_names + (normalized != NULL));
+               o->n_save_names + n_normalized);
     return 0;
 }
 

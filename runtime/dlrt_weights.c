@@ -322,10 +322,10 @@ const char *dlrt_normalize_tensor_name(const char *input, char *buf, size_t n) {
 /* ---- sessions ---- */
 
 int dlrt_weights_save(const char *path, const dlrt_session *s, const char *const *names,
-                      int n_names, const char *normalized_input, double shift, double scale,
-                      char *err, size_t errlen) {
+                      int n_names, const char *const *normalized, int n_normalized, double shift,
+                      double scale, char *err, size_t errlen) {
     const dlrt_model_desc *m = s->model;
-    dlrt_weight *t = calloc((size_t)n_names + 1, sizeof *t);
+    dlrt_weight *t = calloc((size_t)(n_names + n_normalized), sizeof *t);
     if (!t) {
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
@@ -346,10 +346,10 @@ int dlrt_weights_save(const char *path, const dlrt_session *s, const char *const
         memcpy(t[n].dims, d->dims, sizeof d->dims);
         n++;
     }
-    char name[512];
+    char name[3][512];
     const double stats[2] = {shift, scale};
-    if (normalized_input)
-        t[n++] = (dlrt_weight){.name = dlrt_normalize_tensor_name(normalized_input, name, sizeof name),
+    for (int k = 0; k < n_normalized && k < 3; k++)
+        t[n++] = (dlrt_weight){.name = dlrt_normalize_tensor_name(normalized[k], name[k], sizeof name[k]),
                                .dtype = DLRT_F64, .rank = 1, .dims = {2}, .data = stats};
     if (status == 0) status = dlrt_weights_write(path, t, n, err, errlen);
     free(t);

@@ -49,10 +49,12 @@ void dlrt_weights_free(dlrt_weights *w);
 const char *dlrt_normalize_tensor_name(const char *input, char *buf, size_t n);
 
 /* Save the session's tensors `names` (params, buffers or state, as f32 with their shapes)
- * and, when normalized_input is not NULL, its normalisation (shift, scale) to `path`. */
+ * and, for each of the n_normalized inputs `normalized` (the feature input, or every member
+ * input of a pair or triplet: all fed the same normalised samples), the normalisation
+ * (shift, scale) to `path`. */
 int dlrt_weights_save(const char *path, const dlrt_session *s, const char *const *names,
-                      int n_names, const char *normalized_input, double shift, double scale,
-                      char *err, size_t errlen);
+                      int n_names, const char *const *normalized, int n_normalized, double shift,
+                      double scale, char *err, size_t errlen);
 
 /* Copy every tensor of w that is a PARAM, BUFFER or STATE of the session's model into its
  * weights block (a dtype or shape that differs is an error); tensors the model lacks are

@@ -31,7 +31,7 @@ static int fuzz_parse(pass_ctx *c) {
 
 static int fuzz_lower(pass_ctx *c) {
     fuzz_job *j = c->user;
-    c->g = lower_file(c->ast, NULL, 0, j->a, j->d, &j->cfg);
+    c->g = lower_file(c->ast, NULL, 0, j->a, j->d, &j->cfg, NULL);
     if (!c->g) return 0;
     c->opt = &j->cfg.opt;
     c->with_backward = c->plan_train = j->cfg.present;

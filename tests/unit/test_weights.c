@@ -140,7 +140,7 @@ static void sessions(void) {
     check(dlrt_session_init(&s, &m, 1, err, sizeof err) == 0, "session");
     for (int i = 0; i < 6; i++) ((float *)s.weights)[i] = (float)i / 7;
     const char *names[] = {"w"};
-    check(dlrt_weights_save(path, &s, names, 1, "x", 0.5, 2, err, sizeof err) == 0, "save");
+    check(dlrt_weights_save(path, &s, names, 1, (const char *[]){"x"}, 1, 0.5, 2, err, sizeof err) == 0, "save");
     dlrt_weights w;
     check(dlrt_weights_read(path, &w, err, sizeof err) == 0 && w.n == 2, "saved: w and normalize:x");
     check(dlrt_weights_find(&w, "w.adam_m") == NULL, "optimizer state not saved");
@@ -150,7 +150,7 @@ static void sessions(void) {
     check(dlrt_weights_apply(&w, &s2, err, sizeof err) == 0, "apply");
     check(memcmp(s.weights, s2.weights, 6 * sizeof(float)) == 0, "applied bit for bit");
     const char *missing[] = {"nope"};
-    check(dlrt_weights_save(path, &s, missing, 1, NULL, 0, 1, err, sizeof err) == -1 &&
+    check(dlrt_weights_save(path, &s, missing, 1, NULL, 0, 0, 1, err, sizeof err) == -1 &&
               strstr(err, "nope"), "saving an unknown tensor is an error");
     dlrt_weights_free(&w);
     dlrt_session_free(&s);
