@@ -45,15 +45,15 @@ static const dataset_info datasets[] = {
 enum { N_DATASETS = (int)(sizeof datasets / sizeof datasets[0]) };
 
 static const dataset_info *find_dataset(lower_ctx *c, const ast_expr *e) {
-    const char *names[N_DATASETS];
+    const char *names[N_DATASETS + 3] = {[N_DATASETS] = "csv", "npy", "npz"}; /* + the files */
     for (int i = 0; i < N_DATASETS; i++) {
         names[i] = datasets[i].name;
         if (strcmp(e->str, names[i]) == 0) return &datasets[i];
     }
-    const char *best = diag_closest(e->str, names, N_DATASETS);
+    const char *best = diag_closest(e->str, names, N_DATASETS + 3);
     char hint[DIAG_HINT_SIZE];
     diag_error(c->d, e->loc, "unknown dataset '%s'%s", e->str,
-               diag_hint(hint, best, " (known: mnist, fashion_mnist, sine; a file: csv)"));
+               diag_hint(hint, best, " (known: mnist, fashion_mnist, sine; files: csv, npy, npz)"));
     return NULL;
 }
 
@@ -299,13 +299,13 @@ static int lower_tuples(lower_ctx *c, const ast_expr *e, train_config *cfg) {
     return 1;
 }
 
-/* ---- csv("file.csv", INPUT = COLUMNS, ...): the user's table (lower_table.c) ---- */
+/* ---- csv("file.csv", ...), npy(...), npz("file.npz", ...): the user's data (lower_table.c) ---- */
 
-static int lower_csv(lower_ctx *c, const ast_expr *e, train_config *cfg) {
-    static const dataset_info table = {"csv", "csv", {{0}, {0}}, 0, {0, 0}};
+static int lower_table(lower_ctx *c, const ast_expr *e, train_config *cfg) {
+    dataset_info table = {e->str, e->str, {{0}, {0}}, 0, {0, 0}};
     start_data(cfg, &table);
     if (!lower_table_start(c, e, cfg)) return 0;
-    for (int i = 1; i < e->n_args; i++) {
+    for (int i = cfg->table.file ? 1 : 0; i < e->n_args; i++) {
         const ast_arg *arg = &e->args[i];
         int r = arg->name && !strcmp(arg->name, "normalize") ? lower_normalize(c, arg->value, cfg)
                                                             : lower_table_arg(c, arg, cfg);
@@ -321,7 +321,8 @@ int lower_data(lower_ctx *c, const ast_expr *e, train_config *cfg) {
         return 0;
     }
     if (!strcmp(e->str, "pairs") || !strcmp(e->str, "triplets")) return lower_tuples(c, e, cfg);
-    if (!strcmp(e->str, "csv")) return lower_csv(c, e, cfg);
+    if (!strcmp(e->str, "csv") || !strcmp(e->str, "npy") || !strcmp(e->str, "npz"))
+        return lower_table(c, e, cfg);
     const dataset_info *ds = find_dataset(c, e);
     if (!ds) return 0;
     start_data(cfg, ds);

@@ -1,10 +1,11 @@
 /*
  * lower_table.c — `data = csv("file.csv", INPUT = COLUMNS, ..., SETTING = VALUE)`: the user's
- * own table. COLUMNS is one column ("species"), a list (["a", "b"]) or a range of the header's
+ * own table; `npy(INPUT = "file.npy", ...)` and `npz("file.npz", INPUT = "array", ...)` bind
+ * NumPy arrays the same way (one string per input; their shapes are checked by the runtime). COLUMNS is one column ("species"), a list (["a", "b"]) or a range of the header's
  * columns (range("a", "d")); the first f32 input bound receives the features, an i32[] input
  * (class labels, one column) or a second f32 input (real targets) the target. Settings:
- * test = share | test_file = "file", group = "column", stratify = 1, classes = N,
- * delimiter = ";" | "tab" (normalize is lower_data.c's). Paths are kept as written; the driver
+ * test = share | test_file = "file" (csv, npz), group = "column" (npy: a file; npz: an array),
+ * stratify = 1, classes = N, delimiter = ";" | "tab" (csv) (normalize is lower_data.c's). Paths are kept as written; the driver
  * resolves them against the .dl file's folder, the runtime reads them (runtime/dlrt_table.h).
  * Called by lower_data.c (lower_table_start, lower_table_arg, lower_table_finish).
  */
@@ -16,12 +17,24 @@ enum { TABLE_MAX_COLUMNS = 4096, TABLE_MAX_CLASSES = 1000000 };
 static const char COLUMNS_HINT[] = "columns are one name (y = \"label\"), a list "
                                    "(x = [\"a\", \"b\"]) or a range (x = range(\"a\", \"d\"))";
 
+/* csv and npz name their file first; npy binds each input to a file of its own */
 int lower_table_start(lower_ctx *c, const ast_expr *e, train_config *cfg) {
+    int format = !strcmp(e->str, "csv") ? 1 : !strcmp(e->str, "npy") ? 2 : 3;
     const ast_expr *f = e->n_args > 0 && !e->args[0].name ? e->args[0].value : NULL;
-    cfg->table = (table_config){.format = 1, .delimiter = ','};
+    cfg->table = (table_config){.format = format, .delimiter = ','};
+    if (format == 2) {
+        if (!f) return 1;
+        diag_error(c->d, f->loc, "npy binds each input to its own file: npy(x = \"x.npy\", y = "
+                   "\"y.npy\", test = 0.2); for one file of named arrays use npz(\"data.npz\", ...)");
+        return 0;
+    }
     if (!f || f->kind != AST_STR || !f->str[0]) {
-        diag_error(c->d, f ? f->loc : e->loc, "csv needs its file first: csv(\"data.csv\", x = "
-                   "[\"a\", \"b\"], y = \"label\", test = 0.2)");
+        if (format == 1)
+            diag_error(c->d, f ? f->loc : e->loc, "csv needs its file first: csv(\"data.csv\", x = "
+                       "[\"a\", \"b\"], y = \"label\", test = 0.2)");
+        else
+            diag_error(c->d, f ? f->loc : e->loc, "npz needs its file first: npz(\"data.npz\", x = "
+                       "\"features\", y = \"labels\", test = 0.2)");
         return 0;
     }
     cfg->table.file = f->str;
@@ -60,8 +73,13 @@ typedef struct columns {
     const char *first, *last; /* a range */
 } columns;
 
-static int parse_columns(lower_ctx *c, const ast_expr *v, columns *out) {
+static int parse_columns(lower_ctx *c, const ast_expr *v, int format, columns *out) {
     *out = (columns){0};
+    if (format > 1 && v->kind != AST_STR) {
+        diag_error(c->d, v->loc, "%s", format == 2 ? "npy binds an input to one .npy file: "
+                   "x = \"x.npy\"" : "npz binds an input to one array: x = \"features\"");
+        return 0;
+    }
     if (v->kind == AST_STR) {
         out->names = arena_alloc(c->a, sizeof(char *));
         out->names[0] = v->str, out->n = 1;
@@ -98,7 +116,7 @@ static int bind_reals(lower_ctx *c, const ast_arg *arg, const ir_node *in, const
                       train_config *cfg) {
     int features = !cfg->feature_input;
     int64_t size = ir_shape_inner(&in->shape);
-    if (col->n > 0 && size != col->n) {
+    if (col->n > 0 && size != col->n && cfg->table.format == 1) {
         diag_error(c->d, arg->name_loc, "input '%s' is f32%s (%lld values per sample) but %d "
                    "column%s bound to it", arg->name, ir_shape_str(c->a, &in->shape),
                    (long long)size, col->n, col->n == 1 ? " is" : "s are");
@@ -127,7 +145,7 @@ static int bind_columns(lower_ctx *c, const ast_arg *arg, train_config *cfg) {
         return 0;
     }
     columns col;
-    if (!parse_columns(c, arg->value, &col)) return 0;
+    if (!parse_columns(c, arg->value, cfg->table.format, &col)) return 0;
     const ir_node *in = ir_get(c->g, node);
     int is_label = in->dtype == IR_I32;
     if ((is_label || cfg->feature_input) && cfg->target_input) {
@@ -168,7 +186,17 @@ static int table_setting(lower_ctx *c, const ast_arg *arg, table_config *t) {
     const char *n = arg->name;
     const ast_expr *v = arg->value;
     int64_t k;
-    if (!strcmp(n, "delimiter")) return table_delimiter(c, v, t);
+    if (!strcmp(n, "delimiter")) {
+        if (t->format == 1) return table_delimiter(c, v, t);
+        diag_error(c->d, arg->name_loc, "delimiter is a csv setting (NumPy arrays have none)");
+        return 0;
+    }
+    if (!strcmp(n, "test_file") && t->format == 2) {
+        diag_error(c->d, arg->name_loc, "npy splits its files with test = SHARE; for a test file "
+                   "of its own, save the arrays in .npz files: npz(\"train.npz\", ..., test_file = "
+                   "\"test.npz\")");
+        return 0;
+    }
     if (!strcmp(n, "test")) return lower_in_range(c, v, "csv: test", 0, 1, 1, 1, &t->test);
     if (!strcmp(n, "test_file")) return table_string(c, v, "test_file", &t->test_file);
     if (!strcmp(n, "group")) return table_string(c, v, "group", &t->group);
@@ -184,8 +212,10 @@ static int table_setting(lower_ctx *c, const ast_arg *arg, table_config *t) {
 
 int lower_table_arg(lower_ctx *c, const ast_arg *arg, train_config *cfg) {
     if (!arg->name) {
-        diag_error(c->d, arg->value->loc, "bind inputs by name: csv(\"data.csv\", x = [\"a\", "
-                   "\"b\"], y = \"label\")");
+        diag_error(c->d, arg->value->loc, "bind inputs by name: %s", cfg->table.format == 1
+                   ? "csv(\"data.csv\", x = [\"a\", \"b\"], y = \"label\")"
+                   : cfg->table.format == 2 ? "npy(x = \"x.npy\", y = \"y.npy\")"
+                                            : "npz(\"data.npz\", x = \"features\", y = \"labels\")");
         return 0;
     }
     int r = table_setting(c, arg, &cfg->table);
@@ -195,10 +225,11 @@ int lower_table_arg(lower_ctx *c, const ast_arg *arg, train_config *cfg) {
 /* the settings together: a test split, and what stratify and classes need */
 int lower_table_finish(lower_ctx *c, const ast_expr *e, train_config *cfg) {
     const table_config *t = &cfg->table;
-    const char *bad = !cfg->feature_input ? "csv binds an f32 input to the feature columns, e.g. "
-                                            "x = [\"a\", \"b\"]"
-                      : !t->test_file && t->test == 0 ? "csv needs a test split: test = 0.2 (a "
-                                                        "share of this file) or test_file = \"test.csv\""
+    const char *bad = !cfg->feature_input ? "binds an f32 input to the features, e.g. x = [\"a\", "
+                                            "\"b\"] (csv), x = \"x.npy\" (npy), x = \"features\" (npz)"
+                      : !t->test_file && t->test == 0 ? t->format == 2 ? "needs a test split: test = 0.2"
+                                                        : "needs a test split: test = 0.2 (a share of "
+                                                          "this file) or test_file = \"FILE\""
                       : t->test_file && t->test > 0 ? "test and test_file exclude each other"
                       : t->stratify && !t->labels ? "stratify needs class labels (an i32[] input "
                                                     "bound to a column)"
@@ -208,6 +239,6 @@ int lower_table_finish(lower_ctx *c, const ast_expr *e, train_config *cfg) {
                                                   "split keeps whole groups together)"
                       : t->classes && !t->labels ? "classes needs class labels (an i32[] input "
                                                    "bound to a column)" : NULL;
-    if (bad) diag_error(c->d, e->loc, "%s", bad);
+    if (bad) diag_error(c->d, e->loc, "%s %s", e->str, bad);
     return bad == NULL;
 }

@@ -159,8 +159,7 @@ static int read_record(csv_reader *c, record *r) {
 
 static const char *field(const record *r, int k) { return r->buf + r->at[k]; }
 
-/* edit distance of a and b (short names; longer ones count as far apart) */
-static int distance(const char *a, const char *b) {
+int dlrt_edit_distance(const char *a, const char *b) {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 63 || lb > 63) return 1 << 20;
     int row[64];
@@ -183,7 +182,7 @@ static int find_column(const csv_reader *c, const record *h, const char *name, c
     int best = -1, best_d = 1 << 20;
     for (int k = 0; k < h->n; k++) {
         if (!strcmp(field(h, k), name)) return k;
-        int d = distance(field(h, k), name);
+        int d = dlrt_edit_distance(field(h, k), name);
         if (d < best_d) best = k, best_d = d;
     }
     size_t len = strlen(name);

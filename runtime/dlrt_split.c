@@ -113,11 +113,14 @@ int dlrt_table_open(const dlrt_table_spec *spec, uint64_t seed, const char *spli
     int test = strcmp(split, "test") == 0;
     if (!test && strcmp(split, "train") != 0) {
         memset(out, 0, sizeof *out);
-        snprintf(err, errlen, "%s: unknown split '%s' (expected train or test)", spec->file, split);
+        snprintf(err, errlen, "%s: unknown split '%s' (expected train or test)",
+                 spec->file ? spec->file : "npy", split);
         return -1;
     }
     const char *path = test && spec->test_file ? spec->test_file : spec->file;
-    if (dlrt_csv_read(spec, path, out, err, errlen)) return -1;
+    if (spec->format == DLRT_TABLE_CSV ? dlrt_csv_read(spec, path, out, err, errlen)
+                                       : dlrt_npy_read(spec, path, out, err, errlen))
+        return -1;
     if (spec->test_file) return 0;
     unsigned char *in_test = malloc((size_t)out->n);
     int rc = in_test ? dlrt_split_mark(out, spec->test, spec->stratify, seed, in_test, err, errlen)

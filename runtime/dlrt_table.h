@@ -15,12 +15,12 @@
 
 struct dlrt_dataset;
 
-enum { DLRT_TABLE_NONE, DLRT_TABLE_CSV };
+enum { DLRT_TABLE_NONE, DLRT_TABLE_CSV, DLRT_TABLE_NPY, DLRT_TABLE_NPZ };
 enum { DLRT_TABLE_MAX_COLS = 4096 };
 
 typedef struct dlrt_table_spec {
-    int format;                /* DLRT_TABLE_*: NONE (a named dataset) or CSV */
-    const char *file;          /* the training file (or the one file split) */
+    int format;                /* DLRT_TABLE_*: NONE (a named dataset), CSV, NPY or NPZ */
+    const char *file;          /* the training file (or the one file split); NPY: NULL */
     const char *test_file;     /* the test file, or NULL: `test` of `file` is the test split */
     const char *const *x_cols; /* feature columns by name (n_x of them), or NULL with a range */
     int n_x;                   /* entries of x_cols */
@@ -39,6 +39,14 @@ typedef struct dlrt_table_spec {
  * holds each row's group id (0..out->n_groups-1, in order of first appearance). */
 int dlrt_csv_read(const dlrt_table_spec *spec, const char *path, struct dlrt_dataset *out,
                   char *err, size_t errlen);
+
+/* Reads NumPy arrays by `spec` into *out: NPY, the files spec->x_cols[0], y_cols[0] and group
+ * (path NULL); NPZ, the arrays of those names in the archive `path` (runtime/dlrt_npy.c). */
+int dlrt_npy_read(const dlrt_table_spec *spec, const char *path, struct dlrt_dataset *out,
+                  char *err, size_t errlen);
+
+/* The edit distance of two names, for "did you mean" (names over 63 bytes count as far apart). */
+int dlrt_edit_distance(const char *a, const char *b);
 
 /* Marks the test rows of ds (in_test[i] = 1), about `fraction` of them, from `seed`: whole
  * groups when ds->group is set, each class's share with `stratify`, else at random. */
