@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end (issue 14 files): data = csv(...). The shipped Iris example trains to >= 90% test
 # accuracy in seconds; a CSV with quoted fields, CRLF and ';' trains, with real targets too; the
-# path is relative to the .dl file (run from elsewhere); the same seed gives an identical report,
+# path is relative to the .dl file (run from elsewhere); explicit train and test files; the same seed gives an identical report,
 # another seed a different one; a group split and a group-aware validation part train. Each
 # error in a data file exits 1 with "dlc: error: FILE: line L, column 'C': ..." (or the file and
 # what is wrong): a non-number, an empty value, NaN, Inf, a ragged row, a missing column (did you
@@ -64,6 +64,11 @@ grep -q '"test": 20' a.json && ok || bad "test = 0.25 of 80 rows: 20 test rows e
 model 'csv("d/train.csv", x = ["x; first", "x2"], label = "label", delimiter = ";", group = "who", test = 0.3)' >g.dl
 "$dlc" --run -q g.dl --report g.json && grep -q '"test": 24' g.json && ok ||
   bad "group split: 3 of 10 groups (24 rows) expected in the test split"
+# explicit train and test files: the test split is the whole second file
+head -n 61 d/train.csv >d/tr.csv && { head -n 1 d/train.csv; tail -n 20 d/train.csv; } >d/te.csv
+model 'csv("d/tr.csv", x = ["x; first", "x2"], label = "label", delimiter = ";", test_file = "d/te.csv")' >t.dl
+"$dlc" --run -q t.dl --report t.json && grep -q '"test": 20' t.json && grep -q '"train": 48' t.json && ok ||
+  bad "test_file: 60 training rows (48 after validation) and 20 test rows expected"
 # real targets: x2 from "x; first"
 sed -e 's/input label: i32\[\]/input label: f32[1]/' -e 's/cross_entropy(logits, label)/mse(dense(x, 1), label)/' \
     -e 's/metrics = \[accuracy\]/metrics = [loss]/' \

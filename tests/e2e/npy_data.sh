@@ -49,6 +49,8 @@ run b 'npz("d/d.npz", x = "features", y = "labels", test = 0.25)'
 run c 'npz("d/dc.npz", x = "features", y = "labels", test = 0.25, stratify = 1)'
 run e 'npy(x = "d/x64.npy", y = "d/y1.npy", group = "d/g.npy", test = 0.25, normalize = minmax)'
 run f 'npz("d/d.npz", x = "features", y = "labels", group = "person", test = 0.25)'
+run t 'npz("d/d.npz", x = "features", y = "labels", test_file = "d/dc.npz")'
+grep -q '"test": 120' t.json && ok || bad "test_file: the 120 rows of the second archive expected"
 [ "$(report a.json)" = "$(report b.json)" ] && ok || bad "npy and npz of the same arrays differ"
 grep -q '"test": 30' a.json && ok || bad "test = 0.25 of 120 rows: 30 test rows expected"
 grep -q '"test": 30' f.json && ok || bad "group split: 3 of 12 groups (30 rows) expected"
