@@ -152,4 +152,8 @@ int dlc_cuda_numerics_hook(dlc_unit *u, dlrt_train_opts *t);
 /* --mem-report (memreport.c): prints the memory plan's figures; returns the exit status. */
 int dlc_mem_report(dlc_unit *u, const dlc_options *o);
 
+/* data = csv(...) (table.c): the runtime's table spec, paths resolved against the folder of
+ * `model` (the .dl file; strings in the unit's arena). */
+void dlc_table_spec(dlc_unit *u, const char *model, dlrt_table_spec *out);
+
 #endif

@@ -94,6 +94,7 @@ static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
         .validation = u->cfg.validation, .report_path = o->report,
         .schedule = dlc_schedule(&u->cfg),
         .source = o->input, .quiet = o->quiet};
+    dlc_table_spec(u, o->input, &t.data.table);
     copy_evaluation(&u->cfg, &t);
     copy_augment(&u->cfg, &t);
     if (o->check_numerics &&

@@ -45,15 +45,15 @@ static const dataset_info datasets[] = {
 enum { N_DATASETS = (int)(sizeof datasets / sizeof datasets[0]) };
 
 static const dataset_info *find_dataset(lower_ctx *c, const ast_expr *e) {
-    const char *names[N_DATASETS];
+    const char *names[N_DATASETS + 3] = {[N_DATASETS] = "csv", "npy", "npz"}; /* + the files */
     for (int i = 0; i < N_DATASETS; i++) {
         names[i] = datasets[i].name;
         if (strcmp(e->str, names[i]) == 0) return &datasets[i];
     }
-    const char *best = diag_closest(e->str, names, N_DATASETS);
+    const char *best = diag_closest(e->str, names, N_DATASETS + 3);
     char hint[DIAG_HINT_SIZE];
     diag_error(c->d, e->loc, "unknown dataset '%s'%s", e->str,
-               diag_hint(hint, best, " (known: mnist, fashion_mnist, sine)"));
+               diag_hint(hint, best, " (known: mnist, fashion_mnist, sine; files: csv, npy, npz)"));
     return NULL;
 }
 
@@ -189,6 +189,7 @@ static void start_data(train_config *cfg, const dataset_info *ds) {
     cfg->arity = 0, cfg->same_share = 0.5, cfg->tuples = cfg->test_tuples = 0;
     cfg->member_input[0] = cfg->member_input[1] = cfg->member_input[2] = NULL;
     cfg->image_hw[0] = ds->image[0], cfg->image_hw[1] = ds->image[1];
+    cfg->table = (table_config){0};
     cfg->sine = (sine_config){.n = 2048, .n_test = 1024, .low = -SINE_PI, .high = SINE_PI, .noise = 0};
 }
 
@@ -298,6 +299,21 @@ static int lower_tuples(lower_ctx *c, const ast_expr *e, train_config *cfg) {
     return 1;
 }
 
+/* ---- csv("file.csv", ...), npy(...), npz("file.npz", ...): the user's data (lower_table.c) ---- */
+
+static int lower_table(lower_ctx *c, const ast_expr *e, train_config *cfg) {
+    dataset_info table = {e->str, e->str, {{0}, {0}}, 0, {0, 0}};
+    start_data(cfg, &table);
+    if (!lower_table_start(c, e, cfg)) return 0;
+    for (int i = cfg->table.file ? 1 : 0; i < e->n_args; i++) {
+        const ast_arg *arg = &e->args[i];
+        int r = arg->name && !strcmp(arg->name, "normalize") ? lower_normalize(c, arg->value, cfg)
+                                                            : lower_table_arg(c, arg, cfg);
+        if (!r) return 0;
+    }
+    return lower_table_finish(c, e, cfg);
+}
+
 /* data = mnist(x = image, y = label, normalize = standardize): bind inputs to fields */
 int lower_data(lower_ctx *c, const ast_expr *e, train_config *cfg) {
     if (e->kind != AST_CALL) {
@@ -305,6 +321,8 @@ int lower_data(lower_ctx *c, const ast_expr *e, train_config *cfg) {
         return 0;
     }
     if (!strcmp(e->str, "pairs") || !strcmp(e->str, "triplets")) return lower_tuples(c, e, cfg);
+    if (!strcmp(e->str, "csv") || !strcmp(e->str, "npy") || !strcmp(e->str, "npz"))
+        return lower_table(c, e, cfg);
     const dataset_info *ds = find_dataset(c, e);
     if (!ds) return 0;
     start_data(cfg, ds);

@@ -204,6 +204,11 @@ int lower_build_triplet(lower_ctx *c, const ast_expr *call, const int *args, ir_
 
 /* lower_data.c: data = DATASET(...) */
 int lower_data(lower_ctx *c, const ast_expr *e, train_config *cfg);
+/* lower_table.c: data = csv("file.csv", INPUT = COLUMNS, ...) (lower_data.c calls these: the
+ * file, then each argument after it except normalize, then the checks of them together) */
+int lower_table_start(lower_ctx *c, const ast_expr *e, train_config *cfg);
+int lower_table_arg(lower_ctx *c, const ast_arg *arg, train_config *cfg);
+int lower_table_finish(lower_ctx *c, const ast_expr *e, train_config *cfg);
 
 /* lower_augment.c: augment = [...], and its check against the dataset after the block */
 int lower_augment(lower_ctx *c, const ast_expr *e, train_config *cfg);

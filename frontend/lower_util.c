@@ -9,6 +9,7 @@
  *   lower_block.c (blocks and instances) -> layers.c (which reaches lower_block_call back only
  *     through the c->call_block hook lower.c sets: a block's body holds expressions again)
  *   lower_train.c -> lower_data.c, lower_augment.c, lower_eval.c, lower_optim.c, layers.c
+ *   lower_data.c -> lower_table.c (data = csv(...))
  *   layers.c (expressions, the layer table) -> layers_conv.c, lower_pool.c, lower_init.c
  *   every lowering file -> lower_util.c -> lower_names.c
  */

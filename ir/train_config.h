@@ -109,6 +109,25 @@ typedef struct few_shot_config {
     src_loc input_loc; /* where image = ... is written */
 } few_shot_config;
 
+/* data = csv("iris.csv", x = [...], y = "species", test = 0.2, ...): the user's table, as
+ * written (paths relative to the .dl file; the driver resolves them; runtime/dlrt_table.h) */
+typedef struct table_config {
+    int format;              /* 0: none (a named dataset); 1: csv (DLRT_TABLE_*) */
+    const char *file;        /* the training file (or the one file split) */
+    const char *test_file;   /* test_file = "...", or NULL: the test split is `test` of file */
+    const char **x_cols;     /* feature columns, or NULL with a range */
+    int n_x;                 /* entries of x_cols */
+    const char *x_first, *x_last; /* range("first", "last") of header columns */
+    const char **y_cols;     /* target columns (one for labels) */
+    int n_y;                 /* entries of y_cols */
+    int labels;              /* the target input is i32[]: class indices */
+    int64_t classes;         /* classes = N: labels must be < N (0: not given) */
+    const char *group;       /* group = "column": no group in two splits (NULL: none) */
+    char delimiter;          /* delimiter = ";" (default ',') */
+    double test;             /* test = 0.2: the test share of file */
+    int stratify;            /* stratify = 1: each class's share kept in every split */
+} table_config;
+
 typedef struct train_config {
     int present;             /* the file has a train block */
     const char *model;       /* name of the model trained (or the only model) */
@@ -116,6 +135,7 @@ typedef struct train_config {
     const char *feature_input; /* model input fed the dataset's samples (images, x; NULL: none) */
     const char *target_input;  /* model input fed its labels or real targets (NULL: none) */
     sine_config sine;        /* the sine dataset's parameters */
+    table_config table;      /* data = csv(...): the user's file */
     int normalize;           /* DLRT_NORM_*: input scaling computed on the training split */
     unsigned classes;        /* classes = [...]: bit c keeps class c (0: every class) */
     int64_t limit;           /* limit = N: the training split's first N samples (0: all) */

@@ -206,7 +206,10 @@ int dlrt_dataset_open(const dlrt_data_spec *spec, const char *split, dlrt_datase
                       size_t errlen) {
     if (strcmp(spec->name, "sine") == 0)
         return dlrt_sine_make(&spec->sine, spec->seed, split, out, err, errlen);
-    if (dlrt_dataset_load(spec->dir, spec->name, split, out, err, errlen)) return -1;
+    if (spec->table.format != DLRT_TABLE_NONE) {
+        if (dlrt_table_open(&spec->table, spec->seed, split, out, err, errlen)) return -1;
+    } else if (dlrt_dataset_load(spec->dir, spec->name, split, out, err, errlen))
+        return -1;
     int64_t limit = strcmp(split, "test") == 0 ? spec->test_limit : spec->limit;
     if ((spec->classes == 0 && limit == 0) ||
         dlrt_dataset_subset(out, split, spec->classes, limit, err, errlen) == 0)
@@ -222,5 +225,6 @@ void dlrt_dataset_free(dlrt_dataset *ds) {
     free(ds->y);
     free(ds->target);
     free(ds->source);
+    free(ds->group);
     memset(ds, 0, sizeof *ds);
 }

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dlrt_table.h"
+
 /* A raw IDX tensor as stored in the file: unsigned bytes (type 0x08) or float32 (type 0x0D,
  * every value finite: a NaN or an Inf fails the load, naming the element). */
 typedef struct dlrt_idx {
@@ -40,6 +42,8 @@ typedef struct dlrt_dataset {
     int64_t target_size;    /* reals per target (sine: 1); 0 with class labels */
     char *source;           /* the file the samples were read from, for messages (malloc'd), or
                                NULL (synthetic data) */
+    int32_t *group;         /* a table's group column: each sample's group id, or NULL; malloc'd */
+    int64_t n_groups;       /* distinct groups (ids 0..n_groups-1) */
 } dlrt_dataset;
 
 /* The data directory: `flag` (from --data) if non-NULL, else $DLC_DATA if set and non-empty,
@@ -77,6 +81,7 @@ typedef struct dlrt_data_spec {
     int64_t limit;       /* the train split keeps its first `limit` samples after the class
                             filter (0: all) */
     int64_t test_limit;  /* the same for the test split (0: all) */
+    dlrt_table_spec table; /* format CSV: the user's file (name is then "csv") */
 } dlrt_data_spec;
 
 /* Fills split "train" or "test" of the dataset `spec` names. */

@@ -666,7 +666,7 @@ int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, si
     int status = run_setup(&r, m, o, err, errlen);
     if (status == 0) status = dlrt_few_shot_prepare(o, err, errlen);
     if (status == 0) {
-        int64_t n_val = (int64_t)floor(o->validation * (double)r.train.n);
+        int64_t n_val = dlrt_split_validation(&r.train, r.order, o->validation, (uint64_t)o->seed);
         if (o->early_stop.enabled && n_val == 0) {
             snprintf(err, errlen, "early stopping needs a validation split, but validation = %g "
                      "holds out no sample of %lld", o->validation, (long long)r.train.n);
