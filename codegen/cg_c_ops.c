@@ -23,9 +23,41 @@ static void emit_fused(cg_ctx *c, int id) {
 }
 
 /* ---- matrix product ---- */
+
+/* the rows of matrices [B,n,k] or [p,n,k] taken as one matrix */
+static const char *rows3(cg_ctx *c, const ir_shape *s) {
+    if (s->batched) return arena_printf(c->a, "((long)n * %lld)", (long long)s->dims[1]);
+    return arena_printf(c->a, "%lld", (long long)(s->dims[0] * s->dims[1]));
+}
+
+/* per_sample: one product per sample of a [B,n,k] and b [B,k,m] (either transposed) */
+static void matmul_per_sample(cg_ctx *c, int id, int ta, int tb) {
+    const ir_shape *y = &cg_node(c, id)->shape, *a = &in_node(c, id, 0)->shape;
+    const ir_shape *b = &in_node(c, id, 1)->shape;
+    sb_printf(OUT, "    for (long s = 0; s < n; s++)\n"
+                   "        dlc_gemm(%d, %d, %lld, %lld, %lld, t%d + s * %lldL, t%d + s * %lldL, "
+                   "t%d + s * %lldL);\n",
+              ta, tb, (long long)y->dims[1], (long long)y->dims[2],
+              (long long)a->dims[ta ? 1 : 2], in_id(c, id, 0), (long long)ir_shape_inner(a),
+              in_id(c, id, 1), (long long)ir_shape_inner(b), id, (long long)ir_shape_inner(y));
+}
+
+/* rank-3 operands of one product: a's rows times b [k,m], or a^T dY contracting the rows */
+static void matmul_rows3(cg_ctx *c, int id, int ta, int tb) {
+    const ir_shape *y = &cg_node(c, id)->shape, *a = &in_node(c, id, 0)->shape;
+    const char *M = ta ? arena_printf(c->a, "%lld", (long long)a->dims[2]) : rows3(c, y);
+    const char *K = ta ? rows3(c, a) : arena_printf(c->a, "%lld", (long long)a->dims[2]);
+    sb_printf(OUT, "    dlc_gemm(%d, %d, %s, %lld, %s, t%d, t%d, t%d);\n", ta, tb, M,
+              (long long)y->dims[y->rank - 1], K, in_id(c, id, 0), in_id(c, id, 1), id);
+}
+
 static void cg_c_emit_matmul(cg_ctx *c, int id) {
     const ir_node *n = cg_node(c, id), *x = in_node(c, id, 0);
     int ta = (int)ir_matmul_trans_a(n), tb = (int)ir_matmul_trans_b(n);
+    if (ir_matmul_per_sample(n) || x->shape.rank == 3) {
+        (ir_matmul_per_sample(n) ? matmul_per_sample : matmul_rows3)(c, id, ta, tb);
+        return;
+    }
     sb_printf(OUT, "    dlc_gemm(%d, %d, %s, %s, %s, t%d, t%d, t%d);\n", ta, tb,
               cg_dim(c, &n->shape, 0), cg_dim(c, &n->shape, 1),
               cg_dim(c, &x->shape, ta ? 0 : 1), in_id(c, id, 0), in_id(c, id, 1), id);

@@ -36,7 +36,7 @@ int64_t cg_cuda_workspace_reals(const ir_graph *g, int id, int64_t batch) {
     ir_op op = ir_get(g, id)->op;
     if (!ir_op_uses_gemm(op)) return 0; /* cuBLAS: matmul and the convolutions */
     int64_t reals = CG_CUDA_CUBLAS_WORKSPACE / 4;
-    if (op == IR_OP_matmul) return reals;
+    if (op == IR_OP_matmul) return ir_matmul_per_sample(ir_get(g, id)) ? 0 : reals; /* per_sample: a kernel */
     cg_conv_geom q = cg_conv_geometry(g, id);
     /* the columns [C kh kw, B P] and the product (or gathered dy) [O, B P] of the whole batch */
     return reals + (q.CKK + q.O) * batch * q.P;

@@ -29,9 +29,48 @@ static dlrt_cuda_lin dim_lin(const ir_shape *s, int i) {
     return s->batched && i == 0 ? cg_cu_lin(1, 0) : cg_cu_lin(0, s->dims[i]);
 }
 
+/* per_sample: a [B,n,k] times b [B,k,m] (either transposed per sample), one thread per element
+ * of y [B,n,m], its dot product summed in order in real */
+static void matmul_per_sample(cg_cu *c, int id, int ta, int tb) {
+    const ir_shape *y = &cg_cu_node(c, id)->shape, *a = &cg_cu_in_node(c, id, 0)->shape;
+    long long M = y->dims[1], N = y->dims[2], K = a->dims[ta ? 1 : 2];
+    const char *k = cg_cu_kernel_open_node(c, id);
+    sb_printf(OUT, "    DLC_FOR(e, (long)n * %lld) {\n"
+                   "        const long s = e / %lld, i = e / %lld %% %lld, j = e %% %lld;\n"
+                   "        const real *a = t%d + s * %lld, *b = t%d + s * %lld;\n"
+                   "        real acc = 0;\n"
+                   "        for (long k = 0; k < %lld; k++) acc += a[%s] * b[%s];\n"
+                   "        t%d[e] = acc;\n"
+                   "    }\n",
+              M * N, M * N, N, M, N, cg_cu_in(c, id, 0), M * K, cg_cu_in(c, id, 1), K * N, K,
+              ta ? arena_printf(c->x.a, "k * %lld + i", M) : arena_printf(c->x.a, "i * %lld + k", K),
+              tb ? arena_printf(c->x.a, "j * %lld + k", K) : arena_printf(c->x.a, "k * %lld + j", N), id);
+    cg_cu_kernel_close(c);
+    cg_cu_launch(c, id, k, cg_cu_lin(M * N, 0), CU_BLOCK, CU_MAX_BLOCKS);
+}
+
+/* the rows of matrices [B,n,k] or [p,n,k] taken as one matrix */
+static dlrt_cuda_lin rows3(const ir_shape *s) {
+    return s->batched ? cg_cu_lin(s->dims[1], 0) : cg_cu_lin(0, s->dims[0] * s->dims[1]);
+}
+
+/* rank-3 operands of one product: a's rows times b [k,m], or a^T dY contracting the rows */
+static void matmul_rows3(cg_cu *c, int id, int ta, int tb) {
+    const ir_node *n = cg_cu_node(c, id);
+    const ir_shape *y = &n->shape, *a = &cg_cu_in_node(c, id, 0)->shape;
+    dlrt_cuda_lin M = ta ? cg_cu_lin(0, a->dims[2]) : rows3(y), N = cg_cu_lin(0, y->dims[y->rank - 1]);
+    dlrt_cuda_lin K = ta ? rows3(a) : cg_cu_lin(0, a->dims[2]), zero = cg_cu_lin(0, 0);
+    cg_cu_gemm(c, id, ta, tb, M, N, K, cg_cu_ptr(c, n->in[0], zero), ta ? M : K, cg_cu_ptr(c, n->in[1], zero),
+               tb ? K : N, 0, cg_cu_ptr(c, id, zero), N);
+}
+
 static void cg_cu_emit_matmul(cg_cu *c, int id) {
     const ir_node *n = cg_cu_node(c, id), *x = cg_cu_in_node(c, id, 0);
     int ta = (int)ir_matmul_trans_a(n), tb = (int)ir_matmul_trans_b(n);
+    if (ir_matmul_per_sample(n) || x->shape.rank == 3) {
+        (ir_matmul_per_sample(n) ? matmul_per_sample : matmul_rows3)(c, id, ta, tb);
+        return;
+    }
     dlrt_cuda_lin M = dim_lin(&n->shape, 0), N = dim_lin(&n->shape, 1);
     dlrt_cuda_lin K = dim_lin(&x->shape, ta ? 0 : 1), zero = cg_cu_lin(0, 0);
     cg_cu_gemm(c, id, ta, tb, M, N, K, cg_cu_ptr(c, n->in[0], zero), ta ? M : K, cg_cu_ptr(c, n->in[1], zero),

@@ -323,14 +323,18 @@ static const num_arg slice_args[] = {{"axis", NAN, -INF, INF, 0, 0}, {"start", N
 static const num_arg one_hot_args[] = {{"classes", NAN, 1, INF, 0, 1}, {NULL, 0, 0, 0, 0, 0}};
 static const num_arg value_arg[] = {{"value", NAN, -INF, INF, 0, 0}, {NULL, 0, 0, 0, 0, 0}};
 
-/* matmul(a, b): the matrix product of a [B, k] (batched) or [n, k] and a matrix b [k, m] that
- * is not batched (a variable, or a product of them), torch.matmul for these ranks */
+/* matmul(a, b): torch.matmul of a matrix a [B, k] (batched) or [n, k], or of matrices a
+ * [B, n, k] or [p, n, k] (their rows: one product), times a matrix b [k, m] that is not batched;
+ * or of two batches of matrices a [B, n, k] and b [B, k, m], sample by sample (ir_bmm) */
 static int build_matmul(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
     (void)op;
     const ir_shape *a = &ir_get(c->g, args[0])->shape, *b = &ir_get(c->g, args[1])->shape;
-    if (a->rank != 2 || b->rank != 2 || b->batched) {
-        diag_error(c->d, call->loc, "matmul: expects a matrix [B,k] or [n,k] times a matrix [k,m] "
-                   "that is not batched, got %s and %s", ir_shape_str(c->a, a), ir_shape_str(c->a, b));
+    if (a->rank == 3 && b->rank == 3 && a->batched && b->batched)
+        return lower_finish_node(c, ir_bmm(c->g, args[0], args[1], 0, 0));
+    if ((a->rank != 2 && a->rank != 3) || b->rank != 2 || b->batched) {
+        diag_error(c->d, call->loc, "matmul: expects a matrix [B,k] or [n,k] or matrices [B,n,k] "
+                   "or [p,n,k] times a matrix [k,m] that is not batched, or matrices [B,n,k] times "
+                   "[B,k,m], got %s and %s", ir_shape_str(c->a, a), ir_shape_str(c->a, b));
         return -1;
     }
     return lower_finish_node(c, ir_matmul(c->g, args[0], args[1], 0, 0));

@@ -123,6 +123,12 @@ int ir_matmul(ir_graph *g, int a, int b, int trans_a, int trans_b) {
     return id;
 }
 
+int ir_bmm(ir_graph *g, int a, int b, int trans_a, int trans_b) {
+    int id = ir_matmul(g, a, b, trans_a, trans_b);
+    ir_set_matmul_per_sample(ir_get(g, id), 1);
+    return id;
+}
+
 int ir_find_leaf(const ir_graph *g, ir_op op, const char *name) {
     for (int i = 0; i < g->n_nodes; i++)
         if (g->nodes[i].op == op && g->nodes[i].name && strcmp(g->nodes[i].name, name) == 0)

@@ -135,6 +135,8 @@ int ir_add3(ir_graph *g, ir_op op, int a, int b, int c);
 int ir_const(ir_graph *g, double v);
 int ir_leaf(ir_graph *g, ir_op op, const char *name, ir_dtype dt, const ir_shape *shape);
 int ir_matmul(ir_graph *g, int a, int b, int trans_a, int trans_b);
+/* matmul per sample of two batches of matrices (a [B,n,k], b [B,k,m]; per_sample set) */
+int ir_bmm(ir_graph *g, int a, int b, int trans_a, int trans_b);
 int ir_find_leaf(const ir_graph *g, ir_op op, const char *name);
 
 /* Shapes */

@@ -78,9 +78,46 @@ static int ir_infer_reduce_like(ir_graph *g, ir_node *n, diag *d) {
     return 1;
 }
 
+/* matmul per_sample: a [B,n,k] times b [B,k,m] sample by sample (either transposed per
+ * sample) -> [B,n,m] */
+static int matmul_per_sample(ir_graph *g, ir_node *n, diag *d, int ta, int tb) {
+    const ir_shape *a = in_shape(g, n, 0), *b = in_shape(g, n, 1);
+    if (a->rank != 3 || b->rank != 3 || !a->batched || !b->batched)
+        return mismatch(g, n, d, "expects two batches of matrices [B,n,k] and [B,k,m]");
+    if (a->dims[ta ? 1 : 2] != b->dims[tb ? 2 : 1]) return mismatch(g, n, d, "inner dimensions differ");
+    int64_t dims[3] = {a->dims[0], a->dims[ta ? 2 : 1], b->dims[tb ? 1 : 2]};
+    n->shape = ir_shape_make(1, 3, dims);
+    return 1;
+}
+
+/* matmul of a rank-3 a ([B,n,k] or [p,n,k]: its leading dims are rows of one matrix) times b
+ * [k,m] not batched -> a's leading dims then m; with trans_a the rows are contracted: a^T times
+ * b [B,n,m] (same leading dims) -> [k,m] (a shared b's gradient: it sums over the batch) */
+static int matmul_rows3(ir_graph *g, ir_node *n, diag *d, int ta, int tb) {
+    const ir_shape *a = in_shape(g, n, 0), *b = in_shape(g, n, 1);
+    if (!ta) {
+        if (a->rank != 3 || b->rank != 2 || b->batched)
+            return mismatch(g, n, d, "expects matrices [B,n,k] times a matrix [k,m]");
+        if (a->dims[2] != b->dims[tb ? 1 : 0]) return mismatch(g, n, d, "inner dimensions differ");
+        n->shape = *a;
+        n->shape.dims[2] = b->dims[tb ? 0 : 1];
+        return 1;
+    }
+    if (tb || a->rank != 3 || b->rank != 3 || a->batched != b->batched || a->dims[0] != b->dims[0] ||
+        a->dims[1] != b->dims[1])
+        return mismatch(g, n, d, "expects the same rows [B,n,_] in both operands");
+    int64_t dims[2] = {a->dims[2], b->dims[2]};
+    n->shape = ir_shape_make(0, 2, dims);
+    return 1;
+}
+
+/* a [B,k] (batched) or [n,k] times b [k,m]: [B,m] or [n,m]; trans_a with a batched contracts the
+ * batch (a gradient); rank-3 operands: matmul_rows3, per_sample: matmul_per_sample */
 static int ir_infer_matmul(ir_graph *g, ir_node *n, diag *d) {
     const ir_shape *a = in_shape(g, n, 0), *b = in_shape(g, n, 1);
     int ta = (int)ir_matmul_trans_a(n), tb = (int)ir_matmul_trans_b(n);
+    if (ir_matmul_per_sample(n)) return matmul_per_sample(g, n, d, ta, tb);
+    if (a->rank == 3 || b->rank == 3) return matmul_rows3(g, n, d, ta, tb);
     if (a->rank != 2 || b->rank != 2 || (tb && b->batched) || (ta && !a->batched && b->batched))
         return mismatch(g, n, d, "expects 2-d operands");
     int64_t k_a = ta ? a->dims[0] : a->dims[1], k_b = tb ? b->dims[1] : b->dims[0];

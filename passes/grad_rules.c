@@ -22,10 +22,13 @@ static int infer(ir_graph *g, int id) {
 }
 #define B1(op, a) infer(g, ir_add1(g, op, a))
 #define B2(op, a, b) infer(g, ir_add2(g, op, a, b))
-#define MM(a, b, ta, tb) infer(g, ir_matmul(g, a, b, ta, tb))
+/* a product of the forward's kind: per sample (ir_bmm) or of rows (ir_matmul) */
+#define MM(a, b, ta, tb) infer(g, per_sample ? ir_bmm(g, a, b, ta, tb) : ir_matmul(g, a, b, ta, tb))
 
+/* dA = dY B^T, dB = A^T dY (transposes folded into the flags); per_sample: the same per sample
+ * (ir_bmm); a shared b of matrices [B,n,k]: A^T dY contracts every row, the batch included */
 static void pass_grad_matmul(ir_graph *g, int id, int dy, int *dx) {
-    int a = in(g, id, 0), b = in(g, id, 1);
+    int a = in(g, id, 0), b = in(g, id, 1), per_sample = (int)ir_matmul_per_sample(node(g, id));
     int ta = (int)ir_matmul_trans_a(node(g, id)), tb = (int)ir_matmul_trans_b(node(g, id));
     if (!ta) dx[0] = tb ? MM(dy, b, 0, 0) : MM(dy, b, 0, 1);
     else dx[0] = tb ? MM(b, dy, 1, 1) : MM(b, dy, 0, 1);

@@ -1075,6 +1075,33 @@ def matmul_case(name, batched):
                      lambda p, i: (lambda y: (y, F.mse_loss(y, p["t"])))(torch.matmul(p["a"], p["b"])))
 
 
+def matmul_batches_case(name, per_sample):
+    """matmul of batches of matrices (issue 13): a batch of 4 inputs [2, 3] plus a free offset
+    (so the left operand has a gradient) times a free matrix [3, 5] shared by every sample, one
+    product over the 8 rows; or per sample, times the transpose of a second batch [4, 5, 3]
+    plus a free offset (attention scores q k^T). Every sum is at most 8 terms at scale 1 (the
+    shared matrix's gradient sums 4 samples x 2 rows, an offset's 4 samples), the default
+    criterion's case."""
+    r = Rand(seed_of(name))
+    if per_sample:
+        source = ('model m {\n  input x: f32[2, 3]\n  input z: f32[5, 3]\n  input t: f32[2, 5]\n'
+                  '  c = variable(2, 3, name = "c")\n  e = variable(5, 3, name = "e")\n'
+                  '  y = matmul(x + c, transpose(z + e, 1, 2))\n}\n'
+                  'train m {\n  loss = mse(y, t)\n  batch = 4\n}\n')
+        params = {"c": r.normal(2, 3), "e": r.normal(5, 3)}
+        inputs = {"x": r.normal(4, 2, 3), "z": r.normal(4, 5, 3), "t": r.normal(4, 2, 5)}
+        fwd = lambda p, i: (lambda y: (y, F.mse_loss(y, i["t"])))(
+            torch.matmul(i["x"] + p["c"], (i["z"] + p["e"]).transpose(1, 2)))
+        return eval_case(name, source, params, inputs, fwd)
+    source = ('model m {\n  input x: f32[2, 3]\n  input t: f32[2, 5]\n  c = variable(2, 3, name = "c")\n'
+              '  b = variable(3, 5, name = "b")\n  y = matmul(x + c, b)\n}\n'
+              'train m {\n  loss = mse(y, t)\n  batch = 4\n}\n')
+    params = {"c": r.normal(2, 3), "b": r.normal(3, 5)}
+    inputs = {"x": r.normal(4, 2, 3), "t": r.normal(4, 2, 5)}
+    fwd = lambda p, i: (lambda y: (y, F.mse_loss(y, i["t"])))(torch.matmul(i["x"] + p["c"], p["b"]))
+    return eval_case(name, source, params, inputs, fwd)
+
+
 def off_bounds(lo, hi):
     """N(0, 1) values moved off the kinks at lo and hi (and at 0) by at least 0.05"""
     def draw(r, *shape):
@@ -1153,6 +1180,8 @@ def ops1_cases():
               lambda x: torch.abs(x) + torch.clamp(x, -0.5, 0.75), x=at_kinks([0.0, -0.5, 0.75])),
         matmul_case("matmul", batched=False),
         matmul_case("matmul_batched", batched=True),
+        matmul_batches_case("matmul_rows3_shared", per_sample=False),
+        matmul_batches_case("matmul_per_sample", per_sample=True),
         on_param("transpose_matrix", (4, 6), "transpose(x, 0, 1)", lambda x: x.t(), (6, 4)),
         on_param("transpose_outer", (3, 4, 5), "transpose(x, -1, 0)", lambda x: x.transpose(-1, 0),
                  (5, 4, 3)),

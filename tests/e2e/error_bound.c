@@ -139,7 +139,8 @@ static int eb_matmul(eb_ctx *c, int id, eb_tensor *y) {
     const ir_node *nd = ir_get(c->g, id);
     const eb_tensor *x = &c->t[nd->in[0]], *w = &c->t[nd->in[1]];
     const ir_node *wn = ir_get(c->g, nd->in[1]);
-    if (ir_matmul_trans_a(nd) || ir_matmul_trans_b(nd) || wn->shape.batched || wn->shape.rank != 2)
+    if (ir_matmul_trans_a(nd) || ir_matmul_trans_b(nd) || wn->shape.batched || wn->shape.rank != 2 ||
+        nd->shape.rank != 2)
         return eb_fail(c, id, "only x [B,k] times W [k,m] is covered");
     int64_t k = wn->shape.dims[0], m = wn->shape.dims[1];
     if (eb_product(x->v, x->e, w->v, w->e, x->rows, k, m, gamma_n((double)k + 1), y->v, y->e))
