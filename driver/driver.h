@@ -22,6 +22,7 @@ typedef struct dlc_options {
     const char *weights;      /* --weights FILE: compile for inference with these weights */
     const char *save_weights; /* --save-weights FILE: with --run, write the trained weights */
     const char *value;        /* --value NAME: with --weights, the model value to compute */
+    const char *images;       /* --images DIR: with --run, write the run's images as PNG there */
     int run;                  /* --run */
     int emit_c;               /* --emit-c */
     int gradcheck;            /* --gradcheck */

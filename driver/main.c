@@ -18,7 +18,10 @@ _Static_assert((int)DLC_METRIC_LOSS == (int)DLRT_METRIC_LOSS &&
                    (int)DLC_METRIC_TOP_K == (int)DLRT_METRIC_TOP_K &&
                    (int)DLC_METRIC_MSE == (int)DLRT_METRIC_MSE &&
                    (int)DLC_METRIC_MAE == (int)DLRT_METRIC_MAE &&
-                   (int)DLC_MAX_METRICS == (int)DLRT_MAX_METRICS,
+                   (int)DLC_METRIC_VALUE == (int)DLRT_METRIC_VALUE &&
+                   (int)DLC_MAX_METRICS == (int)DLRT_MAX_METRICS &&
+                   (int)DLC_MAX_IMAGES == (int)DLRT_MAX_IMAGES &&
+                   (int)DLC_MAX_IMAGE_PARTS == (int)DLRT_MAX_IMAGE_PARTS,
                "the compiler's metric kinds are the runtime's");
 _Static_assert((int)DLC_AUG_SHIFT == (int)DLRT_AUG_SHIFT && (int)DLC_AUG_CROP == (int)DLRT_AUG_CROP &&
                    (int)DLC_AUG_HFLIP == (int)DLRT_AUG_HFLIP &&
@@ -30,7 +33,8 @@ _Static_assert((int)DLC_MAX_FEW_SHOT == (int)DLRT_MAX_FEW_SHOT,
 /* metrics and early stopping, from the compiler's train_config to the runtime's options */
 static void copy_evaluation(const train_config *cfg, dlrt_train_opts *t) {
     for (int i = 0; i < cfg->n_metrics && i < DLRT_MAX_METRICS; i++)
-        t->metrics[i] = (dlrt_metric){.kind = cfg->metrics[i].kind, .k = cfg->metrics[i].k};
+        t->metrics[i] = (dlrt_metric){.kind = cfg->metrics[i].kind, .k = cfg->metrics[i].k,
+                                      .name = cfg->metrics[i].name, .output = cfg->metrics[i].output};
     t->n_metrics = cfg->n_metrics < DLRT_MAX_METRICS ? cfg->n_metrics : DLRT_MAX_METRICS;
     const early_stop_config *es = &cfg->early_stop;
     t->early_stop = (dlrt_early_stop){.enabled = es->enabled,
@@ -44,6 +48,19 @@ static void copy_evaluation(const train_config *cfg, dlrt_train_opts *t) {
             .metric = f->cosine ? DLRT_FEW_SHOT_COSINE : DLRT_FEW_SHOT_L2};
     }
     t->n_few_shot = cfg->n_few_shot < DLRT_MAX_FEW_SHOT ? cfg->n_few_shot : DLRT_MAX_FEW_SHOT;
+}
+
+/* images = [grid(...)]: written with --images DIR */
+static void copy_images(const train_config *cfg, dlrt_train_opts *t) {
+    for (int i = 0; i < cfg->n_images && i < DLRT_MAX_IMAGES; i++) {
+        const image_config *c = &cfg->images[i];
+        dlrt_image *im = &t->images[i];
+        *im = (dlrt_image){.name = c->name, .n_parts = c->n_parts, .h = c->h, .w = c->w,
+                           .count = c->count, .columns = c->columns};
+        for (int k = 0; k < c->n_parts && k < DLRT_MAX_IMAGE_PARTS; k++)
+            im->output[k] = c->output[k], im->input[k] = c->input[k];
+    }
+    t->n_images = cfg->n_images < DLRT_MAX_IMAGES ? cfg->n_images : DLRT_MAX_IMAGES;
 }
 
 /* the training batches' augmentation list */
@@ -97,6 +114,8 @@ static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
     dlc_table_spec(u, o->input, &t.data.table);
     copy_evaluation(&u->cfg, &t);
     copy_augment(&u->cfg, &t);
+    copy_images(&u->cfg, &t);
+    t.images_dir = o->images;
     if (o->check_numerics &&
         (o->cuda ? dlc_cuda_numerics_hook(u, &t) : dlc_numerics_hook(u, handle, &t)))
         return 1;

@@ -24,6 +24,8 @@ static const char usage_tail[] =
     "  --no-fold          with --weights: keep each batchnorm instead of folding it into the\n"
     "                     layer before it (docs/cli.md)\n"
     "  --save-weights FILE  with --run: write the trained weights to FILE\n"
+    "  --images DIR       with --run: write the images the run makes (images = [grid(...)])\n"
+    "                     as PNG files into DIR, after the test split\n"
     "  --mem-report       print the memory training will take, planned before anything runs\n"
     "                     (docs/cli.md); with --batch N, --dtype f32|f16|bf16|f64,\n"
     "                     --target cpu|cuda, --json, or --fit BYTES (the largest batch that\n"
@@ -88,7 +90,7 @@ static const char *const long_opts[] = {"--run", "--emit-c", "--dump-after", "--
                                         "--version", "--weights", "--save-weights", "--no-fold", "--value",
                                         "--mem-report", "--no-reuse", "--json", "--batch",
                                         "--dtype", "--target", "--fit", "--check-cuda",
-                                        "--check-numerics"};
+                                        "--check-numerics", "--images"};
 
 static int bad_option(const char *arg) {
     char name[64];
@@ -215,6 +217,7 @@ static int parse_one(int argc, char **argv, int *i, dlc_options *o) {
     if (matches(a, "--value")) return (o->value = value_of(argc, argv, i, "--value")) ? 0 : -1;
     if (matches(a, "--save-weights"))
         return (o->save_weights = path_of(argc, argv, i, "--save-weights")) ? 0 : -1;
+    if (matches(a, "--images")) return (o->images = path_of(argc, argv, i, "--images")) ? 0 : -1;
     if (!strcmp(a, "--check-cuda")) { o->check_cuda = o->cuda = 1; return 0; }
     if (a[0] == '-' && a[1]) return bad_option(a);
     if (!a[0]) {
@@ -265,6 +268,10 @@ static int check_weights_options(const dlc_options *o) {
     }
     if (o->save_weights && !o->run) {
         fprintf(stderr, "dlc: error: --save-weights needs --run\n");
+        return -1;
+    }
+    if (o->images && !o->run) {
+        fprintf(stderr, "dlc: error: --images needs --run\n");
         return -1;
     }
     return 0;

@@ -2,6 +2,8 @@
  * lower_eval.c — what a train block measures and when it stops:
  *   metrics = [accuracy, top_k(5), mse, mae, loss]   (computed by the runtime, distinct from
  *                                                     the loss the optimizer minimises)
+ *   metrics = [mse(recon, image), ...]   (any scalar over the model's values and inputs:
+ *                                         lower_value_metric.c)
  *   early_stopping = val_loss(patience = 3, min_delta = 0)   (or val_accuracy, val_mse, val_mae)
  * Names are checked where they are written ("did you mean"); whether the model and the data
  * can provide what a metric compares is checked once the whole block is read
@@ -35,6 +37,8 @@ static int lower_metric(lower_ctx *c, const ast_expr *e, metric_config *m) {
     const char *name = e->kind == AST_NAME || e->kind == AST_CALL ? e->str : NULL;
     int kind = name ? metric_kind(name) : -1;
     *m = (metric_config){.kind = kind, .k = 1, .loc = e->loc};
+    if (e->kind == AST_CALL && (kind < 0 || kind == DLC_METRIC_MSE || kind == DLC_METRIC_MAE))
+        return lower_value_metric(c, e, m); /* mse(recon, image), any scalar expression */
     if (kind < 0) {
         const char *best = name ? diag_closest(name, metric_names, N_METRIC_NAMES) : NULL;
         char hint[DIAG_HINT_SIZE];
@@ -64,8 +68,10 @@ int lower_metrics(lower_ctx *c, const ast_expr *e, train_config *cfg) {
         metric_config m;
         if (!lower_metric(c, e->args[i].value, &m)) return 0;
         for (int j = 0; j < cfg->n_metrics; j++)
-            if (cfg->metrics[j].kind == m.kind && cfg->metrics[j].k == m.k) {
-                diag_error(c->d, m.loc, "metric '%s' is listed twice", metric_names[m.kind]);
+            if (m.kind == DLC_METRIC_VALUE ? cfg->metrics[j].name && !strcmp(cfg->metrics[j].name, m.name)
+                                           : cfg->metrics[j].kind == m.kind && cfg->metrics[j].k == m.k) {
+                diag_error(c->d, m.loc, "metric '%s' is listed twice",
+                           m.name ? m.name : metric_names[m.kind]);
                 return 0;
             }
         if (cfg->n_metrics == DLC_MAX_METRICS) {
@@ -116,7 +122,7 @@ int lower_early_stopping(lower_ctx *c, const ast_expr *e, train_config *cfg) {
 /* ---- after the whole block: can the model and the data provide each metric? ---- */
 
 static int check_metric(lower_ctx *c, const train_config *cfg, const metric_config *m) {
-    if (m->kind == DLC_METRIC_LOSS) return 1;
+    if (m->kind == DLC_METRIC_LOSS || m->kind == DLC_METRIC_VALUE) return 1;
     const ir_node *out = ir_get(c->g, c->g->outputs[0]);
     int target = cfg->target_input ? ir_find_leaf(c->g, IR_OP_input, cfg->target_input) : -1;
     const ir_node *t = target >= 0 ? ir_get(c->g, target) : NULL;

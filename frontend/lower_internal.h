@@ -216,6 +216,8 @@ int lower_check_augment(lower_ctx *c, const train_config *cfg);
 
 /* lower_eval.c: metrics = [...], early_stopping = ..., and their checks after the block */
 int lower_metrics(lower_ctx *c, const ast_expr *e, train_config *cfg);
+/* lower_value_metric.c: a metric computed from any model value and input (mse(recon, image)) */
+int lower_value_metric(lower_ctx *c, const ast_expr *e, metric_config *m);
 int lower_early_stopping(lower_ctx *c, const ast_expr *e, train_config *cfg);
 int lower_check_evaluation(lower_ctx *c, const train_config *cfg);
 
@@ -225,6 +227,9 @@ int lower_classes(lower_ctx *c, const ast_expr *e, const char *ds, unsigned *mas
 /* lower_fewshot.c: evaluate = [few_shot(...), ...], and its check against the data binding */
 int lower_evaluate(lower_ctx *c, const ast_expr *e, train_config *cfg);
 int lower_check_few_shot(lower_ctx *c, const train_config *cfg);
+/* lower_images.c: images = [grid(a, b, count = 32, columns = 8)] */
+int lower_images(lower_ctx *c, const ast_expr *e, train_config *cfg);
+int lower_check_images(lower_ctx *c, train_config *cfg);
 
 /* lower_train.c */
 int lower_train(lower_ctx *c, const ast_item *item, train_config *cfg);

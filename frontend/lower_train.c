@@ -2,7 +2,7 @@
  * lower_train.c — the train block: the loss and the loop settings (the data binding is in
  * lower_data.c, metrics and early stopping in lower_eval.c, the optimization settings in
  * lower_optim.c, the image augmentation in lower_augment.c, few-shot evaluation in
- * lower_fewshot.c). Each setting is validated where it is written; out-of-range values name
+ * lower_fewshot.c, image grids in lower_images.c). Each setting is validated where it is written; out-of-range values name
  * the parameter and its valid range.
  */
 #include "lower_internal.h"
@@ -55,7 +55,7 @@ static int lower_loss(lower_ctx *c, const ast_stmt *s) {
 static const char *const settings[] = {"data", "loss", "optimizer", "schedule", "warmup",
                                        "clip_norm", "clip_value", "regularize", "batch",
                                        "epochs", "seed", "validation", "metrics",
-                                       "early_stopping", "augment", "evaluate", NULL};
+                                       "early_stopping", "augment", "evaluate", "images", NULL};
 
 static int lower_setting(lower_ctx *c, const ast_stmt *s, train_config *cfg) {
     const char *k = s->name;
@@ -86,6 +86,7 @@ static int lower_setting(lower_ctx *c, const ast_stmt *s, train_config *cfg) {
     if (!strcmp(k, "early_stopping")) return lower_early_stopping(c, s->value, cfg);
     if (!strcmp(k, "augment")) return lower_augment(c, s->value, cfg);
     if (!strcmp(k, "evaluate")) return lower_evaluate(c, s->value, cfg);
+    if (!strcmp(k, "images")) return lower_images(c, s->value, cfg);
     const char *best = diag_closest(k, settings, (int)(sizeof settings / sizeof *settings) - 1);
     char hint[DIAG_HINT_SIZE];
     diag_error(c->d, s->loc, "unknown train setting '%s'%s", k, diag_hint(hint, best, ""));
@@ -105,5 +106,6 @@ int lower_train(lower_ctx *c, const ast_item *item, train_config *cfg) {
     if (c->d->n_errors) return 0;
     if (c->regularize && !lower_regularize(c, c->regularize)) return 0;
     int augment_ok = lower_check_augment(c, cfg), few_shot_ok = lower_check_few_shot(c, cfg);
-    return lower_check_evaluation(c, cfg) && augment_ok && few_shot_ok;
+    int images_ok = lower_check_images(c, cfg);
+    return lower_check_evaluation(c, cfg) && augment_ok && few_shot_ok && images_ok;
 }

@@ -53,12 +53,15 @@ extern const char *const ir_opt_names[OPT_COUNT];        /* "sgd", "rmsprop", ..
 extern const char *const ir_sched_names[DLRT_SCHED_COUNT]; /* "constant", "step", ... */
 
 /* metrics = [...] entries; the same order as the runtime's DLRT_METRIC_* */
-enum { DLC_METRIC_LOSS, DLC_METRIC_ACCURACY, DLC_METRIC_TOP_K, DLC_METRIC_MSE, DLC_METRIC_MAE };
+enum { DLC_METRIC_LOSS, DLC_METRIC_ACCURACY, DLC_METRIC_TOP_K, DLC_METRIC_MSE, DLC_METRIC_MAE,
+       DLC_METRIC_VALUE /* a scalar expression over any model value and input: mse(recon, image) */ };
 enum { DLC_MAX_METRICS = 8 };
 
 typedef struct metric_config {
     int kind;    /* DLC_METRIC_* */
     int k;       /* top_k: how many of the highest scores count */
+    const char *name; /* value metrics: the name it is reported under (else NULL) */
+    int output;  /* value metrics: the scalar's index in the graph's outputs */
     src_loc loc; /* where it is written */
 } metric_config;
 
@@ -127,6 +130,21 @@ typedef struct table_config {
     double test;             /* test = 0.2: the test share of file */
     int stratify;            /* stratify = 1: each class's share kept in every split */
 } table_config;
+/* images = [grid(reconstruction, image, count = 32, columns = 8, name = "..."), ...]: PNG
+ * grids of test samples written after the test split with --images DIR (runtime/dlrt_images.h) */
+enum { DLC_MAX_IMAGES = 8, DLC_MAX_IMAGE_PARTS = 4 };
+
+typedef struct image_config {
+    const char *name;                       /* the file is DIR/NAME.png */
+    int n_parts;                            /* values shown side by side per sample */
+    int output[DLC_MAX_IMAGE_PARTS];        /* a model value: its index in the graph's outputs; -1: an input */
+    const char *input[DLC_MAX_IMAGE_PARTS]; /* an input shown as it is fed (else NULL) */
+    int node[DLC_MAX_IMAGE_PARTS];          /* the value's node (for the shape check) */
+    int64_t h, w;                           /* each part's image height and width */
+    int64_t count, columns;                 /* samples shown, samples per row of the grid */
+    src_loc loc;                            /* where it is written */
+    src_loc part_loc[DLC_MAX_IMAGE_PARTS];  /* where each part is written */
+} image_config;
 
 typedef struct train_config {
     int present;             /* the file has a train block */
@@ -158,6 +176,8 @@ typedef struct train_config {
     early_stop_config early_stop; /* stop on a validation metric */
     few_shot_config few_shot[DLC_MAX_FEW_SHOT]; /* evaluate = [few_shot(...), ...] */
     int n_few_shot;          /* entries in few_shot */
+    image_config images[DLC_MAX_IMAGES]; /* images = [grid(...), ...] */
+    int n_images;            /* entries in images */
     opt_config opt;          /* optimizer */
 } train_config;
 

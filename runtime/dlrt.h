@@ -13,6 +13,7 @@
 #include "dlrt_sched_kind.h"
 #include "dlrt_file.h" /* dlrt_read_file, dlrt_write_file */
 #include "dlrt_fewshot.h"
+#include "dlrt_images.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,13 +51,16 @@ enum {
     DLRT_METRIC_ACCURACY = 1, /* share of argmax predictions equal to the label */
     DLRT_METRIC_TOP_K = 2,    /* share of labels among the k highest scores */
     DLRT_METRIC_MSE = 3,      /* mean squared error of output vs target (one-hot for labels) */
-    DLRT_METRIC_MAE = 4       /* mean absolute error of output vs target (one-hot for labels) */
+    DLRT_METRIC_MAE = 4,      /* mean absolute error of output vs target (one-hot for labels) */
+    DLRT_METRIC_VALUE = 5     /* a scalar the model computes each step (mse(recon, image)) */
 };
 enum { DLRT_MAX_METRICS = 8 };
 
 typedef struct dlrt_metric {
     int kind; /* DLRT_METRIC_* */
     int k;    /* top_k: how many of the highest scores count */
+    const char *name; /* VALUE: the name it is reported under */
+    int output;       /* VALUE: the scalar model output (DLRT_OUTPUT) of this index */
 } dlrt_metric;
 
 /* What one batch gives the metrics: output rows and their targets. */
@@ -67,6 +71,7 @@ typedef struct dlrt_batch_view {
     const float *targets;   /* real targets (n rows of cols), or NULL when labels are given */
     int n;                  /* rows in the batch */
     double loss;            /* the batch's mean loss */
+    const float *const *value; /* per entry of the metrics list: a VALUE metric's scalar */
 } dlrt_batch_view;
 
 /* Running sums over batches, one slot per metric in the list. */
@@ -80,7 +85,8 @@ void dlrt_metrics_add(dlrt_metric_sums *s, const dlrt_metric *m, int n_metrics,
                       const dlrt_batch_view *b);
 /* values[i] = sum / count (NAN when nothing was counted) */
 void dlrt_metrics_values(const dlrt_metric_sums *s, int n_metrics, double *values);
-/* "loss", "accuracy", "top_5", "mse", "mae" (written into buf, which is returned) */
+/* "loss", "accuracy", "top_5", "mse", "mae", a VALUE metric's name (written into buf, which is
+ * returned) */
 const char *dlrt_metric_name(const dlrt_metric *m, char *buf, size_t n);
 int dlrt_metric_higher_is_better(const dlrt_metric *m);
 
@@ -148,6 +154,10 @@ typedef struct dlrt_train_opts {
     dlrt_early_stop early_stop; /* stop on a validation metric, restore the best weights */
     dlrt_few_shot few_shot[DLRT_MAX_FEW_SHOT]; /* few-shot evaluations after the test split */
     int n_few_shot;          /* entries in few_shot (0: none) */
+    dlrt_image images[DLRT_MAX_IMAGES]; /* image grids of test samples (dlrt_images.h) */
+    int n_images;            /* entries in images */
+    const char *images_dir;  /* --images DIR: where they are written after the test split
+                                (NULL: not written) */
     dlrt_schedule schedule;  /* learning rate per epoch (fed to the model's "lr" scalar) */
     const char *report_path; /* JSON report file, or NULL */
     const char *save_weights;      /* after training and the restore: the weights file, or NULL */

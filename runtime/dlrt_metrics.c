@@ -10,6 +10,8 @@
  *             compares false, so without this check a diverged model would score 1.0)
  *   mse, mae  mean squared / absolute difference over every element of output and target;
  *             with class labels the target is the one-hot row of the label
+ *   VALUE     a scalar the model computes (mse(recon, image)): the mean of its per-batch
+ *             values weighted by batch size, as the loss
  */
 #include "dlrt.h"
 #include <math.h>
@@ -19,6 +21,7 @@
 const char *dlrt_metric_name(const dlrt_metric *m, char *buf, size_t n) {
     static const char *const names[] = {"loss", "accuracy", "top_k", "mse", "mae"};
     if (m->kind == DLRT_METRIC_TOP_K) snprintf(buf, n, "top_%d", m->k);
+    else if (m->kind == DLRT_METRIC_VALUE) snprintf(buf, n, "%s", m->name ? m->name : "?");
     else snprintf(buf, n, "%s", m->kind >= 0 && m->kind <= DLRT_METRIC_MAE ? names[m->kind] : "?");
     return buf;
 }
@@ -67,6 +70,7 @@ void dlrt_metrics_add(dlrt_metric_sums *s, const dlrt_metric *m, int n_metrics,
         case DLRT_METRIC_TOP_K: s->sum[i] += hits(b, m[i].k); s->count[i] += b->n; break;
         case DLRT_METRIC_MSE: s->sum[i] += error_sum(b, 2); s->count[i] += (double)b->n * (double)b->cols; break;
         case DLRT_METRIC_MAE: s->sum[i] += error_sum(b, 1); s->count[i] += (double)b->n * (double)b->cols; break;
+        case DLRT_METRIC_VALUE: s->sum[i] += (double)*b->value[i] * b->n; s->count[i] += b->n; break;
         }
     }
 }

@@ -42,7 +42,9 @@ static json_object *epoch_num(long long epoch) { return epoch > 0 ? json_object_
 double dlrt_report_val_metric(const dlrt_report *r, const dlrt_epoch_record *e, const dlrt_metric *m) {
     if (m->kind == DLRT_METRIC_LOSS) return e->val_loss;
     for (int i = 0; i < r->opts->n_metrics; i++)
-        if (r->opts->metrics[i].kind == m->kind && r->opts->metrics[i].k == m->k) return e->val_metrics[i];
+        if (r->opts->metrics[i].kind == m->kind && r->opts->metrics[i].k == m->k &&
+            (m->kind != DLRT_METRIC_VALUE || r->opts->metrics[i].output == m->output))
+            return e->val_metrics[i];
     return NAN;
 }
 
@@ -184,6 +186,9 @@ static json_object *report_json(const dlrt_report *r) {
     json_object_object_add(test, "loss", num(r->test_loss));
     json_object_object_add(test, "accuracy", num(r->test_accuracy));
     json_object_object_add(test, "metrics", metrics_json(r->opts, r->test_metrics, 1));
+    for (int i = 0; i < r->opts->n_metrics; i++) /* value metrics also at test.NAME */
+        if (r->opts->metrics[i].kind == DLRT_METRIC_VALUE && r->opts->metrics[i].name)
+            json_object_object_add(test, r->opts->metrics[i].name, num(r->test_metrics[i]));
     if (r->opts->n_few_shot > 0) json_object_object_add(test, "few_shot", few_shot_json(r));
     json_object_object_add(root, "test", test);
     json_object_object_add(root, "memory", memory_json(&r->memory));

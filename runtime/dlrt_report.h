@@ -8,13 +8,15 @@
  *     "train": {"samples_per_sec", "seconds", "samples"},
  *     "early_stopping": {"monitor", "mode", "patience", "min_delta", "values", "best_epoch",
  *                        "best", "stopped_epoch", "weights_restored", "restored_value"},
- *     "test": {"loss", "accuracy", "metrics": {NAME: value, ...},
+ *     "test": {"loss", "accuracy", "metrics": {NAME: value, ...}, VALUE_NAME: value, ...,
  *              "few_shot": [{"n_way", "k_shot", "queries", "classes", "metric", "episodes",
  *                            "accuracy", "ci95"}]},
  *     "memory": {"weights", "arena", "inputs", "early_stopping_copy", "total"},
  *     "diverged": {"epoch", "step", "loss"} }
  * NAME is each entry of the train block's metrics list ("accuracy", "top_5", "mse", "mae",
- * "loss"). Metrics that were not measured are null; "val" is null without a validation split.
+ * "loss", or a value metric's name such as "reconstruction_mse"); a value metric (computed by the
+ * model: mse(reconstruction, image)) is also at test.VALUE_NAME (test.reconstruction_mse).
+ * Metrics that were not measured are null; "val" is null without a validation split.
  * Without early stopping "early_stopping" is null. With it, "values" is the monitored
  * validation metric of every epoch run, "stopped_epoch" is null when every planned epoch ran,
  * and "restored_value" is the monitored metric re-measured on the validation part after the

@@ -11,6 +11,8 @@
  * With pairs or triplets (o->tuples) a batch row is a tuple of samples, one per member input:
  * the training tuples are drawn afresh each epoch from the train part (dlrt_pairs.c) instead of
  * the shuffle; the validation and test tuples are drawn once.
+ * After the test split, with --images DIR, the image grids (images = [grid(...)]) are filled
+ * from the first test samples through the eval step and written as PNG (dlrt_images.c).
  * After the test split, the few-shot evaluations (evaluate = [few_shot(...)]) run on the final
  * weights (dlrt_fewshot_run.c); their figures go into the report's test.few_shot.
  * Divergence: the loss every step returns is tested with isfinite (no scan of the weights); the
@@ -43,6 +45,7 @@ typedef struct batcher {
     long long bytes;             /* bytes this batcher allocated (0 when it shares another's) */
     const float *out;            /* the model's first output, in the arena */
     long long cols;              /* reals per output row */
+    const float *value[DLRT_MAX_METRICS]; /* VALUE metrics: their scalar outputs, in the arena */
 } batcher;
 
 /* What one pass over some samples measured. */
@@ -105,7 +108,7 @@ static void gather(batcher *b, const int64_t *idx, int n, const dlrt_augmenter *
 }
 
 static void add_batch(totals *t, const batcher *b, const dlrt_train_opts *o, double loss, int n) {
-    dlrt_batch_view v = {b->out, b->cols, b->y, b->t, n, loss};
+    dlrt_batch_view v = {b->out, b->cols, b->y, b->t, n, loss, b->value};
     dlrt_metrics_add(&t->sums, o->metrics, o->n_metrics, &v);
     t->loss += loss * n;
     t->n += n;
@@ -236,13 +239,27 @@ static int check_bound(const batcher *b, char *err, size_t errlen) {
     return 0;
 }
 
-static int check_metrics(const batcher *b, const dlrt_train_opts *o, char *err, size_t errlen) {
+/* a VALUE metric's scalar output in the arena (NULL when the model has none of that index) */
+static const float *value_output(const dlrt_session *s, const dlrt_metric *m) {
+    for (int i = 0; i < s->model->n_tensors; i++) {
+        const dlrt_tensor_desc *t = &s->model->tensors[i];
+        if (t->kind == DLRT_OUTPUT && t->index == m->output)
+            return t->rank == 0 && t->dtype == DLRT_F32 ? (const float *)((const char *)s->arena + t->offset)
+                                                        : NULL;
+    }
+    return NULL;
+}
+
+static int check_metrics(batcher *b, const dlrt_session *s, const dlrt_train_opts *o, char *err,
+                         size_t errlen) {
     for (int i = 0; i < o->n_metrics; i++) {
         const dlrt_metric *m = &o->metrics[i];
         char name[32];
         dlrt_metric_name(m, name, sizeof name);
         const char *bad = NULL;
-        if ((m->kind == DLRT_METRIC_ACCURACY || m->kind == DLRT_METRIC_TOP_K) && !b->y)
+        if (m->kind == DLRT_METRIC_VALUE && !(b->value[i] = value_output(s, m)))
+            bad = "needs a scalar f32 output of the model";
+        else if ((m->kind == DLRT_METRIC_ACCURACY || m->kind == DLRT_METRIC_TOP_K) && !b->y)
             bad = "needs class labels";
         else if (m->kind == DLRT_METRIC_TOP_K && (m->k < 1 || m->k > b->cols))
             bad = "needs 1 <= k <= the number of classes";
@@ -346,7 +363,7 @@ static int setup_batcher(batcher *b, const batcher *share, const dlrt_session *s
     if (check_bound(b, err, errlen)) return -1;
     b->cols = inner(out);
     b->out = (const float *)((const char *)s->arena + out->offset);
-    return check_metrics(b, o, err, errlen);
+    return check_metrics(b, s, o, err, errlen);
 }
 
 static int64_t *iota(int64_t n) {
@@ -575,6 +592,45 @@ static void test_once(run_state *r, const dlrt_train_opts *o) {
     printf("  (%lld samples, evaluated once)\n", t.n);
 }
 
+/* the pointer to part k of image im in the batch just evaluated: an output in the arena or an
+ * input's batch buffer */
+static const float *image_part(const run_state *r, const dlrt_image *im, int k) {
+    const dlrt_model_desc *m = r->sess.model;
+    for (int i = 0; i < m->n_tensors; i++) {
+        const dlrt_tensor_desc *t = &m->tensors[i];
+        if (im->output[k] >= 0 && t->kind == DLRT_OUTPUT && t->index == im->output[k])
+            return (const float *)((const char *)r->sess.arena + t->offset);
+        if (im->output[k] < 0 && t->kind == DLRT_INPUT && !strcmp(t->name, im->input[k]))
+            return r->test_b.inputs[t->index];
+    }
+    return NULL;
+}
+
+/* --images DIR: each grid from the first test samples, through the eval step */
+static int write_images(run_state *r, const dlrt_train_opts *o, char *err, size_t errlen) {
+    for (int i = 0; o->images_dir && i < o->n_images; i++) {
+        const dlrt_image *im = &o->images[i];
+        dlrt_grid g;
+        if (dlrt_grid_init(&g, im, r->test.n, err, errlen)) return -1;
+        int64_t idx[1024];
+        for (int64_t k = 0; k < g.n; k++) idx[k] = k;
+        for (int64_t at = 0; at < g.n; at += r->sess.model->max_batch) {
+            int bn = (int)(g.n - at < r->sess.model->max_batch ? g.n - at : r->sess.model->max_batch);
+            double loss;
+            gather(&r->test_b, idx + at, bn, NULL, 0);
+            r->sess.model->eval_step(r->sess.weights, r->sess.arena, r->test_b.inputs, bn, &loss);
+            for (int k = 0; k < im->n_parts; k++)
+                for (int s = 0; s < bn; s++)
+                    dlrt_grid_put(&g, at + s, k, image_part(r, im, k) + (size_t)s * (size_t)(im->h * im->w));
+        }
+        int status = dlrt_grid_write(&g, o->images_dir, err, errlen);
+        dlrt_grid_free(&g);
+        if (status) return -1;
+        if (!o->quiet) printf("wrote %s/%s.png (%lld test samples)\n", o->images_dir, im->name, g.n);
+    }
+    return 0;
+}
+
 /* binds the augmentation list to the training images; black (a 0 pixel) is normalized as the
  * images were, so it is the fill value */
 static int start_augment(run_state *r, const dlrt_train_opts *o, double shift, double scale,
@@ -665,6 +721,8 @@ int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, si
     memset(&r, 0, sizeof r);
     int status = run_setup(&r, m, o, err, errlen);
     if (status == 0) status = dlrt_few_shot_prepare(o, err, errlen);
+    if (status == 0 && o->images_dir && o->n_images > 0)
+        status = dlrt_images_dir_check(o->images_dir, err, errlen);
     if (status == 0) {
         int64_t n_val = dlrt_split_validation(&r.train, r.order, o->validation, (uint64_t)o->seed);
         if (o->early_stop.enabled && n_val == 0) {
@@ -698,7 +756,8 @@ int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, si
             return status;
         }
         test_once(&r, o);
-        if (o->n_few_shot > 0)
+        status = write_images(&r, o, err, errlen);
+        if (status == 0 && o->n_few_shot > 0)
             status = dlrt_few_shot_run(&r.sess, o, shift, scale, r.report.few_shot, err, errlen);
         if (status == 0 && o->report_path) status = dlrt_report_write(&r.report, o->report_path, err, errlen);
         if (status == 0 && o->save_weights) status = save(&r, o, shift, scale, err, errlen);

@@ -26,7 +26,7 @@ SHARED_MNIST=$REPO/../shared/data/mnist
 FASHION_SRC=${DLC_FASHION_SRC:-/usr/share/datasets/fashion-mnist}
 
 PACKAGES=(build-essential cmake flex bison clang libclang-rt-dev libomp-dev pkg-config libopenblas-dev zlib1g-dev
-          libjson-c-dev libminizip-dev python3 python3-numpy curl ca-certificates dataset-fashion-mnist
+          libjson-c-dev libminizip-dev libpng-dev python3 python3-numpy curl ca-certificates dataset-fashion-mnist
           universal-ctags)
 
 # --reference-tools: for tools/torch_reference.py only

@@ -34,8 +34,8 @@ static void near(double got, double want, double tol, const char *what) {
 static void truth(int ok, const char *what) { near(ok ? 1 : 0, 1, 0, what); }
 
 static void test_class_metrics(void) {
-    const dlrt_metric m[] = {{DLRT_METRIC_LOSS, 1}, {DLRT_METRIC_ACCURACY, 1}, {DLRT_METRIC_TOP_K, 1},
-                             {DLRT_METRIC_TOP_K, 2}, {DLRT_METRIC_MSE, 1}, {DLRT_METRIC_MAE, 1}};
+    const dlrt_metric m[] = {{DLRT_METRIC_LOSS, 1, NULL, 0}, {DLRT_METRIC_ACCURACY, 1, NULL, 0}, {DLRT_METRIC_TOP_K, 1, NULL, 0},
+                             {DLRT_METRIC_TOP_K, 2, NULL, 0}, {DLRT_METRIC_MSE, 1, NULL, 0}, {DLRT_METRIC_MAE, 1, NULL, 0}};
     const float out1[] = {0.1f, 0.7f, 0.1f, 0.1f,  /* label 1: hit */
                           0.5f, 0.2f, 0.2f, 0.1f,  /* label 2: miss; in the top 2 (tie) */
                           0.3f, 0.3f, 0.2f, 0.2f}; /* label 1: argmax is 0 (first wins); top 2 */
@@ -44,8 +44,8 @@ static void test_class_metrics(void) {
     const int32_t y2[] = {3};
     dlrt_metric_sums s;
     dlrt_metrics_reset(&s);
-    dlrt_metrics_add(&s, m, 6, &(dlrt_batch_view){out1, 4, y1, NULL, 3, 2.0});
-    dlrt_metrics_add(&s, m, 6, &(dlrt_batch_view){out2, 4, y2, NULL, 1, 1.0});
+    dlrt_metrics_add(&s, m, 6, &(dlrt_batch_view){out1, 4, y1, NULL, 3, 2.0, NULL});
+    dlrt_metrics_add(&s, m, 6, &(dlrt_batch_view){out2, 4, y2, NULL, 1, 1.0, NULL});
     double v[6];
     dlrt_metrics_values(&s, 6, v);
     near(v[0], 7.0 / 4, 1e-12, "loss: batch means weighted by batch size");
@@ -64,7 +64,7 @@ static void test_class_metrics(void) {
 /* a diverged model's rows (NaN everywhere, or one NaN or infinite score) are never hits; a NaN
  * compares false, so a row of NaN would otherwise have no score above its label's */
 static void test_non_finite_rows(void) {
-    const dlrt_metric m[] = {{DLRT_METRIC_ACCURACY, 1}, {DLRT_METRIC_TOP_K, 2}, {DLRT_METRIC_MSE, 1}};
+    const dlrt_metric m[] = {{DLRT_METRIC_ACCURACY, 1, NULL, 0}, {DLRT_METRIC_TOP_K, 2, NULL, 0}, {DLRT_METRIC_MSE, 1, NULL, 0}};
     const float out[] = {NAN, NAN, NAN,       /* label 0 */
                          0.9f, NAN, 0.1f,     /* label 0: highest of the finite, one NaN */
                          INFINITY, 0.f, 0.f,  /* label 0: +Inf is the label's score */
@@ -72,7 +72,7 @@ static void test_non_finite_rows(void) {
     const int32_t y[] = {0, 0, 0, 1};
     dlrt_metric_sums s;
     dlrt_metrics_reset(&s);
-    dlrt_metrics_add(&s, m, 3, &(dlrt_batch_view){out, 3, y, NULL, 4, NAN});
+    dlrt_metrics_add(&s, m, 3, &(dlrt_batch_view){out, 3, y, NULL, 4, NAN, NULL});
     double v[3];
     dlrt_metrics_values(&s, 3, v);
     near(v[0], 1.0 / 4, 0, "accuracy counts no row holding a NaN or an Inf");
@@ -81,11 +81,11 @@ static void test_non_finite_rows(void) {
 }
 
 static void test_regression_metrics(void) {
-    const dlrt_metric m[] = {{DLRT_METRIC_MSE, 1}, {DLRT_METRIC_MAE, 1}};
+    const dlrt_metric m[] = {{DLRT_METRIC_MSE, 1, NULL, 0}, {DLRT_METRIC_MAE, 1, NULL, 0}};
     const float out[] = {1, 2, 3, 4}, target[] = {1, 1, 1, 1};
     dlrt_metric_sums s;
     dlrt_metrics_reset(&s);
-    dlrt_metrics_add(&s, m, 2, &(dlrt_batch_view){out, 2, NULL, target, 2, 0});
+    dlrt_metrics_add(&s, m, 2, &(dlrt_batch_view){out, 2, NULL, target, 2, 0, NULL});
     double v[2];
     dlrt_metrics_values(&s, 2, v);
     near(v[0], 14.0 / 4, 1e-12, "mse against real targets");
@@ -194,8 +194,27 @@ static void test_sine(void) {
               strstr(err, "noise must be finite"), "sine: infinite noise is an error");
 }
 
+/* a metric the model computes (mse(recon, image)): batch values weighted by batch size, under
+ * its own name, lower is better */
+static void test_value_metric(void) {
+    const dlrt_metric m[] = {{DLRT_METRIC_LOSS, 1, NULL, 0}, {DLRT_METRIC_VALUE, 1, "recon_mse", 1}};
+    const float out[] = {0, 0}, first = 0.5f, second = 2.0f;
+    const float *v1[] = {NULL, &first}, *v2[] = {NULL, &second};
+    dlrt_metric_sums s;
+    dlrt_metrics_reset(&s);
+    dlrt_metrics_add(&s, m, 2, &(dlrt_batch_view){out, 1, NULL, out, 3, 1.0, v1});
+    dlrt_metrics_add(&s, m, 2, &(dlrt_batch_view){out, 1, NULL, out, 1, 1.0, v2});
+    double v[2];
+    dlrt_metrics_values(&s, 2, v);
+    near(v[1], (3 * 0.5 + 2.0) / 4, 1e-12, "value metric: batch values weighted by batch size");
+    char name[32];
+    truth(strcmp(dlrt_metric_name(&m[1], name, sizeof name), "recon_mse") == 0, "value metric's name");
+    truth(!dlrt_metric_higher_is_better(&m[1]), "a value metric is minimised");
+}
+
 int main(void) {
     test_class_metrics();
+    test_value_metric();
     test_non_finite_rows();
     test_regression_metrics();
     test_normalize(DLRT_NORM_STANDARDIZE);
