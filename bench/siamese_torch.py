@@ -11,6 +11,11 @@ split; per episode n_way classes, k_shot support and 15 query images per class; 
 prototype by L2; accuracy over all queries, 95% interval 1.96 std / sqrt(episodes)).
 
     /usr/bin/python3 bench/siamese_torch.py [DATA_DIR] [--threads N] [--seed S]
+                                            [--raw] [--padding P] [--no-half]
+
+Protocol probes (bench/RESULTS.md), each off by default: --raw keeps the pixels in [0, 1] (no
+standardization), --padding 1 pads both convolutions (dense 128 then reads 64 x 7 x 7), --no-half
+drops Caffe's 1/2 from the loss (the sum form many PyTorch examples use).
 
 Prints one line per evaluation and the training time. The draws are numpy's, not dlc's, so the
 figures agree in distribution, not digit for digit.
@@ -44,11 +49,11 @@ def load(data_dir, split):
 
 
 class Encoder(nn.Module):
-    def __init__(self):
+    def __init__(self, padding=0):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3)
-        self.conv2 = nn.Conv2d(32, 64, 3)
-        self.dense1 = nn.Linear(64 * 5 * 5, 128)
+        self.conv1 = nn.Conv2d(1, 32, 3, padding=padding)
+        self.conv2 = nn.Conv2d(32, 64, 3, padding=padding)
+        self.dense1 = nn.Linear(64 * (7 if padding else 5) ** 2, 128)
         self.dense2 = nn.Linear(128, 64)
 
     def forward(self, x):
@@ -74,8 +79,8 @@ def draw_pairs(rng, labels, n, same_share):
     return first, second, same.astype(np.float32)
 
 
-def contrastive(d, same, margin=1.0):
-    return (same * d ** 2 + (1 - same) * F.relu(margin - d) ** 2).mean() / 2
+def contrastive(d, same, margin=1.0, half=True):
+    return (same * d ** 2 + (1 - same) * F.relu(margin - d) ** 2).mean() / (2 if half else 1)
 
 
 def few_shot(rng, emb, labels, classes, n_way, k_shot, queries=15, episodes=1000):
@@ -101,6 +106,9 @@ def main():
     ap.add_argument("data", nargs="?", default=os.path.join(os.path.dirname(__file__), "..", "data"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--raw", action="store_true")
+    ap.add_argument("--padding", type=int, default=0)
+    ap.add_argument("--no-half", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -109,10 +117,10 @@ def main():
     xte, yte = load(a.data, "test")
     keep = ytr < 5
     xtr, ytr = xtr[keep], ytr[keep]
-    mean, std = xtr.mean(), xtr.std()
+    mean, std = (0.0, 1.0) if a.raw else (xtr.mean(), xtr.std())
     xtr, xte = (xtr - mean) / std, (xte - mean) / std
     xtr_t = torch.from_numpy(xtr).unsqueeze(1)
-    model = Encoder()
+    model = Encoder(a.padding)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     start = time.time()
     for epoch in range(10):
@@ -121,7 +129,7 @@ def main():
         for s in range(150):
             b = slice(s * 128, (s + 1) * 128)
             e1, e2 = model(xtr_t[first[b]]), model(xtr_t[second[b]])
-            loss = contrastive(F.pairwise_distance(e1, e2), torch.from_numpy(same[b]))
+            loss = contrastive(F.pairwise_distance(e1, e2), torch.from_numpy(same[b]), half=not a.no_half)
             opt.zero_grad()
             loss.backward()
             opt.step()
