@@ -43,16 +43,6 @@ typedef struct csv_reader {
     size_t errlen;
 } csv_reader;
 
-static int failf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int failf(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static int put_char(record *r, char ch) {
     if (r->len + 1 >= r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 256;
@@ -82,7 +72,7 @@ static int read_quoted(csv_reader *c, record *r) {
     for (;;) {
         int ch = getc(c->f);
         if (ch == EOF)
-            return failf(c->err, c->errlen, "%s: line %ld: a quoted field is not closed (its "
+            return dlrt_failf(c->err, c->errlen, "%s: line %ld: a quoted field is not closed (its "
                          "closing \" is missing)", c->path, r->line);
         if (ch == '\n') c->line++;
         if (ch == '"') {
@@ -92,14 +82,14 @@ static int read_quoted(csv_reader *c, record *r) {
                 return 0;
             }
         }
-        if (put_char(r, (char)ch)) return failf(c->err, c->errlen, "%s: out of memory", c->path);
+        if (put_char(r, (char)ch)) return dlrt_failf(c->err, c->errlen, "%s: out of memory", c->path);
     }
 }
 
 /* after a closing quote: the delimiter, the end of the line or of the file */
 static int after_quote(csv_reader *c, const record *r, int ch) {
     if (ch == c->delim || ch == '\n' || ch == '\r' || ch == EOF) return 0;
-    return failf(c->err, c->errlen, "%s: line %ld, field %d: '%c' after a quoted field's closing "
+    return dlrt_failf(c->err, c->errlen, "%s: line %ld, field %d: '%c' after a quoted field's closing "
                  "\" (quote the whole field, and write a quote inside it as \"\")", c->path,
                  c->line, r->n + 1, ch);
 }
@@ -133,7 +123,7 @@ static int read_fields(csv_reader *c, record *r) {
             else if (next != EOF) ungetc(next, c->f);
         }
         if (ch == c->delim || ch == '\n' || ch == EOF) {
-            if (end_field(r)) return failf(c->err, c->errlen, "%s: out of memory", c->path);
+            if (end_field(r)) return dlrt_failf(c->err, c->errlen, "%s: out of memory", c->path);
             if (ch == c->delim) {
                 start = 1;
                 continue;
@@ -141,14 +131,14 @@ static int read_fields(csv_reader *c, record *r) {
             if (ch == '\n') c->line++;
             return ch == EOF ? 2 : 1;
         }
-        if (put_char(r, (char)ch)) return failf(c->err, c->errlen, "%s: out of memory", c->path);
+        if (put_char(r, (char)ch)) return dlrt_failf(c->err, c->errlen, "%s: out of memory", c->path);
     }
 }
 
 /* reads the next record into r (blank lines skipped): 1 read, 0 at the end, -1 on error */
 static int read_record(csv_reader *c, record *r) {
     for (;;) {
-        if (reset_record(r, c->line)) return failf(c->err, c->errlen, "%s: out of memory", c->path);
+        if (reset_record(r, c->line)) return dlrt_failf(c->err, c->errlen, "%s: out of memory", c->path);
         int rc = read_fields(c, r);
         if (rc <= 0) return rc;
         int blank = r->n == 1 && r->at[1] == 1 && !r->quoted;
@@ -187,10 +177,10 @@ static int find_column(const csv_reader *c, const record *h, const char *name, c
     }
     size_t len = strlen(name);
     if (best >= 0 && best_d <= (int)(len < 6 ? 2 : len / 3))
-        failf(c->err, c->errlen, "%s: no column '%s' (the %s); did you mean '%s'?", c->path, name,
+        dlrt_failf(c->err, c->errlen, "%s: no column '%s' (the %s); did you mean '%s'?", c->path, name,
               what, field(h, best));
     else
-        failf(c->err, c->errlen, "%s: no column '%s' (the %s); the header (line %ld) has %d "
+        dlrt_failf(c->err, c->errlen, "%s: no column '%s' (the %s); the header (line %ld) has %d "
               "columns, the first '%s'", c->path, name, what, h->line, h->n,
               h->n ? field(h, 0) : "");
     return -1;
@@ -210,11 +200,11 @@ static int plan_range(const csv_reader *c, const record *h, const dlrt_table_spe
     int hi = lo < 0 ? -1 : find_column(c, h, s->x_last, "last feature column");
     if (hi < 0) return -1;
     if (hi < lo)
-        return failf(c->err, c->errlen, "%s: the feature range '%s'..'%s' runs backwards (column "
+        return dlrt_failf(c->err, c->errlen, "%s: the feature range '%s'..'%s' runs backwards (column "
                      "%d to %d of the header)", c->path, s->x_first, s->x_last, lo + 1, hi + 1);
     p->n_x = hi - lo + 1;
     p->x = malloc(sizeof(int) * (size_t)p->n_x);
-    if (!p->x) return failf(c->err, c->errlen, "%s: out of memory", c->path);
+    if (!p->x) return dlrt_failf(c->err, c->errlen, "%s: out of memory", c->path);
     for (int k = 0; k < p->n_x; k++) p->x[k] = lo + k;
     return 0;
 }
@@ -222,7 +212,7 @@ static int plan_range(const csv_reader *c, const record *h, const dlrt_table_spe
 static int plan_columns(const csv_reader *c, const record *h, const dlrt_table_spec *s,
                         column_plan *p) {
     p->n_fields = h->n, p->group = -1, p->n_y = s->n_y;
-    if (s->n_y > 64) return failf(c->err, c->errlen, "%s: at most 64 target columns", c->path);
+    if (s->n_y > 64) return dlrt_failf(c->err, c->errlen, "%s: at most 64 target columns", c->path);
     for (int k = 0; k < s->n_y; k++)
         if ((p->y[k] = find_column(c, h, s->y_cols[k], s->labels ? "label" : "target")) < 0)
             return -1;
@@ -230,7 +220,7 @@ static int plan_columns(const csv_reader *c, const record *h, const dlrt_table_s
     if (!s->x_cols) return plan_range(c, h, s, p);
     p->n_x = s->n_x;
     p->x = malloc(sizeof(int) * (size_t)(s->n_x > 0 ? s->n_x : 1));
-    if (!p->x) return failf(c->err, c->errlen, "%s: out of memory", c->path);
+    if (!p->x) return dlrt_failf(c->err, c->errlen, "%s: out of memory", c->path);
     for (int k = 0; k < s->n_x; k++)
         if ((p->x[k] = find_column(c, h, s->x_cols[k], "feature")) < 0) return -1;
     return 0;
@@ -251,7 +241,7 @@ static int parse_value(const csv_reader *c, const record *r, const record *h, in
         *out = (float)v;
         return 0;
     }
-    return failf(c->err, c->errlen, "%s: line %ld, column '%s': '%.40s' %s", c->path, r->line,
+    return dlrt_failf(c->err, c->errlen, "%s: line %ld, column '%s': '%.40s' %s", c->path, r->line,
                  field(h, k), s, bad);
 }
 
@@ -268,10 +258,10 @@ static int parse_label(const csv_reader *c, const record *r, const record *h, in
         return 0;
     }
     if (s->classes > 0)
-        return failf(c->err, c->errlen, "%s: line %ld, column '%s': label '%s' %s (classes = "
+        return dlrt_failf(c->err, c->errlen, "%s: line %ld, column '%s': label '%s' %s (classes = "
                      "%lld: expected 0 to %lld)", c->path, r->line, field(h, k), field(r, k), bad,
                      (long long)s->classes, (long long)s->classes - 1);
-    return failf(c->err, c->errlen, "%s: line %ld, column '%s': label '%s' %s", c->path, r->line,
+    return dlrt_failf(c->err, c->errlen, "%s: line %ld, column '%s': label '%s' %s", c->path, r->line,
                  field(h, k), field(r, k), bad);
 }
 
@@ -354,10 +344,10 @@ static int store_row(const csv_reader *c, row_store *s, const record *h, const r
     const column_plan *p = s->p;
     dlrt_dataset *ds = s->ds;
     if (r->n != p->n_fields)
-        return failf(c->err, c->errlen, "%s: line %ld: %d fields, but the header (line %ld) has %d "
+        return dlrt_failf(c->err, c->errlen, "%s: line %ld: %d fields, but the header (line %ld) has %d "
                      "columns (a ragged row; quote a field that holds the delimiter)", c->path,
                      r->line, r->n, h->line, p->n_fields);
-    if (ds->n == s->cap && grow_rows(s)) return failf(c->err, c->errlen, "%s: out of memory", c->path);
+    if (ds->n == s->cap && grow_rows(s)) return dlrt_failf(c->err, c->errlen, "%s: out of memory", c->path);
     for (int k = 0; k < p->n_x; k++)
         if (parse_value(c, r, h, p->x[k], &ds->x[ds->n * p->n_x + k])) return -1;
     for (int k = 0; k < p->n_y; k++)
@@ -365,7 +355,7 @@ static int store_row(const csv_reader *c, row_store *s, const record *h, const r
                       : parse_value(c, r, h, p->y[k], &ds->target[ds->n * p->n_y + k]))
             return -1;
     if (p->group >= 0 && (ds->group[ds->n] = group_id(groups, field(r, p->group))) < 0)
-        return failf(c->err, c->errlen, "%s: out of memory", c->path);
+        return dlrt_failf(c->err, c->errlen, "%s: out of memory", c->path);
     ds->n++;
     return 0;
 }
@@ -374,7 +364,7 @@ static int store_row(const csv_reader *c, row_store *s, const record *h, const r
 static int finish(const csv_reader *c, dlrt_dataset *ds, const column_plan *p,
                   const dlrt_table_spec *spec, const group_table *groups) {
     if (ds->n == 0)
-        return failf(c->err, c->errlen, "%s: no rows after the header (line 1)", c->path);
+        return dlrt_failf(c->err, c->errlen, "%s: no rows after the header (line 1)", c->path);
     ds->rank = 1, ds->shape[0] = p->n_x, ds->sample_size = p->n_x;
     ds->n_groups = groups->n;
     if (spec->labels) {
@@ -385,19 +375,19 @@ static int finish(const csv_reader *c, dlrt_dataset *ds, const column_plan *p,
         ds->target_size = p->n_y;
     }
     ds->source = strdup(c->path);
-    return ds->source ? 0 : failf(c->err, c->errlen, "%s: out of memory", c->path);
+    return ds->source ? 0 : dlrt_failf(c->err, c->errlen, "%s: out of memory", c->path);
 }
 
 static int read_rows(csv_reader *c, const dlrt_table_spec *spec, dlrt_dataset *out,
                      column_plan *p, record *h, record *r, group_table *groups) {
     int rc = read_record(c, h);
-    if (rc == 0) return failf(c->err, c->errlen, "%s: the file is empty (expected a header row)", c->path);
+    if (rc == 0) return dlrt_failf(c->err, c->errlen, "%s: the file is empty (expected a header row)", c->path);
     if (rc < 0 || plan_columns(c, h, spec, p)) return -1;
     row_store s = {out, 0, p, spec->labels};
     while ((rc = read_record(c, r)) == 1)
         if (store_row(c, &s, h, r, spec, groups)) return -1;
     if (rc < 0) return -1;
-    if (ferror(c->f)) return failf(c->err, c->errlen, "%s: read error: %s", c->path, strerror(errno));
+    if (ferror(c->f)) return dlrt_failf(c->err, c->errlen, "%s: read error: %s", c->path, strerror(errno));
     return finish(c, out, p, spec, groups);
 }
 
@@ -409,7 +399,7 @@ int dlrt_csv_read(const dlrt_table_spec *spec, const char *path, dlrt_dataset *o
     FILE *f = fdopen(fd, "rb");
     if (!f) {
         close(fd);
-        return failf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return dlrt_failf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     }
     csv_reader c = {f, path, spec->delimiter ? spec->delimiter : ',', 1, err, errlen};
     record h = {0}, r = {0};

@@ -39,8 +39,7 @@ const char *dlrt_data_dir(const char *flag, const char *fallback) {
     return fallback ? fallback : "data";
 }
 
-/* Writes "<formatted message>" into err (if usable) and returns -1. */
-static int failf(char *err, size_t errlen, const char *fmt, ...) {
+int dlrt_failf(char *err, size_t errlen, const char *fmt, ...) {
     if (err && errlen > 0) {
         va_list ap;
         va_start(ap, fmt);
@@ -57,7 +56,7 @@ static int build_path(char *buf, char *err, size_t errlen, const char *fmt, ...)
     int n = vsnprintf(buf, DATA_PATH_MAX, fmt, ap);
     va_end(ap);
     if (n < 0 || n >= DATA_PATH_MAX)
-        return failf(err, errlen, "%.200s...: path too long", buf);
+        return dlrt_failf(err, errlen, "%.200s...: path too long", buf);
     return 0;
 }
 
@@ -74,14 +73,14 @@ static int find_dataset_dir(const char *dir, const char *name, char *dsdir, char
     if (build_path(dsdir, err, errlen, "%s/%s", dir, name) != 0)
         return -1;
     if (!known_dataset(name))
-        return failf(err, errlen,
+        return dlrt_failf(err, errlen,
                      "%s: unknown dataset '%s' (known: mnist and fashion-mnist, which "
                      "tools/setup.sh prepares in the data directory, here %s; choose another "
                      "data directory with --data or DLC_DATA)",
                      dsdir, name, dir);
     struct stat st;
     if (stat(dsdir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return failf(err, errlen, "%s: dataset directory not found (searched data directory %s); %s",
+        return dlrt_failf(err, errlen, "%s: dataset directory not found (searched data directory %s); %s",
                      dsdir, dir, SETUP_HINT);
     return 0;
 }
@@ -98,7 +97,7 @@ static int pick_file(const char *base, char *path, char *err, size_t errlen) {
         return -1;
     if (stat(path, &st) == 0 || errno != ENOENT)
         return 0;
-    return failf(err, errlen, "%s.gz: cannot open: No such file or directory (nor %s); %s", base,
+    return dlrt_failf(err, errlen, "%s.gz: cannot open: No such file or directory (nor %s); %s", base,
                  base, SETUP_HINT);
 }
 
@@ -117,21 +116,21 @@ static int load_part(const char *dsdir, const char *prefix, const char *kind, dl
 static int check_pair(const dlrt_idx *im, const char *impath, const dlrt_idx *lb,
                       const char *lbpath, char *err, size_t errlen) {
     if (im->rank != 3)
-        return failf(err, errlen, "%s: expected images of rank 3 [n, rows, cols], found rank %d",
+        return dlrt_failf(err, errlen, "%s: expected images of rank 3 [n, rows, cols], found rank %d",
                      impath, im->rank);
     if (lb->rank != 1)
-        return failf(err, errlen, "%s: expected labels of rank 1 [n], found rank %d", lbpath,
+        return dlrt_failf(err, errlen, "%s: expected labels of rank 1 [n], found rank %d", lbpath,
                      lb->rank);
     if (lb->type != 0x08)
-        return failf(err, errlen, "%s: expected labels of type 0x08 (unsigned byte), found 0x%02x",
+        return dlrt_failf(err, errlen, "%s: expected labels of type 0x08 (unsigned byte), found 0x%02x",
                      lbpath, lb->type);
     if (lb->dims[0] != im->dims[0])
-        return failf(err, errlen,
+        return dlrt_failf(err, errlen,
                      "%s: count mismatch: %" PRId64 " labels but %s holds %" PRId64 " images",
                      lbpath, lb->dims[0], impath, im->dims[0]);
     for (int64_t i = 0; i < lb->dims[0]; i++)
         if (lb->data[i] >= DATA_N_CLASSES)
-            return failf(err, errlen,
+            return dlrt_failf(err, errlen,
                          "%s: label %d at index %" PRId64 " is out of range (expected 0 to %d)",
                          lbpath, lb->data[i], i, DATA_N_CLASSES - 1);
     return 0;
@@ -143,12 +142,12 @@ static int fill_dataset(const dlrt_idx *im, const dlrt_idx *lb, dlrt_dataset *ou
                         const char *impath, char *err, size_t errlen) {
     int64_t n = im->dims[0], size = im->dims[1] * im->dims[2];
     if ((uint64_t)(n * size) > SIZE_MAX / sizeof(float))
-        return failf(err, errlen, "%s: too large to hold as floats", impath);
+        return dlrt_failf(err, errlen, "%s: too large to hold as floats", impath);
     out->x = malloc((size_t)(n * size) * sizeof(float));
     out->y = malloc((size_t)n * sizeof(int32_t));
     if (!out->x || !out->y) {
         dlrt_dataset_free(out);
-        return failf(err, errlen, "%s: out of memory", impath);
+        return dlrt_failf(err, errlen, "%s: out of memory", impath);
     }
     if (im->type == 0x0D)
         memcpy(out->x, im->data, (size_t)(n * size) * sizeof(float));
@@ -181,7 +180,7 @@ int dlrt_dataset_load(const char *dir, const char *name, const char *split, dlrt
     memset(out, 0, sizeof *out);
     const char *prefix = split_prefix(split);
     if (!prefix)
-        return failf(err, errlen, "%s: unknown split '%s' (expected train or test)", name, split);
+        return dlrt_failf(err, errlen, "%s: unknown split '%s' (expected train or test)", name, split);
     char dsdir[DATA_PATH_MAX], impath[DATA_PATH_MAX], lbpath[DATA_PATH_MAX];
     if (find_dataset_dir(dir, name, dsdir, err, errlen) != 0)
         return -1;

@@ -98,4 +98,8 @@ int dlrt_dataset_subset(dlrt_dataset *ds, const char *split, uint32_t classes, i
 int dlrt_sine_make(const dlrt_sine_opts *o, uint64_t seed, const char *split, dlrt_dataset *out,
                    char *err, size_t errlen);
 
+/* Writes the formatted message into err (when err is not NULL and errlen > 0) and returns -1:
+ * the data readers' error return. */
+int dlrt_failf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

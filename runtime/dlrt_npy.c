@@ -42,16 +42,6 @@ typedef struct npy_array {
     int64_t count; /* elements */
 } npy_array;
 
-static int failf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int failf(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* reads exactly n bytes; 0, or -1 when the source ends first */
 static int src_read(npy_src *s, void *buf, size_t n) {
     if (s->f) return fread(buf, 1, n, s->f) == n ? 0 : -1;
@@ -79,7 +69,7 @@ static const char *dict_value(const char *h, const char *key) {
 
 static int parse_descr(const npy_src *s, const char *h, npy_array *a, char *err, size_t errlen) {
     const char *d = dict_value(h, "descr");
-    if (!d || *d != '\'') return failf(err, errlen, "%s: bad NPY header: no 'descr' string", s->what);
+    if (!d || *d != '\'') return dlrt_failf(err, errlen, "%s: bad NPY header: no 'descr' string", s->what);
     const char *end = strchr(d + 1, '\'');
     int len = end ? (int)(end - d - 1) : 0;
     char text[16] = "";
@@ -89,7 +79,7 @@ static int parse_descr(const npy_src *s, const char *h, npy_array *a, char *err,
     int known = strchr("fiub", kind) && (size == 1 || size == 2 || size == 4 || size == 8) &&
                 !(kind == 'f' && size < 4) && !(kind == 'b' && size != 1);
     if (!known || (order == '>' && size > 1) || !strchr("<|=>", order))
-        return failf(err, errlen, "%s: unsupported dtype '%.*s' (expected a little-endian float "
+        return dlrt_failf(err, errlen, "%s: unsupported dtype '%.*s' (expected a little-endian float "
                      "f4/f8, integer i1-i8/u1-u8 or bool)", s->what, len > 0 ? len : 0, d + 1);
     a->kind = kind, a->size = size;
     return 0;
@@ -97,7 +87,7 @@ static int parse_descr(const npy_src *s, const char *h, npy_array *a, char *err,
 
 static int parse_shape(const npy_src *s, const char *h, npy_array *a, char *err, size_t errlen) {
     const char *p = dict_value(h, "shape");
-    if (!p || *p != '(') return failf(err, errlen, "%s: bad NPY header: no 'shape' tuple", s->what);
+    if (!p || *p != '(') return dlrt_failf(err, errlen, "%s: bad NPY header: no 'shape' tuple", s->what);
     a->rank = 0, a->count = 1;
     for (p++;;) {
         while (*p == ' ' || *p == ',') p++;
@@ -105,31 +95,31 @@ static int parse_shape(const npy_src *s, const char *h, npy_array *a, char *err,
         char *end;
         long long d = strtoll(p, &end, 10);
         if (end == p || d < 0 || a->rank == NPY_MAX_RANK || (d > 0 && a->count > INT64_MAX / d))
-            return failf(err, errlen, "%s: bad NPY header: the shape is not a tuple of at most %d "
+            return dlrt_failf(err, errlen, "%s: bad NPY header: the shape is not a tuple of at most %d "
                          "sizes", s->what, NPY_MAX_RANK);
         a->shape[a->rank++] = d, a->count *= d;
         p = end;
     }
-    if (a->rank == 0) return failf(err, errlen, "%s: a scalar array (shape ()); expected one row per sample", s->what);
+    if (a->rank == 0) return dlrt_failf(err, errlen, "%s: a scalar array (shape ()); expected one row per sample", s->what);
     return 0;
 }
 
 static int read_header(npy_src *s, npy_array *a, char *err, size_t errlen) {
     unsigned char pre[12];
     if (src_read(s, pre, 10) || memcmp(pre, "\x93NUMPY", 6))
-        return failf(err, errlen, "%s: not an NPY array (no \\x93NUMPY magic)", s->what);
+        return dlrt_failf(err, errlen, "%s: not an NPY array (no \\x93NUMPY magic)", s->what);
     int v = pre[6];
-    if (v < 1 || v > 3) return failf(err, errlen, "%s: NPY version %d is not supported (1 to 3)", s->what, v);
+    if (v < 1 || v > 3) return dlrt_failf(err, errlen, "%s: NPY version %d is not supported (1 to 3)", s->what, v);
     uint32_t len = pre[8] | (uint32_t)pre[9] << 8;
     if (v > 1 && src_read(s, pre + 10, 2) == 0) len |= (uint32_t)pre[10] << 16 | (uint32_t)pre[11] << 24;
-    if (len == 0 || len > NPY_MAX_HEADER) return failf(err, errlen, "%s: bad NPY header length %u", s->what, len);
+    if (len == 0 || len > NPY_MAX_HEADER) return dlrt_failf(err, errlen, "%s: bad NPY header length %u", s->what, len);
     char *h = malloc(len + 1);
-    int rc = !h || src_read(s, h, len) ? failf(err, errlen, "%s: the NPY header is cut short", s->what) : 0;
+    int rc = !h || src_read(s, h, len) ? dlrt_failf(err, errlen, "%s: the NPY header is cut short", s->what) : 0;
     if (rc == 0) {
         h[len] = 0;
         const char *fo = dict_value(h, "fortran_order");
         if (!fo || strncmp(fo, "False", 5))
-            rc = failf(err, errlen, "%s: %s", s->what, fo ? "fortran_order arrays are not "
+            rc = dlrt_failf(err, errlen, "%s: %s", s->what, fo ? "fortran_order arrays are not "
                        "supported (save it with np.ascontiguousarray)" : "bad NPY header: no 'fortran_order'");
     }
     if (rc == 0) rc = parse_descr(s, h, a, err, errlen);
@@ -172,7 +162,7 @@ static const char *index_text(const npy_array *a, int64_t k, char *buf, size_t n
 static int check_real(const npy_src *s, const npy_array *a, int64_t k, double v, char *err, size_t errlen) {
     if (isfinite(v) && fabs(v) <= 3.4028234663852886e38) return 0;
     char idx[160];
-    return failf(err, errlen, "%s: element %s is %s", s->what, index_text(a, k, idx, sizeof idx),
+    return dlrt_failf(err, errlen, "%s: element %s is %s", s->what, index_text(a, k, idx, sizeof idx),
                  isnan(v) ? "NaN" : isinf(v) ? "Inf (NaN and Inf are refused)" : "beyond the range of an f32");
 }
 
@@ -180,19 +170,19 @@ static int check_real(const npy_src *s, const npy_array *a, int64_t k, double v,
 static int read_reals(npy_src *s, const npy_array *a, float *out, char *err, size_t errlen) {
     if (a->kind == 'f' && a->size == 4) {
         if (src_read(s, out, sizeof(float) * (size_t)a->count))
-            return failf(err, errlen, "%s: the data is cut short (expected %lld elements)", s->what, (long long)a->count);
+            return dlrt_failf(err, errlen, "%s: the data is cut short (expected %lld elements)", s->what, (long long)a->count);
         for (int64_t k = 0; k < a->count; k++)
             if (check_real(s, a, k, out[k], err, errlen)) return -1;
         return 0;
     }
     unsigned char *chunk = malloc(NPY_CHUNK);
-    if (!chunk) return failf(err, errlen, "%s: out of memory", s->what);
+    if (!chunk) return dlrt_failf(err, errlen, "%s: out of memory", s->what);
     int64_t per = NPY_CHUNK / a->size, k = 0;
     int rc = 0;
     while (rc == 0 && k < a->count) {
         int64_t m = a->count - k < per ? a->count - k : per;
         if (src_read(s, chunk, (size_t)(m * a->size))) {
-            rc = failf(err, errlen, "%s: the data is cut short (expected %lld elements)", s->what, (long long)a->count);
+            rc = dlrt_failf(err, errlen, "%s: the data is cut short (expected %lld elements)", s->what, (long long)a->count);
             break;
         }
         for (int64_t j = 0; rc == 0 && j < m; j++, k++) {
@@ -210,17 +200,17 @@ static int read_reals(npy_src *s, const npy_array *a, float *out, char *err, siz
 static int read_ints(npy_src *s, const npy_array *a, int64_t classes, int32_t *out32, int64_t *out64,
                      char *err, size_t errlen) {
     if (a->kind == 'f')
-        return failf(err, errlen, "%s: %s need an integer dtype (i1-i8, u1-u8), found a float "
+        return dlrt_failf(err, errlen, "%s: %s need an integer dtype (i1-i8, u1-u8), found a float "
                      "array (f%d); convert it with .astype(np.int64)", s->what,
                      out32 ? "class labels" : "groups", a->size);
     unsigned char *chunk = malloc(NPY_CHUNK);
-    if (!chunk) return failf(err, errlen, "%s: out of memory", s->what);
+    if (!chunk) return dlrt_failf(err, errlen, "%s: out of memory", s->what);
     int64_t per = NPY_CHUNK / a->size, k = 0;
     int rc = 0;
     while (rc == 0 && k < a->count) {
         int64_t m = a->count - k < per ? a->count - k : per;
         if (src_read(s, chunk, (size_t)(m * a->size))) {
-            rc = failf(err, errlen, "%s: the data is cut short (expected %lld elements)", s->what, (long long)a->count);
+            rc = dlrt_failf(err, errlen, "%s: the data is cut short (expected %lld elements)", s->what, (long long)a->count);
             break;
         }
         for (int64_t j = 0; rc == 0 && j < m; j++, k++) {
@@ -233,9 +223,9 @@ static int read_ints(npy_src *s, const npy_array *a, int64_t classes, int32_t *o
             }
             if (v < 0 || v > 2147483647.0 || (classes > 0 && v >= (double)classes)) {
                 char idx[160];
-                rc = classes > 0 ? failf(err, errlen, "%s: label %.0f at %s is out of range (classes = %lld: expected 0 to %lld)",
+                rc = classes > 0 ? dlrt_failf(err, errlen, "%s: label %.0f at %s is out of range (classes = %lld: expected 0 to %lld)",
                                          s->what, v, index_text(a, k, idx, sizeof idx), (long long)classes, (long long)classes - 1)
-                                 : failf(err, errlen, "%s: label %.0f at %s is out of range (a class index is >= 0)",
+                                 : dlrt_failf(err, errlen, "%s: label %.0f at %s is out of range (a class index is >= 0)",
                                          s->what, v, index_text(a, k, idx, sizeof idx));
             }
             if (rc == 0) out32[k] = (int32_t)v;
@@ -265,8 +255,8 @@ static int missing_array(unzFile z, const char *path, const char *name, char *er
         if (at < sizeof list) at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", at ? ", " : "", file);
     }
     if (best[0])
-        return failf(err, errlen, "%s: no array '%s'; did you mean '%s'? (arrays: %s)", path, name, best, list);
-    return failf(err, errlen, "%s: no array '%s' (arrays: %s)", path, name, list[0] ? list : "none");
+        return dlrt_failf(err, errlen, "%s: no array '%s'; did you mean '%s'? (arrays: %s)", path, name, best, list);
+    return dlrt_failf(err, errlen, "%s: no array '%s' (arrays: %s)", path, name, list[0] ? list : "none");
 }
 
 /* opens array `name`: the file `name` (npy), or the member name.npy of the archive z */
@@ -278,7 +268,7 @@ static int src_open(npy_src *s, unzFile z, const char *path, const char *name, c
         if (fd < 0) return -1;
         if (!(s->f = fdopen(fd, "rb"))) {
             close(fd);
-            return failf(err, errlen, "%s: cannot open: %s", name, strerror(errno));
+            return dlrt_failf(err, errlen, "%s: cannot open: %s", name, strerror(errno));
         }
         return 0;
     }
@@ -288,7 +278,7 @@ static int src_open(npy_src *s, unzFile z, const char *path, const char *name, c
     if (unzLocateFile(z, member, 1) != UNZ_OK && unzLocateFile(z, name, 1) != UNZ_OK)
         return missing_array(z, path, name, err, errlen);
     if (unzOpenCurrentFile(z) != UNZ_OK)
-        return failf(err, errlen, "%s: cannot read the member (not stored or deflated?)", s->what);
+        return dlrt_failf(err, errlen, "%s: cannot read the member (not stored or deflated?)", s->what);
     s->z = z;
     return 0;
 }
@@ -299,11 +289,11 @@ static int open_array(npy_src *s, unzFile z, const char *path, const char *name,
     if (src_open(s, z, path, name, err, errlen) || read_header(s, a, err, errlen)) return -1;
     if (*rows < 0) {
         *rows = a->shape[0];
-        if (*rows == 0) return failf(err, errlen, "%s: no rows (shape[0] is 0)", s->what);
+        if (*rows == 0) return dlrt_failf(err, errlen, "%s: no rows (shape[0] is 0)", s->what);
         return 0;
     }
     if (a->shape[0] == *rows) return 0;
-    return failf(err, errlen, "%s: %lld rows, but %s has %lld", s->what, (long long)a->shape[0],
+    return dlrt_failf(err, errlen, "%s: %lld rows, but %s has %lld", s->what, (long long)a->shape[0],
                  first, (long long)*rows);
 }
 
@@ -319,7 +309,7 @@ static int load_features(unzFile z, const char *path, const char *name, dlrt_dat
         for (int d = 0; d < out->rank; d++) out->shape[d] = a.rank - 1 == out->rank ? a.shape[d + 1] : out->sample_size;
         if (a.rank == 1) out->shape[0] = 1;
         out->x = malloc(sizeof(float) * (size_t)(a.count > 0 ? a.count : 1));
-        rc = out->x ? read_reals(&s, &a, out->x, err, errlen) : failf(err, errlen, "%s: out of memory", s.what);
+        rc = out->x ? read_reals(&s, &a, out->x, err, errlen) : dlrt_failf(err, errlen, "%s: out of memory", s.what);
     }
     src_close(&s);
     return rc;
@@ -331,17 +321,17 @@ static int load_target(unzFile z, const char *path, const dlrt_table_spec *spec,
     npy_array a;
     int rc = open_array(&s, z, path, name, &a, rows, first, err, errlen);
     if (rc == 0 && spec->labels && a.count != a.shape[0])
-        rc = failf(err, errlen, "%s: class labels are one integer per row (shape [n] or [n, 1])", s.what);
+        rc = dlrt_failf(err, errlen, "%s: class labels are one integer per row (shape [n] or [n, 1])", s.what);
     if (rc == 0 && spec->labels) {
         out->y = malloc(sizeof(int32_t) * (size_t)a.count);
-        rc = out->y ? read_ints(&s, &a, spec->classes, out->y, NULL, err, errlen) : failf(err, errlen, "out of memory");
+        rc = out->y ? read_ints(&s, &a, spec->classes, out->y, NULL, err, errlen) : dlrt_failf(err, errlen, "out of memory");
         int32_t top = 0;
         for (int64_t i = 0; rc == 0 && i < a.count; i++) top = out->y[i] > top ? out->y[i] : top;
         out->n_classes = spec->classes > 0 ? (int)spec->classes : (int)top + 1;
     } else if (rc == 0) {
         out->target_size = a.count / a.shape[0];
         out->target = malloc(sizeof(float) * (size_t)(a.count > 0 ? a.count : 1));
-        rc = out->target ? read_reals(&s, &a, out->target, err, errlen) : failf(err, errlen, "out of memory");
+        rc = out->target ? read_reals(&s, &a, out->target, err, errlen) : dlrt_failf(err, errlen, "out of memory");
     }
     src_close(&s);
     return rc;
@@ -379,11 +369,11 @@ static int load_groups(unzFile z, const char *path, const char *name, dlrt_datas
     npy_array a;
     int rc = open_array(&s, z, path, name, &a, rows, first, err, errlen);
     if (rc == 0 && a.count != a.shape[0])
-        rc = failf(err, errlen, "%s: groups are one integer per row (shape [n] or [n, 1])", s.what);
+        rc = dlrt_failf(err, errlen, "%s: groups are one integer per row (shape [n] or [n, 1])", s.what);
     int64_t *v = rc == 0 ? malloc(sizeof(int64_t) * (size_t)a.count) : NULL;
-    if (rc == 0 && !v) rc = failf(err, errlen, "out of memory");
+    if (rc == 0 && !v) rc = dlrt_failf(err, errlen, "out of memory");
     if (rc == 0) rc = read_ints(&s, &a, 0, NULL, v, err, errlen);
-    if (rc == 0 && map_groups(v, out)) rc = failf(err, errlen, "out of memory");
+    if (rc == 0 && map_groups(v, out)) rc = dlrt_failf(err, errlen, "out of memory");
     free(v);
     src_close(&s);
     return rc;
@@ -398,7 +388,7 @@ static int load_all(unzFile z, const dlrt_table_spec *spec, const char *path, dl
         return -1;
     if (spec->group && load_groups(z, path, spec->group, out, &rows, first, err, errlen)) return -1;
     out->source = strdup(path ? path : spec->x_cols[0]);
-    return out->source ? 0 : failf(err, errlen, "out of memory");
+    return out->source ? 0 : dlrt_failf(err, errlen, "out of memory");
 }
 
 int dlrt_npy_read(const dlrt_table_spec *spec, const char *path, dlrt_dataset *out, char *err,
@@ -410,7 +400,7 @@ int dlrt_npy_read(const dlrt_table_spec *spec, const char *path, dlrt_dataset *o
         if (fd < 0) return -1;
         close(fd);
         if (!(z = unzOpen64(path)))
-            return failf(err, errlen, "%s: not an .npz archive (a zip file of .npy arrays)", path);
+            return dlrt_failf(err, errlen, "%s: not an .npz archive (a zip file of .npy arrays)", path);
     }
     int rc = load_all(z, spec, path, out, err, errlen);
     if (z) unzClose(z);
