@@ -587,8 +587,8 @@ static int start_normalize(run_state *r, const dlrt_train_opts *o, int64_t n_tra
     dlrt_norm_apply(&r->test, &r->norm);
     if (!o->normalize || o->quiet) return 0;
     if (r->norm.per_feature)
-        printf("normalized inputs: per feature (%lld features), from %lld training samples\n",
-               (long long)r->norm.n, (long long)n_train);
+        printf("normalized inputs: per feature (%lld feature%s), from %lld training samples\n",
+               (long long)r->norm.n, r->norm.n == 1 ? "" : "s", (long long)n_train);
     else
         printf("normalized inputs: (x - %.4f) / %.4f, from %lld training samples\n",
                r->norm.v[0], r->norm.v[1], (long long)n_train);
