@@ -1,6 +1,7 @@
 /*
  * cg_c_infer.c — the parts of an inference C file (dlc --weights) that a training model has
- * not: the weights block as static const data, and the predict API over PREFIX_forward.
+ * not: the weights block as static const data (and each per-feature normalisation's
+ * statistics, nrmK), and the predict API over PREFIX_forward.
  *
  * The graph comes from passes/inference.c: one batched f32 input, one batched f32 output
  * computed by a non-leaf node (the driver checks), and a tensor of its weights table
@@ -26,6 +27,22 @@ static const char *literal(char *buf, size_t n, float v) {
     return buf;
 }
 
+/* nrmK: the statistics of normalize_features node %K, its tensor's F shifts then F scales,
+ * as doubles that read back exactly */
+static void normalize_stats(cg_c *c, int id) {
+    const ir_node *n = ir_get(c->x.g, id);
+    const ir_weight *t = ir_weights_find(c->x.g->weights, n->name);
+    DLC_ASSERT(t && t->dtype == IR_WEIGHT_F64 && t->rank == 2 && t->dims[0] == 2);
+    const double *v = t->data;
+    sb_printf(c->x.out, "/* the per-feature normalisation of \"%s\" (%s): %lld shifts, then "
+                        "%lld scales */\nstatic const double nrm%d[%lld] = {",
+              sb_c_comment(c->x.a, ir_get(c->x.g, n->in[0])->name), sb_c_comment(c->x.a, n->name),
+              (long long)t->dims[1], (long long)t->dims[1], id, (long long)(2 * t->dims[1]));
+    for (int64_t i = 0; i < 2 * t->dims[1]; i++)
+        sb_printf(c->x.out, "%s%s%.17g", i ? "," : "", i % 4 ? " " : "\n    ", v[i]);
+    sb_puts(c->x.out, "\n};\n\n");
+}
+
 void cg_c_infer_weights(cg_c *c) {
     const ir_graph *g = c->x.g;
     float *block = arena_alloc(c->x.a, sizeof(float) * (size_t)(c->weights_count + 1));
@@ -44,6 +61,8 @@ void cg_c_infer_weights(cg_c *c) {
         sb_printf(c->x.out, "%s%s%s", i ? "," : "", i % 8 ? " " : "\n    ",
                   literal(buf, sizeof buf, block[i]));
     sb_puts(c->x.out, c->weights_count > 0 ? "\n};\n\n" : "0};\n\n");
+    for (int id = 0; id < g->n_nodes; id++)
+        if (g->nodes[id].op == IR_OP_normalize_features) normalize_stats(c, id);
 }
 
 static int find_op(const ir_graph *g, ir_op op) {

@@ -375,6 +375,15 @@ static void emit_normalize(cg_ctx *c, int id, const char *const *a, strbuf *e) {
               ir_normalize_scale(n));
 }
 
+/* per feature: (x - shift[f]) / scale[f] in double, rounded once, f = i % F the element of
+ * the sample (the loop's space is the node's shape); nrmK (cg_c_infer.c) holds node %K's F
+ * shifts, then its F scales */
+static void emit_normalize_features(cg_ctx *c, int id, const char *const *a, strbuf *e) {
+    long long F = (long long)ir_shape_inner(&cg_node(c, id)->shape);
+    sb_printf(e, "(real)(((double)%s - nrm%d[i %% %lld]) / nrm%d[%lld + i %% %lld])", a[0], id, F,
+              id, F, F);
+}
+
 /* the same elements under other dims: the identity, fused into its neighbours' loop */
 static void emit_reshape(cg_ctx *c, int id, const char *const *a, strbuf *e) {
     (void)c, (void)id;

@@ -107,7 +107,8 @@ static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
                    .n_test = u->cfg.test_tuples, .member_input = {u->cfg.member_input[0],
                    u->cfg.member_input[1], u->cfg.member_input[2]}},
         .feature_input = u->cfg.feature_input, .target_input = u->cfg.target_input,
-        .normalize = u->cfg.normalize, .epochs = u->cfg.epochs, .seed = u->cfg.seed,
+        .normalize = u->cfg.normalize, .normalize_per_feature = u->cfg.normalize_per_feature,
+        .epochs = u->cfg.epochs, .seed = u->cfg.seed,
         .validation = u->cfg.validation, .report_path = o->report,
         .schedule = dlc_schedule(&u->cfg),
         .source = o->input, .quiet = o->quiet};

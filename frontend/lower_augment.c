@@ -146,6 +146,12 @@ int lower_check_augment(lower_ctx *c, const train_config *cfg) {
                    "fashion_mnist), but the samples of %s are not images", cfg->dataset);
         return 0;
     }
+    if (cfg->normalize_per_feature) { /* a moved pixel would keep another pixel's statistics */
+        diag_error(c->d, cfg->augment_loc, "augment needs the scalar normalization (normalize = "
+                   "standardize or minmax): per_feature = 1 normalizes each pixel with its own "
+                   "statistics, which a shift, crop or flip would move");
+        return 0;
+    }
     int ok = 1;
     for (int i = 0; i < cfg->n_augment; i++)
         ok &= check_one(c, &cfg->augment[i], cfg->image_hw[0], cfg->image_hw[1]);

@@ -57,16 +57,52 @@ static const dataset_info *find_dataset(lower_ctx *c, const ast_expr *e) {
     return NULL;
 }
 
-/* normalize = none | standardize | minmax (statistics from the training split only) */
+/* normalize = standardize(per_feature = 1): the settings of a normalization call */
+static int lower_normalize_settings(lower_ctx *c, const ast_expr *e, train_config *cfg) {
+    static const char *const known[] = {"per_feature"};
+    for (int i = 0; i < e->n_args; i++) {
+        const ast_arg *arg = &e->args[i];
+        if (!arg->name) {
+            diag_error(c->d, arg->value->loc, "%s: settings are named: %s(per_feature = 1)",
+                       e->str, e->str);
+            return 0;
+        }
+        if (strcmp(arg->name, "per_feature") != 0) {
+            char hint[DIAG_HINT_SIZE];
+            diag_error(c->d, arg->name_loc, "%s: unknown setting '%s'%s", e->str, arg->name,
+                       diag_hint(hint, diag_closest(arg->name, known, 1), " (known: per_feature)"));
+            return 0;
+        }
+        double v;
+        if (!lower_eval_number(c, arg->value, &v)) return 0;
+        if (v != 0 && v != 1) {
+            diag_error(c->d, arg->value->loc, "%s: per_feature must be 0 or 1, got %s", e->str,
+                       lower_num_text(c, v));
+            return 0;
+        }
+        cfg->normalize_per_feature = v == 1;
+    }
+    return 1;
+}
+
+/* normalize = none | standardize | minmax, or standardize(per_feature = 1) and
+ * minmax(per_feature = 1) (statistics from the training split only) */
 static int lower_normalize(lower_ctx *c, const ast_expr *e, train_config *cfg) {
     static const char *const kinds[] = {"none", "standardize", "minmax"};
-    const char *k = lower_eval_symbol(c, e, "a normalization");
+    const int call = e->kind == AST_CALL;
+    const char *k = call ? e->str : lower_eval_symbol(c, e, "a normalization");
     if (!k) return 0;
+    cfg->normalize_per_feature = 0;
     for (int i = 0; i < 3; i++)
         if (strcmp(k, kinds[i]) == 0) {
             cfg->normalize = i; /* same order as DLRT_NORM_* */
-            return 1;
+            if (call && i == 0) break;
+            return !call || lower_normalize_settings(c, e, cfg);
         }
+    if (call && strcmp(k, "none") == 0) {
+        diag_error(c->d, e->loc, "normalize: none takes no settings; write normalize = none");
+        return 0;
+    }
     const char *best = diag_closest(k, kinds, 3);
     char hint[DIAG_HINT_SIZE];
     diag_error(c->d, e->loc, "unknown normalization '%s'%s", k,
@@ -184,7 +220,7 @@ static int check_sine(lower_ctx *c, const ast_expr *e, const sine_config *s) {
 static void start_data(train_config *cfg, const dataset_info *ds) {
     cfg->dataset = ds->runtime;
     cfg->feature_input = cfg->target_input = NULL;
-    cfg->normalize = 0;
+    cfg->normalize = cfg->normalize_per_feature = 0;
     cfg->classes = 0, cfg->limit = cfg->test_limit = 0;
     cfg->arity = 0, cfg->same_share = 0.5, cfg->tuples = cfg->test_tuples = 0;
     cfg->member_input[0] = cfg->member_input[1] = cfg->member_input[2] = NULL;

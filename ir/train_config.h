@@ -155,6 +155,7 @@ typedef struct train_config {
     sine_config sine;        /* the sine dataset's parameters */
     table_config table;      /* data = csv(...): the user's file */
     int normalize;           /* DLRT_NORM_*: input scaling computed on the training split */
+    int normalize_per_feature; /* normalize = standardize(per_feature = 1): per sample element */
     unsigned classes;        /* classes = [...]: bit c keeps class c (0: every class) */
     int64_t limit;           /* limit = N: the training split's first N samples (0: all) */
     int64_t test_limit;      /* test_limit = N: the test split's first N samples (0: all) */

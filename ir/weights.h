@@ -25,7 +25,8 @@ typedef struct ir_weight {
 typedef struct ir_weights {
     const char *source;         /* where the tensors come from, for messages (the weights file) */
     const char *normalize_names[3]; /* per normalised input (pass_ctx's normalized_inputs, in
-                                       order): its f64[2] tensor {shift, scale} */
+                                       order): its f64[2] tensor {shift, scale}, or per
+                                       feature f64[2, F] (F shifts, then F scales) */
     int n;                      /* entries of t, in the order of the source */
     int cap;                    /* allocated entries of t */
     ir_weight *t;               /* the tensors */

@@ -9,7 +9,9 @@
  *     updates); batchnorm reads the running statistics, as the evaluation step does;
  *   - each input the train block normalised (the feature input, or every member input of a pair
  *     or triplet) is followed by a normalize node holding the training statistics (shift,
- *     scale) from the weights file, so the graph takes raw samples;
+ *     scale) from the weights file (an f64[2] tensor), or, for statistics per feature (an
+ *     f64[2, F] tensor, F the input's sample size), a normalize_features node named after that
+ *     tensor, so the graph takes raw samples;
  *   - every param, buffer and state leaf left has a tensor of the same name, dtype (f32) and shape in
  *     the graph's weights table (g->weights, ir/weights.h: the weights file's tensors), and the
  *     table holds nothing else: otherwise user errors name the file and the tensor (missing,
@@ -26,18 +28,28 @@
 
 static int is_eval_identity(ir_op op) { return ir_op_is_random(op); }
 
-/* the normalize node read by the users of input leaf `leaf` */
-static ir_node normalize_node(const ir_node *leaf, int leaf_id, const double *stats) {
+/* one normalised input: the scalar statistics, or the per-feature tensor */
+typedef struct norm_input {
+    int leaf;                /* the input leaf */
+    double stats[2];         /* scalar: shift, scale (NaN without weights) */
+    const ir_weight *per;    /* per feature: the f64[2, F] tensor (NULL: scalar) */
+} norm_input;
+
+/* the normalize (or normalize_features) node read by the users of input leaf `leaf` */
+static ir_node normalize_node(const ir_node *leaf, int leaf_id, const norm_input *in) {
     ir_node n;
     memset(&n, 0, sizeof n);
-    n.op = IR_OP_normalize;
+    n.op = in->per ? IR_OP_normalize_features : IR_OP_normalize;
     n.n_in = 1;
     n.in[0] = leaf_id;
     n.dtype = IR_F32;
     n.shape = leaf->shape;
     n.shape_known = 1;
-    ir_set_normalize_shift(&n, stats[0]);
-    ir_set_normalize_scale(&n, stats[1]);
+    if (in->per) n.name = in->per->name;
+    else {
+        ir_set_normalize_shift(&n, in->stats[0]);
+        ir_set_normalize_scale(&n, in->stats[1]);
+    }
     n.loc = leaf->loc;
     n.what = "normalize";
     n.grad = -1;
@@ -46,15 +58,15 @@ static ir_node normalize_node(const ir_node *leaf, int leaf_id, const double *st
 }
 
 /* the index in norm[0..n_norm) of leaf id, or -1 */
-static int normalized_index(int id, const int *norm, int n_norm) {
+static int normalized_index(int id, const norm_input *norm, int n_norm) {
     for (int k = 0; k < n_norm; k++)
-        if (norm[k] == id) return k;
+        if (norm[k].leaf == id) return k;
     return -1;
 }
 
 /* Copies the graph in order, bypassing the eval identities and inserting after each input leaf
- * norm[k] a normalize node with the statistics stats[k]. */
-static void rebuild(ir_graph *g, const int *norm, int n_norm, const double (*stats)[2]) {
+ * norm[k].leaf its normalize node. */
+static void rebuild(ir_graph *g, const norm_input *norm, int n_norm) {
     int n_old = g->n_nodes;
     ir_node *old = g->nodes,
             *nodes = arena_alloc(g->a, sizeof(ir_node) * (size_t)(n_old + n_norm));
@@ -75,7 +87,7 @@ static void rebuild(ir_graph *g, const int *norm, int n_norm, const double (*sta
         remap[id] = n++;
         int k = normalized_index(id, norm, n_norm);
         if (k >= 0) {
-            nodes[n] = normalize_node(&moved, n - 1, stats[k]);
+            nodes[n] = normalize_node(&moved, n - 1, &norm[k]);
             remap[id] = n++;
         }
     }
@@ -125,13 +137,22 @@ static const ir_weight *expect(pass_ctx *c, const char *name, ir_weight_dtype dt
     return t;
 }
 
-/* shift and scale of normalised input k (NaN without weights or when they do not match) */
-static void normalization(pass_ctx *c, int k, double *stats, char *used) {
-    stats[0] = stats[1] = NAN;
+/* the statistics of normalised input k: f64[2] {shift, scale} (NaN without weights or when
+ * they do not match), or per feature f64[2, F] with F the input's sample size */
+static void normalization(pass_ctx *c, int k, norm_input *in, char *used) {
+    in->stats[0] = in->stats[1] = NAN;
+    in->per = NULL;
     if (!c->g->weights) return;
+    const char *name = c->g->weights->normalize_names[k];
+    const ir_weight *t = ir_weights_find(c->g->weights, name);
+    if (t && t->dtype == IR_WEIGHT_F64 && t->rank == 2 && in->leaf >= 0) {
+        const int64_t dims[2] = {2, ir_shape_inner(&ir_get(c->g, in->leaf)->shape)};
+        in->per = expect(c, name, IR_WEIGHT_F64, 2, dims, used);
+        return;
+    }
     const int64_t two = 2;
-    const ir_weight *t = expect(c, c->g->weights->normalize_names[k], IR_WEIGHT_F64, 1, &two, used);
-    if (t) memcpy(stats, t->data, 2 * sizeof(double));
+    t = expect(c, name, IR_WEIGHT_F64, 1, &two, used);
+    if (t) memcpy(in->stats, t->data, 2 * sizeof(double));
 }
 
 static void check_leaves(pass_ctx *c, char *used) {
@@ -152,13 +173,13 @@ static void check_leaves(pass_ctx *c, char *used) {
 int pass_inference(pass_ctx *c) {
     ir_graph *g = c->g;
     char *used = g->weights ? arena_alloc(g->a, (size_t)g->weights->n + 1) : NULL;
-    int norm[3], errors = c->d->n_errors;
-    double stats[3][2];
+    int errors = c->d->n_errors;
+    norm_input norm[3];
     for (int k = 0; k < c->n_normalized; k++) {
-        norm[k] = ir_find_leaf(g, IR_OP_input, c->normalized_inputs[k]);
-        normalization(c, k, stats[k], used);
+        norm[k].leaf = ir_find_leaf(g, IR_OP_input, c->normalized_inputs[k]);
+        normalization(c, k, &norm[k], used);
     }
-    rebuild(g, norm, c->n_normalized, stats);
+    rebuild(g, norm, c->n_normalized);
     if (!pass_dce(c)) return 0;
     if (g->weights) check_leaves(c, used);
     return c->d->n_errors == errors;

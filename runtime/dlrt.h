@@ -105,6 +105,16 @@ typedef struct dlrt_early_stop {
  * validation or test data) and then applied to every split. */
 enum { DLRT_NORM_NONE = 0, DLRT_NORM_STANDARDIZE = 1, DLRT_NORM_MINMAX = 2 };
 
+/* The normalisation a run applies, x' = (x - shift) / scale: one shift and scale for every
+ * value of a sample, or (per_feature) one for each element of a sample (a CSV column, a
+ * pixel). Saved with the weights as normalize:INPUT, f64[2] or f64[2, n] (dlrt_weights.h). */
+typedef struct dlrt_norm_stats {
+    int kind;         /* DLRT_NORM_* (NONE: shift 0, scale 1, nothing applied) */
+    int per_feature;  /* statistics per element of a sample */
+    int64_t n;        /* statistics: 1, or per feature the sample size */
+    double *v;        /* 2 n doubles: the n shifts, then the n scales (malloc'd) */
+} dlrt_norm_stats;
+
 /* Learning-rate schedules: DLRT_SCHED_* (dlrt_sched_kind.h, shared with the compiler). */
 
 typedef struct dlrt_schedule {
@@ -143,6 +153,7 @@ typedef struct dlrt_train_opts {
     const char *feature_input; /* model input fed the samples (images, x; NULL: none) */
     const char *target_input;  /* model input fed the labels or real targets (NULL: none) */
     int normalize;           /* DLRT_NORM_*: statistics from the training split only */
+    int normalize_per_feature; /* one shift and scale per element of a sample */
     dlrt_tuples tuples;      /* pairs or triplets instead of single samples (arity 0: off) */
     dlrt_augment augment[DLRT_MAX_AUGMENTS]; /* applied to training batches only, in order */
     int n_augment;           /* entries in augment (0: none) */
@@ -172,10 +183,13 @@ typedef struct dlrt_train_opts {
     int quiet;               /* no per-epoch lines */
 } dlrt_train_opts;
 
-/* Normalise `train` and `test` in place with statistics of train's samples train_idx[0..n);
- * reports the applied (x - shift) / scale. */
-void dlrt_normalize(dlrt_dataset *train, dlrt_dataset *test, const int64_t *train_idx,
-                    int64_t n_train, int kind, double *shift, double *scale);
+/* The statistics of kind (per feature or not) of train's samples train_idx[0..n) into *s
+ * (dlrt_norm_free releases them); _apply normalises ds in place with them (each value in
+ * double, rounded once to f32). */
+int dlrt_norm_compute(dlrt_norm_stats *s, const dlrt_dataset *train, const int64_t *train_idx,
+                      int64_t n_train, int kind, int per_feature, char *err, size_t errlen);
+void dlrt_norm_apply(dlrt_dataset *ds, const dlrt_norm_stats *s);
+void dlrt_norm_free(dlrt_norm_stats *s);
 
 /* The order the training part is visited in epoch `epoch`: a seeded shuffle of `idx` (the
  * previous epoch's order) from a stream of (seed, epoch), so every epoch's order differs and
@@ -189,10 +203,10 @@ int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, si
 /* The few-shot evaluations o->few_shot (dlrt_fewshot.h, runtime/dlrt_fewshot_run.c).
  * Before training, _prepare checks that each entry's classes have enough test images (a run
  * does not train in vain); after the test split, _run evaluates them on session s's weights,
- * the test images normalized with (x - shift) / scale as training's inputs were: res[i] per
- * entry, printed after the test line unless o->quiet. */
+ * the test images normalized with `norm` as training's inputs were: res[i] per entry,
+ * printed after the test line unless o->quiet. */
 int dlrt_few_shot_prepare(const dlrt_train_opts *o, char *err, size_t errlen);
-int dlrt_few_shot_run(dlrt_session *s, const dlrt_train_opts *o, double shift, double scale,
+int dlrt_few_shot_run(dlrt_session *s, const dlrt_train_opts *o, const dlrt_norm_stats *norm,
                       dlrt_few_shot_result *res, char *err, size_t errlen);
 
 #endif

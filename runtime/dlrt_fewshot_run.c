@@ -79,9 +79,9 @@ static int embed(dlrt_session *s, const dlrt_few_shot *fs, const dlrt_dataset *d
 }
 
 /* the test split of the entries' classes, normalized as the training inputs were when
- * `normalize` */
-static int open_test(const dlrt_train_opts *o, int normalize, double shift, double scale,
-                     dlrt_dataset *ds, char *err, size_t errlen) {
+ * `norm` (NULL: raw) */
+static int open_test(const dlrt_train_opts *o, const dlrt_norm_stats *norm, dlrt_dataset *ds,
+                     char *err, size_t errlen) {
     dlrt_data_spec spec = o->data;
     spec.seed = (uint64_t)o->seed;
     spec.classes = 0, spec.limit = spec.test_limit = 0;
@@ -91,9 +91,7 @@ static int open_test(const dlrt_train_opts *o, int normalize, double shift, doub
         snprintf(err, errlen, "few-shot evaluation needs a labelled dataset");
         return -1;
     }
-    if (!normalize || o->normalize == DLRT_NORM_NONE) return 0;
-    int64_t total = ds->n * ds->sample_size;
-    for (int64_t i = 0; i < total; i++) ds->x[i] = (float)((ds->x[i] - shift) / scale);
+    if (norm) dlrt_norm_apply(ds, norm);
     return 0;
 }
 
@@ -107,20 +105,20 @@ static void print_result(const dlrt_few_shot *fs, const dlrt_few_shot_result *r)
 int dlrt_few_shot_prepare(const dlrt_train_opts *o, char *err, size_t errlen) {
     dlrt_dataset ds;
     memset(&ds, 0, sizeof ds);
-    int rc = o->n_few_shot > 0 ? open_test(o, 0, 0, 1, &ds, err, errlen) : 0;
+    int rc = o->n_few_shot > 0 ? open_test(o, NULL, &ds, err, errlen) : 0;
     for (int i = 0; rc == 0 && i < o->n_few_shot; i++)
         rc = dlrt_few_shot_check(ds.y, ds.n, &o->few_shot[i], err, errlen);
     dlrt_dataset_free(&ds);
     return rc;
 }
 
-int dlrt_few_shot_run(dlrt_session *s, const dlrt_train_opts *o, double shift, double scale,
+int dlrt_few_shot_run(dlrt_session *s, const dlrt_train_opts *o, const dlrt_norm_stats *norm,
                       dlrt_few_shot_result *res, char *err, size_t errlen) {
     dlrt_dataset ds;
     memset(&ds, 0, sizeof ds);
     float *emb[DLRT_MAX_FEW_SHOT] = {0};
     long long dim[DLRT_MAX_FEW_SHOT] = {0};
-    int rc = open_test(o, 1, shift, scale, &ds, err, errlen);
+    int rc = open_test(o, norm, &ds, err, errlen);
     for (int i = 0; rc == 0 && i < o->n_few_shot; i++) {
         const dlrt_few_shot *fs = &o->few_shot[i];
         int same = -1; /* an earlier entry with the same binding: its embeddings */

@@ -384,6 +384,7 @@ typedef struct run_state {
     void *best_weights;           /* early stopping: the weights block of the best epoch */
     long long since_best;         /* early stopping: epochs since the last improvement */
     dlrt_report report;           /* what the run measured */
+    dlrt_norm_stats norm;         /* the inputs' normalisation (training part's statistics) */
 } run_state;
 
 static void run_free(run_state *r) {
@@ -396,6 +397,7 @@ static void run_free(run_state *r) {
     free(r->best_weights);
     dlrt_augmenter_free(&r->aug);
     dlrt_report_free(&r->report);
+    dlrt_norm_free(&r->norm);
 }
 
 static int run_setup(run_state *r, const dlrt_model_desc *m, const dlrt_train_opts *o, char *err,
@@ -631,11 +633,32 @@ static int write_images(run_state *r, const dlrt_train_opts *o, char *err, size_
     return 0;
 }
 
+/* the training part's statistics (the first n_train of r->order), applied to both splits */
+static int start_normalize(run_state *r, const dlrt_train_opts *o, int64_t n_train, char *err,
+                           size_t errlen) {
+    if (dlrt_norm_compute(&r->norm, &r->train, r->order, n_train, o->normalize,
+                          o->normalize_per_feature, err, errlen))
+        return -1;
+    dlrt_norm_apply(&r->train, &r->norm);
+    dlrt_norm_apply(&r->test, &r->norm);
+    if (!o->normalize || o->quiet) return 0;
+    if (r->norm.per_feature)
+        printf("normalized inputs: per feature (%lld feature%s), from %lld training samples\n",
+               (long long)r->norm.n, r->norm.n == 1 ? "" : "s", (long long)n_train);
+    else
+        printf("normalized inputs: (x - %.4f) / %.4f, from %lld training samples\n",
+               r->norm.v[0], r->norm.v[1], (long long)n_train);
+    return 0;
+}
+
 /* binds the augmentation list to the training images; black (a 0 pixel) is normalized as the
  * images were, so it is the fill value */
-static int start_augment(run_state *r, const dlrt_train_opts *o, double shift, double scale,
-                         char *err, size_t errlen) {
-    float fill = (float)((0.0 - shift) / scale);
+static int start_augment(run_state *r, const dlrt_train_opts *o, char *err, size_t errlen) {
+    if (r->norm.per_feature && o->n_augment > 0) { /* the compiler rules this out */
+        snprintf(err, errlen, "augmentation needs a scalar normalization, not per_feature = 1");
+        return -1;
+    }
+    float fill = (float)((0.0 - r->norm.v[0]) / r->norm.v[1]);
     if (dlrt_augmenter_init(&r->aug, o->augment, o->n_augment, &r->train, o->seed, fill, err,
                             errlen))
         return -1;
@@ -671,8 +694,7 @@ static int normalized_inputs(const dlrt_train_opts *o, const char *names[3]) {
 
 /* the weights after the restore, and the normalisation the inputs were given; never weights
  * holding a NaN or an Inf */
-static int save(const run_state *r, const dlrt_train_opts *o, double shift, double scale,
-                char *err, size_t errlen) {
+static int save(const run_state *r, const dlrt_train_opts *o, char *err, size_t errlen) {
     long long bad = first_non_finite(&r->sess);
     if (bad >= 0) {
         snprintf(err, errlen, "%s: not written: the trained weights are not finite (real %lld of "
@@ -682,7 +704,7 @@ static int save(const run_state *r, const dlrt_train_opts *o, double shift, doub
     const char *normalized[3];
     int n_normalized = normalized_inputs(o, normalized);
     if (dlrt_weights_save(o->save_weights, &r->sess, o->save_names, o->n_save_names, normalized,
-                          n_normalized, shift, scale, err, errlen))
+                          n_normalized, &r->norm, err, errlen))
         return -1;
     if (!o->quiet)
         printf("saved the weights to %s (%d tensors)\n", o->save_weights,
@@ -692,12 +714,11 @@ static int save(const run_state *r, const dlrt_train_opts *o, double shift, doub
 
 /* the divergence error, after the report and (with early stopping) the best weights are
  * written; returns -1 */
-static int diverged(run_state *r, const dlrt_train_opts *o, double shift, double scale,
-                    char *err, size_t errlen) {
+static int diverged(run_state *r, const dlrt_train_opts *o, char *err, size_t errlen) {
     const dlrt_report *p = &r->report;
     int kept = o->save_weights && p->best_epoch > 0 && first_non_finite(&r->sess) < 0;
     if (o->report_path && dlrt_report_write(p, o->report_path, err, errlen)) return -1;
-    if (kept && save(r, o, shift, scale, err, errlen)) return -1;
+    if (kept && save(r, o, err, errlen)) return -1;
     int at = p->numerics_node >= 0 && isfinite(p->diverged_loss)
                  ? snprintf(err, errlen, "training stopped: --check-numerics found a NaN or an "
                             "Inf at epoch %lld, step %lld (the op is named above)",
@@ -731,13 +752,8 @@ int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, si
             run_free(&r);
             return -1;
         }
-        double shift, scale;
-        dlrt_normalize(&r.train, &r.test, r.order, r.train.n - n_val, o->normalize, &shift, &scale);
-        if (o->normalize && !o->quiet)
-            printf("normalized inputs: (x - %.4f) / %.4f, from %lld training samples\n", shift,
-                   scale, (long long)(r.train.n - n_val));
-        if (start_tuples(&r, o, n_val, err, errlen) ||
-            start_augment(&r, o, shift, scale, err, errlen)) {
+        if (start_normalize(&r, o, r.train.n - n_val, err, errlen) ||
+            start_tuples(&r, o, n_val, err, errlen) || start_augment(&r, o, err, errlen)) {
             run_free(&r);
             return -1;
         }
@@ -751,16 +767,16 @@ int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, si
         run_epochs(&r, o, n_val);
         restore_best(&r, o, n_val);
         if (r.report.diverged_step) {
-            status = diverged(&r, o, shift, scale, err, errlen);
+            status = diverged(&r, o, err, errlen);
             run_free(&r);
             return status;
         }
         test_once(&r, o);
         status = write_images(&r, o, err, errlen);
         if (status == 0 && o->n_few_shot > 0)
-            status = dlrt_few_shot_run(&r.sess, o, shift, scale, r.report.few_shot, err, errlen);
+            status = dlrt_few_shot_run(&r.sess, o, &r.norm, r.report.few_shot, err, errlen);
         if (status == 0 && o->report_path) status = dlrt_report_write(&r.report, o->report_path, err, errlen);
-        if (status == 0 && o->save_weights) status = save(&r, o, shift, scale, err, errlen);
+        if (status == 0 && o->save_weights) status = save(&r, o, err, errlen);
     }
     run_free(&r);
     return status;

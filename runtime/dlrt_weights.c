@@ -322,8 +322,8 @@ const char *dlrt_normalize_tensor_name(const char *input, char *buf, size_t n) {
 /* ---- sessions ---- */
 
 int dlrt_weights_save(const char *path, const dlrt_session *s, const char *const *names,
-                      int n_names, const char *const *normalized, int n_normalized, double shift,
-                      double scale, char *err, size_t errlen) {
+                      int n_names, const char *const *normalized, int n_normalized,
+                      const dlrt_norm_stats *norm, char *err, size_t errlen) {
     const dlrt_model_desc *m = s->model;
     dlrt_weight *t = calloc((size_t)(n_names + n_normalized), sizeof *t);
     if (!t) {
@@ -347,10 +347,10 @@ int dlrt_weights_save(const char *path, const dlrt_session *s, const char *const
         n++;
     }
     char name[3][512];
-    const double stats[2] = {shift, scale};
-    for (int k = 0; k < n_normalized && k < 3; k++)
+    for (int k = 0; k < n_normalized && k < 3; k++) /* f64[2] = {shift, scale}, or f64[2, n] */
         t[n++] = (dlrt_weight){.name = dlrt_normalize_tensor_name(normalized[k], name[k], sizeof name[k]),
-                               .dtype = DLRT_F64, .rank = 1, .dims = {2}, .data = stats};
+                               .dtype = DLRT_F64, .rank = norm->per_feature ? 2 : 1,
+                               .dims = {2, norm->n}, .data = norm->v};
     if (status == 0) status = dlrt_weights_write(path, t, n, err, errlen);
     free(t);
     return status;

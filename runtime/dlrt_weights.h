@@ -45,16 +45,17 @@ const dlrt_weight *dlrt_weights_find(const dlrt_weights *w, const char *name);
 void dlrt_weights_free(dlrt_weights *w);
 
 /* The name of the tensor holding the normalisation of input `input`: f64[2] = {shift, scale},
- * inputs being fed (x - shift) / scale (see dlrt_normalize). Written into buf, returned. */
+ * or per feature f64[2, F] (row 0 the F shifts, row 1 the F scales), inputs being fed
+ * (x - shift) / scale (see dlrt_norm_stats). Written into buf, returned. */
 const char *dlrt_normalize_tensor_name(const char *input, char *buf, size_t n);
 
 /* Save the session's tensors `names` (params, buffers or state, as f32 with their shapes)
  * and, for each of the n_normalized inputs `normalized` (the feature input, or every member
  * input of a pair or triplet: all fed the same normalised samples), the normalisation
- * (shift, scale) to `path`. */
+ * `norm` (f64[2], or f64[2, F] per feature) to `path`. */
 int dlrt_weights_save(const char *path, const dlrt_session *s, const char *const *names,
-                      int n_names, const char *const *normalized, int n_normalized, double shift,
-                      double scale, char *err, size_t errlen);
+                      int n_names, const char *const *normalized, int n_normalized,
+                      const dlrt_norm_stats *norm, char *err, size_t errlen);
 
 /* Copy every tensor of w that is a PARAM, BUFFER or STATE of the session's model into its
  * weights block (a dtype or shape that differs is an error); tensors the model lacks are

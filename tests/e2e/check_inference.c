@@ -3,8 +3,9 @@
  * weights file (dlc --run --save-weights) and the inference C compiled into a shared object
  * (dlc --weights ... -o), this program:
  *   - builds the model's training C as dlc --run does and loads the weights into a session;
- *   - evaluates the test split with eval_step on inputs normalised as the training run did
- *     (the statistics from the weights file), max_batch samples at a time;
+ *   - evaluates the test split (of a built-in dataset or the model's csv/npy/npz files) with
+ *     eval_step on inputs normalised as the training run did (the statistics from the weights
+ *     file: scalar or per feature), max_batch samples at a time;
  *   - runs PREFIX_predict of the inference C on the raw test split, all samples in one call;
  *   - evaluates the model's inference graph in double with, per output, a bound on how far any
  *     f32 evaluation may lie from it (error_bound.c: gamma(K) sum |w| |x| through the layers,
@@ -66,8 +67,9 @@ static int load(setup *st, char **argv) {
     snprintf(sym, sizeof sym, "%s_predict", st->u.cfg.model);
     *(void **)&st->predict = dlsym(infer, sym);
     if (!st->predict) return fail("no symbol", sym);
-    dlrt_data_spec data = {.name = st->u.cfg.dataset,
+    dlrt_data_spec data = {.name = st->u.cfg.dataset, .seed = (uint64_t)st->u.cfg.seed,
                            .dir = dlrt_data_dir(NULL, DLC_DEFAULT_DATA_DIR)};
+    dlc_table_spec(&st->u, argv[1], &data.table); /* csv, npy, npz: the model's files */
     if (dlrt_weights_read(argv[2], &st->w, err, sizeof err) ||
         dlrt_session_init(&st->s, st->m, 1, err, sizeof err) ||
         dlrt_weights_apply(&st->w, &st->s, err, sizeof err) ||
@@ -90,7 +92,8 @@ static float *reference(setup *st) {
     char name[256];
     const dlrt_weight *norm = dlrt_weights_find(
         &st->w, dlrt_normalize_tensor_name(st->u.cfg.feature_input, name, sizeof name));
-    double shift = norm ? ((const double *)norm->data)[0] : 0, scale = norm ? ((const double *)norm->data)[1] : 1;
+    const double none[2] = {0, 1}, *stats = norm ? norm->data : none;
+    long long per = norm && norm->rank == 2 ? norm->dims[1] : 0; /* per feature: F statistics */
     const dlrt_tensor_desc *out = dlrt_find_tensor(m, DLRT_OUTPUT, NULL);
     const dlrt_tensor_desc *xin = dlrt_find_tensor(m, DLRT_INPUT, st->u.cfg.feature_input);
     const dlrt_tensor_desc *yin = dlrt_find_tensor(m, DLRT_INPUT, st->u.cfg.target_input);
@@ -100,8 +103,10 @@ static float *reference(setup *st) {
     const void *inputs[16] = {0};
     for (int64_t at = 0; at < ds->n; at += m->max_batch) {
         int bn = (int)(ds->n - at < m->max_batch ? ds->n - at : m->max_batch);
-        for (long long i = 0; i < bn * inner; i++)
-            x[i] = (float)((ds->x[at * inner + i] - shift) / scale); /* as dlrt_normalize */
+        for (long long i = 0; i < bn * inner; i++) { /* as dlrt_norm_apply */
+            long long f = per ? i % inner : 0;
+            x[i] = (float)((ds->x[at * inner + i] - stats[f]) / stats[(per ? per : 1) + f]);
+        }
         inputs[xin->index] = x;
         inputs[yin->index] = ds->y + at;
         double loss;

@@ -5,7 +5,8 @@
  * kernel has its own), with or without fused multiply-adds. u = 2^-24 is f32's unit roundoff
  * and gamma(n) = n u / (1 - n u) bounds the relative error of n rounded operations
  * (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., sections 2.2 and 3.1):
- *   - input: the caller's floats, exact (e = 0). normalize: computed in double and rounded once
+ *   - input: the caller's floats, exact (e = 0). normalize (normalize_features: per feature,
+ *     the statistics from the weights table): computed in double and rounded once
  *     (ops.def), e = u |v|.
  *   - param/buffer: the weights file's floats, exact (e = 0); a tensor fold_batchnorm made (its
  *     name has a '+', e.g. "dense1.w+batchnorm1") is W s computed in double and rounded once,
@@ -106,6 +107,17 @@ static void eb_normalize(eb_ctx *c, const ir_node *nd, eb_tensor *y) {
     for (int64_t i = 0; i < y->rows * y->inner; i++) {
         y->v[i] = (x->v[i] - ir_normalize_shift(nd)) / ir_normalize_scale(nd);
         y->e[i] = x->e[i] / fabs(ir_normalize_scale(nd)) + EB_U * fabs(y->v[i]);
+    }
+}
+
+/* per feature f = i % inner: the tensor named by the node, F shifts then F scales */
+static void eb_normalize_features(eb_ctx *c, const ir_node *nd, eb_tensor *y) {
+    const eb_tensor *x = &c->t[nd->in[0]];
+    const double *st = ir_weights_find(c->w, nd->name)->data;
+    for (int64_t i = 0; i < y->rows * y->inner; i++) {
+        double scale = st[y->inner + i % y->inner];
+        y->v[i] = (x->v[i] - st[i % y->inner]) / scale;
+        y->e[i] = x->e[i] / fabs(scale) + EB_U * fabs(y->v[i]);
     }
 }
 
@@ -289,6 +301,7 @@ static int eb_computed(eb_ctx *c, int id) {
     if (eb_alloc(y, nd->shape.batched ? c->n : 1, ir_shape_inner(&nd->shape)))
         return eb_fail(c, id, "out of memory");
     if (nd->op == IR_OP_normalize) return eb_normalize(c, nd, y), 0;
+    if (nd->op == IR_OP_normalize_features) return eb_normalize_features(c, nd, y), 0;
     if (nd->op == IR_OP_matmul) return eb_matmul(c, id, y);
     if (nd->op == IR_OP_add) return eb_add(c, nd, y), 0;
     if (nd->op == IR_OP_batchnorm_stats) { /* inference: the running statistics, copied */

@@ -7,7 +7,8 @@
  *     accumulated over several batches of different sizes; a row holding a NaN or an Inf is
  *     never counted as a hit;
  *   - normalization (dlrt_normalize): statistics come from the training indices only, and the
- *     same shift and scale are applied to the validation part and to the test split;
+ *     same shift and scale are applied to the validation part and to the test split; per
+ *     feature (dlrt_norm_compute), each column's own statistics, scale 1 for a constant one;
  *   - the epoch shuffle: a permutation, the same for the same (seed, epoch), different across
  *     epochs and seeds;
  *   - the sine dataset: x in [low, high), y = sin(x) without noise, noise of the stated std,
@@ -103,8 +104,13 @@ static void test_normalize(int kind) {
     dlrt_dataset train = {.n = 6, .rank = 1, .shape = {2}, .sample_size = 2, .x = tx};
     dlrt_dataset test = {.n = 2, .rank = 1, .shape = {2}, .sample_size = 2, .x = sx};
     const int64_t idx[] = {4, 1, 5, 0, 2, 3};
-    double shift, scale;
-    dlrt_normalize(&train, &test, idx, 3, kind, &shift, &scale);
+    dlrt_norm_stats st;
+    char err[128];
+    truth(dlrt_norm_compute(&st, &train, idx, 3, kind, 0, err, sizeof err) == 0, "scalar statistics");
+    dlrt_norm_apply(&train, &st);
+    dlrt_norm_apply(&test, &st);
+    double shift = st.v[0], scale = st.v[1];
+    dlrt_norm_free(&st);
     /* the training part holds 3, 4, 1, 2, 5, 6 */
     double want_shift = kind == DLRT_NORM_STANDARDIZE ? 3.5 : 1;
     double want_scale = kind == DLRT_NORM_STANDARDIZE ? sqrt(17.5 / 6) : 5;
@@ -120,6 +126,34 @@ static void test_normalize(int kind) {
     near(sx[3], (orig_sx3 - want_shift) / want_scale, 1e-4, what);
     snprintf(what, sizeof what, "%s: training sample", k);
     near(tx[8], (3 - want_shift) / want_scale, 1e-6, what);
+}
+
+/* per feature: the same 6 samples of 2 values; the training part (4, 1, 5) holds column 0
+ * = 3, 1000, 5 and column 1 = 4, -1000, 6; a constant column gets scale 1 */
+static void test_normalize_features(int kind) {
+    float tx[12] = {1000, 1000, 1000, -1000, 1000, -1000, 500, 500, 3, 4, 5, 6};
+    float sx[4] = {7, -7, 0, 100};
+    dlrt_dataset train = {.n = 6, .rank = 1, .shape = {2}, .sample_size = 2, .x = tx};
+    dlrt_dataset test = {.n = 2, .rank = 1, .shape = {2}, .sample_size = 2, .x = sx};
+    const int64_t idx[] = {4, 1, 5, 0, 2, 3};
+    dlrt_norm_stats st;
+    char err[128];
+    truth(dlrt_norm_compute(&st, &train, idx, 3, kind, 1, err, sizeof err) == 0 &&
+              st.per_feature && st.n == 2, "per feature: two statistics");
+    double m0 = 1008.0 / 3, m1 = -990.0 / 3;
+    double s0 = sqrt(((3 - m0) * (3 - m0) + (1000 - m0) * (1000 - m0) + (5 - m0) * (5 - m0)) / 3);
+    double s1 = sqrt(((4 - m1) * (4 - m1) + (-1000 - m1) * (-1000 - m1) + (6 - m1) * (6 - m1)) / 3);
+    double want[4] = {m0, m1, s0, s1};
+    if (kind == DLRT_NORM_MINMAX) want[0] = 3, want[1] = -1000, want[2] = 997, want[3] = 1006;
+    for (int k = 0; k < 4; k++) near(st.v[k], want[k], 1e-9 * fabs(want[k]), "per feature: statistic");
+    dlrt_norm_apply(&test, &st);
+    near(sx[3], (100 - want[1]) / want[3], 1e-5, "per feature: test value, column 1's statistics");
+    dlrt_norm_free(&st);
+    float cx[4] = {2, 1, 2, 3};
+    dlrt_dataset flat = {.n = 2, .rank = 1, .shape = {2}, .sample_size = 2, .x = cx};
+    truth(dlrt_norm_compute(&st, &flat, idx + 1, 1, kind, 1, err, sizeof err) == 0 &&
+              st.v[2] == 1 && st.v[3] == 1, "per feature: a constant feature gets scale 1");
+    dlrt_norm_free(&st);
 }
 
 static int is_permutation(const int64_t *v, int64_t n) {
@@ -219,6 +253,8 @@ int main(void) {
     test_regression_metrics();
     test_normalize(DLRT_NORM_STANDARDIZE);
     test_normalize(DLRT_NORM_MINMAX);
+    test_normalize_features(DLRT_NORM_STANDARDIZE);
+    test_normalize_features(DLRT_NORM_MINMAX);
     test_shuffle();
     test_sine();
     printf("%d passed, %d failed\n", passed, failed);

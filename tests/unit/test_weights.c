@@ -134,13 +134,16 @@ static const dlrt_tensor_desc tensors[] = {
 };
 
 static void sessions(void) {
+    double scalar[2] = {0.5, 2}, per[6] = {1, 2, 3, 4, 5, 6};
+    const dlrt_norm_stats stats_x = {DLRT_NORM_STANDARDIZE, 0, 1, scalar};
+    const dlrt_norm_stats per_x = {DLRT_NORM_STANDARDIZE, 1, 3, per};
     dlrt_model_desc m = {DLRT_ABI_VERSION, "t", 4, 32, 64, 1, 0, 0, 2, tensors, NULL, NULL};
     dlrt_session s, s2;
     char err[512];
     check(dlrt_session_init(&s, &m, 1, err, sizeof err) == 0, "session");
     for (int i = 0; i < 6; i++) ((float *)s.weights)[i] = (float)i / 7;
     const char *names[] = {"w"};
-    check(dlrt_weights_save(path, &s, names, 1, (const char *[]){"x"}, 1, 0.5, 2, err, sizeof err) == 0, "save");
+    check(dlrt_weights_save(path, &s, names, 1, (const char *[]){"x"}, 1, &stats_x, err, sizeof err) == 0, "save");
     dlrt_weights w;
     check(dlrt_weights_read(path, &w, err, sizeof err) == 0 && w.n == 2, "saved: w and normalize:x");
     check(dlrt_weights_find(&w, "w.adam_m") == NULL, "optimizer state not saved");
@@ -150,8 +153,14 @@ static void sessions(void) {
     check(dlrt_weights_apply(&w, &s2, err, sizeof err) == 0, "apply");
     check(memcmp(s.weights, s2.weights, 6 * sizeof(float)) == 0, "applied bit for bit");
     const char *missing[] = {"nope"};
-    check(dlrt_weights_save(path, &s, missing, 1, NULL, 0, 0, 1, err, sizeof err) == -1 &&
+    check(dlrt_weights_save(path, &s, missing, 1, NULL, 0, &stats_x, err, sizeof err) == -1 &&
               strstr(err, "nope"), "saving an unknown tensor is an error");
+    dlrt_weights_free(&w);
+    check(dlrt_weights_save(path, &s, names, 1, (const char *[]){"x"}, 1, &per_x, err, sizeof err) == 0 &&
+              dlrt_weights_read(path, &w, err, sizeof err) == 0, "save per feature");
+    n = dlrt_weights_find(&w, "normalize:x");
+    check(n && n->rank == 2 && n->dims[0] == 2 && n->dims[1] == 3 &&
+              memcmp(n->data, per, sizeof per) == 0, "per feature: f64[2, 3], shifts then scales");
     dlrt_weights_free(&w);
     dlrt_session_free(&s);
     dlrt_session_free(&s2);
