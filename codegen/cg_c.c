@@ -131,19 +131,6 @@ static void emit_function(cg_c *c, const mem_fn_plan *f) {
     sb_puts(c->x.out, "}\n\n");
 }
 
-static int has_op(const ir_graph *g, ir_op op) {
-    for (int id = 0; id < g->n_nodes; id++)
-        if (g->nodes[id].op == op) return 1;
-    return 0;
-}
-
-/* a random op (dropout, gaussian_noise: OPF_RANDOM) draws in train_step */
-static int has_random(const ir_graph *g) {
-    for (int id = 0; id < g->n_nodes; id++)
-        if (ir_op_is_random(g->nodes[id].op)) return 1;
-    return 0;
-}
-
 /* ---- descriptor tables ---- */
 
 static void tensor_row(cg_c *c, int id, const char *kind, long long offset, int index) {
@@ -197,6 +184,27 @@ static void emit_descriptor(cg_c *c, int rows) {
               c->o->has_train ? arena_printf(c->x.a, "%s_train_step", p) : "NULL", p, p, p, p);
 }
 
+/* gradient checks of a graph with a stop_gradient: dlc_hold and PREFIX_hold, and a buffer per
+ * stop_gradient as large as the largest value (the fused loop's index runs over its group's
+ * shape) */
+static void hold_prelude(cg_c *c) {
+    const ir_graph *g = c->x.g;
+    int64_t most = 1, stops = 0;
+    for (int id = 0; id < g->n_nodes; id++) {
+        int64_t k = ir_shape_numel(&g->nodes[id].shape);
+        most = k > most ? k : most;
+        stops += g->nodes[id].op == IR_OP_stop_gradient;
+    }
+    if (!stops) return; /* the code stays as without the option */
+    sb_printf(c->x.out, "static int dlc_hold; /* 1: each stop_gradient replays its recorded values */\n"
+                        "void %s_hold(int on);\nvoid %s_hold(int on) { dlc_hold = on; }\n",
+              c->o->prefix, c->o->prefix);
+    for (int id = 0; id < g->n_nodes; id++)
+        if (g->nodes[id].op == IR_OP_stop_gradient)
+            sb_printf(c->x.out, "static double dlc_held%d[%lld];\n", id, (long long)most);
+    sb_puts(c->x.out, "\n");
+}
+
 /* weights offsets of the leaves, and the arena offsets of the outputs (pinned: the same in
  * both functions) for the tables */
 static void take_plan(cg_c *c) {
@@ -220,7 +228,7 @@ const char *cg_c_generate(const ir_graph *g, const cg_c_options *o, const mem_pl
     strbuf out;
     sb_init(&out, a);
     cg_c c = {.x = {.g = g, .a = a, .out = &out, .be = &cg_c_backend, .batch_stats = o->batch_stats,
-                    .check_numerics = o->check_numerics},
+                    .check_numerics = o->check_numerics, .hold_stops = o->hold_stops},
               .o = o};
     c.x.target = &c;
     size_t nn = (size_t)g->n_nodes + 1;
@@ -241,9 +249,10 @@ const char *cg_c_generate(const ir_graph *g, const cg_c_options *o, const mem_pl
     cg_c_prelude(&c);
     if (g->weights) cg_c_infer_weights(&c);
     cg_c_conv_prelude(&c.x);
-    if (o->has_train && has_random(g))
-        cg_c_random_prelude(&c, has_op(g, IR_OP_gaussian_noise));
+    int with_normal = 0;
+    if (cg_needs_random(g, o->has_train, &with_normal)) cg_c_random_prelude(&c, with_normal);
     if (o->has_train && o->check_numerics) cg_c_numerics_prelude(&c);
+    if (o->hold_stops) hold_prelude(&c);
     if (o->has_train) emit_function(&c, &c.plan.train);
     emit_function(&c, &c.plan.eval);
     if (g->weights) cg_c_infer_api(&c);

@@ -22,6 +22,9 @@ typedef struct cg_c_options {
                            memory is planned without reuse and no loop is parallel */
     int batch_stats;    /* eval_step normalizes batchnorm with the batch's statistics, as
                            train_step does (gradient checks: its gradients are the training ones) */
+    int hold_stops;     /* gradient checks: each stop_gradient records its values into a static
+                           buffer, or replays them after PREFIX_hold(1), so that finite
+                           differences see the stopped path held constant */
 } cg_c_options;
 
 /* Reals of scratch memory node id needs in the C backend at batch size `batch` (0: none): the

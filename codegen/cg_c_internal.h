@@ -65,8 +65,9 @@ void cg_c_numerics_api(cg_c *c);
 
 extern const char cg_c_abi_text[];
 void cg_c_prelude(cg_c *c);
-/* The counter-based random functions for train_step's dropout and noise: dlc_key and
- * dlc_uniform, and dlc_normal when with_normal (only what is used: unused statics warn). */
+/* The counter-based random functions for train_step's dropout and noise and every step's
+ * samples (normal, uniform, bernoulli; cg_needs_random): dlc_key and dlc_uniform, and
+ * dlc_normal when with_normal (only what is used: unused statics warn). */
 void cg_c_random_prelude(cg_c *c, int with_normal);
 
 /* cg_c_conv.c: convolution (im2col + GEMM) */

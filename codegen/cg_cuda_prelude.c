@@ -2,8 +2,8 @@
  * cg_cuda_prelude.c — the fixed device code at the top of every CUDA translation unit. NVRTC
  * compiles it alone (no #include) with -default-device, so functions without an execution
  * space are device functions: the counter-based random functions (dlc_key, dlc_uniform,
- * dlc_normal; cg_expr.c) are compiled from the very same text as in the C backend, and dropout masks match the
- * CPU's bit for bit. The R_ math names map to the overloaded CUDA math functions, which follow
+ * dlc_normal; cg_expr.c) are compiled from the very same text as in the C backend, and dropout
+ * masks and the samples (normal, uniform, bernoulli) match the CPU's bit for bit. The R_ math names map to the overloaded CUDA math functions, which follow
  * their argument's type as tgmath.h does in the generated C.
  */
 #include "cg_cuda_internal.h"
@@ -46,26 +46,14 @@ static const char prelude_loops[] =
     "    return r;\n"
     "}\n\n";
 
-static int has_op(const ir_graph *g, ir_op op) {
-    for (int id = 0; id < g->n_nodes; id++)
-        if (g->nodes[id].op == op) return 1;
-    return 0;
-}
-
-/* a random op (dropout, gaussian_noise: OPF_RANDOM) draws in train_step */
-static int has_random(const ir_graph *g) {
-    for (int id = 0; id < g->n_nodes; id++)
-        if (ir_op_is_random(g->nodes[id].op)) return 1;
-    return 0;
-}
-
 void cg_cu_prelude(cg_cu *c) {
     sb_puts(c->x.out, prelude_types);
     sb_printf(c->x.out, "#define DLC_BLOCK %d\n", CU_BLOCK);
     sb_puts(c->x.out, prelude_loops);
     cg_cu_numerics_prelude(c);
-    if (c->o->has_train && has_random(c->x.g)) {
+    int with_normal = 0;
+    if (cg_needs_random(c->x.g, c->o->has_train, &with_normal)) {
         sb_puts(c->x.out, cg_random_text);
-        if (has_op(c->x.g, IR_OP_gaussian_noise)) sb_puts(c->x.out, cg_normal_text);
+        if (with_normal) sb_puts(c->x.out, cg_normal_text);
     }
 }

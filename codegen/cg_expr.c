@@ -242,6 +242,18 @@ const char cg_normal_text[] =
     "    return sqrt(-2.0 * log(1.0 - u1)) * cos(6.283185307179586 * u2);\n"
     "}\n\n";
 
+int cg_needs_random(const ir_graph *g, int has_train, int *with_normal) {
+    int any = 0;
+    *with_normal = 0;
+    for (int id = 0; id < g->n_nodes; id++) {
+        ir_op op = g->nodes[id].op;
+        int draws = ir_op_is_sample(op) || (has_train && ir_op_is_random(op));
+        any |= draws;
+        *with_normal |= draws && (op == IR_OP_gaussian_noise || op == IR_OP_normal);
+    }
+    return any;
+}
+
 static const char *rand_key(cg_ctx *c, int id, const char *const *a) {
     return arena_printf(c->a, "dlc_key(%s, %s, %d)", a[1], a[2], (int)ir_random_stream(cg_node(c, id)));
 }
@@ -265,6 +277,37 @@ static void emit_gaussian_noise(cg_ctx *c, int id, const char *const *a, strbuf 
     }
     sb_printf(e, "(%s + (real)(%.17g * dlc_normal(%s, i)))", a[0], ir_noise_std(cg_node(c, id)),
               rand_key(c, id, a));
+}
+/* ---- issue 15: samples, drawn in every step function, and stop-gradient ---- */
+
+/* the key of a sample whose seed and step are operands k and k + 1: train_step's (seed, step),
+ * or (0, 0) where the function has no per-step scalars (eval_step, inference, gradcheck) */
+static const char *sample_key(cg_ctx *c, int id, const char *const *a, int k) {
+    int stream = (int)ir_random_stream(cg_node(c, id));
+    if (!c->train) return arena_printf(c->a, "dlc_key(0, 0, %d)", stream);
+    return arena_printf(c->a, "dlc_key(%s, %s, %d)", a[k], a[k + 1], stream);
+}
+/* loc + scale * N(0, 1), in double, rounded once */
+static void emit_normal(cg_ctx *c, int id, const char *const *a, strbuf *e) {
+    const ir_node *n = cg_node(c, id);
+    sb_printf(e, "(real)(%.17g + %.17g * dlc_normal(%s, i))", ir_sample_loc(n), ir_sample_scale(n),
+              sample_key(c, id, a, 0));
+}
+/* loc + scale * U[0, 1) (loc = low, scale = high - low), in double, rounded once */
+static void emit_uniform(cg_ctx *c, int id, const char *const *a, strbuf *e) {
+    const ir_node *n = cg_node(c, id);
+    sb_printf(e, "(real)(%.17g + %.17g * dlc_uniform(%s, i))", ir_sample_loc(n), ir_sample_scale(n),
+              sample_key(c, id, a, 0));
+}
+/* 1 where the element's uniform draw is below p (so P(1) = p), else 0 */
+static void emit_bernoulli(cg_ctx *c, int id, const char *const *a, strbuf *e) {
+    sb_printf(e, "(dlc_uniform(%s, i) < (double)%s ? (real)1 : (real)0)", sample_key(c, id, a, 1), a[0]);
+}
+/* the identity; autodiff sends nothing back through it. A gradient check's code records the
+ * values, or replays them while dlc_hold is set (cg_ctx.hold_stops) */
+static void emit_stop_gradient(cg_ctx *c, int id, const char *const *a, strbuf *e) {
+    if (!c->hold_stops) sb_puts(e, a[0]);
+    else sb_printf(e, "(dlc_hold ? (real)dlc_held%d[i] : (real)(dlc_held%d[i] = (double)%s))", id, id, a[0]);
 }
 static void emit_broadcast(cg_ctx *c, int id, const char *const *a, strbuf *e) {
     if (!ir_broadcast_mean(cg_node(c, id))) sb_puts(e, a[0]);

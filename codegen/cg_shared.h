@@ -31,6 +31,8 @@ struct cg_ctx {
                                    the batch's statistics) or eval_step (0) */
     int batch_stats;            /* eval_step normalizes batchnorm with the batch's statistics */
     int check_numerics;         /* --check-numerics: values are tested, loops stay serial */
+    int hold_stops;             /* gradcheck: stop_gradient records its values, or replays them
+                                   while the generated dlc_hold is set (cg_c_options) */
 };
 
 /* an op's expression over its operands' expressions `args`, appended to `expr` */
@@ -122,6 +124,10 @@ cg_conv_geom cg_conv_geometry(const ir_graph *g, int id);
 /* The counter-based random functions dropout and noise call (dlc_mix, dlc_key, dlc_uniform;
  * dlc_normal), as text without includes: C code and CUDA device code alike. */
 extern const char cg_random_text[];
+/* Whether a function of g draws: a random op (dropout, gaussian_noise) when train_step is
+ * emitted, or a sample (normal, uniform, bernoulli: every step function); *with_normal: whether
+ * one of them needs dlc_normal (cg_normal_text). */
+int cg_needs_random(const ir_graph *g, int has_train, int *with_normal);
 extern const char cg_normal_text[];
 
 /* --check-numerics: "(!isfinite(ARG0) ? 0 : ... -1)", which of node id's element operands

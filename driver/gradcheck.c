@@ -6,10 +6,14 @@
  * with its defaults: step 1e-6 and |analytic - numeric| <= atol + rtol * |numeric| with
  * atol = 1e-5, rtol = 1e-3. The report also gives the largest relative error seen. The loss
  * differentiated is the evaluation step's, with batchnorm on the batch's statistics (the
- * training-mode function, whose gradient autodiff builds; dropout and noise stay off).
+ * training-mode function, whose gradient autodiff builds; dropout and noise stay off; samples
+ * draw the same values in every evaluation). A stop_gradient is held at its values of the
+ * unperturbed evaluation while the differences are taken (cg_c_options.hold_stops), so the
+ * check compares autodiff with the derivative of the function whose stopped paths are constant.
  */
 #include "../codegen/cg_c.h"
 #include "driver.h"
+#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,11 +79,12 @@ static gc_result check_param(dlrt_session *s, const void *const *inputs, const d
     return res;
 }
 
-static int check_all(dlc_unit *u, dlrt_session *s, const void *const *inputs) {
+static int check_all(dlc_unit *u, dlrt_session *s, const void *const *inputs, void (*hold)(int)) {
     const ir_graph *g = u->g;
     dlrt_rng r;
     dlrt_rng_seed(&r, 12345);
-    loss_at(s, inputs); /* analytic gradients land in the arena */
+    loss_at(s, inputs); /* analytic gradients land in the arena; stop_gradient records */
+    if (hold) hold(1);  /* the differences see each stopped path held at those values */
     int failed = 0, checked = 0;
     for (int id = 0; id < g->n_nodes; id++) {
         const ir_node *p = &g->nodes[id];
@@ -108,7 +113,8 @@ int dlc_gradcheck(dlc_unit *u, const dlc_options *o) {
         fprintf(stderr, "dlc: error: %s: --gradcheck needs a train block with a loss\n", o->input);
         return 1;
     }
-    cg_c_options co = {.prefix = u->cfg.model, .f64 = 1, .has_train = 0, .batch_stats = 1};
+    cg_c_options co = {.prefix = u->cfg.model, .f64 = 1, .has_train = 0, .batch_stats = 1,
+                       .hold_stops = 1};
     const char *src = cg_c_generate(u->g, &co, u->plan[DLC_TARGET_C], &u->a);
     void *handle = NULL;
     const dlrt_model_desc *m = dlc_build_and_load(src, u->cfg.model, o, &handle);
@@ -126,7 +132,9 @@ int dlc_gradcheck(dlc_unit *u, const dlc_options *o) {
         if (u->g->nodes[id].op == IR_OP_input)
             inputs[dlrt_find_tensor(m, DLRT_INPUT, u->g->nodes[id].name)->index] =
                 random_input(u->g, id, &r);
-    int status = check_all(u, &s, inputs);
+    void (*hold)(int) = NULL; /* only with a stop_gradient */
+    *(void **)&hold = dlsym(handle, arena_printf(&u->a, "%s_hold", u->cfg.model));
+    int status = check_all(u, &s, inputs, hold);
     for (int i = 0; i < 64; i++) free((void *)inputs[i]);
     dlrt_session_free(&s);
     return status;

@@ -4,7 +4,8 @@
  * lowering function already lowered) and the table of names callable in a model: layers
  * (dense, prelu, batchnorm), free trainable tensors (variable), convolution and reshaping
  * (layers_conv.c), activations and
- * elementwise functions, train-only noise (dropout, gaussian_noise), reductions, pooling and
+ * elementwise functions, train-only noise (dropout, gaussian_noise), samples and stop_gradient
+ * (issue 15, built in layers_random.c), reductions, pooling and
  * concatenation (built in lower_pool.c), losses, and issue 13 ops1's tensor ops and constants
  * (abs, square, clamp, matmul here; transpose, slice, one_hot, constant, full and literal lists
  * in layers_tensor.c).
@@ -60,6 +61,8 @@ static const num_arg beta_arg[] = {{"beta", 1, 0, INF, 0, 1}, {NULL, 0, 0, 0, 0,
 static const num_arg delta_arg[] = {{"delta", 1, 0, INF, 1, 1}, {NULL, 0, 0, 0, 0, 0}};
 static const num_arg prelu_arg[] = {{"init", 0.25, -INF, INF, 0, 0}, {NULL, 0, 0, 0, 0, 0}};
 static const char *const axis_kwargs[] = {"axis", NULL};
+static const char *const normal_kwargs[] = {"mean", "std", NULL};
+static const char *const uniform_kwargs[] = {"low", "high", NULL};
 /* issue 13 ops2 (lower_metric.c) */
 static const num_arg pd_eps_arg[] = {{"eps", 1e-6, 0, INF, 0, 1}, {NULL, 0, 0, 0, 0, 0}};
 static const num_arg cos_eps_arg[] = {{"eps", 1e-8, 0, INF, 1, 1}, {NULL, 0, 0, 0, 0, 0}};
@@ -102,24 +105,10 @@ static int build_selu(lower_ctx *c, const ast_expr *call, const int *args, ir_op
     return lower_finish_node(c, id);
 }
 
-/* an integer per-step scalar the runtime fills by name ("seed", "step"), shared by every use */
-static int step_scalar(lower_ctx *c, const char *name) {
-    int id = ir_find_leaf(c->g, IR_OP_scalar_in, name);
-    if (id >= 0) return id;
-    ir_shape scalar = ir_shape_make(0, 0, NULL);
-    return ir_leaf(c->g, IR_OP_scalar_in, name, IR_I32, &scalar);
-}
-
 /* dropout / gaussian_noise: (x, seed, step), a stream number of its own, p or std */
 static int build_random(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
     (void)call;
-    int stream = 0;
-    for (int id = 0; id < c->g->n_nodes; id++)
-        stream += ir_op_is_random(c->g->nodes[id].op);
-    int seed = step_scalar(c, "seed"), step = step_scalar(c, "step");
-    int id = ir_add3(c->g, op, args[0], seed, step);
-    ir_set_random_stream(ir_get(c->g, id), stream);
-    return with_nums(c, id);
+    return with_nums(c, lower_draw(c, op, args[0]));
 }
 
 /* reduction = mean | sum (torch's reduction=; "none" has no scalar to train on) */
@@ -380,6 +369,13 @@ static const layer_info layers[] = {
     /* train-only noise */
     {"dropout", 1, 2, 1, no_kwargs, build_random, IR_OP_dropout, p_arg},
     {"gaussian_noise", 1, 2, 1, no_kwargs, build_random, IR_OP_gaussian_noise, std_arg},
+    /* issue 15: samples and stop-gradient (layers_random.c) */
+    {"normal", 1, IR_MAX_RANK - 1, 0, normal_kwargs, lower_build_sample, IR_OP_normal, NULL},
+    {"uniform", 1, IR_MAX_RANK - 1, 0, uniform_kwargs, lower_build_sample, IR_OP_uniform, NULL},
+    {"normal_like", 1, 1, 1, normal_kwargs, lower_build_sample_like, IR_OP_normal, NULL},
+    {"uniform_like", 1, 1, 1, uniform_kwargs, lower_build_sample_like, IR_OP_uniform, NULL},
+    {"bernoulli", 1, 1, 1, no_kwargs, lower_build_bernoulli, IR_OP_bernoulli, NULL},
+    {"stop_gradient", 1, 1, 1, no_kwargs, build_unary, IR_OP_stop_gradient, NULL},
     /* reductions */
     /* issue 13 ops2: an axis (lower_metric.c); without one, every element as before */
     {"sum", 1, 2, 1, axis_kwargs, lower_build_reduce, IR_OP_sum, NULL},

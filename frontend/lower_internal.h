@@ -192,6 +192,12 @@ int lower_build_one_hot(lower_ctx *c, const ast_expr *call, const int *args, ir_
 int lower_build_constant(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
 int lower_build_full(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
 int lower_tensor_literal(lower_ctx *c, const ast_expr *e);
+/* layers_random.c (issue 15): a node of op that draws, (x, seed, step) or (seed, step) when
+ * x < 0, with the next stream number (shape not inferred yet); normal and uniform, bernoulli */
+int lower_draw(lower_ctx *c, ir_op op, int x);
+int lower_build_sample(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int lower_build_sample_like(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
+int lower_build_bernoulli(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);
 /* lower_metric.c (issue 13 ops2): axis reductions, distances, comparisons and where, the
  * contrastive and triplet losses (rows of the table in layers.c) */
 int lower_build_reduce(lower_ctx *c, const ast_expr *call, const int *args, ir_op op);

@@ -28,6 +28,8 @@ enum {
     OPF_RANDOM = 16,  /* draws from the (seed, step, stream) hash; identity in eval_step */
     OPF_GEMM = 32,    /* calls a GEMM (the C backend's dlc_gemm, CUDA's cuBLAS): a workspace */
     OPF_INPLACE = 64, /* may write its result into an input's buffer (the memory planner) */
+    OPF_SAMPLE = 128, /* a sample (normal, uniform, bernoulli): draws from the same hash in every
+                       * step function, train_step keyed by (seed, step), the others by (0, 0) */
 };
 
 /* How the CUDA backend runs an op (ops.def's cuda column). */
@@ -121,6 +123,9 @@ static inline int ir_op_in_weights(ir_op op) { return ir_op_has(op, OPF_WEIGHTS)
 static inline int ir_op_is_random(ir_op op) { return ir_op_has(op, OPF_RANDOM); }
 static inline int ir_op_uses_gemm(ir_op op) { return ir_op_has(op, OPF_GEMM); }
 static inline int ir_op_in_place(ir_op op) { return ir_op_has(op, OPF_INPLACE); }
+static inline int ir_op_is_sample(ir_op op) { return ir_op_has(op, OPF_SAMPLE); }
+/* an op with a stream of draws of its own (random.stream): OPF_RANDOM or OPF_SAMPLE */
+static inline int ir_op_draws(ir_op op) { return ir_op_has(op, OPF_RANDOM | OPF_SAMPLE); }
 
 /* Pooling's output size along one spatial dim: floor((in + 2 padding - kernel) / stride) + 1
  * (torch's, ceil_mode off); the kernel fits in the padded input. */

@@ -387,6 +387,19 @@ static int ir_infer_where(ir_graph *g, ir_node *n, diag *d) {
     return 1;
 }
 
+/* issue 15: a sample of sample.dims, the batch first: [B, ...] */
+static int shape_sample(ir_graph *g, ir_node *n, diag *d) {
+    (void)g, (void)d;
+    int64_t dims[IR_MAX_RANK];
+    int rank = (int)ir_sample_dims_count(n);
+    DLC_ASSERT(rank >= 1 && rank <= IR_MAX_RANK);
+    for (int i = 0; i < rank; i++) dims[i] = ir_sample_dims(n, i);
+    n->shape = ir_shape_make(1, rank, dims);
+    return 1;
+}
+#define ir_infer_normal shape_sample
+#define ir_infer_uniform shape_sample
+
 /* ops.def's shape column: a leaf's own shape, its input's, the broadcast of its two inputs, or
  * a rule of its own (shape_NAME) */
 #define SHAPE_LEAF(name) shape_leaf
