@@ -10,12 +10,7 @@
 #   csv_data.sh DLC REPO_ROOT
 set -u
 dlc=$(realpath "$1") root=$(realpath "$2")
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export DLC_CACHE="$tmp/cache"
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/tally.sh"
 
 # the Iris example, from another directory: the CSV is found beside the model
 cd "$tmp"
@@ -109,5 +104,4 @@ model 'csv("d/wide.csv", x = range("a", "c"), label = "label", test = 0.5)' >wid
 "$dlc" --run -q wide.dl 2>err.txt
 [ $? = 1 ] && grep -q "input 'x' holds 2 reals per sample, but the data file .*d/wide.csv holds samples of 3" err.txt &&
   ok || { bad "a range of 3 columns for f32[2]"; cat err.txt; }
-echo "csv_data: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+tally_end csv_data

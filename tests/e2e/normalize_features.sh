@@ -15,12 +15,7 @@
 #   normalize_features.sh DLC CHECK_INFERENCE
 set -u
 dlc=$(realpath "$1") check=$(realpath "$2")
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export DLC_CACHE="$tmp/cache"
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/tally.sh"
 cd "$tmp"
 
 # features a ~ [0, 1), b ~ 1000 + [0, 500), c ~ 1e-3 [0, 1), k = 5; the label mixes a and b.
@@ -142,5 +137,4 @@ out=$("$dlc" three.dl --weights std.dlw -o /dev/null 2>&1)
 echo "$out" | grep -q "std.dlw: tensor 'normalize:x' has shape f64\[2,4\]; the model needs f64\[2,3\]" && ok ||
   bad "wrong-size statistics: $out"
 
-echo "normalize_features: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+tally_end normalize_features

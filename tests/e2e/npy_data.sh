@@ -11,12 +11,7 @@
 #   npy_data.sh DLC REPO_ROOT
 set -u
 dlc=$(realpath "$1") root=$(realpath "$2")
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export DLC_CACHE="$tmp/cache"
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/tally.sh"
 mkdir "$tmp/d"
 python3 "$root/tests/e2e/npy_fixtures.py" "$tmp/d" || { echo "FAIL: fixtures"; exit 1; }
 cd "$tmp"
@@ -88,5 +83,4 @@ expect 'd/not.npz: not an .npz archive' 'npz("d/not.npz", x = "features", y = "l
 expect 'd/none.npy: cannot open' "npy(x = \"d/none.npy\", $Y)"
 expect "input 'x' holds 3 reals per sample, but the data file .*d/x4.npy holds samples of 4" \
   "npy(x = \"d/x4.npy\", $Y)"
-echo "npy_data: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+tally_end npy_data
