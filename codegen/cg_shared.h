@@ -40,8 +40,8 @@ typedef void (*cg_expr_fn)(cg_ctx *x, int id, const char *const *args, strbuf *e
 /* per op of kind FUSED in ops.def, its expression (cg_expr.c): the elementwise ops, assign
  * (whose caller stores the value into its target) and reshape (the identity). Each sits in a
  * fusion group of passes/schedule.c and is emitted only by cg_fused_loop; the backends'
- * statement tables map these ops to a stub. NULL for the ops that are statements of their
- * backend. */
+ * statement tables map these ops to a guard that reports an internal error (they never reach
+ * a statement emitter). NULL for the ops that are statements of their backend. */
 extern const cg_expr_fn cg_expr_emitters[IR_OP_COUNT];
 
 const ir_node *cg_node(cg_ctx *x, int id);

@@ -166,15 +166,12 @@ static int check_real(const npy_src *s, const npy_array *a, int64_t k, double v,
                  isnan(v) ? "NaN" : isinf(v) ? "Inf (NaN and Inf are refused)" : "beyond the range of an f32");
 }
 
-/* every element of a into out as f32 (f4 straight into out), checked finite */
-static int read_reals(npy_src *s, const npy_array *a, float *out, char *err, size_t errlen) {
-    if (a->kind == 'f' && a->size == 4) {
-        if (src_read(s, out, sizeof(float) * (size_t)a->count))
-            return dlrt_failf(err, errlen, "%s: the data is cut short (expected %lld elements)", s->what, (long long)a->count);
-        for (int64_t k = 0; k < a->count; k++)
-            if (check_real(s, a, k, out[k], err, errlen)) return -1;
-        return 0;
-    }
+/* what each_element hands element k (its bytes and its value as a double) to */
+typedef int (*element_fn)(void *ctx, int64_t k, const unsigned char *raw, double v);
+
+/* reads a's elements chunk by chunk, calling fn for each in order until it fails */
+static int each_element(npy_src *s, const npy_array *a, element_fn fn, void *ctx, char *err,
+                        size_t errlen) {
     unsigned char *chunk = malloc(NPY_CHUNK);
     if (!chunk) return dlrt_failf(err, errlen, "%s: out of memory", s->what);
     int64_t per = NPY_CHUNK / a->size, k = 0;
@@ -185,14 +182,64 @@ static int read_reals(npy_src *s, const npy_array *a, float *out, char *err, siz
             rc = dlrt_failf(err, errlen, "%s: the data is cut short (expected %lld elements)", s->what, (long long)a->count);
             break;
         }
-        for (int64_t j = 0; rc == 0 && j < m; j++, k++) {
-            double v = element(a, chunk + j * a->size);
-            rc = check_real(s, a, k, v, err, errlen);
-            if (rc == 0) out[k] = (float)v;
-        }
+        for (int64_t j = 0; rc == 0 && j < m; j++, k++)
+            rc = fn(ctx, k, chunk + j * a->size, element(a, chunk + j * a->size));
     }
     free(chunk);
     return rc;
+}
+
+/* what the element callbacks read and write */
+typedef struct element_sink {
+    const npy_src *s;
+    const npy_array *a;
+    float *reals;      /* read_reals: the f32 values */
+    int32_t *out32;    /* read_ints: labels (>= 0, < classes when classes > 0) */
+    int64_t *out64;    /* read_ints: groups, any integer */
+    int64_t classes;
+    char *err;
+    size_t errlen;
+} element_sink;
+
+static int put_real(void *ctx, int64_t k, const unsigned char *raw, double v) {
+    element_sink *e = ctx;
+    (void)raw;
+    if (check_real(e->s, e->a, k, v, e->err, e->errlen)) return -1;
+    e->reals[k] = (float)v;
+    return 0;
+}
+
+/* every element of a into out as f32 (f4 straight into out), checked finite */
+static int read_reals(npy_src *s, const npy_array *a, float *out, char *err, size_t errlen) {
+    if (a->kind == 'f' && a->size == 4) {
+        if (src_read(s, out, sizeof(float) * (size_t)a->count))
+            return dlrt_failf(err, errlen, "%s: the data is cut short (expected %lld elements)", s->what, (long long)a->count);
+        for (int64_t k = 0; k < a->count; k++)
+            if (check_real(s, a, k, out[k], err, errlen)) return -1;
+        return 0;
+    }
+    element_sink e = {.s = s, .a = a, .reals = out, .err = err, .errlen = errlen};
+    return each_element(s, a, put_real, &e, err, errlen);
+}
+
+static int put_int(void *ctx, int64_t k, const unsigned char *raw, double v) {
+    element_sink *e = ctx;
+    if (e->out64) { /* 8-byte integers as they are (a double would round them) */
+        uint64_t u = 0;
+        if (e->a->size == 8) memcpy(&u, raw, 8);
+        e->out64[k] = e->a->size == 8 ? (int64_t)u : (int64_t)v;
+        return 0;
+    }
+    if (v < 0 || v > 2147483647.0 || (e->classes > 0 && v >= (double)e->classes)) {
+        char idx[160];
+        const char *at = index_text(e->a, k, idx, sizeof idx);
+        return e->classes > 0 ? dlrt_failf(e->err, e->errlen, "%s: label %.0f at %s is out of range (classes = %lld: expected 0 to %lld)",
+                                           e->s->what, v, at, (long long)e->classes, (long long)e->classes - 1)
+                              : dlrt_failf(e->err, e->errlen, "%s: label %.0f at %s is out of range (a class index is >= 0)",
+                                           e->s->what, v, at);
+    }
+    e->out32[k] = (int32_t)v;
+    return 0;
 }
 
 /* every element of an integer (or bool) array: labels into out32 (>= 0, < classes when set),
@@ -203,36 +250,9 @@ static int read_ints(npy_src *s, const npy_array *a, int64_t classes, int32_t *o
         return dlrt_failf(err, errlen, "%s: %s need an integer dtype (i1-i8, u1-u8), found a float "
                      "array (f%d); convert it with .astype(np.int64)", s->what,
                      out32 ? "class labels" : "groups", a->size);
-    unsigned char *chunk = malloc(NPY_CHUNK);
-    if (!chunk) return dlrt_failf(err, errlen, "%s: out of memory", s->what);
-    int64_t per = NPY_CHUNK / a->size, k = 0;
-    int rc = 0;
-    while (rc == 0 && k < a->count) {
-        int64_t m = a->count - k < per ? a->count - k : per;
-        if (src_read(s, chunk, (size_t)(m * a->size))) {
-            rc = dlrt_failf(err, errlen, "%s: the data is cut short (expected %lld elements)", s->what, (long long)a->count);
-            break;
-        }
-        for (int64_t j = 0; rc == 0 && j < m; j++, k++) {
-            double v = element(a, chunk + j * a->size);
-            if (out64) { /* 8-byte integers as they are (a double would round them) */
-                uint64_t u = 0;
-                if (a->size == 8) memcpy(&u, chunk + j * 8, 8);
-                out64[k] = a->size == 8 ? (int64_t)u : (int64_t)v;
-                continue;
-            }
-            if (v < 0 || v > 2147483647.0 || (classes > 0 && v >= (double)classes)) {
-                char idx[160];
-                rc = classes > 0 ? dlrt_failf(err, errlen, "%s: label %.0f at %s is out of range (classes = %lld: expected 0 to %lld)",
-                                         s->what, v, index_text(a, k, idx, sizeof idx), (long long)classes, (long long)classes - 1)
-                                 : dlrt_failf(err, errlen, "%s: label %.0f at %s is out of range (a class index is >= 0)",
-                                         s->what, v, index_text(a, k, idx, sizeof idx));
-            }
-            if (rc == 0) out32[k] = (int32_t)v;
-        }
-    }
-    free(chunk);
-    return rc;
+    element_sink e = {.s = s, .a = a, .out32 = out32, .out64 = out64, .classes = classes,
+                      .err = err, .errlen = errlen};
+    return each_element(s, a, put_int, &e, err, errlen);
 }
 
 static void src_close(npy_src *s) {
