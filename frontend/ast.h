@@ -65,6 +65,9 @@ typedef enum ast_stmt_kind {
     AST_STMT_INPUT,  /* input NAME: TYPE */
     AST_STMT_ASSIGN, /* NAME = EXPR (in models: a value; in train blocks: a setting) */
     AST_STMT_RETURN, /* return EXPR (a block's result; name is NULL, loc the keyword) */
+    AST_STMT_SECTION, /* KIND LABEL { stmts } inside a body (a train block's `step d { ... }`):
+                         name is KIND as written, label and body below; which kinds exist is
+                         lowering's business, so the words stay free as names elsewhere */
 } ast_stmt_kind;
 
 typedef struct ast_stmt {
@@ -73,6 +76,10 @@ typedef struct ast_stmt {
     src_loc loc;        /* span of the name */
     ast_expr *value;    /* AST_STMT_ASSIGN right-hand side */
     ast_type type;      /* AST_STMT_INPUT declared type */
+    const char *label;  /* AST_STMT_SECTION: its name (`step discriminator`: "discriminator") */
+    src_loc label_loc;  /* AST_STMT_SECTION: span of the label */
+    struct ast_stmt *body; /* AST_STMT_SECTION: its statements */
+    int n_body;         /* AST_STMT_SECTION: entries of body */
 } ast_stmt;
 
 typedef enum ast_item_kind {

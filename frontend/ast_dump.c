@@ -95,7 +95,8 @@ static void dump_type(const ast_type *t, FILE *out) {
     fputc(']', out);
 }
 
-static void dump_stmt(const ast_stmt *s, FILE *out) {
+static void dump_stmt(const ast_stmt *s, FILE *out, int indent) {
+    fprintf(out, "%*s", indent, "");
     switch (s->kind) {
     case AST_STMT_INPUT:
         fprintf(out, "  input %s: ", s->name);
@@ -109,6 +110,10 @@ static void dump_stmt(const ast_stmt *s, FILE *out) {
         fputs("  return ", out);
         dump_expr(s->value, out);
         break;
+    case AST_STMT_SECTION:
+        fprintf(out, "  section %s %s\n", s->name, s->label);
+        for (int i = 0; i < s->n_body; i++) dump_stmt(&s->body[i], out, indent + 2);
+        return;
     }
     fputc('\n', out);
 }
@@ -131,7 +136,7 @@ static void dump_item(const ast_item *it, FILE *out) {
         fputs(")\n", out);
         break;
     }
-    for (int i = 0; i < it->n_stmts; i++) dump_stmt(&it->stmts[i], out);
+    for (int i = 0; i < it->n_stmts; i++) dump_stmt(&it->stmts[i], out, 0);
 }
 
 void ast_dump(const ast_file *f, FILE *out) {

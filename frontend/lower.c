@@ -98,7 +98,8 @@ static int lower_model(lower_ctx *c, const ast_item *m) {
             else if (!lower_input(c, s)) lower_bind(c, s->name, NODE_FAILED, NULL); /* once */
             continue;
         }
-        if (s->kind == AST_STMT_RETURN) continue; /* reported by lower_collect_blocks */
+        if (s->kind == AST_STMT_RETURN || s->kind == AST_STMT_SECTION)
+            continue; /* reported by lower_collect_blocks */
         int node = lower_assign(c, s);
         if (node == NODE_INSTANCE) continue; /* bound to the instance */
         lower_bind(c, s->name, node < 0 ? NODE_FAILED : node, NULL);

@@ -73,6 +73,9 @@ static int check_body(lower_ctx *c, const ast_item *b) {
             diag_error(c->d, s->loc, "a block takes its inputs as parameters: block %s(x, ...); "
                        "'input' belongs in the model", b->name);
             ok = 0;
+        } else if (s->kind == AST_STMT_SECTION) {
+            lower_reject_section(c, s, "a block");
+            ok = 0;
         } else if (i > 0 && b->stmts[i - 1].kind == AST_STMT_RETURN) {
             diag_error(c->d, s->loc, "statement after return: a block ends with its return");
             return 0;
@@ -86,9 +89,16 @@ static int check_body(lower_ctx *c, const ast_item *b) {
     return ok;
 }
 
+void lower_reject_section(lower_ctx *c, const ast_stmt *s, const char *where) {
+    diag_error(c->d, s->loc, "'%s %s { ... }' is not allowed in %s: step and phase sections "
+               "belong in a train block", s->name, s->label, where);
+}
+
 static void check_no_return(lower_ctx *c, const ast_item *it) {
     for (int i = 0; i < it->n_stmts; i++)
-        if (it->stmts[i].kind == AST_STMT_RETURN)
+        if (it->stmts[i].kind == AST_STMT_SECTION && it->kind == AST_ITEM_MODEL)
+            lower_reject_section(c, &it->stmts[i], "a model");
+        else if (it->stmts[i].kind == AST_STMT_RETURN)
             diag_error(c->d, it->stmts[i].loc, "'return' is only allowed at the end of a block, "
                        "not in a %s", it->kind == AST_ITEM_MODEL ? "model" : "train block");
 }

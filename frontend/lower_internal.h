@@ -141,6 +141,9 @@ int lower_in_range(lower_ctx *c, const ast_expr *e, const char *what, double lo,
 /* v is finite as an f32 (it becomes a tensor element), else "WHAT V is not finite as an f32" */
 int lower_fits_f32(lower_ctx *c, src_loc loc, double v, const char *what);
 int lower_finish_node(lower_ctx *c, int id);                  /* infer shape; -1 on error */
+/* error: section s (`step NAME { ... }`) written where none is allowed (`where`: "a model") */
+void lower_reject_section(lower_ctx *c, const ast_stmt *s, const char *where);
+
 /* a trainable parameter (error when the name is taken) */
 int lower_make_param(lower_ctx *c, const char *name, int rank, const int64_t *dims, const ir_init *init);
 const ast_expr *lower_find_kwarg(const ast_expr *call, const char *name);
@@ -242,6 +245,14 @@ int lower_train(lower_ctx *c, const ast_item *item, train_config *cfg);
 void lower_train_config_defaults(train_config *cfg);
 
 /* lower_optim.c: optimizer, schedule, warmup, regularize settings (0 after an error) */
+/* lower_train.c / lower_step.c: steps and phases. lower_step_setting lowers a setting of how to
+ * minimise (loss, optimizer, schedule, ...) into opt and c->g->loss: 1 done, 0 after an error,
+ * -1 when s is none of them */
+int lower_step_setting(lower_ctx *c, const ast_stmt *s, opt_config *opt);
+int lower_is_step_key(const char *key);
+int lower_step_section(lower_ctx *c, const ast_stmt *s, train_config *cfg, int phase);
+int lower_phase_section(lower_ctx *c, const ast_stmt *s, train_config *cfg);
+int lower_finish_steps(lower_ctx *c, train_config *cfg);
 void lower_opt_config_defaults(opt_kind kind, opt_config *o); /* torch.optim's defaults for `kind` */
 int lower_optimizer(lower_ctx *c, const ast_expr *e, opt_config *o);
 int lower_schedule(lower_ctx *c, const ast_expr *e, lr_schedule *s);

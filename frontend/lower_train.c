@@ -57,26 +57,61 @@ static const char *const settings[] = {"data", "loss", "optimizer", "schedule", 
                                        "epochs", "seed", "validation", "metrics",
                                        "early_stopping", "augment", "evaluate", "images", NULL};
 
+/* a setting of how to minimise (the train block's own, or a step's): 1 done, 0 after an
+ * error, -1 when `s` is not one of them */
+int lower_step_setting(lower_ctx *c, const ast_stmt *s, opt_config *opt) {
+    const char *k = s->name;
+    if (!strcmp(k, "loss")) return lower_loss(c, s);
+    if (!strcmp(k, "optimizer")) return lower_optimizer(c, s->value, opt);
+    if (!strcmp(k, "schedule")) return lower_schedule(c, s->value, &opt->schedule);
+    if (!strcmp(k, "warmup")) return lower_warmup(c, s->value, &opt->schedule);
+    if (!strcmp(k, "clip_norm"))
+        return lower_in_range(c, s->value, "clip_norm", 0, 1e9, 1, 0, &opt->clip_norm);
+    if (!strcmp(k, "clip_value"))
+        return lower_in_range(c, s->value, "clip_value", 0, 1e9, 1, 0, &opt->clip_value);
+    if (!strcmp(k, "regularize")) {
+        c->regularize = s->value; /* lowered once the loss is known */
+        return 1;
+    }
+    return -1;
+}
+
+static int lower_section(lower_ctx *c, const ast_stmt *s, train_config *cfg) {
+    if (!strcmp(s->name, "step")) {
+        if (cfg->n_phases) {
+            diag_error(c->d, s->loc, "step '%s' is outside the phases: with phases, every step "
+                       "belongs in one", s->label);
+            return 0;
+        }
+        return lower_step_section(c, s, cfg, 0);
+    }
+    if (!strcmp(s->name, "phase")) {
+        if (cfg->n_steps && !cfg->n_phases) {
+            diag_error(c->d, s->loc, "phase '%s' follows steps outside any phase: with phases, "
+                       "every step belongs in one", s->label);
+            return 0;
+        }
+        return lower_phase_section(c, s, cfg);
+    }
+    static const char *const kinds[] = {"step", "phase"};
+    char hint[DIAG_HINT_SIZE];
+    diag_error(c->d, s->loc, "unknown section '%s %s { ... }'%s (a train block holds step and "
+               "phase sections)", s->name, s->label,
+               diag_hint(hint, diag_closest(s->name, kinds, 2), ""));
+    return 0;
+}
+
 static int lower_setting(lower_ctx *c, const ast_stmt *s, train_config *cfg) {
     const char *k = s->name;
     if (s->kind == AST_STMT_RETURN) return 0; /* reported by lower_collect_blocks */
+    if (s->kind == AST_STMT_SECTION) return lower_section(c, s, cfg);
     if (s->kind != AST_STMT_ASSIGN) {
         diag_error(c->d, s->loc, "inputs are declared in the model block, not in train");
         return 0;
     }
     if (!strcmp(k, "data")) return lower_data(c, s->value, cfg);
-    if (!strcmp(k, "loss")) return lower_loss(c, s);
-    if (!strcmp(k, "optimizer")) return lower_optimizer(c, s->value, &cfg->opt);
-    if (!strcmp(k, "schedule")) return lower_schedule(c, s->value, &cfg->opt.schedule);
-    if (!strcmp(k, "warmup")) return lower_warmup(c, s->value, &cfg->opt.schedule);
-    if (!strcmp(k, "clip_norm"))
-        return lower_in_range(c, s->value, "clip_norm", 0, 1e9, 1, 0, &cfg->opt.clip_norm);
-    if (!strcmp(k, "clip_value"))
-        return lower_in_range(c, s->value, "clip_value", 0, 1e9, 1, 0, &cfg->opt.clip_value);
-    if (!strcmp(k, "regularize")) {
-        c->regularize = s->value; /* lowered once the loss is known */
-        return 1;
-    }
+    int done = lower_step_setting(c, s, &cfg->opt);
+    if (done >= 0) return done;
     if (!strcmp(k, "batch")) return lower_eval_int(c, s->value, &cfg->batch, 1);
     if (!strcmp(k, "epochs")) return lower_eval_int(c, s->value, &cfg->epochs, 1);
     if (!strcmp(k, "seed")) return lower_eval_int(c, s->value, &cfg->seed, 0);
@@ -93,6 +128,22 @@ static int lower_setting(lower_ctx *c, const ast_stmt *s, train_config *cfg) {
     return 0;
 }
 
+/* with steps, the settings of how to minimise belong to each step */
+static int check_no_step_keys(lower_ctx *c, const ast_item *item, const train_config *cfg) {
+    if (!cfg->n_steps) return 1;
+    for (int i = 0; i < item->n_stmts; i++) {
+        const ast_stmt *s = &item->stmts[i];
+        if (s->kind == AST_STMT_ASSIGN && lower_is_step_key(s->name))
+            diag_error(c->d, s->loc, "'%s' is set per step when the train block has %s: move "
+                       "it into each step that needs it", s->name,
+                       cfg->n_phases ? "phases" : "steps");
+    }
+    if (cfg->early_stop.enabled)
+        diag_error(c->d, cfg->early_stop.loc, "early_stopping watches one loss: it is not "
+                   "available with steps or phases");
+    return c->d->n_errors == 0;
+}
+
 int lower_train(lower_ctx *c, const ast_item *item, train_config *cfg) {
     cfg->present = 1;
     if (strcmp(item->name, cfg->model) != 0) {
@@ -101,10 +152,11 @@ int lower_train(lower_ctx *c, const ast_item *item, train_config *cfg) {
         return 0;
     }
     for (int i = 0; i < item->n_stmts; i++) lower_setting(c, &item->stmts[i], cfg);
-    if (c->d->n_errors) return 0;
-    if (c->g->loss < 0) diag_error(c->d, item->loc, "train block has no loss = ...");
+    if (c->d->n_errors || !check_no_step_keys(c, item, cfg)) return 0;
+    if (c->g->loss < 0 && !cfg->n_steps) diag_error(c->d, item->loc, "train block has no loss = ...");
     if (c->d->n_errors) return 0;
     if (c->regularize && !lower_regularize(c, c->regularize)) return 0;
+    if (!lower_finish_steps(c, cfg)) return 0;
     int augment_ok = lower_check_augment(c, cfg), few_shot_ok = lower_check_few_shot(c, cfg);
     int images_ok = lower_check_images(c, cfg);
     return lower_check_evaluation(c, cfg) && augment_ok && few_shot_ok && images_ok;

@@ -142,6 +142,8 @@ static void push_arg(parse_ctx *ctx, arg_vec *v, const char *name, DLYLTYPE name
 static void push_stmt(parse_ctx *ctx, stmt_vec *v, const ast_stmt *s);
 static ast_stmt *new_assign(parse_ctx *ctx, const char *name, DLYLTYPE loc, ast_expr *value);
 static ast_stmt *new_input(parse_ctx *ctx, const char *name, DLYLTYPE loc, const ast_type *t);
+static ast_stmt *new_section(parse_ctx *ctx, const char *kind, DLYLTYPE loc, const char *label,
+                             DLYLTYPE label_loc, stmt_vec body);
 static ast_type *new_type(parse_ctx *ctx, const char *dtype, DLYLTYPE loc, arg_vec dims);
 static void add_item(parse_ctx *ctx, const ast_item *it);
 static void add_param(parse_ctx *ctx, DLYLTYPE kw, const char *name, DLYLTYPE name_loc,
@@ -224,6 +226,7 @@ stmt
     | IDENT EQ expr opt_semi                { $$ = new_assign(ctx, $1, @1, $3); }
     | KW_RETURN expr opt_semi               { $$ = new_assign(ctx, NULL, @1, $2);
                                               $$->kind = AST_STMT_RETURN; }
+    | IDENT IDENT LBRACE stmts RBRACE opt_semi { $$ = new_section(ctx, $1, @1, $2, @2, $4); }
     | error { ctx->want_sync = 1; } SYNC    { $$ = NULL; if (ctx->sync_fresh) yyerrok; }
     ;
 
@@ -565,6 +568,19 @@ static ast_stmt *new_assign(parse_ctx *ctx, const char *name, DLYLTYPE loc, ast_
     s->name = name;
     s->loc = parse_src_loc(ctx, loc);
     s->value = value;
+    return s;
+}
+
+static ast_stmt *new_section(parse_ctx *ctx, const char *kind, DLYLTYPE loc, const char *label,
+                             DLYLTYPE label_loc, stmt_vec body) {
+    ast_stmt *s = arena_alloc(ctx->a, sizeof *s);
+    s->kind = AST_STMT_SECTION;
+    s->name = kind;
+    s->loc = parse_src_loc(ctx, loc);
+    s->label = label;
+    s->label_loc = parse_src_loc(ctx, label_loc);
+    s->body = body.v;
+    s->n_body = body.n;
     return s;
 }
 

@@ -52,7 +52,19 @@ ir_graph *ir_graph_new(arena *a) {
     ir_graph *g = arena_alloc(a, sizeof *g);
     g->a = a;
     g->loss = -1;
+    g->cur_step = -1;
     return g;
+}
+
+int ir_step_updates(const ir_step *st, const ir_node *param) {
+    if (!st->params) return 1;
+    for (int i = 0; i < st->n_params; i++) {
+        const char *e = st->params[i];
+        size_t n = strlen(e);
+        if (n > 0 && e[n - 1] == '.' ? !strncmp(param->name, e, n) : !strcmp(param->name, e))
+            return 1;
+    }
+    return 0;
 }
 
 ir_node *ir_get(const ir_graph *g, int id) {
@@ -83,6 +95,7 @@ int ir_add(ir_graph *g, ir_op op, int n_in, const int *in) {
     n->what = g->cur_what;
     n->grad = -1;
     n->phase = g->phase;
+    n->step = g->cur_step;
     return id;
 }
 

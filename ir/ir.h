@@ -89,10 +89,25 @@ typedef struct ir_node {
     const char *what;         /* the user-level construct that made it ("dense"), for errors */
     int grad;                 /* param: id of its gradient node (-1 until autodiff) */
     int phase;                /* IR_PHASE_*: which part of the step created it */
+    int step;                 /* backward and update nodes: the training step (g->steps) they
+                                 belong to; -1: the forward graph, which every step shares */
 } ir_node;
 
 enum { IR_PHASE_FORWARD = 0, IR_PHASE_BACKWARD = 1, IR_PHASE_UPDATE = 2 };
 
+/* A training step: one generated step function, minimising its own loss over the parameters
+ * it updates (the others stay frozen in it). A train block without `step` sections is one
+ * step that updates every parameter. */
+enum { IR_MAX_STEPS = 8 };
+typedef struct ir_step {
+    const char *name;          /* `step NAME`; NULL for a train block without steps */
+    int loss;                  /* id of its scalar loss */
+    const char *const *params; /* what it updates: full parameter names, or prefixes ending in
+                                  '.' (an instance's "D."); NULL: every parameter */
+    int n_params;              /* entries of params */
+    const struct opt_config *opt; /* its optimizer (ir/train_config.h) */
+    int *grad;                 /* autodiff: per node id, a param's gradient in this step, or -1 */
+} ir_step;
 typedef struct ir_graph {
     arena *a;          /* owning arena */
     ir_node *nodes;    /* node table, indexed by id */
@@ -102,6 +117,9 @@ typedef struct ir_graph {
     int outputs[64];    /* ids of named outputs (e.g. logits) read by the runtime */
     int n_outputs;     /* number of entries in outputs */
     int phase;         /* phase stamped on nodes added now */
+    int cur_step;      /* step stamped on nodes added now (-1: the shared forward graph) */
+    int n_steps;       /* training steps (0: no training) */
+    ir_step steps[IR_MAX_STEPS]; /* the training steps; steps[0].loss is `loss` */
     src_loc cur_loc;   /* location stamped on nodes added now */
     const char *cur_what; /* user-level construct stamped on nodes added now */
     struct ir_weights *weights; /* trained values of the leaves (ir/weights.h; inference graphs),
@@ -132,6 +150,8 @@ static inline int ir_op_draws(ir_op op) { return ir_op_has(op, OPF_RANDOM | OPF_
 int64_t ir_pool_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding);
 
 ir_graph *ir_graph_new(arena *a);
+/* whether step st updates param node id (its name matches one of the step's entries) */
+int ir_step_updates(const ir_step *st, const ir_node *param);
 ir_node *ir_get(const ir_graph *g, int id);
 int ir_add(ir_graph *g, ir_op op, int n_in, const int *in); /* node at g->cur_loc, g->phase */
 int ir_add1(ir_graph *g, ir_op op, int a);

@@ -146,6 +146,33 @@ typedef struct image_config {
     src_loc part_loc[DLC_MAX_IMAGE_PARTS];  /* where each part is written */
 } image_config;
 
+/* step NAME { loss = ...; optimizer = ...; params = [...]; repeat = k } in a train block (or
+ * in a phase): one alternating update (frontend/lower_step.c). A train block without steps is
+ * one step (n_steps 0 in train_config: its own loss and opt). */
+enum { DLC_MAX_STEPS = IR_MAX_STEPS, DLC_MAX_PHASES = 4 };
+
+typedef struct step_config {
+    const char *name;      /* step NAME */
+    src_loc loc;           /* where NAME is written */
+    int loss;              /* its loss node */
+    int loss_output;       /* the loss's index in the graph's outputs (evaluation reads it) */
+    opt_config opt;        /* its optimizer, clipping and learning-rate schedule */
+    int64_t repeat;        /* calls per training iteration (>= 1) */
+    const char **params;   /* params = [...]: full parameter names or prefixes ending in '.' */
+    int n_params;          /* entries of params (0: every parameter) */
+    int phase;             /* the phase it belongs to */
+} step_config;
+
+/* phase NAME { epochs = E; step ... { } ... } (or the step settings themselves): phases run one
+ * after another, each over its own epochs; a train block without phases is one phase. */
+typedef struct phase_config {
+    const char *name;      /* phase NAME (NULL: the train block's single implicit phase) */
+    src_loc loc;           /* where NAME is written */
+    int64_t epochs;        /* its passes over the training split */
+    int first_step;        /* its steps: steps[first_step .. first_step + n_steps) */
+    int n_steps;           /* entries */
+} phase_config;
+
 typedef struct train_config {
     int present;             /* the file has a train block */
     const char *model;       /* name of the model trained (or the only model) */
@@ -179,7 +206,11 @@ typedef struct train_config {
     int n_few_shot;          /* entries in few_shot */
     image_config images[DLC_MAX_IMAGES]; /* images = [grid(...), ...] */
     int n_images;            /* entries in images */
-    opt_config opt;          /* optimizer */
+    opt_config opt;          /* optimizer (of a train block without steps) */
+    step_config steps[DLC_MAX_STEPS]; /* step sections, in order (phases' steps included) */
+    int n_steps;             /* entries (0: the train block is one step of its own) */
+    phase_config phases[DLC_MAX_PHASES]; /* phase sections, in order */
+    int n_phases;            /* entries (0: one phase, the train block's epochs) */
 } train_config;
 
 /* The inputs the runtime feeds normalised samples (none unless cfg->normalize): the feature

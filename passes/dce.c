@@ -2,7 +2,7 @@
  * dce.c — dead-code elimination with renumbering.
  * Requires: shapes known. Establishes: only nodes that reach a root (the loss, a named output,
  * an assign) remain, in the same relative order, with ids renumbered densely; param grad
- * links, the loss and outputs are remapped. Gradient nodes of params that nothing updates are
+ * links, the loss, the steps' losses and outputs are remapped. Gradient nodes of params that nothing updates are
  * dropped (their grad link becomes -1).
  */
 #include "pass.h"
@@ -45,5 +45,9 @@ void pass_dce_remove_dead(ir_graph *g, const char *retired) {
         if (node->grad >= 0) node->grad = remap[node->grad];
     }
     if (g->loss >= 0) g->loss = remap[g->loss];
+    for (int k = 0; k < g->n_steps; k++) {
+        if (g->steps[k].loss >= 0) g->steps[k].loss = remap[g->steps[k].loss];
+        g->steps[k].grad = NULL; /* by the old ids; the update has read it */
+    }
     for (int i = 0; i < g->n_outputs; i++) g->outputs[i] = remap[g->outputs[i]];
 }

@@ -1,8 +1,9 @@
 /*
  * optimizer.c — lowers gradient clipping and the optimizer update into the IR, so every backend
  * gets them for free and code generation fuses each parameter's update into one loop.
- * Requires: autodiff ran (params have ->grad). Establishes: for every param with a gradient, an
- * UPDATE-phase chain ending in assign(param, new value), plus the optimizer state leaves it
+ * Requires: autodiff ran (each step's grad). Establishes: per training step (g->steps, each
+ * with its own optimizer), for every param with a gradient in it, an UPDATE-phase chain
+ * stamped with the step ending in assign(param, new value), plus the optimizer state leaves it
  * needs (`state` nodes named "<param>.<slot>", slots named as torch.optim's state keys, with
  * their initial value in ->init) and their assigns.
  *
@@ -239,25 +240,41 @@ static void clip_gradients(upd *u, int *grads, int n) {
     for (int i = 0; i < n; i++) grads[i] = mul(u, grads[i], scale);
 }
 
-int pass_optimizer(pass_ctx *c) {
-    if (!c->opt || !c->with_backward) return 1;
-    upd u = {.g = c->g, .opt = c->opt, .t = -1};
-    c->g->phase = IR_PHASE_UPDATE;
-    c->g->cur_loc = c->opt->loc;
-    c->g->cur_what = ir_opt_names[c->opt->kind];
-    int n_forward = c->g->n_nodes, n = 0;
-    int *params = arena_alloc(c->g->a, sizeof(int) * (size_t)n_forward);
-    int *grads = arena_alloc(c->g->a, sizeof(int) * (size_t)n_forward);
+/* the per-step scalar `what` ("lr", "step") of step st: its own name when the train block
+ * has named steps ("discriminator.lr"), so each step has its schedule and its count */
+static int step_scalar_named(ir_graph *g, const ir_step *st, const char *what) {
+    ir_shape scalar = ir_shape_make(0, 0, NULL);
+    const char *name = st->name ? arena_printf(g->a, "%s.%s", st->name, what) : what;
+    return ir_leaf(g, IR_OP_scalar_in, name, IR_F32, &scalar);
+}
+
+/* step k's update: clipping, then each of its params' update */
+static void update_step(ir_graph *g, int k) {
+    const ir_step *st = &g->steps[k];
+    upd u = {.g = g, .opt = st->opt, .t = -1};
+    g->phase = IR_PHASE_UPDATE;
+    g->cur_step = k;
+    g->cur_loc = st->opt->loc;
+    g->cur_what = ir_opt_names[st->opt->kind];
+    int n_forward = g->n_nodes, n = 0;
+    int *params = arena_alloc(g->a, sizeof(int) * (size_t)n_forward);
+    int *grads = arena_alloc(g->a, sizeof(int) * (size_t)n_forward);
     for (int p = 0; p < n_forward; p++) {
-        const ir_node *pn = ir_get(c->g, p);
-        if (pn->op != IR_OP_param || pn->grad < 0) continue;
+        const ir_node *pn = ir_get(g, p);
+        if (pn->op != IR_OP_param || st->grad[p] < 0) continue;
         params[n] = p;
-        grads[n++] = pn->grad;
+        grads[n++] = st->grad[p];
     }
     clip_gradients(&u, grads, n);
-    ir_shape scalar = ir_shape_make(0, 0, NULL);
-    u.lr = ir_leaf(c->g, IR_OP_scalar_in, "lr", IR_F32, &scalar);
+    u.lr = step_scalar_named(g, st, "lr");
+    if (st->name) u.t = step_scalar_named(g, st, "step");
     make_scalars(&u);
     for (int i = 0; i < n; i++) update_param(&u, params[i], grads[i]);
+    g->cur_step = -1;
+}
+
+int pass_optimizer(pass_ctx *c) {
+    if (!c->opt || !c->with_backward) return 1;
+    for (int k = 0; k < c->g->n_steps; k++) update_step(c->g, k);
     return pass_shape(c);
 }
