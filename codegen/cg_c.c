@@ -104,6 +104,13 @@ static int has_node(const int *list, int n, int id) {
     return 0;
 }
 
+/* PREFIX_train_step (a train block without steps), PREFIX_train_NAME for step NAME */
+static const char *train_fn_name(cg_c *c, int k) {
+    const char *name = c->x.g->steps[k].name;
+    return name ? arena_printf(c->x.a, "%s_train_%s", c->o->prefix, name)
+                : arena_printf(c->x.a, "%s_train_step", c->o->prefix);
+}
+
 static void emit_function(cg_c *c, const mem_fn_plan *f) {
     const char *p = c->o->prefix;
     const int train = f->sched.train, *list = f->sched.list, n = f->sched.n;
@@ -119,13 +126,14 @@ static void emit_function(cg_c *c, const mem_fn_plan *f) {
         return;
     }
     if (train)
-        sb_printf(c->x.out, "static void %s_train_step(void *weights, void *arena, const void *const "
-                          "*inputs, int n,\n    const double *scalars, double *loss) {\n    (void)scalars;\n", p);
+        sb_printf(c->x.out, "static void %s(void *weights, void *arena, const void *const "
+                          "*inputs, int n,\n    const double *scalars, double *loss) {\n    (void)scalars;\n",
+                  train_fn_name(c, f->sched.fn_step));
     else
         sb_printf(c->x.out, "static void %s_eval_step(void *weights, void *arena, const void *const "
                           "*inputs, int n,\n    double *loss) {\n", p);
     emit_body(c, list, n);
-    int loss = c->x.g->loss;
+    int loss = train ? c->x.g->steps[f->sched.fn_step].loss : c->x.g->loss;
     if (loss >= 0 && has_node(list, n, loss)) sb_printf(c->x.out, "    *loss = (double)t%d[0];\n", loss);
     else sb_puts(c->x.out, "    *loss = 0;\n");
     sb_puts(c->x.out, "}\n\n");
@@ -168,20 +176,37 @@ static int emit_tensor_table(cg_c *c) {
     return rows;
 }
 
+/* the steps' table of a train block with steps (else nothing): "NULL" or its name */
+static const char *emit_step_table(cg_c *c) {
+    const ir_graph *g = c->x.g;
+    if (!c->o->has_train || !g->steps[0].name) return "NULL";
+    sb_printf(c->x.out, "static const dlrt_step_desc %s_steps[] = {\n", c->o->prefix);
+    for (int k = 0; k < g->n_steps; k++) {
+        int out = -1;
+        for (int i = 0; i < g->n_outputs; i++)
+            if (g->outputs[i] == g->steps[k].loss) out = i;
+        sb_printf(c->x.out, "    {\"%s\", %s, %d},\n", g->steps[k].name, train_fn_name(c, k), out);
+    }
+    sb_puts(c->x.out, "};\n\n");
+    return arena_printf(c->x.a, "%s_steps", c->o->prefix);
+}
+
 static void emit_descriptor(cg_c *c, int rows) {
     const char *p = c->o->prefix;
+    const char *steps = emit_step_table(c);
+    int n_steps = strcmp(steps, "NULL") ? c->x.g->n_steps : 0;
     int64_t max_batch = 1;
     for (int id = 0; id < c->x.g->n_nodes; id++)
         if (c->x.g->nodes[id].shape.batched) max_batch = c->x.g->nodes[id].shape.dims[0];
     sb_printf(c->x.out,
               "static const dlrt_model_desc %s_desc = {\n"
               "    DLRT_ABI_VERSION, \"%s\", %d, %lldLL, %lldLL, %lld, %d, %d, %d, %s_tensors,\n"
-              "    %s, %s_eval_step};\n\n"
+              "    %s, %s_eval_step, %d, %s};\n\n"
               "const dlrt_model_desc *%s_model(void);\n"
               "const dlrt_model_desc *%s_model(void) { return &%s_desc; }\n",
               p, p, c->o->f64 ? 8 : 4, c->weights_count, c->arena_bytes, (long long)max_batch,
               c->n_inputs, c->n_scalars, rows, p,
-              c->o->has_train ? arena_printf(c->x.a, "%s_train_step", p) : "NULL", p, p, p, p);
+              c->o->has_train ? train_fn_name(c, 0) : "NULL", p, n_steps, steps, p, p, p);
 }
 
 /* gradient checks of a graph with a stop_gradient: dlc_hold and PREFIX_hold, and a buffer per
@@ -253,7 +278,7 @@ const char *cg_c_generate(const ir_graph *g, const cg_c_options *o, const mem_pl
     if (cg_needs_random(g, o->has_train, &with_normal)) cg_c_random_prelude(&c, with_normal);
     if (o->has_train && o->check_numerics) cg_c_numerics_prelude(&c);
     if (o->hold_stops) hold_prelude(&c);
-    if (o->has_train) emit_function(&c, &c.plan.train);
+    for (int k = 0; o->has_train && k < c.plan.n_train; k++) emit_function(&c, &c.plan.train[k]);
     emit_function(&c, &c.plan.eval);
     if (g->weights) cg_c_infer_api(&c);
     else emit_descriptor(&c, emit_tensor_table(&c));

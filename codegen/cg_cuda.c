@@ -287,7 +287,7 @@ const dlrt_cuda_program *cg_cuda_generate(const ir_graph *g, const cg_cuda_optio
     cg_cu_prelude(&c);
     if (o->has_train) {
         p->has_train = 1;
-        p->train = emit_function(&c, &c.plan.train);
+        p->train = emit_function(&c, &c.plan.train[0]); /* one step: the driver refuses several for CUDA */
     }
     p->eval = emit_function(&c, &c.plan.eval);
     p->source = out.data;

@@ -150,9 +150,11 @@ const dlrt_tensor_desc *dlc_gradient_output(const ir_graph *g, const dlrt_model_
     return NULL;
 }
 
-dlrt_schedule dlc_schedule(const train_config *cfg) {
-    const lr_schedule *s = &cfg->opt.schedule;
-    return (dlrt_schedule){.kind = (int)s->kind, .lr = cfg->opt.lr, .every = s->every,
+dlrt_schedule dlc_schedule(const train_config *cfg) { return dlc_opt_schedule(&cfg->opt); }
+
+dlrt_schedule dlc_opt_schedule(const opt_config *opt) {
+    const lr_schedule *s = &opt->schedule;
+    return (dlrt_schedule){.kind = (int)s->kind, .lr = opt->lr, .every = s->every,
                            .gamma = s->gamma, .min_lr = s->min_lr, .warmup = s->warmup,
                            .warmup_start = s->warmup_start};
 }

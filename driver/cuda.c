@@ -241,8 +241,8 @@ static void cpu_image(checker *k, const mem_fn_plan *cf, const mem_fn_plan *gf, 
  * Then the updated weights (computed from the CPU's gradients) are compared. */
 static int check_ops(checker *k, int train, int n, const double *scalars, const char *fn) {
     char err[4096];
-    const mem_fn_plan *cf = train ? &k->cplan.train : &k->cplan.eval;
-    const mem_fn_plan *gf = train ? &k->gplan.train : &k->gplan.eval;
+    const mem_fn_plan *cf = train ? &k->cplan.train[0] : &k->cplan.eval;
+    const mem_fn_plan *gf = train ? &k->gplan.train[0] : &k->gplan.eval;
     const dlrt_cuda_fn *f = train ? &k->p->train : &k->p->eval;
     const ir_graph *g = k->u->g;
     memset(k->garena, 0, (size_t)k->p->plan_bytes);
@@ -290,7 +290,7 @@ static int check_chained(checker *k, int train, int n, const double *scalars, do
     (void)scalars;
     int failed = k->failed, checked = k->checked;
     printf("%s at batch %d, the whole step (informational but for the loss):\n", fn, n);
-    compare_nodes(k, train ? &k->cplan.train : &k->cplan.eval, train ? &k->gplan.train : &k->gplan.eval,
+    compare_nodes(k, train ? &k->cplan.train[0] : &k->cplan.eval, train ? &k->gplan.train[0] : &k->gplan.eval,
                   n, fn);
     if (train) compare_weights(k, k->before);
     k->chained_failed += k->failed - failed;

@@ -100,6 +100,7 @@ const dlrt_tensor_desc *dlc_gradient_output(const ir_graph *g, const dlrt_model_
 
 /* The train block's learning-rate schedule, as the runtime applies it. */
 dlrt_schedule dlc_schedule(const train_config *cfg);
+dlrt_schedule dlc_opt_schedule(const opt_config *opt); /* one step's optimizer's */
 
 /* Compile C source into a shared object in the cache (or reuse it) and load PREFIX_model. */
 const dlrt_model_desc *dlc_build_and_load(const char *c_source, const char *prefix,

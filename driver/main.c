@@ -63,6 +63,30 @@ static void copy_images(const train_config *cfg, dlrt_train_opts *t) {
     t->n_images = cfg->n_images < DLRT_MAX_IMAGES ? cfg->n_images : DLRT_MAX_IMAGES;
 }
 
+/* step and phase sections: each step's schedule and repeat; the phases (a train block with
+ * steps and no phases: one phase of them all, over its epochs) */
+static void copy_steps(const train_config *cfg, dlrt_train_opts *t) {
+    for (int k = 0; k < cfg->n_steps && k < DLRT_MAX_STEPS; k++)
+        t->steps[k] = (dlrt_step_opts){.name = cfg->steps[k].name,
+                                       .schedule = dlc_opt_schedule(&cfg->steps[k].opt),
+                                       .repeat = cfg->steps[k].repeat};
+    t->n_steps = cfg->n_steps;
+    for (int p = 0; p < cfg->n_phases && p < DLRT_MAX_PHASES; p++) {
+        const phase_config *c = &cfg->phases[p];
+        t->phases[p] = (dlrt_phase_opts){.name = c->name, .epochs = c->epochs,
+                                         .first_step = c->first_step, .n_steps = c->n_steps};
+    }
+    t->n_phases = cfg->n_phases;
+    if (cfg->n_steps && !cfg->n_phases) {
+        t->phases[0] = (dlrt_phase_opts){.epochs = cfg->epochs, .n_steps = cfg->n_steps};
+        t->n_phases = 1;
+    }
+    if (cfg->n_phases) { /* the report's epochs_planned: every phase's */
+        t->epochs = 0;
+        for (int p = 0; p < t->n_phases; p++) t->epochs += t->phases[p].epochs;
+    }
+}
+
 /* the training batches' augmentation list */
 static void copy_augment(const train_config *cfg, dlrt_train_opts *t) {
     for (int i = 0; i < cfg->n_augment && i < DLRT_MAX_AUGMENTS; i++) {
@@ -115,6 +139,7 @@ static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
     dlc_table_spec(u, o->input, &t.data.table);
     copy_evaluation(&u->cfg, &t);
     copy_augment(&u->cfg, &t);
+    copy_steps(&u->cfg, &t);
     copy_images(&u->cfg, &t);
     t.images_dir = o->images;
     if (o->check_numerics &&

@@ -71,8 +71,10 @@ static void cuda_figures(const dlc_unit *u, const mem_plan *p, mem_figures *f) {
 
 static void compute(const dlc_unit *u, const mem_plan *p, int cuda, mem_figures *f) {
     memset(f, 0, sizeof *f);
-    const mem_fn_plan *big = p->has_train && p->train.bytes >= p->eval.bytes ? &p->train : &p->eval;
-    f->function = big == &p->train ? "training step" : "evaluation step";
+    const mem_fn_plan *big = &p->eval;
+    for (int k = 0; k < p->n_train; k++)
+        if (p->train[k].bytes >= big->bytes) big = &p->train[k];
+    f->function = big == &p->eval ? "evaluation step" : "training step";
     f->params = p->params * p->real_bytes;
     f->buffers = p->buffers * p->real_bytes;
     f->state = p->state * p->real_bytes;

@@ -140,7 +140,12 @@ static int parse_reduction(lower_ctx *c, const ast_expr *call, int64_t *out) {
 static int build_loss(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
     int64_t reduction;
     if (!parse_reduction(c, call, &reduction)) return -1;
-    int id = ir_add2(c->g, op, args[0], args[1]);
+    int target = args[1];
+    const ir_node *t = ir_get(c->g, target);
+    if (t->shape.rank == 0 && t->op == IR_OP_const && ir_get(c->g, args[0])->shape.rank > 0)
+        target = lower_finish_node(c, ir_add2(c->g, IR_OP_broadcast, target, args[0])); /* a number: every element's */
+    if (target < 0) return -1;
+    int id = ir_add2(c->g, op, args[0], target);
     ir_set_loss_sum(ir_get(c->g, id), reduction);
     return with_nums(c, id);
 }

@@ -106,7 +106,9 @@ typedef struct ir_step {
                                   '.' (an instance's "D."); NULL: every parameter */
     int n_params;              /* entries of params */
     const struct opt_config *opt; /* its optimizer (ir/train_config.h) */
-    int *grad;                 /* autodiff: per node id, a param's gradient in this step, or -1 */
+    int *grad;                 /* autodiff: per node id below n_grad, a param's gradient in this
+                                  step, or -1 (renumbered by dce) */
+    int n_grad;                /* entries of grad */
 } ir_step;
 typedef struct ir_graph {
     arena *a;          /* owning arena */

@@ -63,6 +63,7 @@ static void differentiate_step(ir_graph *g, int k) {
         backprop_node(g, id, acc, req);
     }
     st->grad = arena_alloc(g->a, sizeof(int) * (size_t)n_nodes);
+    st->n_grad = n_nodes;
     for (int id = 0; id < n_nodes; id++)
         st->grad[id] = ir_get(g, id)->op == IR_OP_param && req[id] ? acc[id] : -1;
     g->cur_step = -1;

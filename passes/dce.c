@@ -23,6 +23,18 @@ static char *mark_live(const ir_graph *g, const char *retired) {
     return live;
 }
 
+/* a step's loss and gradients by the new ids (a gradient nothing reads any more: -1) */
+static void remap_step(ir_step *st, const int *remap, int n_nodes, arena *a) {
+    if (st->loss >= 0) st->loss = remap[st->loss];
+    if (!st->grad) return;
+    int *grad = arena_alloc(a, sizeof(int) * ((size_t)n_nodes + 1));
+    for (int id = 0; id < n_nodes; id++) grad[id] = -1;
+    for (int id = 0; id < st->n_grad; id++)
+        if (remap[id] >= 0 && st->grad[id] >= 0) grad[remap[id]] = remap[st->grad[id]];
+    st->grad = grad;
+    st->n_grad = n_nodes;
+}
+
 int pass_dce(pass_ctx *c) {
     pass_dce_remove_dead(c->g, NULL);
     return 1;
@@ -45,9 +57,6 @@ void pass_dce_remove_dead(ir_graph *g, const char *retired) {
         if (node->grad >= 0) node->grad = remap[node->grad];
     }
     if (g->loss >= 0) g->loss = remap[g->loss];
-    for (int k = 0; k < g->n_steps; k++) {
-        if (g->steps[k].loss >= 0) g->steps[k].loss = remap[g->steps[k].loss];
-        g->steps[k].grad = NULL; /* by the old ids; the update has read it */
-    }
+    for (int k = 0; k < g->n_steps; k++) remap_step(&g->steps[k], remap, n, g->a);
     for (int i = 0; i < g->n_outputs; i++) g->outputs[i] = remap[g->outputs[i]];
 }

@@ -253,6 +253,16 @@ static void find_peak(const planner *pl, arena *a) {
     }
 }
 
+/* the parameters' gradients in training step s (for the report's classes) */
+static void mark_gradients(const ir_graph *g, const ir_sched *s, char *is_grad) {
+    const ir_step *st = s->train && s->fn_step < g->n_steps ? &g->steps[s->fn_step] : NULL;
+    for (int id = 0; id < g->n_nodes; id++) {
+        if (g->nodes[id].op != IR_OP_param) continue;
+        int grad = st && st->grad && id < st->n_grad ? st->grad[id] : g->nodes[id].grad;
+        if (grad >= 0) is_grad[grad] = 1;
+    }
+}
+
 static void plan_function(const ir_graph *g, const ir_sched *s, const mem_options *o, arena *a,
                           mem_plan *p, char *pinned, const int64_t *pinned_offset,
                           mem_fn_plan *f) {
@@ -268,8 +278,7 @@ static void plan_function(const ir_graph *g, const ir_sched *s, const mem_option
                   .holder = arena_alloc(a, sizeof(int) * 2 * nn), .is_grad = arena_alloc(a, nn),
                   .next_holder = arena_alloc(a, sizeof(int) * nn)};
     for (size_t i = 0; i < nn; i++) pl.next_holder[i] = -1;
-    for (int id = 0; id < g->n_nodes; id++)
-        if (g->nodes[id].op == IR_OP_param && g->nodes[id].grad >= 0) pl.is_grad[g->nodes[id].grad] = 1;
+    mark_gradients(g, s, pl.is_grad);
     find_last_reads(&pl);
     collect_buffers(&pl);
     place(&pl, a, pinned_offset);
@@ -294,7 +303,7 @@ void pass_memplan_build(const ir_graph *g, const sched_funcs *s, const mem_optio
     for (int id = 0; id < g->n_nodes; id++)
         if (g->nodes[id].shape.batched) model_batch = g->nodes[id].shape.dims[0];
     *p = (mem_plan){.batch = o->batch > 0 ? o->batch : model_batch, .real_bytes = o->real_bytes,
-                    .has_train = has_train};
+                    .has_train = has_train, .n_train = s->n_train};
     plan_weights(g, a, p);
     char *pinned = arena_alloc(a, (size_t)g->n_nodes + 1);
     int64_t *pinned_offset = arena_alloc(a, sizeof(int64_t) * ((size_t)g->n_nodes + 1));
@@ -302,10 +311,11 @@ void pass_memplan_build(const ir_graph *g, const sched_funcs *s, const mem_optio
     plan_function(g, &s->eval, o, a, p, pinned, pinned_offset, &p->eval);
     p->arena_bytes = p->eval.bytes > p->pinned_bytes ? p->eval.bytes : p->pinned_bytes;
     p->arena_no_reuse = p->eval.bytes_no_reuse;
-    if (has_train) {
-        plan_function(g, &s->train, o, a, p, pinned, pinned_offset, &p->train);
-        if (p->train.bytes > p->arena_bytes) p->arena_bytes = p->train.bytes;
-        if (p->train.bytes_no_reuse > p->arena_no_reuse) p->arena_no_reuse = p->train.bytes_no_reuse;
+    for (int k = 0; k < p->n_train; k++) {
+        mem_fn_plan *f = &p->train[k];
+        plan_function(g, &s->train[k], o, a, p, pinned, pinned_offset, f);
+        if (f->bytes > p->arena_bytes) p->arena_bytes = f->bytes;
+        if (f->bytes_no_reuse > p->arena_no_reuse) p->arena_no_reuse = f->bytes_no_reuse;
     }
     pass_memplan_verify(p);
 }
@@ -355,7 +365,7 @@ static void verify_function(const mem_fn_plan *f) {
 
 void pass_memplan_verify(const mem_plan *p) {
     verify_function(&p->eval);
-    if (p->has_train) verify_function(&p->train);
+    for (int k = 0; k < p->n_train; k++) verify_function(&p->train[k]);
 }
 
 int64_t pass_memplan_offset(const mem_fn_plan *f, int id) {

@@ -64,8 +64,9 @@ typedef struct mem_fn_plan {
 typedef struct mem_plan {
     int64_t batch;          /* batch size planned for */
     int real_bytes;         /* bytes per real */
-    int has_train;          /* the training step was planned */
-    mem_fn_plan train;      /* the training step's plan (when has_train) */
+    int has_train;          /* the training steps were planned */
+    int n_train;            /* training step functions planned (g->n_steps, or 0) */
+    mem_fn_plan train[IR_MAX_STEPS]; /* each training step's plan */
     mem_fn_plan eval;       /* the evaluation step's plan */
     int64_t *weight_offset; /* per node id: element offset of a param/buffer/state leaf */
     int64_t weights_count;  /* reals in the weights block */

@@ -40,6 +40,11 @@ void pass_memplan_dump(const ir_graph *g, const mem_plan *p, FILE *out) {
             (long long)p->batch, p->real_bytes, (long long)p->weights_count, (long long)p->params,
             (long long)p->buffers, (long long)p->state, (long long)p->pinned_bytes,
             (long long)p->arena_bytes, (long long)p->arena_no_reuse);
-    if (p->has_train) dump_function(g, &p->train, "train_step", out);
+    for (int k = 0; k < p->n_train; k++) {
+        const char *name = g->steps[k].name;
+        char title[160];
+        snprintf(title, sizeof title, "train_step%s%s", name ? " " : "", name ? name : "");
+        dump_function(g, &p->train[k], title, out);
+    }
     dump_function(g, &p->eval, "eval_step", out);
 }

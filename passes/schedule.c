@@ -12,6 +12,7 @@
 #include "pass.h"
 #include "schedule.h"
 #include <stdlib.h>
+#include <string.h>
 
 int pass_sched_is_leaf(const ir_node *n) { return (ir_op_flags[n->op] & OPF_LEAF) != 0; }
 
@@ -251,35 +252,78 @@ static void take_rest(ir_sched *s, update_order *u) {
  * end of the step, and an update chain stays one fused loop. With clip_norm the
  * updates wait for the global norm, that is for every gradient, as they must.
  */
-static void order_train(const ir_graph *g, arena *a, ir_sched *s) {
+static void order_train(const ir_graph *g, const char *member, arena *a, ir_sched *s) {
     update_order u = {.g = g};
     init_update_order(&u, a);
+    int n_members = 0;
+    for (int id = 0; id < g->n_nodes; id++) {
+        if (member[id]) n_members++;
+        else u.done[id] = 1; /* another step's: never taken, never waited for */
+    }
     s->n = 0;
     for (int id = 0; id < g->n_nodes; id++) {
         const ir_node *n = &g->nodes[id];
-        if (is_update(n)) continue;
+        if (!member[id] || is_update(n)) continue;
         if (!pass_sched_is_leaf(n) && !pass_sched_fusable(n)) flush_updates(s, &u, id);
         take(s, &u, id);
     }
     flush_updates(s, &u, g->n_nodes);
     take_rest(s, &u);
-    DLC_ASSERT(s->n == g->n_nodes);
+    DLC_ASSERT(s->n == n_members);
 }
 
-/* train: every node; eval: what the loss and the outputs depend on (never the update) */
-static void select_nodes(const ir_graph *g, int train, arena *a, ir_sched *s) {
+/* need[] closed over inputs: every node a needed node reads */
+static void close_over_inputs(const ir_graph *g, char *need) {
+    for (int id = g->n_nodes - 1; id >= 0; id--)
+        if (need[id])
+            for (int i = 0; i < g->nodes[id].n_in; i++) need[g->nodes[id].in[i]] = 1;
+}
+
+/* the forward graph's side effects (a batchnorm's running statistics) computed from values the
+ * step computes anyway (through forward nodes of no step's own): they run in it; returns
+ * whether one was added. comp[id]: node id is needed, a leaf, or such a forward node over them */
+static int add_forward_effects(const ir_graph *g, char *need, char *comp) {
+    int added = 0;
+    for (int id = 0; id < g->n_nodes; id++) {
+        const ir_node *n = &g->nodes[id];
+        int side = (ir_op_flags[n->op] & OPF_SIDE) != 0;
+        comp[id] = need[id] || pass_sched_is_leaf(n);
+        if (comp[id] || n->step >= 0) continue;
+        int all = 1;
+        for (int i = 0; i < n->n_in; i++) all &= comp[n->in[i]];
+        comp[id] = all && !side;
+        if (all && side) need[id] = added = 1;
+    }
+    return added;
+}
+
+/* training step k of several: its loss, its backward and update nodes, what they read */
+static void select_step(const ir_graph *g, int k, char *need) {
+    need[g->steps[k].loss] = 1;
+    for (int id = 0; id < g->n_nodes; id++)
+        if (g->nodes[id].step == k) need[id] = 1;
+    char *comp = malloc((size_t)g->n_nodes + 1);
+    DLC_ASSERT(comp != NULL);
+    do close_over_inputs(g, need);
+    while (add_forward_effects(g, need, comp));
+    free(comp);
+}
+
+/* train: every node (one step) or step k's (several); eval: what the loss and the outputs
+ * depend on (never the update) */
+static void select_nodes(const ir_graph *g, int train, int k, arena *a, ir_sched *s) {
     char *need = arena_alloc(a, (size_t)g->n_nodes + 1);
-    if (!train) {
+    if (train && g->n_steps > 1) select_step(g, k, need);
+    else if (train) memset(need, 1, (size_t)g->n_nodes);
+    else {
         if (g->loss >= 0) need[g->loss] = 1;
         for (int i = 0; i < g->n_outputs; i++) need[g->outputs[i]] = 1;
-        for (int id = g->n_nodes - 1; id >= 0; id--)
-            if (need[id])
-                for (int i = 0; i < g->nodes[id].n_in; i++) need[g->nodes[id].in[i]] = 1;
+        close_over_inputs(g, need);
     }
     s->n = 0;
     for (int id = 0; id < g->n_nodes; id++) s->pos[id] = -1;
     if (train) {
-        order_train(g, a, s);
+        order_train(g, need, a, s);
         return;
     }
     for (int id = 0; id < g->n_nodes; id++) {
@@ -322,6 +366,7 @@ static void mark_stored(ir_sched *s) {
         if (!pass_sched_is_leaf(n) && !pass_sched_fusable(n)) s->stored[id] = 1;
     }
     if (g->loss >= 0 && s->pos[g->loss] >= 0) s->stored[g->loss] = 1;
+    if (s->train && s->pos[g->steps[s->fn_step].loss] >= 0) s->stored[g->steps[s->fn_step].loss] = 1;
     for (int i = 0; i < g->n_outputs; i++)
         if (s->pos[g->outputs[i]] >= 0) s->stored[g->outputs[i]] = 1;
     for (int id = 0; id < g->n_nodes; id++)
@@ -342,24 +387,24 @@ static void number_steps(ir_sched *s) {
     }
 }
 
-void pass_sched_build(const ir_graph *g, int train, arena *a, ir_sched *s) {
+void pass_sched_build(const ir_graph *g, int train, int step, arena *a, ir_sched *s) {
     size_t nn = (size_t)g->n_nodes + 1;
-    *s = (ir_sched){.g = g, .train = train};
+    *s = (ir_sched){.g = g, .train = train, .fn_step = step};
     s->list = arena_alloc(a, sizeof(int) * nn);
     s->group = arena_alloc(a, sizeof(int) * nn);
     s->stored = arena_alloc(a, nn);
     s->step = arena_alloc(a, sizeof(int) * nn);
     s->pos = arena_alloc(a, sizeof(int) * nn);
-    select_nodes(g, train, a, s);
+    select_nodes(g, train, step, a, s);
     assign_groups(s);
     mark_stored(s);
     number_steps(s);
 }
 
 void pass_sched_build_funcs(const ir_graph *g, int has_train, arena *a, sched_funcs *s) {
-    *s = (sched_funcs){.has_train = has_train};
-    pass_sched_build(g, 0, a, &s->eval);
-    if (has_train) pass_sched_build(g, 1, a, &s->train);
+    *s = (sched_funcs){.has_train = has_train, .n_train = has_train ? g->n_steps : 0};
+    pass_sched_build(g, 0, 0, a, &s->eval);
+    for (int k = 0; k < s->n_train; k++) pass_sched_build(g, 1, k, a, &s->train[k]);
 }
 
 /* one function: a header, then a line per scheduled node (leaves say so) */
@@ -381,7 +426,12 @@ static void dump_function(const ir_sched *s, const char *name, FILE *out) {
 }
 
 void pass_sched_dump(const sched_funcs *s, FILE *out) {
-    if (s->has_train) dump_function(&s->train, "train_step", out);
+    for (int k = 0; k < s->n_train; k++) {
+        const char *name = s->train[0].g->steps[k].name;
+        char title[160];
+        snprintf(title, sizeof title, "train_step%s%s", name ? " " : "", name ? name : "");
+        dump_function(&s->train[k], title, out);
+    }
     dump_function(&s->eval, "eval_step", out);
 }
 

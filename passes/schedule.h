@@ -21,7 +21,8 @@
 
 typedef struct ir_sched {
     const ir_graph *g; /* the graph scheduled */
-    int train;         /* 1: the training step; 0: the evaluation step */
+    int train;         /* 1: a training step; 0: the evaluation step */
+    int fn_step;       /* a training step: which of g->steps */
     int n;             /* entries of list */
     int *list;         /* node ids in execution order (leaves included) */
     int *group;        /* per node id: fusion group, or -1 (leaves, unfused nodes, unscheduled) */
@@ -31,18 +32,22 @@ typedef struct ir_sched {
     int n_steps;       /* steps in the function */
 } ir_sched;
 
-/* Builds the schedule of the training step (train = 1) or the evaluation step (train = 0). */
-void pass_sched_build(const ir_graph *g, int train, arena *a, ir_sched *s);
+/* Builds the schedule of training step `step` (train = 1) or the evaluation step (train = 0).
+ * With one step, the training step is every node; with several, step k is what its loss and
+ * its updates need (the forward nodes it reads, its own backward and update nodes) plus the
+ * forward graph's side effects (batchnorm's running statistics) over values it computes. */
+void pass_sched_build(const ir_graph *g, int train, int step, arena *a, ir_sched *s);
 
 /* The schedules of a compilation's step functions: the `schedule` analysis of the pass table
  * (passes/pipeline.c), built once and read by the memory plans of every target. */
 typedef struct sched_funcs {
-    int has_train;  /* the training step is scheduled (else only the evaluation step) */
-    ir_sched train; /* the training step's schedule (when has_train) */
+    int has_train;  /* the training steps are scheduled (else only the evaluation step) */
+    int n_train;    /* training steps scheduled: g->n_steps when has_train, else 0 */
+    ir_sched train[IR_MAX_STEPS]; /* each training step's schedule */
     ir_sched eval;  /* the evaluation step's schedule */
 } sched_funcs;
 
-/* Schedules the evaluation step, and the training step when has_train. */
+/* Schedules the evaluation step, and every training step when has_train. */
 void pass_sched_build_funcs(const ir_graph *g, int has_train, arena *a, sched_funcs *s);
 
 /* --dump-after=schedule: each function's nodes in order with their steps, fusion groups and

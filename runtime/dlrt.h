@@ -148,6 +148,23 @@ typedef struct dlrt_tuples {
     const char *member_input[3]; /* the inputs fed the tuple's samples, in order */
 } dlrt_tuples;
 
+/* Steps and phases of a train block with `step` / `phase` sections (docs/language.md, "Steps
+ * and phases"); runtime/dlrt_steps.c runs them. An iteration gathers one batch and calls every
+ * step of the phase in order, each `repeat` times, on that batch. */
+enum { DLRT_MAX_STEPS = 8, DLRT_MAX_PHASES = 4 };
+
+typedef struct dlrt_step_opts {
+    const char *name;        /* the model's step of that name (dlrt_step_desc) */
+    dlrt_schedule schedule;  /* its learning rate per epoch of its phase (its "NAME.lr") */
+    long long repeat;        /* calls per iteration (>= 1) */
+} dlrt_step_opts;
+
+typedef struct dlrt_phase_opts {
+    const char *name;        /* phase NAME (NULL: the train block's steps, one phase) */
+    long long epochs;        /* its passes over the training part */
+    int first_step, n_steps; /* its steps: steps[first_step .. first_step + n_steps) */
+} dlrt_phase_opts;
+
 typedef struct dlrt_train_opts {
     dlrt_data_spec data;     /* the dataset (its seed is set from `seed` by dlrt_train) */
     const char *feature_input; /* model input fed the samples (images, x; NULL: none) */
@@ -170,6 +187,10 @@ typedef struct dlrt_train_opts {
     const char *images_dir;  /* --images DIR: where they are written after the test split
                                 (NULL: not written) */
     dlrt_schedule schedule;  /* learning rate per epoch (fed to the model's "lr" scalar) */
+    dlrt_step_opts steps[DLRT_MAX_STEPS]; /* the steps (n_steps 0: train_step alone, above) */
+    int n_steps;             /* entries of steps */
+    dlrt_phase_opts phases[DLRT_MAX_PHASES]; /* with steps: the phases, in order (at least one) */
+    int n_phases;            /* entries of phases */
     const char *report_path; /* JSON report file, or NULL */
     const char *save_weights;      /* after training and the restore: the weights file, or NULL */
     const char *const *save_names; /* the PARAM/STATE tensors it holds (what inference reads) */

@@ -11,7 +11,7 @@
 #ifndef DLRT_ABI_H
 #define DLRT_ABI_H
 
-#define DLRT_ABI_VERSION 3
+#define DLRT_ABI_VERSION 4
 
 enum dlrt_tensor_kind {
     DLRT_PARAM = 0,  /* trainable weight, in the weights block */
@@ -46,6 +46,15 @@ typedef void (*dlrt_train_fn)(void *weights, void *arena, const void *const *inp
 typedef void (*dlrt_eval_fn)(void *weights, void *arena, const void *const *inputs, int n,
                              double *loss);
 
+/* A training step of a train block with `step` sections: one update of the parameters it
+ * names, with its own loss and optimizer (a train block without steps has none of these and
+ * trains through train_step alone). */
+typedef struct dlrt_step_desc {
+    const char *name;    /* the step's name ("discriminator") */
+    dlrt_train_fn train; /* forward + backward + update of its parameters */
+    int loss_output;     /* its loss: the OUTPUT row of that index (eval_step writes it) */
+} dlrt_step_desc;
+
 typedef struct dlrt_model_desc {
     int abi_version;                 /* DLRT_ABI_VERSION the code was generated for */
     const char *name;                /* model name */
@@ -59,6 +68,8 @@ typedef struct dlrt_model_desc {
     const dlrt_tensor_desc *tensors; /* params, state, inputs, outputs, scalars */
     dlrt_train_fn train_step;        /* forward + backward + update; NULL without training */
     dlrt_eval_fn eval_step;          /* forward (and loss when there is one; else *loss = 0) */
+    int n_steps;                     /* entries of steps (0: train_step is the only step) */
+    const dlrt_step_desc *steps;     /* the steps, in order; train_step is steps[0].train */
 } dlrt_model_desc;
 
 #endif

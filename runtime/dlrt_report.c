@@ -58,6 +58,38 @@ static json_object *metrics_json(const dlrt_train_opts *o, const double *values,
     return m;
 }
 
+/* with steps: {STEP: {"loss": train, "val_loss": val}} for the steps of phase p (train may be
+ * NULL: the test split's, {"loss": ...} only) */
+static json_object *steps_json(const dlrt_train_opts *o, int p, const double *train,
+                               const double *val) {
+    json_object *s = json_object_new_object();
+    const dlrt_phase_opts *ph = &o->phases[p];
+    for (int k = ph->first_step; k < ph->first_step + ph->n_steps; k++) {
+        json_object *one = json_object_new_object();
+        json_object_object_add(one, "loss", num(train[k]));
+        if (val) json_object_object_add(one, "val_loss", num(val[k]));
+        json_object_object_add(s, o->steps[k].name, one);
+    }
+    return s;
+}
+
+/* with phases: each phase's test split, in order */
+static json_object *phases_json(const dlrt_report *r) {
+    const dlrt_train_opts *o = r->opts;
+    json_object *a = json_object_new_array();
+    for (int p = 0; p < o->n_phases; p++) {
+        const dlrt_phase_test *pt = &r->phase_test[p];
+        json_object *one = json_object_new_object();
+        json_object_object_add(one, "phase", o->phases[p].name ? json_object_new_string(o->phases[p].name) : NULL);
+        json_object_object_add(one, "epochs", json_object_new_int64(o->phases[p].epochs));
+        json_object_object_add(one, "loss", num(pt->loss));
+        json_object_object_add(one, "metrics", metrics_json(o, pt->metrics, 1));
+        json_object_object_add(one, "steps", steps_json(o, p, pt->step_loss, NULL));
+        json_object_array_add(a, one);
+    }
+    return a;
+}
+
 static json_object *epoch_json(const dlrt_report *r, const dlrt_epoch_record *e) {
     json_object *o = json_object_new_object(), *m = json_object_new_object();
     json_object_object_add(o, "epoch", json_object_new_int64(e->epoch));
@@ -70,6 +102,12 @@ static json_object *epoch_json(const dlrt_report *r, const dlrt_epoch_record *e)
     json_object_object_add(m, "train", metrics_json(r->opts, e->train_metrics, 1));
     json_object_object_add(m, "val", metrics_json(r->opts, e->val_metrics, r->n_val > 0));
     json_object_object_add(o, "metrics", m);
+    if (r->opts->n_steps) {
+        const dlrt_phase_opts *ph = &r->opts->phases[e->phase];
+        if (ph->name) json_object_object_add(o, "phase", json_object_new_string(ph->name));
+        json_object_object_add(o, "steps", steps_json(r->opts, e->phase, e->step_loss,
+                                                      r->n_val > 0 ? e->val_step_loss : NULL));
+    }
     return o;
 }
 
@@ -190,6 +228,11 @@ static json_object *report_json(const dlrt_report *r) {
         if (r->opts->metrics[i].kind == DLRT_METRIC_VALUE && r->opts->metrics[i].name)
             json_object_object_add(test, r->opts->metrics[i].name, num(r->test_metrics[i]));
     if (r->opts->n_few_shot > 0) json_object_object_add(test, "few_shot", few_shot_json(r));
+    if (r->opts->n_steps) {
+        json_object_object_add(test, "steps", steps_json(r->opts, r->opts->n_phases - 1,
+                                                         r->test_step_loss, NULL));
+        json_object_object_add(test, "phases", phases_json(r));
+    }
     json_object_object_add(root, "test", test);
     json_object_object_add(root, "memory", memory_json(&r->memory));
     json_object_object_add(root, "diverged", diverged_json(r));

@@ -49,7 +49,18 @@ typedef struct dlrt_epoch_record {
     double samples_per_sec; /* training samples / seconds */
     double train_metrics[DLRT_MAX_METRICS]; /* per entry of the metrics list */
     double val_metrics[DLRT_MAX_METRICS];   /* per entry; NAN without a validation split */
+    int phase;              /* with steps: the phase it belongs to */
+    double step_loss[DLRT_MAX_STEPS];     /* with steps: each step's mean training loss (NAN:
+                                             not in this phase) */
+    double val_step_loss[DLRT_MAX_STEPS]; /* each step's validation loss (NAN: none) */
 } dlrt_epoch_record;
+
+/* With phases: the test split evaluated at the end of each phase. */
+typedef struct dlrt_phase_test {
+    double loss;                          /* the first step's loss (the test line's) */
+    double metrics[DLRT_MAX_METRICS];     /* per entry of the metrics list */
+    double step_loss[DLRT_MAX_STEPS];     /* each step's loss */
+} dlrt_phase_test;
 
 /* What a run allocated for the model, in bytes. */
 typedef struct dlrt_memory {
@@ -68,6 +79,8 @@ typedef struct dlrt_report {
     double test_loss;              /* evaluated once at the end */
     double test_accuracy;          /* NAN when not measured */
     double test_metrics[DLRT_MAX_METRICS]; /* per entry of the metrics list */
+    double test_step_loss[DLRT_MAX_STEPS]; /* with steps: each step's test loss */
+    dlrt_phase_test phase_test[DLRT_MAX_PHASES]; /* with phases: each phase's test split */
     long long best_epoch;          /* early stopping: epoch whose weights were kept (0: off) */
     long long stopped_epoch;       /* early stopping: last epoch when it stopped early, else 0 */
     double best;                   /* early stopping: the monitored value at best_epoch */

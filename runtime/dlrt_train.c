@@ -23,6 +23,7 @@
 #include "dlrt.h"
 #include "dlrt_pairs.h"
 #include "dlrt_report.h"
+#include "dlrt_train_internal.h"
 #include "dlrt_weights.h"
 #include <math.h>
 #include <stdio.h>
@@ -33,29 +34,9 @@
 
 #define SHUFFLE_STREAM 0x7368756666UL /* keeps the epoch streams apart from the others */
 
-typedef struct batcher {
-    const dlrt_model_desc *m;    /* model being fed */
-    const dlrt_dataset *ds;      /* source samples */
-    float *x;                    /* max_batch samples per tuple member (NULL: no feature input) */
-    int arity;                   /* samples per batch row: 1, or 2 (pairs), 3 (triplets) */
-    long long tsize;             /* reals per real target */
-    int32_t *y;                  /* max_batch labels (NULL: the dataset has real targets) */
-    float *t;                    /* max_batch real targets (NULL: the dataset has labels) */
-    const void *inputs[16];      /* what the step reads */
-    long long bytes;             /* bytes this batcher allocated (0 when it shares another's) */
-    const float *out;            /* the model's first output, in the arena */
-    long long cols;              /* reals per output row */
-    const float *value[DLRT_MAX_METRICS]; /* VALUE metrics: their scalar outputs, in the arena */
-} batcher;
 
-/* What one pass over some samples measured. */
-typedef struct totals {
-    dlrt_metric_sums sums; /* per entry of the metrics list */
-    double loss;           /* sum of per-batch mean loss times batch size */
-    long long n;           /* samples */
-} totals;
 
-static double now(void) {
+double dlrt_tr_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
@@ -91,7 +72,7 @@ static void gather_tuples(batcher *b, const int64_t *idx, int n, const dlrt_augm
 
 /* samples idx[0..n) into the batch buffers; `aug` (training batches only, else NULL)
  * augments the samples with epoch `epoch`'s draws on the way */
-static void gather(batcher *b, const int64_t *idx, int n, const dlrt_augmenter *aug,
+void dlrt_tr_gather(batcher *b, const int64_t *idx, int n, const dlrt_augmenter *aug,
                    long long epoch) {
     const dlrt_dataset *ds = b->ds;
     if (b->arity > 1) {
@@ -107,28 +88,31 @@ static void gather(batcher *b, const int64_t *idx, int n, const dlrt_augmenter *
     }
 }
 
-static void add_batch(totals *t, const batcher *b, const dlrt_train_opts *o, double loss, int n) {
+void dlrt_tr_add_batch(totals *t, const batcher *b, const dlrt_train_opts *o, double loss, int n) {
     dlrt_batch_view v = {b->out, b->cols, b->y, b->t, n, loss, b->value};
     dlrt_metrics_add(&t->sums, o->metrics, o->n_metrics, &v);
     t->loss += loss * n;
     t->n += n;
 }
 
-static totals evaluate(dlrt_session *s, batcher *b, const dlrt_train_opts *o, const int64_t *idx,
+totals dlrt_tr_evaluate(dlrt_session *s, batcher *b, const dlrt_train_opts *o, const int64_t *idx,
                        int64_t n) {
     totals t;
     memset(&t, 0, sizeof t);
     for (int64_t at = 0; at < n; at += s->model->max_batch) {
         int bn = (int)(n - at < s->model->max_batch ? n - at : s->model->max_batch);
         double loss;
-        gather(b, idx + at * b->arity, bn, NULL, 0);
+        dlrt_tr_gather(b, idx + at * b->arity, bn, NULL, 0);
         s->model->eval_step(s->weights, s->arena, b->inputs, bn, &loss);
-        add_batch(&t, b, o, loss, bn);
+        dlrt_tr_add_batch(&t, b, o, loss, bn);
+        double steps[DLRT_MAX_STEPS];
+        dlrt_tr_step_losses(s, steps);
+        for (int k = 0; k < s->model->n_steps && k < DLRT_MAX_STEPS; k++) t.step_loss[k] += steps[k] * bn;
     }
     return t;
 }
 
-static void progress(const dlrt_train_opts *o, long long epoch, int64_t done, int64_t total) {
+void dlrt_tr_progress(const dlrt_train_opts *o, long long epoch, int64_t done, int64_t total) {
     if (o->quiet || !isatty(STDERR_FILENO)) return;
     fprintf(stderr, "\repoch %lld/%lld  %3d%%", epoch, o->epochs, (int)(100 * done / total));
     fflush(stderr);
@@ -147,14 +131,14 @@ void dlrt_step_scalars(const dlrt_model_desc *m, long long seed, long long step,
 }
 
 /* the first step whose loss was not finite: epoch, step and loss into the report */
-static void diverge(dlrt_report *r, long long epoch, long long step, double loss) {
+void dlrt_tr_diverge(dlrt_report *r, long long epoch, long long step, double loss) {
     r->diverged_epoch = epoch;
     r->diverged_step = step;
     r->diverged_loss = loss;
 }
 
 /* --check-numerics: whether the step just run made a NaN or an Inf (then reported) */
-static int numerics_found(const dlrt_train_opts *o, dlrt_report *r, long long epoch,
+int dlrt_tr_numerics_found(const dlrt_train_opts *o, dlrt_report *r, long long epoch,
                           long long step) {
     int input = -1, node = o->numerics ? o->numerics(&input) : -1;
     if (node < 0) return 0;
@@ -178,14 +162,14 @@ static totals train_epoch(dlrt_session *s, batcher *b, const dlrt_train_opts *o,
         double loss;
         s->step++;
         dlrt_step_scalars(s->model, o->seed, s->step, lr, scalars);
-        gather(b, idx + at * b->arity, bn, aug->n_ops > 0 ? aug : NULL, epoch);
+        dlrt_tr_gather(b, idx + at * b->arity, bn, aug->n_ops > 0 ? aug : NULL, epoch);
         s->model->train_step(s->weights, s->arena, b->inputs, bn, scalars, &loss);
-        if (numerics_found(o, r, epoch, s->step) || !isfinite(loss)) {
-            diverge(r, epoch, s->step, loss);
+        if (dlrt_tr_numerics_found(o, r, epoch, s->step) || !isfinite(loss)) {
+            dlrt_tr_diverge(r, epoch, s->step, loss);
             break;
         }
-        add_batch(&t, b, o, loss, bn);
-        if ((at / s->model->max_batch) % 50 == 0) progress(o, epoch, at, n);
+        dlrt_tr_add_batch(&t, b, o, loss, bn);
+        if ((at / s->model->max_batch) % 50 == 0) dlrt_tr_progress(o, epoch, at, n);
     }
     if (!o->quiet && isatty(STDERR_FILENO)) fprintf(stderr, "\r\033[K");
     return t;
@@ -366,26 +350,12 @@ static int setup_batcher(batcher *b, const batcher *share, const dlrt_session *s
     return check_metrics(b, s, o, err, errlen);
 }
 
-static int64_t *iota(int64_t n) {
+int64_t *dlrt_tr_iota(int64_t n) {
     int64_t *v = malloc(sizeof(int64_t) * (size_t)(n > 0 ? n : 1));
     for (int64_t i = 0; v && i < n; i++) v[i] = i;
     return v;
 }
 
-typedef struct run_state {
-    dlrt_dataset train, test;     /* loaded splits */
-    dlrt_session sess;            /* the model instance */
-    batcher train_b, test_b;      /* batches of each split (test_b shares train_b's buffers) */
-    dlrt_augmenter aug;           /* the training batches' augmentation (n_ops 0: none) */
-    int64_t *order;               /* permutation of the training split */
-    dlrt_sampler pool[3];         /* pairs, triplets: the train part, validation part, test split */
-    int64_t *tuples[3];           /* their tuples (the train part's redrawn every epoch) */
-    int64_t n_tuples[3];          /* tuples in each */
-    void *best_weights;           /* early stopping: the weights block of the best epoch */
-    long long since_best;         /* early stopping: epochs since the last improvement */
-    dlrt_report report;           /* what the run measured */
-    dlrt_norm_stats norm;         /* the inputs' normalisation (training part's statistics) */
-} run_state;
 
 static void run_free(run_state *r) {
     dlrt_dataset_free(&r->train);
@@ -400,12 +370,31 @@ static void run_free(run_state *r) {
     dlrt_norm_free(&r->norm);
 }
 
+/* the configured steps are the model's, and their scalars fit */
+static int check_steps(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err,
+                       size_t errlen) {
+    if (o->n_steps == 0) return 0;
+    if (m->n_scalars > 64 || m->n_steps != o->n_steps) {
+        snprintf(err, errlen, "model '%s' has %d training steps (%d scalars), but %d were "
+                 "configured", m->name, m->n_steps, m->n_scalars, o->n_steps);
+        return -1;
+    }
+    for (int k = 0; k < o->n_steps; k++)
+        if (strcmp(m->steps[k].name, o->steps[k].name)) {
+            snprintf(err, errlen, "model '%s': step %d is '%s', but '%s' was configured",
+                     m->name, k + 1, m->steps[k].name, o->steps[k].name);
+            return -1;
+        }
+    return 0;
+}
+
 static int run_setup(run_state *r, const dlrt_model_desc *m, const dlrt_train_opts *o, char *err,
                      size_t errlen) {
     if (!m->train_step) {
         snprintf(err, errlen, "model '%s' has no training step", m->name);
         return -1;
     }
+    if (check_steps(m, o, err, errlen)) return -1;
     dlrt_data_spec data = o->data;
     data.seed = (uint64_t)o->seed;
     if (dlrt_dataset_open(&data, "train", &r->train, err, errlen) ||
@@ -414,7 +403,7 @@ static int run_setup(run_state *r, const dlrt_model_desc *m, const dlrt_train_op
         setup_batcher(&r->train_b, NULL, &r->sess, &r->train, o, err, errlen) ||
         setup_batcher(&r->test_b, &r->train_b, &r->sess, &r->test, o, err, errlen))
         return -1;
-    r->order = iota(r->train.n);
+    r->order = dlrt_tr_iota(r->train.n);
     size_t wbytes = (size_t)(m->weights_count * m->real_size);
     if (o->early_stop.enabled) r->best_weights = malloc(wbytes > 0 ? wbytes : 1);
     if (!r->order || (o->early_stop.enabled && !r->best_weights)) {
@@ -435,7 +424,7 @@ static int start_tuples(run_state *r, const dlrt_train_opts *o, int64_t n_val, c
                                         "pairs: the test split"};
     const dlrt_tuples *tp = &o->tuples;
     if (tp->arity < 2) return 0;
-    int64_t n_train = r->train.n - n_val, *test_idx = iota(r->test.n);
+    int64_t n_train = r->train.n - n_val, *test_idx = dlrt_tr_iota(r->test.n);
     const int64_t *pools[3] = {r->order, r->order + n_train, test_idx};
     int64_t sizes[3] = {n_train, n_val, r->test.n};
     int64_t counts[3] = {tp->n ? tp->n : n_train, n_val, tp->n_test ? tp->n_test : r->test.n};
@@ -458,7 +447,7 @@ static int start_tuples(run_state *r, const dlrt_train_opts *o, int64_t n_val, c
 }
 
 /* the rows of part k (0 train, 1 validation): the order's samples, or tuples */
-static int64_t *part_rows(run_state *r, int k, int64_t n_val, int64_t *n) {
+int64_t *dlrt_tr_part_rows(run_state *r, int k, int64_t n_val, int64_t *n) {
     if (r->train_b.arity > 1) {
         *n = r->n_tuples[k];
         return r->tuples[k];
@@ -476,37 +465,37 @@ static int metric_index(const dlrt_train_opts *o, int kind) {
 }
 
 /* values per entry of the metrics list, and the accuracy among them (NAN if not listed) */
-static double metric_values(const dlrt_train_opts *o, const totals *t, double *values) {
+double dlrt_tr_metric_values(const dlrt_train_opts *o, const totals *t, double *values) {
     dlrt_metrics_values(&t->sums, o->n_metrics, values);
     int acc = metric_index(o, DLRT_METRIC_ACCURACY);
     return acc >= 0 ? values[acc] : NAN;
 }
 
 /* four decimals, or four significant digits for small values (a regression's 3.1e-05) */
-static void print_value(const char *prefix, const char *name, double v) {
+void dlrt_tr_print_value(const char *prefix, const char *name, double v) {
     printf(fabs(v) >= 0.001 || v == 0 ? "  %s%s %.4f" : "  %s%s %.3e", prefix, name, v);
 }
 
 /* "  acc 0.9812  mse 0.0031" for every listed metric but the loss (printed apart);
  * accuracy is "acc" in the epoch lines (short) and "accuracy" in the test line */
-static void print_metrics(const dlrt_train_opts *o, const char *prefix, const double *values,
+void dlrt_tr_print_metrics(const dlrt_train_opts *o, const char *prefix, const double *values,
                           int short_acc) {
     char name[32];
     for (int i = 0; i < o->n_metrics; i++) {
         if (o->metrics[i].kind == DLRT_METRIC_LOSS) continue;
         const char *n = o->metrics[i].kind == DLRT_METRIC_ACCURACY && short_acc
                             ? "acc" : dlrt_metric_name(&o->metrics[i], name, sizeof name);
-        print_value(prefix, n, values[i]);
+        dlrt_tr_print_value(prefix, n, values[i]);
     }
 }
 
 static void print_epoch(const dlrt_train_opts *o, const dlrt_epoch_record *e, int val) {
     if (o->quiet) return;
     printf("epoch %lld/%lld", e->epoch, o->epochs);
-    print_value("", "loss", e->train_loss);
-    print_metrics(o, "", e->train_metrics, 1);
-    if (val) print_value("", "val_loss", e->val_loss);
-    if (val) print_metrics(o, "val_", e->val_metrics, 1);
+    dlrt_tr_print_value("", "loss", e->train_loss);
+    dlrt_tr_print_metrics(o, "", e->train_metrics, 1);
+    if (val) dlrt_tr_print_value("", "val_loss", e->val_loss);
+    if (val) dlrt_tr_print_metrics(o, "val_", e->val_metrics, 1);
     printf("  %.0f samples/s  %.1fs\n", e->samples_per_sec, e->seconds);
     fflush(stdout);
 }
@@ -532,23 +521,23 @@ static int watch(run_state *r, const dlrt_train_opts *o, const dlrt_epoch_record
 }
 
 static void run_epochs(run_state *r, const dlrt_train_opts *o, int64_t n_val) {
-    int64_t n_train, n_v, *rows = part_rows(r, 0, n_val, &n_train), *val = part_rows(r, 1, n_val, &n_v);
+    int64_t n_train, n_v, *rows = dlrt_tr_part_rows(r, 0, n_val, &n_train), *val = dlrt_tr_part_rows(r, 1, n_val, &n_v);
     const dlrt_sampler *pool = r->train_b.arity > 1 ? &r->pool[0] : NULL;
     for (long long ep = 1; ep <= o->epochs; ep++) {
-        double t0 = now();
+        double t0 = dlrt_tr_now();
         totals t = train_epoch(&r->sess, &r->train_b, o, &r->aug, ep, rows, n_train, pool,
                                &r->report);
         if (r->report.diverged_step) break;
-        double secs = now() - t0;
+        double secs = dlrt_tr_now() - t0;
         dlrt_epoch_record e = {.epoch = ep, .train_loss = t.loss / (double)t.n, .val_loss = NAN,
                                .val_accuracy = NAN, .seconds = secs,
                                .samples_per_sec = (double)t.n / secs};
-        e.train_accuracy = metric_values(o, &t, e.train_metrics);
+        e.train_accuracy = dlrt_tr_metric_values(o, &t, e.train_metrics);
         for (int i = 0; i < DLRT_MAX_METRICS; i++) e.val_metrics[i] = NAN;
         if (n_v > 0) {
-            totals v = evaluate(&r->sess, &r->train_b, o, val, n_v);
+            totals v = dlrt_tr_evaluate(&r->sess, &r->train_b, o, val, n_v);
             e.val_loss = v.loss / (double)v.n;
-            e.val_accuracy = metric_values(o, &v, e.val_metrics);
+            e.val_accuracy = dlrt_tr_metric_values(o, &v, e.val_metrics);
         }
         dlrt_report_add_epoch(&r->report, &e);
         print_epoch(o, &e, n_val > 0);
@@ -564,10 +553,10 @@ static void restore_best(run_state *r, const dlrt_train_opts *o, int64_t n_val) 
     if (!o->early_stop.enabled || r->report.best_epoch == 0) return;
     const dlrt_model_desc *m = r->sess.model;
     memcpy(r->sess.weights, r->best_weights, (size_t)(m->weights_count * m->real_size));
-    int64_t n_v, *val = part_rows(r, 1, n_val, &n_v);
-    totals v = evaluate(&r->sess, &r->train_b, o, val, n_v);
+    int64_t n_v, *val = dlrt_tr_part_rows(r, 1, n_val, &n_v);
+    totals v = dlrt_tr_evaluate(&r->sess, &r->train_b, o, val, n_v);
     dlrt_epoch_record e = {.val_loss = v.loss / (double)v.n};
-    metric_values(o, &v, e.val_metrics);
+    dlrt_tr_metric_values(o, &v, e.val_metrics);
     r->report.restored = dlrt_report_val_metric(&r->report, &e, &o->early_stop.monitor);
     if (o->quiet) return;
     char name[32];
@@ -579,18 +568,44 @@ static void restore_best(run_state *r, const dlrt_train_opts *o, int64_t n_val) 
            r->report.restored);
 }
 
+/* with steps: the last phase's test split (evaluated as it ended) is the run's */
+static void test_of_last_phase(run_state *r, const dlrt_train_opts *o) {
+    const dlrt_phase_test *pt = &r->report.phase_test[o->n_phases - 1];
+    const dlrt_phase_opts *ph = &o->phases[o->n_phases - 1];
+    r->report.test_loss = pt->loss;
+    memcpy(r->report.test_metrics, pt->metrics, sizeof pt->metrics);
+    memcpy(r->report.test_step_loss, pt->step_loss, sizeof pt->step_loss);
+    r->report.test_accuracy = NAN;
+    for (int i = 0; i < o->n_metrics; i++)
+        if (o->metrics[i].kind == DLRT_METRIC_ACCURACY) r->report.test_accuracy = pt->metrics[i];
+    if (o->quiet) return;
+    printf("test");
+    for (int k = ph->first_step; k < ph->first_step + ph->n_steps; k++) {
+        char name[96];
+        snprintf(name, sizeof name, "%s_loss", o->steps[k].name);
+        dlrt_tr_print_value("", name, pt->step_loss[k]);
+    }
+    dlrt_tr_print_metrics(o, "", pt->metrics, 0);
+    printf("  (%lld samples, after the last %s)\n", (long long)r->report.n_test,
+           o->n_phases > 1 ? "phase" : "epoch");
+}
+
 static void test_once(run_state *r, const dlrt_train_opts *o) {
+    if (o->n_steps) {
+        test_of_last_phase(r, o);
+        return;
+    }
     int pairs = r->test_b.arity > 1;
-    int64_t *test_idx = pairs ? r->tuples[2] : iota(r->test.n);
-    totals t = evaluate(&r->sess, &r->test_b, o, test_idx,
+    int64_t *test_idx = pairs ? r->tuples[2] : dlrt_tr_iota(r->test.n);
+    totals t = dlrt_tr_evaluate(&r->sess, &r->test_b, o, test_idx,
                         !test_idx ? 0 : pairs ? r->n_tuples[2] : r->test.n);
     if (!pairs) free(test_idx);
     r->report.test_loss = t.loss / (double)t.n;
-    r->report.test_accuracy = metric_values(o, &t, r->report.test_metrics);
+    r->report.test_accuracy = dlrt_tr_metric_values(o, &t, r->report.test_metrics);
     if (o->quiet) return;
     printf("test");
-    print_value("", "loss", r->report.test_loss);
-    print_metrics(o, "", r->report.test_metrics, 0);
+    dlrt_tr_print_value("", "loss", r->report.test_loss);
+    dlrt_tr_print_metrics(o, "", r->report.test_metrics, 0);
     printf("  (%lld samples, evaluated once)\n", t.n);
 }
 
@@ -619,7 +634,7 @@ static int write_images(run_state *r, const dlrt_train_opts *o, char *err, size_
         for (int64_t at = 0; at < g.n; at += r->sess.model->max_batch) {
             int bn = (int)(g.n - at < r->sess.model->max_batch ? g.n - at : r->sess.model->max_batch);
             double loss;
-            gather(&r->test_b, idx + at, bn, NULL, 0);
+            dlrt_tr_gather(&r->test_b, idx + at, bn, NULL, 0);
             r->sess.model->eval_step(r->sess.weights, r->sess.arena, r->test_b.inputs, bn, &loss);
             for (int k = 0; k < im->n_parts; k++)
                 for (int s = 0; s < bn; s++)
@@ -758,13 +773,14 @@ int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, si
             return -1;
         }
         int64_t n_rows[2];
-        part_rows(&r, 0, n_val, &n_rows[0]), part_rows(&r, 1, n_val, &n_rows[1]);
+        dlrt_tr_part_rows(&r, 0, n_val, &n_rows[0]), dlrt_tr_part_rows(&r, 1, n_val, &n_rows[1]);
         dlrt_report_begin(&r.report, m, o, n_rows[0], n_rows[1],
                           r.train_b.arity > 1 ? r.n_tuples[2] : r.test.n);
         r.report.memory = (dlrt_memory){r.sess.weights_bytes, r.sess.arena_bytes,
                                         r.train_b.bytes + r.test_b.bytes,
                                         o->early_stop.enabled ? m->weights_count * m->real_size : 0};
-        run_epochs(&r, o, n_val);
+        if (o->n_steps) dlrt_tr_run_steps(&r, o, n_val);
+        else run_epochs(&r, o, n_val);
         restore_best(&r, o, n_val);
         if (r.report.diverged_step) {
             status = diverged(&r, o, err, errlen);

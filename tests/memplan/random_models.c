@@ -281,7 +281,7 @@ static void check_model(unsigned seed, int run_it) {
                           .workspace = cg_c_workspace_reals};
         mem_plan p;
         pass_memplan_build(u.g, &u.sched, &mo, &u.a, &p);
-        bad = check_no_overlap(&p.train, u.g, p.batch, why, sizeof why) ||
+        bad = check_no_overlap(&p.train[0], u.g, p.batch, why, sizeof why) ||
               check_no_overlap(&p.eval, u.g, p.batch, why, sizeof why);
     }
     if (!bad && run_it) bad = check_reuse_equal(&u, &o, seed, why, sizeof why);

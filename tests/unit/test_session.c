@@ -25,7 +25,7 @@ static const dlrt_tensor_desc tensors[] = {
 };
 
 static dlrt_model_desc model(int abi) {
-    dlrt_model_desc m = {abi, "t", 4, 64, 64, 1, 0, 0, 4, tensors, NULL, NULL};
+    dlrt_model_desc m = {abi, "t", 4, 64, 64, 1, 0, 0, 4, tensors, NULL, NULL, 0, NULL};
     return m;
 }
 

@@ -137,7 +137,7 @@ static void sessions(void) {
     double scalar[2] = {0.5, 2}, per[6] = {1, 2, 3, 4, 5, 6};
     const dlrt_norm_stats stats_x = {DLRT_NORM_STANDARDIZE, 0, 1, scalar};
     const dlrt_norm_stats per_x = {DLRT_NORM_STANDARDIZE, 1, 3, per};
-    dlrt_model_desc m = {DLRT_ABI_VERSION, "t", 4, 32, 64, 1, 0, 0, 2, tensors, NULL, NULL};
+    dlrt_model_desc m = {DLRT_ABI_VERSION, "t", 4, 32, 64, 1, 0, 0, 2, tensors, NULL, NULL, 0, NULL};
     dlrt_session s, s2;
     char err[512];
     check(dlrt_session_init(&s, &m, 1, err, sizeof err) == 0, "session");
