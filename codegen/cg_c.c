@@ -51,12 +51,13 @@ static void declare(cg_c *c, int id) {
         sb_printf(c->x.out, "    const %s *restrict const t%d = (const %s *)inputs[%d]; /* %s %s */\n", ty, id,
                   ty, c->index[id], sb_c_comment(c->x.a, n->name), shape);
         return;
-    case IR_OP_scalar_in: /* eval_step has no scalars: only train-mode ops read them */
-        if (c->x.train)
-            sb_printf(c->x.out, "    const %s s%d = (%s)scalars[%d]; /* %s */\n",
-                      n->dtype == IR_I32 ? "long long" : "real", id,
-                      n->dtype == IR_I32 ? "long long" : "real", c->index[id],
-                      sb_c_comment(c->x.a, n->name));
+    case IR_OP_scalar_in: /* eval_step's may be NULL: zeros */
+        if (c->x.g->weights) return; /* inference has none: its samples use key (0, 0) */
+        sb_printf(c->x.out, "    const %s s%d = %s(%s)scalars[%d]; /* %s */\n%s",
+                  n->dtype == IR_I32 ? "long long" : "real", id, c->x.train ? "" : "!scalars ? 0 : ",
+                  n->dtype == IR_I32 ? "long long" : "real", c->index[id],
+                  sb_c_comment(c->x.a, n->name),
+                  c->x.train ? "" : arena_printf(c->x.a, "    (void)s%d; /* read by samples only */\n", id));
         return;
     default:
         if (!c->x.stored[id]) return;
@@ -131,7 +132,7 @@ static void emit_function(cg_c *c, const mem_fn_plan *f) {
                   train_fn_name(c, f->sched.fn_step));
     else
         sb_printf(c->x.out, "static void %s_eval_step(void *weights, void *arena, const void *const "
-                          "*inputs, int n,\n    double *loss) {\n", p);
+                          "*inputs, int n,\n    const double *scalars, double *loss) {\n    (void)scalars;\n", p);
     emit_body(c, list, n);
     int loss = train ? c->x.g->steps[f->sched.fn_step].loss : c->x.g->loss;
     if (loss >= 0 && has_node(list, n, loss)) sb_printf(c->x.out, "    *loss = (double)t%d[0];\n", loss);

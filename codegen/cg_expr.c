@@ -280,11 +280,12 @@ static void emit_gaussian_noise(cg_ctx *c, int id, const char *const *a, strbuf 
 }
 /* ---- issue 15: samples, drawn in every step function, and stop-gradient ---- */
 
-/* the key of a sample whose seed and step are operands k and k + 1: train_step's (seed, step),
- * or (0, 0) where the function has no per-step scalars (eval_step, inference, gradcheck) */
+/* the key of a sample whose seed and step are operands k and k + 1: the step function's
+ * scalars (eval_step's are the runtime's per batch, or zeros), or (0, 0) in inference C, which
+ * has none */
 static const char *sample_key(cg_ctx *c, int id, const char *const *a, int k) {
     int stream = (int)ir_random_stream(cg_node(c, id));
-    if (!c->train) return arena_printf(c->a, "dlc_key(0, 0, %d)", stream);
+    if (c->g->weights) return arena_printf(c->a, "dlc_key(0, 0, %d)", stream);
     return arena_printf(c->a, "dlc_key(%s, %s, %d)", a[k], a[k + 1], stream);
 }
 /* loc + scale * N(0, 1), in double, rounded once */

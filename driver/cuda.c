@@ -313,7 +313,7 @@ static int check_step(checker *k, int train, long long step, int n) {
                     err, sizeof err))
         return dev_fail(err);
     if (train) k->m->train_step(k->s.weights, k->s.arena, (const void *const *)k->inputs, n, scalars, &closs);
-    else k->m->eval_step(k->s.weights, k->s.arena, (const void *const *)k->inputs, n, &closs);
+    else k->m->eval_step(k->s.weights, k->s.arena, (const void *const *)k->inputs, n, NULL, &closs);
     if (check_chained(k, train, n, scalars, closs, gloss, fn)) return -1;
     return check_ops(k, train, n, train ? scalars : NULL, fn);
 }
@@ -471,7 +471,8 @@ static void gpu_train_step(void *weights, void *host_arena, const void *const *i
     after_step(r, host_arena);
 }
 
-static void gpu_eval_step(void *weights, void *host_arena, const void *const *inputs, int n, double *loss) {
+static void gpu_eval_step(void *weights, void *host_arena, const void *const *inputs, int n,
+                          const double *scalars, double *loss) {
     gpu_trainer *r = &run_state;
     char err[4096];
     if (r->device_newer) { /* bring the trained weights home */
@@ -481,7 +482,7 @@ static void gpu_eval_step(void *weights, void *host_arena, const void *const *in
     } else {
         weights_to_device(r, weights);
     }
-    if (r->dev.step(&r->dev, 0, n, inputs, NULL, loss, err, sizeof err)) run_fail(err);
+    if (r->dev.step(&r->dev, 0, n, inputs, scalars, loss, err, sizeof err)) run_fail(err);
     after_step(r, host_arena);
 }
 

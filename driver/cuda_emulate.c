@@ -129,6 +129,7 @@ static int emu_stage(cuda_device *d, int n, const void *const *inputs, const dou
         memcpy(e->arena + p->input_offset[i], inputs[i],
                (size_t)(p->input_sample_bytes[i] * (p->input_batched[i] ? n : 1)));
     if (scalars) memcpy(e->arena + p->scalars_offset, scalars, sizeof(double) * (size_t)p->n_scalars);
+    else memset(e->arena + p->scalars_offset, 0, sizeof(double) * (size_t)p->n_scalars);
     return 0;
 }
 

@@ -52,7 +52,7 @@ static void *random_input(const ir_graph *g, int id, dlrt_rng *r) {
 
 static double loss_at(const dlrt_session *s, const void *const *inputs) {
     double loss;
-    s->model->eval_step(s->weights, s->arena, inputs, s->model->max_batch, &loss);
+    s->model->eval_step(s->weights, s->arena, inputs, s->model->max_batch, NULL, &loss);
     return loss;
 }
 

@@ -132,6 +132,10 @@ typedef struct dlrt_schedule {
  * epochs - warmup (torch's SequentialLR of LinearLR and the schedule). */
 double dlrt_schedule_lr(const dlrt_schedule *s, long long epoch, long long epochs);
 
+/* eval_step's scalars (at most 64) for batch `batch` of a pass: "seed" the run's seed, "step"
+ * -(1 + batch), so a pass's batches draw different samples and every pass the same ones (the
+ * first test batch: a fixed noise batch); the others 0 */
+void dlrt_eval_scalars(const dlrt_model_desc *m, long long seed, long long batch, double *scalars);
 /* The model's per-step scalars, by name: "step" (the 1-based optimizer step), "lr" and "seed"
  * (the run's seed; with the step it keys dropout's and noise's draws). */
 void dlrt_step_scalars(const dlrt_model_desc *m, long long seed, long long step, double lr,

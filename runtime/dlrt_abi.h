@@ -43,8 +43,11 @@ typedef struct dlrt_tensor_desc {
 
 typedef void (*dlrt_train_fn)(void *weights, void *arena, const void *const *inputs, int n,
                               const double *scalars, double *loss);
+/* eval's scalars: "seed" and "step" key the random samples it draws (normal, uniform,
+ * bernoulli; the runtime passes the run's seed and -(1 + the batch's index in the pass), so
+ * each batch of a pass draws afresh and every pass draws the same); NULL: all zero */
 typedef void (*dlrt_eval_fn)(void *weights, void *arena, const void *const *inputs, int n,
-                             double *loss);
+                             const double *scalars, double *loss);
 
 /* A training step of a train block with `step` sections: one update of the parameters it
  * names, with its own loss and optimizer (a train block without steps has none of these and

@@ -457,7 +457,9 @@ static int upload_inputs(dlrt_cuda *c, int n, const void *const *inputs, const d
                                            bytes, c->stream), "copying an input", err, errlen))
             return -1;
     }
-    if (p->n_scalars > 0 && scalars &&
+    static const double zeros[DLRT_CUDA_MAX_SCALARS]; /* no scalars: all zero, as the C step's */
+    if (!scalars) scalars = zeros;
+    if (p->n_scalars > 0 &&
         check(c, c->cu.MemcpyHtoDAsync(c->arena + (CUdeviceptr)p->scalars_offset, scalars,
                                        sizeof(double) * (size_t)p->n_scalars, c->stream),
               "copying the scalars", err, errlen))

@@ -69,7 +69,7 @@ static int embed(dlrt_session *s, const dlrt_few_shot *fs, const dlrt_dataset *d
         int bn = (int)(ds->n - at < mb ? ds->n - at : mb);
         double loss;
         memcpy(x, ds->x + at * ss, sizeof(float) * (size_t)(bn * ss));
-        m->eval_step(s->weights, s->arena, inputs, bn, &loss);
+        m->eval_step(s->weights, s->arena, inputs, bn, NULL, &loss);
         memcpy(emb + at * *dim, (const char *)s->arena + e->offset, sizeof(float) * (size_t)(bn * *dim));
     }
     free(x), free(zero);

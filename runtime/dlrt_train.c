@@ -101,9 +101,10 @@ totals dlrt_tr_evaluate(dlrt_session *s, batcher *b, const dlrt_train_opts *o, c
     memset(&t, 0, sizeof t);
     for (int64_t at = 0; at < n; at += s->model->max_batch) {
         int bn = (int)(n - at < s->model->max_batch ? n - at : s->model->max_batch);
-        double loss;
+        double loss, scalars[64];
         dlrt_tr_gather(b, idx + at * b->arity, bn, NULL, 0);
-        s->model->eval_step(s->weights, s->arena, b->inputs, bn, &loss);
+        dlrt_eval_scalars(s->model, o->seed, at / s->model->max_batch, scalars);
+        s->model->eval_step(s->weights, s->arena, b->inputs, bn, scalars, &loss);
         dlrt_tr_add_batch(&t, b, o, loss, bn);
         double steps[DLRT_MAX_STEPS];
         dlrt_tr_step_losses(s, steps);
@@ -127,6 +128,15 @@ void dlrt_step_scalars(const dlrt_model_desc *m, long long seed, long long step,
                           : !strcmp(t->name, "lr")   ? lr
                           : !strcmp(t->name, "seed") ? (double)seed
                                                      : 0;
+    }
+}
+
+void dlrt_eval_scalars(const dlrt_model_desc *m, long long seed, long long batch, double *scalars) {
+    for (int i = 0; i < m->n_tensors; i++) {
+        const dlrt_tensor_desc *t = &m->tensors[i];
+        if (t->kind != DLRT_SCALAR || t->index >= 64) continue;
+        scalars[t->index] = !strcmp(t->name, "step") ? -1.0 - (double)batch
+                          : !strcmp(t->name, "seed") ? (double)seed : 0;
     }
 }
 
@@ -633,9 +643,10 @@ static int write_images(run_state *r, const dlrt_train_opts *o, char *err, size_
         for (int64_t k = 0; k < g.n; k++) idx[k] = k;
         for (int64_t at = 0; at < g.n; at += r->sess.model->max_batch) {
             int bn = (int)(g.n - at < r->sess.model->max_batch ? g.n - at : r->sess.model->max_batch);
-            double loss;
+            double loss, scalars[64];
             dlrt_tr_gather(&r->test_b, idx + at, bn, NULL, 0);
-            r->sess.model->eval_step(r->sess.weights, r->sess.arena, r->test_b.inputs, bn, &loss);
+            dlrt_eval_scalars(r->sess.model, o->seed, at / r->sess.model->max_batch, scalars);
+            r->sess.model->eval_step(r->sess.weights, r->sess.arena, r->test_b.inputs, bn, scalars, &loss);
             for (int k = 0; k < im->n_parts; k++)
                 for (int s = 0; s < bn; s++)
                     dlrt_grid_put(&g, at + s, k, image_part(r, im, k) + (size_t)s * (size_t)(im->h * im->w));

@@ -70,7 +70,7 @@ static void step(run *r, int train, int n) {
     const void *inputs[1] = {x};
     double scalars[8] = {0.5}, loss; /* lr, the only step scalar */
     if (train) r->m->train_step(r->weights, r->arena, inputs, n, scalars, &loss);
-    else r->m->eval_step(r->weights, r->arena, inputs, n, &loss);
+    else r->m->eval_step(r->weights, r->arena, inputs, n, NULL, &loss);
 }
 
 /* channel c's values x[b, c, k]: mean and biased variance */

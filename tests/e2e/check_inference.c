@@ -110,7 +110,7 @@ static float *reference(setup *st) {
         inputs[xin->index] = x;
         inputs[yin->index] = ds->y + at;
         double loss;
-        m->eval_step(st->s.weights, st->s.arena, inputs, bn, &loss);
+        m->eval_step(st->s.weights, st->s.arena, inputs, bn, NULL, &loss);
         memcpy(result + at * cols, (const char *)st->s.arena + out->offset,
                sizeof(float) * (size_t)(bn * cols));
     }

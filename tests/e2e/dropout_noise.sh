@@ -63,7 +63,7 @@ static void done(run *r) { free(r->weights), free(r->arena); }
 static void eval(run *r) {
     const void *inputs[1] = {x};
     double loss;
-    r->m->eval_step(r->weights, r->arena, inputs, N, &loss);
+    r->m->eval_step(r->weights, r->arena, inputs, N, NULL, &loss);
 }
 
 static void train(run *r, double seed, double step) {

@@ -43,8 +43,9 @@ enum { N = 512, F = 64, M = N * F };
 static float x[N * 8];
 #include "harness.h" /* expect(), find() */
 
-/* the output of one step (train when seed >= 0, else eval) of model m from zero weights */
-static void step(const dlrt_model_desc *m, double seed, double stepno, float *out) {
+/* the output of one step of model m from zero weights: train, or eval (given scalars, or NULL) */
+static void run(const dlrt_model_desc *m, int train, int null_scalars, double seed, double stepno,
+                float *out) {
     float *w = calloc((size_t)m->weights_count, sizeof(float));
     unsigned char *arena = calloc((size_t)m->arena_bytes, 1);
     double scalars[8] = {0}, loss;
@@ -54,10 +55,15 @@ static void step(const dlrt_model_desc *m, double seed, double stepno, float *ou
             scalars[t->index] = !strcmp(t->name, "seed") ? seed : !strcmp(t->name, "step") ? stepno : 1.0;
     }
     const void *inputs[1] = {x};
-    if (seed >= 0) m->train_step(w, arena, inputs, N, scalars, &loss);
-    else m->eval_step(w, arena, inputs, N, &loss);
+    if (train) m->train_step(w, arena, inputs, N, scalars, &loss);
+    else m->eval_step(w, arena, inputs, N, null_scalars ? NULL : scalars, &loss);
     memcpy(out, arena + find(m, DLRT_OUTPUT, NULL)->offset, sizeof(float) * M);
     free(w), free(arena);
+}
+
+/* train when seed >= 0, else eval without scalars */
+static void step(const dlrt_model_desc *m, double seed, double stepno, float *out) {
+    run(m, seed >= 0, 1, seed, stepno, out);
 }
 
 static float a[M], b[M];
@@ -94,6 +100,15 @@ static void seeding(const dlrt_model_desc *m, const char *what) {
     step(m, -1, 0, a), step(m, -1, 0, b);
     snprintf(msg, sizeof msg, "%s: evaluation draws the same values every call", what);
     expect(!memcmp(a, b, sizeof a), msg);
+    run(m, 0, 0, 0, 0, b);
+    snprintf(msg, sizeof msg, "%s: evaluation without scalars draws as with seed 0, step 0", what);
+    expect(!memcmp(a, b, sizeof a), msg);
+    run(m, 0, 0, 7, -1, a), run(m, 0, 0, 7, -1, b);
+    snprintf(msg, sizeof msg, "%s: evaluation of one batch key draws the same values", what);
+    expect(!memcmp(a, b, sizeof a), msg);
+    run(m, 0, 0, 7, -2, b);
+    snprintf(msg, sizeof msg, "%s: evaluation of the next batch draws other values", what);
+    expect(memcmp(a, b, sizeof a) != 0, msg);
 }
 
 int main(void) {

@@ -235,7 +235,7 @@ static int run_model(dlc_unit *u, const dlc_options *o, int no_reuse, unsigned s
         m->train_step(r->s.weights, r->s.arena, (const void *const *)inputs, m->max_batch, scalars,
                       &r->losses[step - 1]);
     }
-    m->eval_step(r->s.weights, r->s.arena, (const void *const *)inputs, m->max_batch, &r->losses[3]);
+    m->eval_step(r->s.weights, r->s.arena, (const void *const *)inputs, m->max_batch, NULL, &r->losses[3]);
     for (int i = 0; i < 16; i++) free(inputs[i]);
     return 0;
 }

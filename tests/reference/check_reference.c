@@ -192,7 +192,7 @@ static const float *arena_at(const loaded *L, const dlrt_tensor_desc *t) {
 static void run_eval(verdict *v, loaded *L, json_object *c) {
     const dlrt_model_desc *m = L->s.model;
     double loss;
-    m->eval_step(L->s.weights, L->s.arena, L->inputs, L->n, &loss);
+    m->eval_step(L->s.weights, L->s.arena, L->inputs, L->n, NULL, &loss);
     const dlrt_tensor_desc *out = dlrt_find_tensor(m, DLRT_OUTPUT, NULL);
     json_object *want_out = member(v, c, "output"), *want_loss = member(v, c, "loss");
     json_object *grads = member(v, c, "grads");
@@ -253,7 +253,7 @@ static void run_train(verdict *v, loaded *L, json_object *c) {
     if (v->problem[0] || !json_object_object_get_ex(c, "eval_output", &want)) return;
     double loss;
     const dlrt_model_desc *m = L->s.model;
-    m->eval_step(L->s.weights, L->s.arena, L->inputs, L->n, &loss);
+    m->eval_step(L->s.weights, L->s.arena, L->inputs, L->n, NULL, &loss);
     const dlrt_tensor_desc *out = dlrt_find_tensor(m, DLRT_OUTPUT, NULL);
     check_array(v, "eval output", arena_at(L, out), numel(out, L->n), want);
 }
