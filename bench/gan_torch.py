@@ -155,7 +155,8 @@ def main():
         pixels = read_idx_images(find_train_images(a.data))
         data = torch.from_numpy(pixels.astype(np.float32) / 127.5 - 1.0)
         print(f"gan_torch: G {'with' if not a.no_bn else 'without'} batchnorm, {a.epochs} "
-              f"epochs, batch 128, seed {a.seed}, {a.threads} threads, {data.shape[0]} images",
+              f"epochs, batch 128, seed {a.seed}, {a.threads} thread{'s' if a.threads != 1 else ''}, "
+              f"{data.shape[0]} images",
               flush=True)
     for epoch in range(1, a.epochs + 1):
         G.train(), D.train()
