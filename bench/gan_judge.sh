@@ -34,6 +34,7 @@ done
 mkdir -p "$DIR"
 KEY=$(sha256sum "$MODEL" | cut -c1-12)
 W="$DIR/mnist_cnn-$KEY.dlw" JUDGE="$DIR/judge-$KEY"
+trap 'rm -f "$W.tmp$$" "$DIR/mnist_cnn-$KEY.json.tmp$$" "$JUDGE.tmp$$"' EXIT # none left on failure
 
 # the weights: trained once per model file (to temporaries, renamed when complete)
 if [ ! -s "$W" ]; then
