@@ -28,6 +28,17 @@ typedef struct dlrt_idx {
 int dlrt_idx_load(const char *path, dlrt_idx *out, char *err, size_t errlen);
 void dlrt_idx_free(dlrt_idx *t);
 
+/* Writes n images of h x w (x: n*h*w f32 values, row-major) to path as an IDX file of unsigned
+ * bytes, dims [n, h, w], as MNIST's image files are: each value's place in [lo, hi] scaled to
+ * 0..255 (floor((x - lo) / (hi - lo) * 255 + 0.5), clamped), so lo, the background, is 0, and
+ * hi is 255 (a tanh generator's [-1, 1], a sigmoid's [0, 1]). The file is raw IDX, replaced
+ * atomically (dlrt_write_file): whole or not at all. Errors, with nothing written: n, h or w
+ * < 1 or >= 2^32, more than 2^31 bytes, lo >= hi or either not finite, a NaN or an infinity
+ * in x (named by sample and pixel), or the write failing. Returns 0, or -1 with "PATH: ..." in
+ * err[errlen]. */
+int dlrt_idx_write_images(const char *path, const float *x, int64_t n, int64_t h, int64_t w,
+                          float lo, float hi, char *err, size_t errlen);
+
 /* A dataset in memory: n samples of sample_size floats each (the features), and per sample
  * either a class label (y, classification) or target_size reals (target, regression). */
 typedef struct dlrt_dataset {

@@ -12,6 +12,12 @@
  * allocated on failure and *out is left zeroed (so dlrt_idx_free on it is harmless). The total
  * data size is capped at 2^31 bytes; reads are chunked because gzread takes an unsigned int and
  * returns an int.
+ *
+ * Writing (dlrt_idx_write_images): n u8 images of h x w, each f32 value x mapped to
+ * floor((x - lo) / (hi - lo) * 255 + 0.5) computed in double and clamped to 0..255, so lo (the
+ * background) is 0 and hi is 255: MNIST's polarity. Non-finite values and bad arguments are
+ * errors naming the file (and the sample and pixel); the file is written raw (not gzip) through
+ * dlrt_write_file, whole or not at all.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "dlrt_data.h"
@@ -237,4 +243,71 @@ void dlrt_idx_free(dlrt_idx *t) {
         return;
     free(t->data);
     memset(t, 0, sizeof *t);
+}
+
+/* ---- writing ---- */
+
+/* Checks the writer's arguments: sizes IDX can hold (each >= 1 and < 2^32, the data at most
+ * IDX_MAX_BYTES), a finite range with lo < hi. */
+static int check_write_args(const char *path, int64_t n, int64_t h, int64_t w, float lo, float hi,
+                            char *err, size_t errlen) {
+    const int64_t dims[3] = {n, h, w};
+    const char *names[3] = {"image count", "height", "width"};
+    for (int i = 0; i < 3; i++)
+        if (dims[i] < 1 || dims[i] > (int64_t)UINT32_MAX)
+            return fail(path, err, errlen, "cannot write IDX images: %s %" PRId64
+                        " (it must be 1 to 4294967295)", names[i], dims[i]);
+    if (h > IDX_MAX_BYTES / w || h * w > IDX_MAX_BYTES / n) /* no product overflows */
+        return fail(path, err, errlen, "cannot write IDX images: %" PRId64 " images of %" PRId64
+                    "x%" PRId64 " are more than 2^31 bytes", n, h, w);
+    if (!isfinite(lo) || !isfinite(hi) || !(lo < hi))
+        return fail(path, err, errlen, "cannot write IDX images: the value range [%g, %g] must be "
+                    "finite with lo < hi", (double)lo, (double)hi);
+    return 0;
+}
+
+/* Writes the IDX header for u8 data of rank 3 (n, h, w) into buf (16 bytes). */
+static void put_header(uint8_t *buf, int64_t n, int64_t h, int64_t w) {
+    const int64_t dims[3] = {n, h, w};
+    buf[0] = 0, buf[1] = 0, buf[2] = IDX_TYPE_UBYTE, buf[3] = 3;
+    for (int i = 0; i < 3; i++)
+        for (int b = 0; b < 4; b++)
+            buf[4 + 4 * i + b] = (uint8_t)((uint64_t)dims[i] >> (24 - 8 * b));
+}
+
+/* Maps count values of x from [lo, hi] to bytes in out; a NaN or an infinity is an error naming
+ * its sample and pixel (per = pixels per sample). */
+static int map_pixels(const char *path, const float *x, int64_t count, int64_t per, float lo,
+                      float hi, uint8_t *out, char *err, size_t errlen) {
+    double scale = 255.0 / ((double)hi - (double)lo);
+    for (int64_t i = 0; i < count; i++) {
+        if (!isfinite(x[i]))
+            return fail(path, err, errlen, "cannot write IDX images: sample %" PRId64 ", pixel %"
+                        PRId64 " is %s; the values must be finite", i / per, i % per,
+                        isnan(x[i]) ? "NaN" : x[i] > 0 ? "+Inf" : "-Inf");
+        double v = floor(((double)x[i] - lo) * scale + 0.5);
+        out[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+    return 0;
+}
+
+int dlrt_idx_write_images(const char *path, const float *x, int64_t n, int64_t h, int64_t w,
+                          float lo, float hi, char *err, size_t errlen) {
+    if (err && errlen > 0)
+        err[0] = '\0';
+    if (!path || !x)
+        return fail(path ? path : "(null)", err, errlen, "cannot write IDX images: no %s",
+                    path ? "data" : "file name");
+    if (check_write_args(path, n, h, w, lo, hi, err, errlen) != 0)
+        return -1;
+    size_t count = (size_t)(n * h * w);
+    uint8_t *buf = malloc(16 + count);
+    if (!buf)
+        return fail(path, err, errlen, "out of memory for %zu bytes", 16 + count);
+    put_header(buf, n, h, w);
+    int rc = map_pixels(path, x, (int64_t)count, h * w, lo, hi, buf + 16, err, errlen);
+    if (rc == 0)
+        rc = dlrt_write_file(path, buf, 16 + count, err, errlen);
+    free(buf);
+    return rc;
 }
