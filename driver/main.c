@@ -192,6 +192,17 @@ static int finish_stdout(int status) {
     return 1;
 }
 
+/* what a train block with steps cannot do yet: say so rather than do something else */
+static int check_steps_supported(const dlc_unit *u, const dlc_options *o) {
+    if (!u->cfg.n_steps) return 0;
+    const char *what = o->gradcheck ? "--gradcheck" : o->cuda ? "--target cuda" : NULL;
+    if (!what) return 0;
+    fprintf(stderr, "dlc: error: %s: %s: the train block has steps, and %s %s only a train block "
+            "without steps (one loss, one optimizer) for now\n", o->input, what, what,
+            o->gradcheck ? "checks" : "generates");
+    return 1;
+}
+
 static int run(int argc, char **argv) {
     dlc_options o;
     int r = dlc_parse_options(argc, argv, &o);
@@ -200,7 +211,8 @@ static int run(int argc, char **argv) {
     dlc_unit u;
     if (o.weights) return dlc_inference(&o);
     int status = dlc_compile(&u, &o, o.gradcheck);
-    if (status == 0 && !u.stopped) {
+    if (status == 0 && !u.stopped && check_steps_supported(&u, &o)) status = 1;
+    else if (status == 0 && !u.stopped) {
         if (o.gradcheck) status = dlc_gradcheck(&u, &o);
         else if (o.mem_report) status = dlc_mem_report(&u, &o);
         else if (o.check_cuda) status = dlc_check_cuda(&u, &o); /* CUDA: driver/cuda.c */
