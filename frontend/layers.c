@@ -46,6 +46,7 @@ enum { ALL_POSITIONAL = -1 };
 static const char *const no_kwargs[] = {NULL};
 static const char *const dense_kwargs[] = {"init", "bias_init", "bias", "name", NULL};
 static const char *const name_kwargs[] = {"name", NULL};
+static const char *const variable_kwargs[] = {"name", "init", NULL};
 static const char *const conv_kwargs[] = {"stride", "padding", "dilation", "groups", "init",
                                           "bias_init", "bias", "name", NULL};
 static const char *const loss_kwargs[] = {"reduction", NULL};
@@ -188,20 +189,31 @@ static int build_dense(lower_ctx *c, const ast_expr *call, const int *args, ir_o
     return b < 0 ? -1 : lower_finish_node(c, ir_add2(c->g, IR_OP_add, y, b));
 }
 
-/* variable(d0, d1, ..., name="variableN"): a trainable tensor of that shape (no dims: a
- * scalar), not batched, starting at zero */
+/* variable(d0, d1, ..., name="variableN", init = zeros): a trainable tensor of that shape (no
+ * dims: a scalar), not batched, drawn by `init` (lower_init.c). A matrix [d0, d1] is read as
+ * matmul(x, W)'s right operand, dense's layout: fan_in = d0, fan_out = d1; the fan-scaled kinds
+ * need such a matrix (another rank has no fans to scale by). */
 static int build_variable(lower_ctx *c, const ast_expr *call, const int *args, ir_op op) {
     (void)args, (void)op;
     int64_t dims[IR_MAX_RANK];
     int rank = 0;
     for (int i = 0; i < call->n_args; i++)
         if (!call->args[i].name && !lower_eval_int(c, call->args[i].value, &dims[rank++], 1)) return -1;
-    const ast_expr *name_e = lower_find_kwarg(call, "name");
+    const ast_expr *name_e = lower_find_kwarg(call, "name"), *init_e = lower_find_kwarg(call, "init");
+    ir_init init = {.kind = IR_INIT_ZEROS, .fan_in = rank == 2 ? dims[0] : 0,
+                    .fan_out = rank == 2 ? dims[1] : 0};
+    if (init_e && !lower_init(c, init_e, &init)) return -1;
+    int fan_scaled = init.kind != IR_INIT_ZEROS && init.kind != IR_INIT_CONSTANT &&
+                     init.kind != IR_INIT_UNIFORM && init.kind != IR_INIT_NORMAL;
+    if (fan_scaled && rank != 2) {
+        diag_error(c->d, init_e->loc, "variable: %s scales by fan-in and fan-out, which only a "
+                   "matrix variable [fan_in, fan_out] has; this one has rank %d", init_e->str, rank);
+        return -1;
+    }
     const char *name = name_e ? lower_eval_symbol(c, name_e, "a variable")
                      : c->frame ? lower_loc_name(c, "variable") /* counted per block call */
                               : arena_printf(c->a, "variable%d", ++c->n_variable);
     if (!name) return -1;
-    ir_init init = {.kind = IR_INIT_ZEROS};
     return lower_make_param(c, name, rank, dims, &init);
 }
 
@@ -336,7 +348,7 @@ static int build_matmul(lower_ctx *c, const ast_expr *call, const int *args, ir_
 
 static const layer_info layers[] = {
     {"dense", 2, 2, 1, dense_kwargs, build_dense, IR_OP_matmul, NULL},
-    {"variable", 0, IR_MAX_RANK, 0, name_kwargs, build_variable, IR_OP_param, NULL},
+    {"variable", 0, IR_MAX_RANK, 0, variable_kwargs, build_variable, IR_OP_param, NULL},
     {"prelu", 1, 2, 1, name_kwargs, build_prelu, IR_OP_prelu, prelu_arg},
     {"batchnorm", 1, 1, 1, name_kwargs, build_batchnorm, IR_OP_batchnorm, batchnorm_args},
     /* convolution and reshaping (layers_conv.c) */
