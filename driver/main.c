@@ -99,9 +99,9 @@ static void copy_augment(const train_config *cfg, dlrt_train_opts *t) {
 static int run_training(const dlc_unit *u, const dlrt_model_desc *m, const dlrt_train_opts *t) {
     char err[1024];
     if (!t->quiet)
-        printf("training %s on %s: batch %lld, %lld epochs, seed %lld\n", u->cfg.model,
-               u->cfg.dataset, (long long)u->cfg.batch, (long long)u->cfg.epochs,
-               (long long)u->cfg.seed);
+        printf("training %s on %s: batch %lld, %lld epochs%s, seed %lld\n", u->cfg.model,
+               u->cfg.dataset, (long long)u->cfg.batch, (long long)t->epochs,
+               t->n_phases > 1 ? " in phases" : "", (long long)u->cfg.seed);
     if (dlrt_train(m, t, err, sizeof err)) {
         fprintf(stderr, "dlc: error: %s\n", err);
         return 1;

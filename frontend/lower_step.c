@@ -43,8 +43,8 @@ static int matches_a_param(lower_ctx *c, const char *entry) {
     return 0;
 }
 
-/* one entry of params = [...]: an instance (its prefix), or a parameter's name or a prefix of
- * names ("gen" stands for every "gen.*") */
+/* one entry of params = [...]: an instance (its prefix), a model value that is a parameter
+ * (w = variable(...)), or a parameter's name or a prefix of names ("gen" for every "gen.*") */
 static const char *lower_param_entry(lower_ctx *c, const ast_expr *e) {
     if (e->kind != AST_NAME && e->kind != AST_STR) {
         diag_error(c->d, e->loc, "params: expected an instance or a parameter name, e.g. "
@@ -53,6 +53,8 @@ static const char *lower_param_entry(lower_ctx *c, const ast_expr *e) {
     }
     const lower_instance *in = e->kind == AST_NAME ? lower_lookup_instance(c, e->str) : NULL;
     if (in) return in->prefix;
+    int node = e->kind == AST_NAME ? lower_lookup_node(c, e->str) : -1;
+    if (node >= 0 && ir_get(c->g, node)->op == IR_OP_param) return ir_get(c->g, node)->name;
     const char *prefix = arena_printf(c->a, "%s.", e->str);
     if (matches_a_param(c, e->str)) return e->str;
     if (matches_a_param(c, prefix)) return prefix;

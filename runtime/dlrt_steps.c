@@ -132,8 +132,7 @@ static void print_steps_epoch(const dlrt_train_opts *o, const dlrt_phase_opts *p
     if (o->quiet) return;
     if (ph->name) printf("%s ", ph->name);
     printf("epoch %lld/%lld", phase_epoch, ph->epochs);
-    print_step_losses(o, ph, "", e->step_loss);
-    dlrt_tr_print_metrics(o, "", e->train_metrics, 1);
+    print_step_losses(o, ph, "", e->step_loss); /* the steps compute their losses only */
     if (val) print_step_losses(o, ph, "val_", e->val_step_loss);
     if (val) dlrt_tr_print_metrics(o, "val_", e->val_metrics, 1);
     printf("  %.0f samples/s  %.1fs\n", e->samples_per_sec, e->seconds);
