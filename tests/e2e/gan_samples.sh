@@ -13,7 +13,8 @@
 #   - plain training (one step) writes its grids every N epochs too: every = 2 of 3 epochs
 #     writes fake_grid-epoch002.png and fake_grid.png alone;
 #   - sampling from the saved weights (dlc gan.dl --weights W --samples F, no training)
-#     reproduces the training run's samples file byte for byte;
+#     reproduces the training run's samples file byte for byte, as does a run without
+#     --images (the grids' eval steps between epochs change nothing);
 #   - errors: --samples without a samples setting; --samples-count 0 and without --samples;
 #     --samples without --run or --weights; a path in a missing directory (before training,
 #     nothing written); weights of another width (naming the file and the tensor); weights of
@@ -104,6 +105,9 @@ PY
 grep -q "^wrote 300 samples (28x28) to $tmp/saved.idx$" "$tmp/out2"
 if grep -q "^epoch" "$tmp/out2"; then echo "FAIL: sampling trained"; exit 1; fi
 cmp "$tmp/train.idx" "$tmp/saved.idx"
+# the per-epoch grids (eval steps between epochs) leave the training as it was
+"$dlc" --run -q "$tmp/gan.dl" --samples "$tmp/no_images.idx" --samples-count 300
+cmp "$tmp/train.idx" "$tmp/no_images.idx"
 # the default count is 1000
 "$dlc" "$tmp/gan.dl" -q --weights "$tmp/gan.dlw" --samples "$tmp/thousand.idx"
 [ "$(stat -c %s "$tmp/thousand.idx")" = $((16 + 1000 * 784)) ]
