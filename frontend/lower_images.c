@@ -67,9 +67,9 @@ static int value_range(lower_ctx *c, const ast_expr *e, const char *what, double
     if (hi && (!lower_eval_number(c, hi, high) || !lower_fits_f32(c, hi->loc, *high, "high")))
         return 0;
     if (*low < *high) return 1;
-    diag_error(c->d, hi ? hi->loc : lo->loc, "%s: low must be below high (the values shown black "
-               "and white), got low = %s, high = %s", what, lower_num_text(c, *low),
-               lower_num_text(c, *high));
+    diag_error(c->d, hi ? hi->loc : lo->loc, "%s: low must be below high (the values %s), got "
+               "low = %s, high = %s", what, !strcmp(what, "grid") ? "shown black and white"
+               : "written as 0 and 255", lower_num_text(c, *low), lower_num_text(c, *high));
     return 0;
 }
 

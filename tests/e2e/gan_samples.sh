@@ -157,7 +157,7 @@ fails "$tmp/other.dlw: holds no tensor 'G." \
   "$dlc" "$tmp/gan.dl" --weights "$tmp/other.dlw" --samples "$tmp/x.idx"
 sed 's/samples = sample(fake, low = -1, high = 1)/samples = sample(fake, low = 1, high = 1)/' \
   "$tmp/gan.dl" >"$tmp/bad1.dl"
-fails "sample: low must be below high (the values shown black and white), got low = 1, high = 1" \
+fails "sample: low must be below high (the values written as 0 and 255), got low = 1, high = 1" \
   "$dlc" --run "$tmp/bad1.dl"
 sed 's/samples = sample(fake, low = -1, high = 1)/samples = sample(d_real)/' "$tmp/gan.dl" >"$tmp/bad2.dl"
 fails "sample: [B,1] is not image-shaped: samples are f32 values of [B,H,W]" "$dlc" --run "$tmp/bad2.dl"
