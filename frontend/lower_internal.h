@@ -251,6 +251,8 @@ int lower_check_few_shot(lower_ctx *c, const train_config *cfg);
 /* lower_images.c: images = [grid(a, b, count = 32, columns = 8)] */
 int lower_images(lower_ctx *c, const ast_expr *e, train_config *cfg);
 int lower_check_images(lower_ctx *c, train_config *cfg);
+/* samples = sample(fake, low = -1, high = 1) (shape checked by lower_check_images) */
+int lower_samples(lower_ctx *c, const ast_expr *e, train_config *cfg);
 
 /* lower_train.c */
 int lower_train(lower_ctx *c, const ast_item *item, train_config *cfg);

@@ -186,6 +186,7 @@ static void run_phase(step_run *sr, int p, int64_t n_val, long long *epoch) {
         }
         dlrt_report_add_epoch(&r->report, &e);
         print_steps_epoch(o, sr->ph, &e, pe, n_v > 0);
+        if (dlrt_tr_epoch_grids(r, o, *epoch)) return;
     }
     phase_test(r, o, p);
 }
@@ -194,5 +195,6 @@ void dlrt_tr_run_steps(run_state *r, const dlrt_train_opts *o, int64_t n_val) {
     step_run sr = {.r = r, .o = o};
     for (int k = 0; k < o->n_steps; k++) sr.fn[k] = model_step(r->sess.model, o->steps[k].name);
     long long epoch = 0;
-    for (int p = 0; p < o->n_phases && !r->report.diverged_step; p++) run_phase(&sr, p, n_val, &epoch);
+    for (int p = 0; p < o->n_phases && !r->report.diverged_step && !r->failed; p++)
+        run_phase(&sr, p, n_val, &epoch);
 }
