@@ -23,6 +23,8 @@ typedef struct dlc_options {
     const char *save_weights; /* --save-weights FILE: with --run, write the trained weights */
     const char *value;        /* --value NAME: with --weights, the model value to compute */
     const char *images;       /* --images DIR: with --run, write the run's images as PNG there */
+    const char *samples;      /* --samples FILE: with --run or --weights, write samples as IDX */
+    long long samples_count;  /* --samples-count N (0: not given, 1000) */
     int run;                  /* --run */
     int emit_c;               /* --emit-c */
     int gradcheck;            /* --gradcheck */
@@ -141,6 +143,13 @@ int dlc_write_file_atomic(const char *path, const char *text);
 int dlc_check_files(const dlc_options *o);
 
 int dlc_gradcheck(dlc_unit *u, const dlc_options *o);
+
+/* samples.c: the names of the param and buffer tensors the train block's samples value reads
+ * in u's graph (none without one), in u's arena */
+int dlc_sample_names(dlc_unit *u, const char ***names, int *n);
+/* names then those of more not among them, in a; *out entries */
+const char **dlc_merge_names(arena *a, const char **names, int n, const char *const *more,
+                             int n_more, int *out);
 
 /* --check-numerics with --run (numerics.c): binds the loaded model's PREFIX_numerics (handle:
  * its dlopen handle) and the report naming the op at its source line into t; 0, or 1 after an

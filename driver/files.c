@@ -89,5 +89,6 @@ int dlc_check_files(const dlc_options *o) {
     if (o->save_weights)
         f[n++] = (dlc_file){.path = o->save_weights, .flag = "--save-weights", .output = 1};
     if (o->report) f[n++] = (dlc_file){.path = o->report, .flag = "--report", .output = 1};
+    if (o->samples) f[n++] = (dlc_file){.path = o->samples, .flag = "--samples", .output = 1};
     return check_files(f, n);
 }

@@ -1,7 +1,8 @@
 /*
  * main.c — dlc's entry point: parse options, compile, then one mode: print IR (--dump-after),
  * print or write C (--emit-c, -o), train (--run, writing the weights with --save-weights),
- * check gradients (--gradcheck) or compile for inference with trained weights (--weights).
+ * check gradients (--gradcheck), compile for inference with trained weights (--weights) or
+ * write samples of saved weights (--weights with --samples, no --run).
  * Exit status: 0 success, 1 for any user error (bad file, options, data, an output that would
  * overwrite an input, standard output that could not be written), never a crash.
  */
@@ -56,11 +57,16 @@ static void copy_images(const train_config *cfg, dlrt_train_opts *t) {
         const image_config *c = &cfg->images[i];
         dlrt_image *im = &t->images[i];
         *im = (dlrt_image){.name = c->name, .n_parts = c->n_parts, .h = c->h, .w = c->w,
-                           .count = c->count, .columns = c->columns};
+                           .count = c->count, .columns = c->columns, .low = (float)c->low,
+                           .high = (float)c->high, .every = c->every};
         for (int k = 0; k < c->n_parts && k < DLRT_MAX_IMAGE_PARTS; k++)
             im->output[k] = c->output[k], im->input[k] = c->input[k];
     }
     t->n_images = cfg->n_images < DLRT_MAX_IMAGES ? cfg->n_images : DLRT_MAX_IMAGES;
+    const samples_config *sc = &cfg->samples;
+    t->has_samples = sc->present;
+    t->samples = (dlrt_samples){.output = sc->output, .input = sc->input, .h = sc->h, .w = sc->w,
+                                .low = (float)sc->low, .high = (float)sc->high};
 }
 
 /* step and phase sections: each step's schedule and repeat; the phases (a train block with
@@ -109,20 +115,10 @@ static int run_training(const dlc_unit *u, const dlrt_model_desc *m, const dlrt_
     return 0;
 }
 
-static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
-    if (!u->cfg.present) {
-        fprintf(stderr, "dlc: error: %s: --run needs a train block\n", o->input);
-        return 1;
-    }
-    if (!u->cfg.dataset) {
-        fprintf(stderr, "dlc: error: %s: --run needs `data = ...` in the train block\n", o->input);
-        return 1;
-    }
-    void *handle = NULL;
-    const dlrt_model_desc *m = dlc_build_and_load(source, u->cfg.model, o, &handle);
-    if (m && o->cuda) m = dlc_cuda_model(u, m, o); /* --target cuda: the steps on the GPU */
-    if (!m) return 1;
-    dlrt_train_opts t = {
+/* the train block and --run's options as the runtime's options (the data, the loop, what it
+ * writes) */
+static void train_opts(dlc_unit *u, const dlc_options *o, dlrt_train_opts *t) {
+    *t = (dlrt_train_opts){
         .data = {.name = u->cfg.dataset, .dir = dlrt_data_dir(o->data_dir, DLC_DEFAULT_DATA_DIR),
                  .sine = {.n = u->cfg.sine.n, .n_test = u->cfg.sine.n_test, .low = u->cfg.sine.low,
                           .high = u->cfg.sine.high, .noise = u->cfg.sine.noise},
@@ -136,12 +132,44 @@ static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
         .validation = u->cfg.validation, .report_path = o->report,
         .schedule = dlc_schedule(&u->cfg),
         .source = o->input, .quiet = o->quiet};
-    dlc_table_spec(u, o->input, &t.data.table);
-    copy_evaluation(&u->cfg, &t);
-    copy_augment(&u->cfg, &t);
-    copy_steps(&u->cfg, &t);
-    copy_images(&u->cfg, &t);
-    t.images_dir = o->images;
+    dlc_table_spec(u, o->input, &t->data.table);
+    copy_evaluation(&u->cfg, t);
+    copy_augment(&u->cfg, t);
+    copy_steps(&u->cfg, t);
+    copy_images(&u->cfg, t);
+    t->images_dir = o->images;
+    t->samples_path = o->samples;
+    t->samples_count = o->samples_count ? o->samples_count : 1000;
+    const char **names;
+    dlc_sample_names(u, &names, &t->n_sample_names);
+    t->sample_names = names;
+}
+
+/* the model built and loaded, for --run and --samples; NULL after printing why */
+static const dlrt_model_desc *load_model(dlc_unit *u, const char *source, const dlc_options *o,
+                                         void **handle) {
+    const char *mode = o->run ? "--run" : "--samples";
+    if (!u->cfg.present || !u->cfg.dataset) {
+        fprintf(stderr, "dlc: error: %s: %s needs %s\n", o->input, mode,
+                !u->cfg.present ? "a train block" : "`data = ...` in the train block");
+        return NULL;
+    }
+    if (o->samples && !u->cfg.samples.present) {
+        fprintf(stderr, "dlc: error: %s: --samples needs `samples = sample(VALUE, low = L, high = "
+                "H)` in the train block\n", o->input);
+        return NULL;
+    }
+    const dlrt_model_desc *m = dlc_build_and_load(source, u->cfg.model, o, handle);
+    if (m && o->cuda) m = dlc_cuda_model(u, m, o); /* --target cuda: the steps on the GPU */
+    return m;
+}
+
+static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
+    void *handle = NULL;
+    const dlrt_model_desc *m = load_model(u, source, o, &handle);
+    if (!m) return 1;
+    dlrt_train_opts t;
+    train_opts(u, o, &t);
     if (o->check_numerics &&
         (o->cuda ? dlc_cuda_numerics_hook(u, &t) : dlc_numerics_hook(u, handle, &t)))
         return 1;
@@ -152,11 +180,29 @@ static int train_now(dlc_unit *u, const char *source, const dlc_options *o) {
         dlc_unit_free(&listing);
         return 1;
     }
+    if (o->save_weights) /* and those the samples value reads */
+        names = dlc_merge_names(&u->a, names, t.n_save_names, t.sample_names, t.n_sample_names,
+                                &t.n_save_names);
     t.save_weights = o->save_weights;
     t.save_names = names;
     int status = run_training(u, m, &t);
     dlc_unit_free(&listing);
     return status;
+}
+
+/* dlc MODEL --weights FILE --samples OUT: samples of the saved weights, without training */
+static int sample_now(dlc_unit *u, const char *source, const dlc_options *o) {
+    void *handle = NULL;
+    const dlrt_model_desc *m = load_model(u, source, o, &handle);
+    if (!m) return 1;
+    dlrt_train_opts t;
+    train_opts(u, o, &t);
+    char err[1024];
+    if (dlrt_sample_saved(m, &t, o->weights, err, sizeof err)) {
+        fprintf(stderr, "dlc: error: %s\n", err);
+        return 1;
+    }
+    return 0;
 }
 
 static int generate(dlc_unit *u, const dlc_options *o) {
@@ -168,6 +214,7 @@ static int generate(dlc_unit *u, const dlc_options *o) {
     if (!o->cuda && o->emit_c) fputs(source, stdout);
     if (!o->cuda && o->output && dlc_write_file_atomic(o->output, source)) return 1;
     if (o->run) return train_now(u, source, o);
+    if (o->samples) return sample_now(u, source, o);
     return 0;
 }
 
@@ -206,14 +253,14 @@ static int run(int argc, char **argv) {
     if (r) return r > 0 ? 0 : 1;
     if (dlc_check_files(&o)) return 1;
     dlc_unit u;
-    if (o.weights) return dlc_inference(&o);
+    if (o.weights && !o.samples) return dlc_inference(&o);
     int status = dlc_compile(&u, &o, o.gradcheck);
     if (status == 0 && !u.stopped && check_steps_supported(&u, &o)) status = 1;
     else if (status == 0 && !u.stopped) {
         if (o.gradcheck) status = dlc_gradcheck(&u, &o);
         else if (o.mem_report) status = dlc_mem_report(&u, &o);
         else if (o.check_cuda) status = dlc_check_cuda(&u, &o); /* CUDA: driver/cuda.c */
-        else if (o.output || o.emit_c || o.run) status = generate(&u, &o);
+        else if (o.output || o.emit_c || o.run || o.samples) status = generate(&u, &o);
     }
     if (u.d.n_errors) status = 1;
     dlc_unit_free(&u);

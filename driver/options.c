@@ -25,7 +25,11 @@ static const char usage_tail[] =
     "                     layer before it (docs/cli.md)\n"
     "  --save-weights FILE  with --run: write the trained weights to FILE\n"
     "  --images DIR       with --run: write the images the run makes (images = [grid(...)])\n"
-    "                     as PNG files into DIR, after the test split\n"
+    "                     as PNG files into DIR, after the test split (and every N epochs)\n"
+    "  --samples FILE     with --run: after the test split, write samples of the train block's\n"
+    "                     `samples = sample(...)` value as u8 IDX images; with --weights W and\n"
+    "                     no --run: the same samples from saved weights, without training\n"
+    "  --samples-count N  with --samples: how many (default 1000)\n"
     "  --mem-report       print the memory training will take, planned before anything runs\n"
     "                     (docs/cli.md); with --batch N, --dtype f32|f16|bf16|f64,\n"
     "                     --target cpu|cuda, --json, or --fit BYTES (the largest batch that\n"
@@ -90,7 +94,8 @@ static const char *const long_opts[] = {"--run", "--emit-c", "--dump-after", "--
                                         "--version", "--weights", "--save-weights", "--no-fold", "--value",
                                         "--mem-report", "--no-reuse", "--json", "--batch",
                                         "--dtype", "--target", "--fit", "--check-cuda",
-                                        "--check-numerics", "--images"};
+                                        "--check-numerics", "--images", "--samples",
+                                        "--samples-count"};
 
 static int bad_option(const char *arg) {
     char name[64];
@@ -218,6 +223,10 @@ static int parse_one(int argc, char **argv, int *i, dlc_options *o) {
     if (matches(a, "--save-weights"))
         return (o->save_weights = path_of(argc, argv, i, "--save-weights")) ? 0 : -1;
     if (matches(a, "--images")) return (o->images = path_of(argc, argv, i, "--images")) ? 0 : -1;
+    if (matches(a, "--samples-count"))
+        return parse_size("--samples-count", value_of(argc, argv, i, "--samples-count"), 0,
+                          &o->samples_count);
+    if (matches(a, "--samples")) return (o->samples = path_of(argc, argv, i, "--samples")) ? 0 : -1;
     if (!strcmp(a, "--check-cuda")) { o->check_cuda = o->cuda = 1; return 0; }
     if (a[0] == '-' && a[1]) return bad_option(a);
     if (!a[0]) {
@@ -253,8 +262,37 @@ static int check_dump_pass(const char *p, pass_variant v) {
     return -1;
 }
 
+/* --samples: after --run, or from --weights without training (nothing else then) */
+static int check_samples_options(const dlc_options *o) {
+    if (o->samples_count && !o->samples) {
+        fprintf(stderr, "dlc: error: --samples-count needs --samples\n");
+        return -1;
+    }
+    if (o->samples_count > DLRT_MAX_SAMPLES) {
+        fprintf(stderr, "dlc: error: --samples-count must be in [1, %d], got %lld\n",
+                DLRT_MAX_SAMPLES, o->samples_count);
+        return -1;
+    }
+    if (!o->samples || o->run) return 0;
+    if (!o->weights) {
+        fprintf(stderr, "dlc: error: --samples needs --run (samples of the trained model) or "
+                        "--weights FILE (samples of saved weights)\n");
+        return -1;
+    }
+    const char *clash = o->output ? "-o" : o->emit_c ? "--emit-c" : o->value ? "--value"
+                      : o->no_fold ? "--no-fold" : o->dump_after ? "--dump-after" : NULL;
+    if (clash) {
+        fprintf(stderr, "dlc: error: --weights with --samples writes samples and cannot be "
+                        "combined with %s\n", clash);
+        return -1;
+    }
+    return 0;
+}
+
 /* --weights compiles for inference: no training, gradients or double precision */
 static int check_weights_options(const dlc_options *o) {
+    if (o->samples && check_samples_options(o)) return -1;
+    if (o->samples_count && !o->samples) return check_samples_options(o);
     const char *clash = o->run ? "--run" : o->gradcheck ? "--gradcheck" : o->f64 ? "--f64" : NULL;
     if (o->weights && clash) {
         fprintf(stderr, "dlc: error: --weights compiles for inference and cannot be combined "
@@ -314,7 +352,7 @@ int dlc_parse_options(int argc, char **argv, dlc_options *o) {
         return -1;
     }
     if (check_weights_options(o) || check_report_options(o) || check_cuda_options(o)) return -1;
-    pass_variant v = o->weights ? PASS_INFERENCE : o->gradcheck ? PASS_GRADCHECK : PASS_TRAIN;
+    pass_variant v = o->weights && !o->samples ? PASS_INFERENCE : o->gradcheck ? PASS_GRADCHECK : PASS_TRAIN;
     if (o->dump_after && check_dump_pass(o->dump_after, v)) return -1;
     if (o->report && !o->run) {
         fprintf(stderr, "dlc: error: --report needs --run\n");

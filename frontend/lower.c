@@ -90,6 +90,7 @@ static int lower_input(lower_ctx *c, const ast_stmt *s) {
 
 static int lower_model(lower_ctx *c, const ast_item *m) {
     c->last_value = -1;
+    lower_instantiate_models(c);
     for (int i = 0; i < m->n_stmts; i++) {
         const ast_stmt *s = &m->stmts[i];
         if (s->kind == AST_STMT_INPUT) {
@@ -122,11 +123,28 @@ static const ast_item *find_item(const ast_file *f, ast_item_kind kind, lower_ct
     for (int i = 0; i < f->n_items; i++) {
         if (f->items[i].kind != kind) continue;
         if (found)
-            diag_error(c->d, f->items[i].loc, "only one %s block per file is supported",
-                       kind == AST_ITEM_MODEL ? "model" : "train");
+            diag_error(c->d, f->items[i].loc, "only one train block per file is supported");
         else found = &f->items[i];
     }
     return found;
+}
+
+/* the model compiled: the one the train block names, else the file's last */
+static const ast_item *trained_model(const ast_file *f, const ast_item *train, lower_ctx *c) {
+    const ast_item *last = NULL;
+    const char **names = arena_alloc(c->a, sizeof(char *) * ((size_t)f->n_items + 1));
+    int n = 0;
+    for (int i = 0; i < f->n_items; i++) {
+        if (f->items[i].kind != AST_ITEM_MODEL) continue;
+        last = &f->items[i];
+        names[n++] = last->name;
+        if (train && !strcmp(last->name, train->name)) return last;
+    }
+    if (!train || !last) return last;
+    char hint[DIAG_HINT_SIZE];
+    diag_error(c->d, train->name_loc, "train block names model '%s', but the file has no model "
+               "of that name%s", train->name, diag_hint(hint, diag_closest(train->name, names, n), ""));
+    return NULL;
 }
 
 static int64_t peek_batch(lower_ctx *c, const ast_item *train) {
@@ -180,13 +198,13 @@ ir_graph *lower_file(const ast_file *f, const dlc_define *defs, int n_defs, aren
     c.globals = c.hypers;
     c.n_globals = c.n_hypers;
     if (!lower_collect_blocks(&c, f)) return NULL;
-    const ast_item *model = find_item(f, AST_ITEM_MODEL, &c);
     const ast_item *train = find_item(f, AST_ITEM_TRAIN, &c);
+    const ast_item *model = trained_model(f, train, &c);
     if (!model) {
         if (d->n_errors == 0) diag_plain_error(d, "%s: no model block", d->file);
         return NULL;
     }
-    if (!check_model_name(&c, model)) return NULL;
+    if (!check_model_name(&c, model) || !lower_collect_models(&c, f, model)) return NULL;
     c.max_batch = peek_batch(&c, train);
     if (c.max_batch < 0 || !lower_model(&c, model)) return NULL;
     cfg->model = model->name;

@@ -136,6 +136,11 @@ static lower_instance *new_instance(lower_ctx *c, const ast_item *b, const char 
     return in;
 }
 
+void lower_make_named_instance(lower_ctx *c, const ast_item *b, src_loc at) {
+    lower_take_prefix(c, b->name);
+    lower_bind(c, b->name, NODE_INSTANCE, new_instance(c, b, b->name, at));
+}
+
 /* the instance's fixed arguments, copied for one call to add its own */
 static lower_instance *call_view(lower_ctx *c, const lower_instance *in) {
     lower_instance *v = new_instance(c, in->block, in->name, in->made);
@@ -259,7 +264,9 @@ static void note_calls(void *arg) {
     lower_ctx *c = arg;
     for (const lower_frame *f = c->frame; f; f = f->up) {
         const char *block = f->inst->block->name;
-        if (strcmp(f->call->str, block) != 0)
+        if (lower_is_model_block(c, f->inst->block))
+            diag_note(c->d, f->call->loc, "in model '%s' called here", block);
+        else if (strcmp(f->call->str, block) != 0)
             diag_note(c->d, f->call->loc, "in block '%s' (instance '%s') called here", block,
                       f->inst->name);
         else diag_note(c->d, f->call->loc, "in block '%s' called here", block);
@@ -343,7 +350,9 @@ static int call_instance(lower_ctx *c, lower_instance *in, const ast_expr *call)
         return -1;
     }
     lower_instance *vals = call_view(c, in);
-    if (!bind_args(c, vals, in->bound, call) || !finish_args(c, vals, call)) return -1;
+    if (!bind_args(c, vals, in->bound, call) || !finish_args(c, vals, call) ||
+        !lower_check_model_call(c, vals, call))
+        return -1;
     return run_block(c, in, vals, call);
 }
 

@@ -101,6 +101,9 @@ typedef struct lower_ctx {
     int depth;               /* block calls being lowered */
     name_set block_leaves;   /* full names of the parameters and buffers block calls made */
     name_set top_instances;  /* instance names made in the model */
+    const ast_item **model_blocks; /* the other models of the file, each as a block ... */
+    const ast_item **model_items;  /* ... and as written (its inputs' types) */
+    int n_models;                  /* entries of both */
     /* the block hook: lower_block_call, set by lower.c (layers.c reaches blocks through it:
      * their bodies are expressions again, and the files' call graph has no cycle) */
     int (*call_block)(struct lower_ctx *c, const ast_expr *call);
@@ -170,6 +173,15 @@ int lower_init(lower_ctx *c, const ast_expr *e, ir_init *out);
 /* lower_block.c: block definitions (checked once), a statement NAME = EXPR of the model or a
  * block (EXPR may make an instance: then NODE_INSTANCE), the block hook (c->call_block) */
 int lower_collect_blocks(lower_ctx *c, const ast_file *f);
+/* lower_models.c: the file's models other than `trained`, callable from it as blocks with one
+ * instance each (named after the model); the instances are made as the model's lowering
+ * starts; a call's tensors are checked against the called model's input types */
+int lower_collect_models(lower_ctx *c, const ast_file *f, const ast_item *trained);
+void lower_instantiate_models(lower_ctx *c);
+int lower_check_model_call(lower_ctx *c, const lower_instance *in, const ast_expr *call);
+int lower_is_model_block(const lower_ctx *c, const ast_item *b);
+/* lower_block.c: an instance of block b named like it, bound in the current scope */
+void lower_make_named_instance(lower_ctx *c, const ast_item *b, src_loc at);
 int lower_assign(lower_ctx *c, const ast_stmt *s);
 int lower_block_call(lower_ctx *c, const ast_expr *call);
 
@@ -239,6 +251,8 @@ int lower_check_few_shot(lower_ctx *c, const train_config *cfg);
 /* lower_images.c: images = [grid(a, b, count = 32, columns = 8)] */
 int lower_images(lower_ctx *c, const ast_expr *e, train_config *cfg);
 int lower_check_images(lower_ctx *c, train_config *cfg);
+/* samples = sample(fake, low = -1, high = 1) (shape checked by lower_check_images) */
+int lower_samples(lower_ctx *c, const ast_expr *e, train_config *cfg);
 
 /* lower_train.c */
 int lower_train(lower_ctx *c, const ast_item *item, train_config *cfg);

@@ -55,7 +55,7 @@ static int lower_loss(lower_ctx *c, const ast_stmt *s) {
 static const char *const settings[] = {"data", "loss", "optimizer", "schedule", "warmup",
                                        "clip_norm", "clip_value", "regularize", "batch",
                                        "epochs", "seed", "validation", "metrics",
-                                       "early_stopping", "augment", "evaluate", "images", NULL};
+                                       "early_stopping", "augment", "evaluate", "images", "samples", NULL};
 
 /* a setting of how to minimise (the train block's own, or a step's): 1 done, 0 after an
  * error, -1 when `s` is not one of them */
@@ -122,6 +122,7 @@ static int lower_setting(lower_ctx *c, const ast_stmt *s, train_config *cfg) {
     if (!strcmp(k, "augment")) return lower_augment(c, s->value, cfg);
     if (!strcmp(k, "evaluate")) return lower_evaluate(c, s->value, cfg);
     if (!strcmp(k, "images")) return lower_images(c, s->value, cfg);
+    if (!strcmp(k, "samples")) return lower_samples(c, s->value, cfg);
     const char *best = diag_closest(k, settings, (int)(sizeof settings / sizeof *settings) - 1);
     char hint[DIAG_HINT_SIZE];
     diag_error(c->d, s->loc, "unknown train setting '%s'%s", k, diag_hint(hint, best, ""));

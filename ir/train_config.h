@@ -142,9 +142,25 @@ typedef struct image_config {
     int node[DLC_MAX_IMAGE_PARTS];          /* the value's node (for the shape check) */
     int64_t h, w;                           /* each part's image height and width */
     int64_t count, columns;                 /* samples shown, samples per row of the grid */
+    double low, high;                       /* the values shown black and white (default 0, 1) */
+    int64_t every;                          /* also written after every `every` epochs (0: only
+                                               after the test split) */
     src_loc loc;                            /* where it is written */
     src_loc part_loc[DLC_MAX_IMAGE_PARTS];  /* where each part is written */
 } image_config;
+
+/* samples = sample(fake, low = -1, high = 1): the value --samples FILE writes as u8 IDX images
+ * (frontend/lower_images.c; runtime/dlrt_samples.c) */
+typedef struct samples_config {
+    int present;           /* the setting is written */
+    int output;            /* a model value: its index in the graph's outputs; -1: an input */
+    const char *input;     /* an input, written as it is fed (else NULL) */
+    int node;              /* the value's node (shape check, the weights it reads) */
+    int64_t h, w;          /* each sample's image height and width */
+    double low, high;      /* the values written as 0 and 255 (low < high) */
+    src_loc loc;           /* where sample(...) is written */
+    src_loc value_loc;     /* where its value is written */
+} samples_config;
 
 /* step NAME { loss = ...; optimizer = ...; params = [...]; repeat = k } in a train block (or
  * in a phase): one alternating update (frontend/lower_step.c). A train block without steps is
@@ -206,6 +222,7 @@ typedef struct train_config {
     int n_few_shot;          /* entries in few_shot */
     image_config images[DLC_MAX_IMAGES]; /* images = [grid(...), ...] */
     int n_images;            /* entries in images */
+    samples_config samples;  /* samples = sample(...) (present 0: none) */
     opt_config opt;          /* optimizer (of a train block without steps) */
     step_config steps[DLC_MAX_STEPS]; /* step sections, in order (phases' steps included) */
     int n_steps;             /* entries (0: the train block is one step of its own) */

@@ -190,6 +190,13 @@ typedef struct dlrt_train_opts {
     int n_images;            /* entries in images */
     const char *images_dir;  /* --images DIR: where they are written after the test split
                                 (NULL: not written) */
+    dlrt_samples samples;    /* samples = sample(...): the value --samples writes */
+    int has_samples;         /* the train block has samples = ... */
+    const char *samples_path;  /* --samples FILE: after the test split (NULL: not written) */
+    long long samples_count;   /* --samples-count N: samples written (>= 1) */
+    const char *const *sample_names; /* the PARAM/BUFFER tensors the samples value reads
+                                        (dlrt_sample_saved needs them in the weights file) */
+    int n_sample_names;      /* entries of sample_names */
     dlrt_schedule schedule;  /* learning rate per epoch (fed to the model's "lr" scalar) */
     dlrt_step_opts steps[DLRT_MAX_STEPS]; /* the steps (n_steps 0: train_step alone, above) */
     int n_steps;             /* entries of steps */
@@ -224,6 +231,15 @@ void dlrt_epoch_shuffle(int64_t *idx, int64_t n, long long seed, long long epoch
 /* Train, validate each epoch, then evaluate the test split once; with save_weights, then write
  * the weights file (runtime/dlrt_weights.h) with save_names and the input normalisation. */
 int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, size_t errlen);
+
+/* --samples FILE from a saved model (dlc MODEL --weights W --samples FILE, no training): the
+ * session's weights from the weights file `weights` (every tensor it holds that the model has;
+ * each of o->sample_names must be there), the test split normalised with the file's statistics
+ * as training's was, then o->samples_count samples through the eval step into
+ * o->samples_path, byte for byte what the training run that saved `weights` wrote
+ * (runtime/dlrt_samples.c). */
+int dlrt_sample_saved(const dlrt_model_desc *m, const dlrt_train_opts *o, const char *weights,
+                      char *err, size_t errlen);
 
 /* The few-shot evaluations o->few_shot (dlrt_fewshot.h, runtime/dlrt_fewshot_run.c).
  * Before training, _prepare checks that each entry's classes have enough test images (a run

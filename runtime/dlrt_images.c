@@ -47,9 +47,11 @@ int dlrt_grid_init(dlrt_grid *g, const dlrt_image *im, long long available, char
     return 0;
 }
 
-static unsigned char pixel(float v) {
-    if (!(v > 0)) return 0; /* NaN too */
-    return v >= 1 ? 255 : (unsigned char)lrint(255.0 * (double)v);
+/* v's place in [low, high] as a gray level */
+static unsigned char pixel(float v, float low, float high) {
+    double t = ((double)v - low) / ((double)high - low);
+    if (!(t > 0)) return 0; /* NaN too */
+    return t >= 1 ? 255 : (unsigned char)lrint(255.0 * t);
 }
 
 void dlrt_grid_put(dlrt_grid *g, long long sample, int part, const float *values) {
@@ -59,7 +61,7 @@ void dlrt_grid_put(dlrt_grid *g, long long sample, int part, const float *values
     long long y0 = DLRT_GRID_GAP + row * (im->h + DLRT_GRID_GAP);
     for (long long y = 0; y < im->h; y++)
         for (long long x = 0; x < im->w; x++)
-            g->pixels[(y0 + y) * g->width + x0 + x] = pixel(values[y * im->w + x]);
+            g->pixels[(y0 + y) * g->width + x0 + x] = pixel(values[y * im->w + x], im->low, im->high);
 }
 
 /* libpng's output into a growing buffer */
@@ -109,9 +111,11 @@ static int encode(const dlrt_grid *g, png_buffer *b) {
     return b->failed ? -1 : 0;
 }
 
-int dlrt_grid_write(const dlrt_grid *g, const char *dir, char *err, size_t errlen) {
+int dlrt_grid_write(const dlrt_grid *g, const char *dir, long long epoch, char *err, size_t errlen) {
     char path[4096];
-    if ((size_t)snprintf(path, sizeof path, "%s/%s.png", dir, g->im->name) >= sizeof path) {
+    int n = epoch > 0 ? snprintf(path, sizeof path, "%s/%s-epoch%03lld.png", dir, g->im->name, epoch)
+                      : snprintf(path, sizeof path, "%s/%s.png", dir, g->im->name);
+    if (n < 0 || (size_t)n >= sizeof path) {
         snprintf(err, errlen, "%s: the path of image %s is too long", dir, g->im->name);
         return -1;
     }

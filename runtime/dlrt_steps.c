@@ -7,7 +7,8 @@
  * "NAME.step"); the random ops' "step" counts every call of every step, so each call draws
  * afresh. Each step's loss is averaged over the epoch, over the validation part and the test
  * split (the eval step computes every step's loss); the test split is evaluated at the end of
- * every phase (report: test.phases), the last phase's being the run's.
+ * every phase (report: test.phases), the last phase's being the run's. Metrics other than the
+ * loss are measured on each training batch by the eval step after the iteration's updates.
  */
 #include "dlrt_train_internal.h"
 #include <math.h>
@@ -82,6 +83,24 @@ static int call_step(step_run *sr, int k, const double *lr, int bn, long long ep
     return 1;
 }
 
+/* whether the metrics list asks for more than the loss: then each iteration measures them with
+ * the eval step on its batch, after the steps' updates (the step functions compute their
+ * losses only) */
+static int measures_metrics(const dlrt_train_opts *o) {
+    for (int i = 0; i < o->n_metrics; i++)
+        if (o->metrics[i].kind != DLRT_METRIC_LOSS) return 1;
+    return 0;
+}
+
+/* the eval step on the gathered batch, its metrics into t */
+static void measure_batch(step_run *sr, totals *t, int bn, long long batch) {
+    dlrt_session *s = &sr->r->sess;
+    double loss, scalars[64];
+    dlrt_eval_scalars(s->model, sr->o->seed, batch, scalars);
+    s->model->eval_step(s->weights, s->arena, sr->r->train_b.inputs, bn, scalars, &loss);
+    dlrt_tr_add_batch(t, &sr->r->train_b, sr->o, loss, bn);
+}
+
 /* one epoch of the phase: per step, its loss summed over its calls (weighted by batch size) */
 static totals steps_epoch(step_run *sr, long long epoch, long long phase_epoch, int64_t *idx,
                           int64_t n) {
@@ -109,7 +128,8 @@ static totals steps_epoch(step_run *sr, long long epoch, long long phase_epoch, 
                 t.step_loss[k] += loss * bn;
                 calls_of[k] += bn;
             }
-        t.n += bn;
+        if (measures_metrics(o)) measure_batch(sr, &t, bn, at / max);
+        else t.n += bn;
         if ((at / max) % 50 == 0) dlrt_tr_progress(o, epoch, at, n);
     }
     for (int k = 0; k < o->n_steps; k++)
@@ -132,7 +152,8 @@ static void print_steps_epoch(const dlrt_train_opts *o, const dlrt_phase_opts *p
     if (o->quiet) return;
     if (ph->name) printf("%s ", ph->name);
     printf("epoch %lld/%lld", phase_epoch, ph->epochs);
-    print_step_losses(o, ph, "", e->step_loss); /* the steps compute their losses only */
+    print_step_losses(o, ph, "", e->step_loss);
+    if (measures_metrics(o)) dlrt_tr_print_metrics(o, "", e->train_metrics, 1);
     if (val) print_step_losses(o, ph, "val_", e->val_step_loss);
     if (val) dlrt_tr_print_metrics(o, "val_", e->val_metrics, 1);
     printf("  %.0f samples/s  %.1fs\n", e->samples_per_sec, e->seconds);
@@ -173,6 +194,7 @@ static void run_phase(step_run *sr, int p, int64_t n_val, long long *epoch) {
                                .train_accuracy = NAN, .val_accuracy = NAN, .seconds = secs,
                                .samples_per_sec = (double)t.n / secs, .phase = p};
         for (int i = 0; i < DLRT_MAX_METRICS; i++) e.train_metrics[i] = e.val_metrics[i] = NAN;
+        if (measures_metrics(o)) e.train_accuracy = dlrt_tr_metric_values(o, &t, e.train_metrics);
         for (int k = 0; k < DLRT_MAX_STEPS; k++) {
             e.step_loss[k] = k < o->n_steps ? t.step_loss[k] : NAN;
             e.val_step_loss[k] = NAN;
@@ -186,6 +208,7 @@ static void run_phase(step_run *sr, int p, int64_t n_val, long long *epoch) {
         }
         dlrt_report_add_epoch(&r->report, &e);
         print_steps_epoch(o, sr->ph, &e, pe, n_v > 0);
+        if (dlrt_tr_epoch_grids(r, o, *epoch)) return;
     }
     phase_test(r, o, p);
 }
@@ -194,5 +217,6 @@ void dlrt_tr_run_steps(run_state *r, const dlrt_train_opts *o, int64_t n_val) {
     step_run sr = {.r = r, .o = o};
     for (int k = 0; k < o->n_steps; k++) sr.fn[k] = model_step(r->sess.model, o->steps[k].name);
     long long epoch = 0;
-    for (int p = 0; p < o->n_phases && !r->report.diverged_step; p++) run_phase(&sr, p, n_val, &epoch);
+    for (int p = 0; p < o->n_phases && !r->report.diverged_step && !r->failed; p++)
+        run_phase(&sr, p, n_val, &epoch);
 }

@@ -367,7 +367,7 @@ int64_t *dlrt_tr_iota(int64_t n) {
 }
 
 
-static void run_free(run_state *r) {
+void dlrt_tr_free(run_state *r) {
     dlrt_dataset_free(&r->train);
     dlrt_dataset_free(&r->test);
     dlrt_session_free(&r->sess);
@@ -398,8 +398,8 @@ static int check_steps(const dlrt_model_desc *m, const dlrt_train_opts *o, char 
     return 0;
 }
 
-static int run_setup(run_state *r, const dlrt_model_desc *m, const dlrt_train_opts *o, char *err,
-                     size_t errlen) {
+int dlrt_tr_setup(run_state *r, const dlrt_model_desc *m, const dlrt_train_opts *o, char *err,
+                  size_t errlen) {
     if (!m->train_step) {
         snprintf(err, errlen, "model '%s' has no training step", m->name);
         return -1;
@@ -551,6 +551,7 @@ static void run_epochs(run_state *r, const dlrt_train_opts *o, int64_t n_val) {
         }
         dlrt_report_add_epoch(&r->report, &e);
         print_epoch(o, &e, n_val > 0);
+        if (dlrt_tr_epoch_grids(r, o, ep)) break;
         if (watch(r, o, &e)) {
             r->report.stopped_epoch = ep;
             break;
@@ -617,46 +618,6 @@ static void test_once(run_state *r, const dlrt_train_opts *o) {
     dlrt_tr_print_value("", "loss", r->report.test_loss);
     dlrt_tr_print_metrics(o, "", r->report.test_metrics, 0);
     printf("  (%lld samples, evaluated once)\n", t.n);
-}
-
-/* the pointer to part k of image im in the batch just evaluated: an output in the arena or an
- * input's batch buffer */
-static const float *image_part(const run_state *r, const dlrt_image *im, int k) {
-    const dlrt_model_desc *m = r->sess.model;
-    for (int i = 0; i < m->n_tensors; i++) {
-        const dlrt_tensor_desc *t = &m->tensors[i];
-        if (im->output[k] >= 0 && t->kind == DLRT_OUTPUT && t->index == im->output[k])
-            return (const float *)((const char *)r->sess.arena + t->offset);
-        if (im->output[k] < 0 && t->kind == DLRT_INPUT && !strcmp(t->name, im->input[k]))
-            return r->test_b.inputs[t->index];
-    }
-    return NULL;
-}
-
-/* --images DIR: each grid from the first test samples, through the eval step */
-static int write_images(run_state *r, const dlrt_train_opts *o, char *err, size_t errlen) {
-    for (int i = 0; o->images_dir && i < o->n_images; i++) {
-        const dlrt_image *im = &o->images[i];
-        dlrt_grid g;
-        if (dlrt_grid_init(&g, im, r->test.n, err, errlen)) return -1;
-        int64_t idx[1024];
-        for (int64_t k = 0; k < g.n; k++) idx[k] = k;
-        for (int64_t at = 0; at < g.n; at += r->sess.model->max_batch) {
-            int bn = (int)(g.n - at < r->sess.model->max_batch ? g.n - at : r->sess.model->max_batch);
-            double loss, scalars[64];
-            dlrt_tr_gather(&r->test_b, idx + at, bn, NULL, 0);
-            dlrt_eval_scalars(r->sess.model, o->seed, at / r->sess.model->max_batch, scalars);
-            r->sess.model->eval_step(r->sess.weights, r->sess.arena, r->test_b.inputs, bn, scalars, &loss);
-            for (int k = 0; k < im->n_parts; k++)
-                for (int s = 0; s < bn; s++)
-                    dlrt_grid_put(&g, at + s, k, image_part(r, im, k) + (size_t)s * (size_t)(im->h * im->w));
-        }
-        int status = dlrt_grid_write(&g, o->images_dir, err, errlen);
-        dlrt_grid_free(&g);
-        if (status) return -1;
-        if (!o->quiet) printf("wrote %s/%s.png (%lld test samples)\n", o->images_dir, im->name, g.n);
-    }
-    return 0;
 }
 
 /* the training part's statistics (the first n_train of r->order), applied to both splits */
@@ -766,21 +727,22 @@ static int diverged(run_state *r, const dlrt_train_opts *o, char *err, size_t er
 int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, size_t errlen) {
     run_state r;
     memset(&r, 0, sizeof r);
-    int status = run_setup(&r, m, o, err, errlen);
+    int status = dlrt_tr_setup(&r, m, o, err, errlen);
     if (status == 0) status = dlrt_few_shot_prepare(o, err, errlen);
     if (status == 0 && o->images_dir && o->n_images > 0)
         status = dlrt_images_dir_check(o->images_dir, err, errlen);
+    if (status == 0) status = dlrt_tr_samples_check(o, err, errlen);
     if (status == 0) {
         int64_t n_val = dlrt_split_validation(&r.train, r.order, o->validation, (uint64_t)o->seed);
         if (o->early_stop.enabled && n_val == 0) {
             snprintf(err, errlen, "early stopping needs a validation split, but validation = %g "
                      "holds out no sample of %lld", o->validation, (long long)r.train.n);
-            run_free(&r);
+            dlrt_tr_free(&r);
             return -1;
         }
         if (start_normalize(&r, o, r.train.n - n_val, err, errlen) ||
             start_tuples(&r, o, n_val, err, errlen) || start_augment(&r, o, err, errlen)) {
-            run_free(&r);
+            dlrt_tr_free(&r);
             return -1;
         }
         int64_t n_rows[2];
@@ -793,18 +755,24 @@ int dlrt_train(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err, si
         if (o->n_steps) dlrt_tr_run_steps(&r, o, n_val);
         else run_epochs(&r, o, n_val);
         restore_best(&r, o, n_val);
+        if (r.failed) {
+            snprintf(err, errlen, "%s", r.failed);
+            dlrt_tr_free(&r);
+            return -1;
+        }
         if (r.report.diverged_step) {
             status = diverged(&r, o, err, errlen);
-            run_free(&r);
+            dlrt_tr_free(&r);
             return status;
         }
         test_once(&r, o);
-        status = write_images(&r, o, err, errlen);
+        status = dlrt_tr_write_grids(&r, o, 0, err, errlen);
+        if (status == 0) status = dlrt_tr_write_samples(&r, o, err, errlen);
         if (status == 0 && o->n_few_shot > 0)
             status = dlrt_few_shot_run(&r.sess, o, &r.norm, r.report.few_shot, err, errlen);
         if (status == 0 && o->report_path) status = dlrt_report_write(&r.report, o->report_path, err, errlen);
         if (status == 0 && o->save_weights) status = save(&r, o, err, errlen);
     }
-    run_free(&r);
+    dlrt_tr_free(&r);
     return status;
 }

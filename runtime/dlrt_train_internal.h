@@ -45,7 +45,15 @@ typedef struct run_state {
     long long since_best;         /* early stopping: epochs since the last improvement */
     dlrt_report report;           /* what the run measured */
     dlrt_norm_stats norm;         /* the inputs' normalisation (training part's statistics) */
+    const char *failed;           /* an epoch's image grid could not be written: why (the run
+                                     stops; points into fail_text) */
+    char fail_text[1024];         /* its message */
 } run_state;
+
+/* the datasets, the session and the batchers of a run (dlrt_train.c); _free releases them */
+int dlrt_tr_setup(run_state *r, const dlrt_model_desc *m, const dlrt_train_opts *o, char *err,
+                  size_t errlen);
+void dlrt_tr_free(run_state *r);
 
 double dlrt_tr_now(void);
 int64_t *dlrt_tr_iota(int64_t n);
@@ -71,5 +79,16 @@ void dlrt_tr_print_metrics(const dlrt_train_opts *o, const char *prefix, const d
 void dlrt_tr_run_steps(run_state *r, const dlrt_train_opts *o, int64_t n_val);
 /* each step's loss in the arena after an eval step (the OUTPUT rows steps[k].loss_output) */
 void dlrt_tr_step_losses(const dlrt_session *s, double *loss);
+
+/* dlrt_samples.c: the image grids through the eval step from the first test samples, after
+ * the test split (epoch 0: DIR/NAME.png) or after epoch `epoch` (the grids with `every` that
+ * divides it: DIR/NAME-epochEEE.png); --samples FILE's path checked before training and the
+ * samples written after the test split. 0, or -1 with the message in err. */
+int dlrt_tr_write_grids(run_state *r, const dlrt_train_opts *o, long long epoch, char *err,
+                        size_t errlen);
+/* after epoch `epoch`: its grids; 1 when one could not be written (r->failed says why) */
+int dlrt_tr_epoch_grids(run_state *r, const dlrt_train_opts *o, long long epoch);
+int dlrt_tr_samples_check(const dlrt_train_opts *o, char *err, size_t errlen);
+int dlrt_tr_write_samples(run_state *r, const dlrt_train_opts *o, char *err, size_t errlen);
 
 #endif

@@ -3,7 +3,7 @@
 #  - Generated C, driven directly: the discriminator's step changes the discriminator's
 #    parameters and leaves every generator parameter bit for bit as it was (batchnorm's running
 #    statistics aside: the generator runs forward in both steps), and the generator's step the
-#    other way round; each step keeps its own Adam state (D.dense1.w.exp_avg, G.dense1.w.exp_avg)
+#    other way round; each step keeps its own Adam state (discriminator.dense1.w.exp_avg, ...)
 #    and its own scalars (discriminator.lr, generator.step); the steps table names both.
 #  - dlc --run: both losses are reported per epoch and for the test split (report: epochs[].steps,
 #    test.steps, test.phases), they move as a GAN's do (the discriminator neither wins outright
@@ -22,7 +22,7 @@ check() { # check WHAT CONDITION...
 }
 sed -e 's/^param epochs = 30/param epochs = 3/' -e 's/data = mnist(image = image)/data = mnist(image = image, limit = 1024, test_limit = 512)/' \
     -e 's/dense(z, 256)/dense(z, 32)/; s/dense(h, 512)))/dense(h, 32)))/; s/dense(h, 1024)/dense(h, 64)/' \
-    -e 's/dense(x, 512)/dense(x, 32)/; s/dense(h, 256), 0.2)/dense(h, 16), 0.2)/' \
+    -e 's/dense(image, 512)/dense(image, 32)/; s/dense(h, 256), 0.2)/dense(h, 16), 0.2)/' \
     -e 's/^param noise = 100/param noise = 16/' "$root/models/gan_mnist.dl" >"$tmp/gan.dl"
 
 # --- the step functions, called directly ---
@@ -74,16 +74,16 @@ int main(void) {
            "the steps table: discriminator, then generator; train_step is the first");
     expect(find(m, DLRT_SCALAR, "discriminator.lr") && find(m, DLRT_SCALAR, "generator.step"),
            "each step has scalars of its own");
-    expect(find(m, DLRT_STATE, "D.dense1.w.exp_avg") && find(m, DLRT_STATE, "G.dense1.w.exp_avg") &&
-           !find(m, DLRT_STATE, "G.dense1.w.exp_avg_sq.exp_avg"), "each step keeps Adam state for its own parameters");
+    expect(find(m, DLRT_STATE, "discriminator.dense1.w.exp_avg") &&
+           find(m, DLRT_STATE, "generator.dense1.w.exp_avg"), "each step keeps Adam state for its own parameters");
     memcpy(before, w, sizeof(float) * (size_t)m->weights_count);
     m->steps[0].train(w, arena, inputs, 128, scalars, &loss);
-    expect(isfinite(loss) && changed("D.", 0), "the discriminator's step trains D");
-    expect(!changed("G.", 1), "the discriminator's step leaves G's parameters and state as they were");
+    expect(isfinite(loss) && changed("discriminator.", 0), "the discriminator's step trains D");
+    expect(!changed("generator.", 1), "the discriminator's step leaves G's parameters and state as they were");
     memcpy(before, w, sizeof(float) * (size_t)m->weights_count);
     m->steps[1].train(w, arena, inputs, 128, scalars, &loss);
-    expect(isfinite(loss) && changed("G.", 0), "the generator's step trains G");
-    expect(!changed("D.", 1), "the generator's step leaves D's parameters and state as they were");
+    expect(isfinite(loss) && changed("generator.", 0), "the generator's step trains G");
+    expect(!changed("discriminator.", 1), "the generator's step leaves D's parameters and state as they were");
     printf("%d failed\n", failures);
     return failures != 0;
 }

@@ -6,6 +6,8 @@
 #   - test.reconstruction_mse is in the report and lies clearly below the trivial baseline of
 #     predicting each binarized pixel's mean over the test images, mean p (1 - p): < 0.6 x
 #     (an untrained RBM, W about 0 and b = 0, reconstructs 0.5 everywhere: 0.25);
+#   - the second phase, softmax regression on the frozen hidden probabilities for one epoch,
+#     gives test.accuracy (the last phase's) well above chance; test.phases lists both;
 #   - the same seed gives the same run (the bernoulli draws and the initial W come from it).
 #   rbm_mnist.sh DLC REPO_ROOT
 set -eu
@@ -13,16 +15,16 @@ dlc=$1 root=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export DLC_CACHE="$tmp/cache"
-sed 's/data = mnist(image = image)/data = mnist(image = image, limit = 10000, test_limit = 2000)/' \
+sed 's/data = mnist(image = image, label = label)/data = mnist(image = image, label = label, limit = 10000, test_limit = 2000)/' \
   "$root/models/rbm_mnist.dl" >"$tmp/rbm.dl"
 grep -q 'limit = 10000' "$tmp/rbm.dl"
-"$dlc" --run "$tmp/rbm.dl" -D epochs=3 --report "$tmp/report.json" >"$tmp/out"
+"$dlc" --run "$tmp/rbm.dl" -D epochs=3 -D classify_epochs=1 --report "$tmp/report.json" >"$tmp/out"
 cat "$tmp/out"
 grep -q "^test .* reconstruction_mse " "$tmp/out"
 python3 - "$tmp/report.json" "$root/data/mnist/t10k-images-idx3-ubyte.gz" <<'PY'
 import gzip, json, sys
 r = json.load(open(sys.argv[1]))
-per_epoch = [e["metrics"]["train"]["reconstruction_mse"] for e in r["epochs"]]
+per_epoch = [e["metrics"]["train"]["reconstruction_mse"] for e in r["epochs"] if e["phase"] == "rbm"]
 print("reconstruction_mse per epoch:", " ".join(f"{m:.4f}" for m in per_epoch))
 assert len(per_epoch) == 3 and all(a > b for a, b in zip(per_epoch, per_epoch[1:])), per_epoch
 raw = gzip.open(sys.argv[2]).read()[16:]
@@ -36,12 +38,16 @@ mse = r["test"]["reconstruction_mse"]
 assert r["test"]["metrics"]["reconstruction_mse"] == mse, r["test"]
 print(f"test reconstruction_mse {mse:.4f}, mean-pixel baseline {base:.4f} (need < 0.6 x)")
 assert mse < 0.6 * base, (mse, base)
+phases = [p["phase"] for p in r["test"]["phases"]]
+acc = r["test"]["accuracy"]
+print(f"phases {phases}; the classifier on the frozen features: test accuracy {acc:.4f} after one epoch (chance 0.1; need > 0.5)")
+assert phases == ["rbm", "classify"] and r["test"]["phases"][1]["metrics"]["accuracy"] == acc and acc > 0.5
 PY
-"$dlc" --run "$tmp/rbm.dl" -D epochs=1 -q --report "$tmp/again.json" >/dev/null
+"$dlc" --run "$tmp/rbm.dl" -D epochs=1 -D classify_epochs=1 -q --report "$tmp/again.json" >/dev/null
 python3 - "$tmp/report.json" "$tmp/again.json" <<'PY'
 import json, sys
 first, again = (json.load(open(p))["epochs"][0]["metrics"]["train"]["reconstruction_mse"] for p in sys.argv[1:])
 assert first == again, (first, again)
 print(f"same seed, same first epoch: {first:.6f} twice")
-print("4 passed, 0 failed")
+print("5 passed, 0 failed")
 PY
