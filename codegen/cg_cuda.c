@@ -3,8 +3,9 @@
  * workspaces, the device arena's layout (plan, input staging, scalars), one kernel per fusion
  * group (a grid-stride loop over the group's iteration space: the shared layer's loop body,
  * cg_fused_loop, the same as the C backend's), the per-op emitters (cg_cuda_ops.c, cg_cuda_nn.c) for everything else, and the
- * launch tables of both step functions (with --check-numerics, the checks of
- * cg_cuda_numerics.c after each value of the training step).
+ * launch tables of the step functions: each training step of the train block (one without
+ * `step` sections has one), then the evaluation step (with --check-numerics, the checks of
+ * cg_cuda_numerics.c after each value of the training steps).
  *
  * Invariants: a kernel reads and writes only what its node (or group) reads and writes in the
  * C backend, at the same planned offsets, so the plan's lifetimes hold on the device as they do
@@ -13,6 +14,8 @@
 #include "cg_cuda_internal.h"
 #include <stdlib.h>
 #include <string.h>
+
+_Static_assert((int)DLRT_CUDA_MAX_STEPS == (int)IR_MAX_STEPS, "a program holds every training step");
 
 const ir_node *cg_cu_node(cg_cu *c, int id) { return ir_get(c->x.g, id); }
 int cg_cu_in(cg_cu *c, int id, int i) { return cg_cu_node(c, id)->in[i]; }
@@ -188,13 +191,27 @@ static void emit_group(cg_cu *c, const int *list, int n, int *k) {
     cg_cu_launch(c, first, name, cg_cu_count_lin(pass_sched_space(c->x.g, first)), CU_BLOCK, CU_MAX_BLOCKS);
 }
 
+/* the C backend's name of training step k (PREFIX_train_step without steps, PREFIX_train_NAME
+ * for step NAME), or PREFIX_eval_step for k < 0 */
+static const char *function_name(cg_cu *c, int k) {
+    const char *step = k >= 0 ? c->x.g->steps[k].name : NULL;
+    return step ? arena_printf(c->x.a, "%s_train_%s", c->o->prefix, step)
+                : arena_printf(c->x.a, "%s_%s", c->o->prefix, k >= 0 ? "train_step" : "eval_step");
+}
+
+/* the arena offset of the float that function f reports as its loss (-1: none) */
+static long long loss_offset(cg_cu *c, const mem_fn_plan *f) {
+    int loss = f->sched.train ? c->x.g->steps[f->sched.fn_step].loss : c->x.g->loss;
+    return loss >= 0 && f->buffer_of[loss] >= 0 ? (long long)pass_memplan_offset(f, loss) : -1;
+}
+
 static dlrt_cuda_fn emit_function(cg_cu *c, const mem_fn_plan *f) {
     c->x.fn = f;
     c->x.train = f->sched.train;
     c->x.group = f->sched.group;
     c->x.stored = f->sched.stored;
     c->launches = NULL, c->n_launches = c->cap_launches = 0;
-    sb_printf(c->x.out, "/* ---- %s_%s ---- */\n\n", c->o->prefix, c->x.train ? "train_step" : "eval_step");
+    sb_printf(c->x.out, "/* ---- %s ---- */\n\n", function_name(c, c->x.train ? f->sched.fn_step : -1));
     const int *list = f->sched.list;
     for (int k = 0; k < f->sched.n; k++) {
         const ir_node *node = cg_cu_node(c, list[k]);
@@ -208,7 +225,8 @@ static dlrt_cuda_fn emit_function(cg_cu *c, const mem_fn_plan *f) {
         cg_cu_emitters[node->op](c, list[k]);
         cg_cu_numerics_node(c, list[k], k);
     }
-    return (dlrt_cuda_fn){c->n_launches, c->launches};
+    return (dlrt_cuda_fn){c->n_launches, c->launches, loss_offset(c, f),
+                          c->x.train ? c->x.g->steps[f->sched.fn_step].name : NULL};
 }
 
 /* ---- the device arena: plan, inputs, scalars ---- */
@@ -221,11 +239,19 @@ static long long staging_bytes(const ir_node *n, int64_t batch) {
     return round_up(4 * numel, 256);
 }
 
+/* doubles in the scalars area: one per scalar, DLRT_CUDA_SCALAR_SLOTS at least */
+static int scalar_slots(const ir_graph *g) {
+    int n = 0;
+    for (int id = 0; id < g->n_nodes; id++) n += g->nodes[id].op == IR_OP_scalar_in;
+    DLC_ASSERT(n <= DLRT_CUDA_MAX_SCALARS);
+    return n > DLRT_CUDA_SCALAR_SLOTS ? n : DLRT_CUDA_SCALAR_SLOTS;
+}
+
 int64_t cg_cuda_arena_bytes(const ir_graph *g, int64_t plan_bytes, int64_t batch) {
     long long at = round_up(plan_bytes, 256);
     for (int id = 0; id < g->n_nodes; id++)
         if (g->nodes[id].op == IR_OP_input) at += staging_bytes(&g->nodes[id], batch);
-    return at + 8 * DLRT_CUDA_MAX_SCALARS;
+    return at + 8LL * scalar_slots(g);
 }
 
 static void layout(cg_cu *c, dlrt_cuda_program *p) {
@@ -245,10 +271,10 @@ static void layout(cg_cu *c, dlrt_cuda_program *p) {
                                                               : ir_shape_numel(&n->shape));
             at += staging_bytes(n, n->shape.batched ? n->shape.dims[0] : 1);
         }
-        if (n->op == IR_OP_scalar_in && p->n_scalars < DLRT_CUDA_MAX_SCALARS) c->index[id] = p->n_scalars++;
+        if (n->op == IR_OP_scalar_in) c->index[id] = p->n_scalars++;
     }
     c->scalars_offset = p->scalars_offset = at;
-    p->arena_bytes = at + 8 * DLRT_CUDA_MAX_SCALARS;
+    p->arena_bytes = at + 8LL * scalar_slots(g);
     DLC_ASSERT(p->arena_bytes == cg_cuda_arena_bytes(g, c->plan.arena_bytes, c->plan.batch));
     c->numerics_offset = p->numerics_offset = -1;
     if (c->o->check_numerics && c->o->has_train) { /* the record, after the scalars */
@@ -256,8 +282,6 @@ static void layout(cg_cu *c, dlrt_cuda_program *p) {
         p->arena_bytes += 8;
     }
     p->weights_count = c->plan.weights_count;
-    p->loss_offset = g->loss >= 0 && c->plan.eval.buffer_of[g->loss] >= 0
-                         ? (long long)pass_memplan_offset(&c->plan.eval, g->loss) : -1;
     for (int id = 0; id < g->n_nodes; id++)
         if (g->nodes[id].shape.batched) p->max_batch = (int)g->nodes[id].shape.dims[0];
     if (!p->max_batch) p->max_batch = 1;
@@ -285,10 +309,8 @@ const dlrt_cuda_program *cg_cuda_generate(const ir_graph *g, const cg_cuda_optio
               o->prefix, p->weights_count, p->arena_bytes, p->plan_bytes,
               p->numerics_offset >= 0 ? ", the --check-numerics record" : "");
     cg_cu_prelude(&c);
-    if (o->has_train) {
-        p->has_train = 1;
-        p->train = emit_function(&c, &c.plan.train[0]); /* one step: the driver refuses several for CUDA */
-    }
+    DLC_ASSERT(c.plan.n_train <= DLRT_CUDA_MAX_STEPS);
+    for (int k = 0; o->has_train && k < c.plan.n_train; k++) p->train[p->n_train++] = emit_function(&c, &c.plan.train[k]);
     p->eval = emit_function(&c, &c.plan.eval);
     p->source = out.data;
     return p;

@@ -29,8 +29,16 @@ static void launch_row(strbuf *out, arena *a, const dlrt_cuda_launch *l) {
               l->ws_off, l->ws_bytes);
 }
 
-static void table(strbuf *out, arena *a, const char *prefix, const char *fn, const dlrt_cuda_fn *f) {
-    sb_printf(out, "static const dlrt_cuda_launch %s_%s_launches[] = {\n", prefix, fn);
+/* the table's name: PREFIX_train_launches (a train block without steps), PREFIX_train_NAME_launches
+ * (step NAME), PREFIX_eval_launches */
+static const char *table_name(arena *a, const char *prefix, const dlrt_cuda_fn *f, int train) {
+    if (!train) return arena_printf(a, "%s_eval_launches", prefix);
+    return f->name ? arena_printf(a, "%s_train_%s_launches", prefix, f->name)
+                   : arena_printf(a, "%s_train_launches", prefix);
+}
+
+static void table(strbuf *out, arena *a, const char *prefix, const dlrt_cuda_fn *f, int train) {
+    sb_printf(out, "static const dlrt_cuda_launch %s[] = {\n", table_name(a, prefix, f, train));
     for (int i = 0; i < f->n_launches; i++) launch_row(out, a, &f->launches[i]);
     if (!f->n_launches) sb_puts(out, "    {0},\n");
     sb_puts(out, "};\n\n");
@@ -54,6 +62,16 @@ static void longs(strbuf *out, const long long *v, int n) {
     sb_puts(out, "}");
 }
 
+/* a dlrt_cuda_fn initialiser: {launches, table, loss offset[, "NAME"]}; training steps after
+ * the first on lines of their own */
+static void fn_value(strbuf *out, arena *a, const char *prefix, const dlrt_cuda_fn *f, int train,
+                     int k) {
+    sb_printf(out, "%s{%d, %s, %lld", k ? ",\n              " : "", f->n_launches,
+              table_name(a, prefix, f, train), f->loss_offset);
+    if (f->name) sb_printf(out, ", \"%s\"", sb_c_string(a, f->name));
+    sb_puts(out, "}");
+}
+
 const char *cg_cuda_host_text(const dlrt_cuda_program *p, const char *prefix, arena *a) {
     strbuf out;
     sb_init(&out, a);
@@ -63,8 +81,8 @@ const char *cg_cuda_host_text(const dlrt_cuda_program *p, const char *prefix, ar
                     "static const char %s_cuda_source[] =\n", prefix, prefix);
     string_literal(&out, a, p->source);
     sb_puts(&out, ";\n\n");
-    if (p->has_train) table(&out, a, prefix, "train", &p->train);
-    table(&out, a, prefix, "eval", &p->eval);
+    for (int k = 0; k < p->n_train; k++) table(&out, a, prefix, &p->train[k], 1);
+    table(&out, a, prefix, &p->eval, 0);
     int inb[DLRT_CUDA_MAX_INPUTS];
     long long inb_l[DLRT_CUDA_MAX_INPUTS];
     for (int i = 0; i < p->n_inputs; i++) inb[i] = p->input_batched[i], inb_l[i] = inb[i];
@@ -78,14 +96,19 @@ const char *cg_cuda_host_text(const dlrt_cuda_program *p, const char *prefix, ar
     longs(&out, p->input_sample_bytes, p->n_inputs);
     sb_puts(&out, ", .input_batched = ");
     longs(&out, inb_l, p->n_inputs);
-    sb_printf(&out, ",\n    .n_scalars = %d, .scalars_offset = %lld, .loss_offset = %lld,\n"
-                    "    .numerics_offset = %lld, .has_train = %d,\n",
-              p->n_scalars, p->scalars_offset, p->loss_offset, p->numerics_offset, p->has_train);
-    if (p->has_train)
-        sb_printf(&out, "    .train = {%d, %s_train_launches},\n", p->train.n_launches, prefix);
-    sb_printf(&out, "    .eval = {%d, %s_eval_launches}};\n\n"
+    sb_printf(&out, ",\n    .n_scalars = %d, .scalars_offset = %lld,\n"
+                    "    .numerics_offset = %lld, .n_train = %d,\n",
+              p->n_scalars, p->scalars_offset, p->numerics_offset, p->n_train);
+    if (p->n_train) {
+        sb_puts(&out, "    .train = {");
+        for (int k = 0; k < p->n_train; k++) fn_value(&out, a, prefix, &p->train[k], 1, k);
+        sb_puts(&out, "},\n");
+    }
+    sb_puts(&out, "    .eval = ");
+    fn_value(&out, a, prefix, &p->eval, 0, 0);
+    sb_printf(&out, "};\n\n"
                     "const dlrt_cuda_program *%s_cuda_program(void);\n"
                     "const dlrt_cuda_program *%s_cuda_program(void) { return &%s_cuda; }\n",
-              p->eval.n_launches, prefix, prefix, prefix, prefix);
+              prefix, prefix, prefix);
     return out.data;
 }

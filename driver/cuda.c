@@ -1,8 +1,9 @@
 /*
  * cuda.c — dlc's CUDA modes. `--target cuda -o FILE` writes the program's host C (kernel source
  * embedded, launch tables) and `--emit-c` prints the CUDA source then that host C.
- * `--check-cuda` runs the training step (twice: the full batch, then a smaller last batch) and
- * the evaluation step on the C backend and on the GPU from the same weights and inputs, and
+ * `--check-cuda` runs each training step (of a train block with `step` sections, every step in
+ * order: three rounds, at the full batch, a smaller last batch, the full batch again) and the
+ * evaluation step on the C backend and on the GPU from the same weights and inputs, and
  * compares every stored value node by node, the updated weights and the loss.
  * Compiled modules are cached like the C backend's shared objects (build.c): keyed by the
  * source, the GPU architecture, NVRTC's version and its options.
@@ -239,11 +240,12 @@ static void cpu_image(checker *k, const mem_fn_plan *cf, const mem_fn_plan *gf, 
  * values of its inputs (the CPU's arena after the step, uploaded; the weights before it); its
  * outputs are compared, then overwritten with the CPU's so the next group reads those too.
  * Then the updated weights (computed from the CPU's gradients) are compared. */
-static int check_ops(checker *k, int train, int n, const double *scalars, const char *fn) {
+static int check_ops(checker *k, int fi, int n, const double *scalars, const char *fn) {
     char err[4096];
-    const mem_fn_plan *cf = train ? &k->cplan.train[0] : &k->cplan.eval;
-    const mem_fn_plan *gf = train ? &k->gplan.train[0] : &k->gplan.eval;
-    const dlrt_cuda_fn *f = train ? &k->p->train : &k->p->eval;
+    int train = fi != DLRT_CUDA_EVAL;
+    const mem_fn_plan *cf = train ? &k->cplan.train[fi] : &k->cplan.eval;
+    const mem_fn_plan *gf = train ? &k->gplan.train[fi] : &k->gplan.eval;
+    const dlrt_cuda_fn *f = train ? &k->p->train[fi] : &k->p->eval;
     const ir_graph *g = k->u->g;
     memset(k->garena, 0, (size_t)k->p->plan_bytes);
     cpu_image(k, cf, gf, n, k->garena);
@@ -255,7 +257,7 @@ static int check_ops(checker *k, int train, int n, const double *scalars, const 
     for (int i = 0, j; i < f->n_launches; i = j) {
         int node = f->launches[i].node, grp = gf->sched.group[node];
         for (j = i; j < f->n_launches && f->launches[j].node == node; j++) continue;
-        if (k->dev.run(&k->dev, train, n, i, j - i, err, sizeof err)) return dev_fail(err);
+        if (k->dev.run(&k->dev, fi, n, i, j - i, err, sizeof err)) return dev_fail(err);
         for (int q = 0; q < gf->sched.n; q++) {
             int id = gf->sched.list[q];
             if (!gf->sched.stored[id] || (grp < 0 ? id != node : gf->sched.group[id] != grp)) continue;
@@ -281,17 +283,16 @@ static int check_ops(checker *k, int train, int n, const double *scalars, const 
  * weights and inputs, every stored value compared afterwards: differences here also include
  * rounding noise carried from op to op (through a max-pooling's choice of maximum, a
  * cancellation): reported, not failed, except the loss. */
-static int check_chained(checker *k, int train, int n, const double *scalars, double closs,
-                         double gloss, const char *fn) {
+static int check_chained(checker *k, int fi, int n, double closs, double gloss, const char *fn) {
     char err[1024];
+    int train = fi != DLRT_CUDA_EVAL;
     if (k->dev.read_arena(&k->dev, 0, k->garena, k->p->plan_bytes, err, sizeof err) ||
         k->dev.read_weights(&k->dev, k->gweights, err, sizeof err))
         return dev_fail(err);
-    (void)scalars;
     int failed = k->failed, checked = k->checked;
     printf("%s at batch %d, the whole step (informational but for the loss):\n", fn, n);
-    compare_nodes(k, train ? &k->cplan.train[0] : &k->cplan.eval, train ? &k->gplan.train[0] : &k->gplan.eval,
-                  n, fn);
+    compare_nodes(k, train ? &k->cplan.train[fi] : &k->cplan.eval,
+                  train ? &k->gplan.train[fi] : &k->gplan.eval, n, fn);
     if (train) compare_weights(k, k->before);
     k->chained_failed += k->failed - failed;
     k->chained_checked += k->checked - checked;
@@ -300,22 +301,63 @@ static int check_chained(checker *k, int train, int n, const double *scalars, do
     return 0;
 }
 
-/* one step of the training (train = 1, step number `step`) or evaluation function at batch n,
- * from the CPU's weights: the whole step, then op by op */
-static int check_step(checker *k, int train, long long step, int n) {
+/* The scalars of call `call` (1-based, over every step) of training step fi in round `round`
+ * (each step runs once a round, in order): as the runtime's loop sets them, the learning
+ * rates the configured ones ("lr"; "NAME.lr" of step NAME), "step" the call and "NAME.step"
+ * the calls of step NAME so far. */
+static void step_scalars(checker *k, int fi, long long round, long long call, double *scalars) {
+    const train_config *cfg = &k->u->cfg;
+    dlrt_step_scalars(k->m, cfg->seed, call, cfg->opt.lr, scalars);
+    for (int i = 0; i < k->m->n_tensors; i++) {
+        const dlrt_tensor_desc *t = &k->m->tensors[i];
+        for (int j = 0; t->kind == DLRT_SCALAR && j < cfg->n_steps; j++) {
+            size_t len = strlen(cfg->steps[j].name);
+            if (strncmp(t->name, cfg->steps[j].name, len) || t->name[len] != '.') continue;
+            if (!strcmp(t->name + len + 1, "lr")) scalars[t->index] = cfg->steps[j].opt.lr;
+            if (!strcmp(t->name + len + 1, "step")) scalars[t->index] = (double)(j <= fi ? round : round - 1);
+        }
+    }
+}
+
+/* the C build's function fi: its training step fi, or the evaluation step */
+static dlrt_train_fn c_function(const dlrt_model_desc *m, int fi) {
+    if (fi == DLRT_CUDA_EVAL) return m->eval_step;
+    return m->n_steps ? m->steps[fi].train : m->train_step;
+}
+
+/* one call of training step fi (call `call` of round `round`, see step_scalars) or of the
+ * evaluation step (fi = DLRT_CUDA_EVAL) at batch n, from the CPU's weights: the whole step,
+ * then op by op */
+static int check_step(checker *k, int fi, long long round, long long call, int n) {
     char err[4096];
     double scalars[DLRT_CUDA_MAX_SCALARS] = {0}, closs, gloss;
-    const char *fn = train ? arena_printf(&k->u->a, "train_step %lld", step) : "eval_step";
-    if (train) dlrt_step_scalars(k->m, k->u->cfg.seed, step, k->u->cfg.opt.lr, scalars);
+    int train = fi != DLRT_CUDA_EVAL;
+    const char *step = train ? k->p->train[fi].name : NULL;
+    const char *fn = !train ? "eval_step"
+                   : step   ? arena_printf(&k->u->a, "train_%s %lld", step, call)
+                            : arena_printf(&k->u->a, "train_step %lld", call);
+    if (train) step_scalars(k, fi, round, call, scalars);
     memcpy(k->before, k->s.weights, 4 * (size_t)k->p->weights_count);
     if (k->dev.write_weights(&k->dev, k->s.weights, err, sizeof err) ||
-        k->dev.step(&k->dev, train, n, (const void *const *)k->inputs, train ? scalars : NULL, &gloss,
+        k->dev.step(&k->dev, fi, n, (const void *const *)k->inputs, train ? scalars : NULL, &gloss,
                     err, sizeof err))
         return dev_fail(err);
-    if (train) k->m->train_step(k->s.weights, k->s.arena, (const void *const *)k->inputs, n, scalars, &closs);
-    else k->m->eval_step(k->s.weights, k->s.arena, (const void *const *)k->inputs, n, NULL, &closs);
-    if (check_chained(k, train, n, scalars, closs, gloss, fn)) return -1;
-    return check_ops(k, train, n, train ? scalars : NULL, fn);
+    c_function(k->m, fi)(k->s.weights, k->s.arena, (const void *const *)k->inputs, n,
+                         train ? scalars : NULL, &closs);
+    if (check_chained(k, fi, n, closs, gloss, fn)) return -1;
+    return check_ops(k, fi, n, train ? scalars : NULL, fn);
+}
+
+/* every training step in order, three rounds (the full batch, a smaller last batch, the full
+ * batch again: its third use replays the CUDA graph captured at its second), then the
+ * evaluation step; 0 or -1 */
+static int check_steps(checker *k) {
+    int B = k->m->max_batch, small = B > 1 ? B / 2 + 1 : 1, batch[3] = {B, small, B};
+    long long call = 0;
+    for (int round = 1; round <= 3; round++)
+        for (int fi = 0; fi < k->p->n_train; fi++)
+            if (check_step(k, fi, round, ++call, batch[round - 1])) return -1;
+    return check_step(k, DLRT_CUDA_EVAL, 0, 0, B);
 }
 
 /* the C build and the CUDA program of the training graph, both planned without reuse */
@@ -348,9 +390,9 @@ static dlrt_cuda *GPU(cuda_device *d) { return d->impl; }
 static int gpu_write_weights(cuda_device *d, const float *w, char *err, size_t errlen) {
     return dlrt_cuda_write_weights(GPU(d), w, err, errlen);
 }
-static int gpu_step(cuda_device *d, int train, int n, const void *const *inputs,
+static int gpu_step(cuda_device *d, int fn, int n, const void *const *inputs,
                     const double *scalars, double *loss, char *err, size_t errlen) {
-    return dlrt_cuda_step(GPU(d), train, n, inputs, scalars, loss, err, errlen);
+    return dlrt_cuda_step(GPU(d), fn, n, inputs, scalars, loss, err, errlen);
 }
 static int gpu_read_arena(cuda_device *d, long long offset, void *dst, long long bytes, char *err,
                           size_t errlen) {
@@ -364,8 +406,8 @@ static int gpu_stage(cuda_device *d, int n, const void *const *inputs, const dou
                      char *err, size_t errlen) {
     return dlrt_cuda_stage(GPU(d), n, inputs, scalars, err, errlen);
 }
-static int gpu_run(cuda_device *d, int train, int n, int first, int count, char *err, size_t errlen) {
-    return dlrt_cuda_run(GPU(d), train, n, first, count, err, errlen);
+static int gpu_run(cuda_device *d, int fn, int n, int first, int count, char *err, size_t errlen) {
+    return dlrt_cuda_run(GPU(d), fn, n, first, count, err, errlen);
 }
 static int gpu_write_arena(cuda_device *d, long long offset, const void *src, long long bytes,
                            char *err, size_t errlen) {
@@ -397,10 +439,7 @@ int dlc_check_cuda(dlc_unit *u, const dlc_options *o) {
                  (gpu ? cuda_load(gpu, arch, k.p, k.s.weights, o) == 0
                       : dlc_cuda_emulate_open(&k.dev, k.p, k.s.weights, o) == 0);
     if (loaded) {
-        int B = k.m->max_batch, small = B > 1 ? B / 2 + 1 : 1;
-        /* the third training step replays the CUDA graph captured at the batch's second use */
-        status = check_step(&k, 1, 1, B) || check_step(&k, 1, 2, small) || check_step(&k, 1, 3, B) ||
-                 check_step(&k, 0, 0, B) ? 1 : 0;
+        status = check_steps(&k) ? 1 : 0;
         if (status == 0) {
             printf("check-cuda %s%s: op by op %d tensors compared, %d off by more than %g relative "
                    "(+%g); whole steps %d, %d off (informational)\n", o->input, gpu ? "" : " (emulated)",
@@ -429,7 +468,10 @@ int dlc_check_cuda(dlc_unit *u, const dlc_options *o) {
  * where the runtime's metrics read them. A step that fails ends the process with a message:
  * the descriptor's step functions cannot return an error. The device is a cuda_device: the
  * GPU, or with DLC_CUDA_EMULATE=1 the emulation (tests without a GPU). With --check-numerics
- * the runtime reads the device's record after each training step (gpu_numerics). */
+ * the runtime reads the device's record after each training step (gpu_numerics). A train
+ * block with `step` sections gets the C descriptor's steps table with each step's function
+ * replaced by the trampoline of its index (gpu_train_steps: one per index, since the
+ * descriptor's function pointers carry no argument to say which step). */
 
 typedef struct gpu_trainer {
     cuda_device dev;             /* the GPU (or its emulation, DLC_CUDA_EMULATE), program loaded */
@@ -437,6 +479,7 @@ typedef struct gpu_trainer {
     float *shadow;               /* what the device's weights block holds (when !device_newer) */
     int device_newer;            /* training steps ran since the host block was last updated */
     dlrt_model_desc desc;        /* the C descriptor with the trampolines */
+    dlrt_step_desc steps[DLRT_CUDA_MAX_STEPS]; /* its steps table (a train block with steps) */
 } gpu_trainer;
 
 static gpu_trainer run_state;
@@ -461,15 +504,37 @@ static void after_step(gpu_trainer *r, void *host_arena) {
         run_fail(err);
 }
 
-static void gpu_train_step(void *weights, void *host_arena, const void *const *inputs, int n,
-                           const double *scalars, double *loss) {
+/* training step k on the device */
+static void gpu_train(int k, void *weights, void *host_arena, const void *const *inputs, int n,
+                      const double *scalars, double *loss) {
     gpu_trainer *r = &run_state;
     char err[4096];
     if (!r->device_newer) weights_to_device(r, weights);
     r->device_newer = 1;
-    if (r->dev.step(&r->dev, 1, n, inputs, scalars, loss, err, sizeof err)) run_fail(err);
+    if (r->dev.step(&r->dev, k, n, inputs, scalars, loss, err, sizeof err)) run_fail(err);
     after_step(r, host_arena);
 }
+
+#define GPU_TRAIN_STEP(K)                                                                      \
+    static void gpu_train_##K(void *weights, void *host_arena, const void *const *inputs,     \
+                              int n, const double *scalars, double *loss) {                   \
+        gpu_train(K, weights, host_arena, inputs, n, scalars, loss);                           \
+    }
+GPU_TRAIN_STEP(0)
+GPU_TRAIN_STEP(1)
+GPU_TRAIN_STEP(2)
+GPU_TRAIN_STEP(3)
+GPU_TRAIN_STEP(4)
+GPU_TRAIN_STEP(5)
+GPU_TRAIN_STEP(6)
+GPU_TRAIN_STEP(7)
+#undef GPU_TRAIN_STEP
+
+/* the trampoline of each training step index */
+static const dlrt_train_fn gpu_train_steps[] = {gpu_train_0, gpu_train_1, gpu_train_2, gpu_train_3,
+                                                gpu_train_4, gpu_train_5, gpu_train_6, gpu_train_7};
+_Static_assert(sizeof gpu_train_steps / sizeof *gpu_train_steps == DLRT_CUDA_MAX_STEPS,
+               "a trampoline per training step");
 
 static void gpu_eval_step(void *weights, void *host_arena, const void *const *inputs, int n,
                           const double *scalars, double *loss) {
@@ -482,7 +547,7 @@ static void gpu_eval_step(void *weights, void *host_arena, const void *const *in
     } else {
         weights_to_device(r, weights);
     }
-    if (r->dev.step(&r->dev, 0, n, inputs, scalars, loss, err, sizeof err)) run_fail(err);
+    if (r->dev.step(&r->dev, DLRT_CUDA_EVAL, n, inputs, scalars, loss, err, sizeof err)) run_fail(err);
     after_step(r, host_arena);
 }
 
@@ -516,11 +581,15 @@ int dlc_cuda_numerics_hook(dlc_unit *u, dlrt_train_opts *t) {
 }
 
 /* the C descriptor's tables must describe the CUDA program's storage: the same weights
- * layout, inputs and outputs (the plans differ only in workspaces, after the pinned outputs) */
+ * layout, inputs and outputs (the plans differ only in workspaces, after the pinned outputs),
+ * and its steps the program's training steps, in order */
 static int same_layout(const dlrt_model_desc *m, const dlrt_cuda_program *p) {
     if (m->real_size != 4 || m->weights_count != p->weights_count || m->n_inputs != p->n_inputs ||
-        m->n_scalars != p->n_scalars || m->max_batch != p->max_batch)
+        m->n_scalars != p->n_scalars || m->max_batch != p->max_batch ||
+        p->n_train != (m->n_steps ? m->n_steps : 1))
         return 0;
+    for (int k = 0; k < m->n_steps; k++)
+        if (!p->train[k].name || strcmp(m->steps[k].name, p->train[k].name)) return 0;
     for (int i = 0; i < m->n_tensors; i++)
         if (m->tensors[i].kind == DLRT_OUTPUT && m->tensors[i].offset >= p->pinned_bytes) return 0;
     return 1;
@@ -552,7 +621,12 @@ const dlrt_model_desc *dlc_cuda_model(dlc_unit *u, const dlrt_model_desc *m, con
     if (r->p->numerics_offset >= 0) numerics_reset(r);
     r->desc = *m;
     r->desc.arena_bytes = r->p->pinned_bytes > 0 ? r->p->pinned_bytes : 64;
-    r->desc.train_step = gpu_train_step;
+    r->desc.train_step = gpu_train_steps[0];
     r->desc.eval_step = gpu_eval_step;
+    for (int k = 0; k < m->n_steps; k++) {
+        r->steps[k] = m->steps[k];
+        r->steps[k].train = gpu_train_steps[k];
+    }
+    if (m->n_steps) r->desc.steps = r->steps;
     return &r->desc;
 }

@@ -11,11 +11,13 @@
 #include "../runtime/dlrt_cuda.h"
 #include "driver.h"
 
+/* `fn` picks a function of the program as dlrt_cuda_step's does: training step k (0 .. n_train
+ * - 1) or DLRT_CUDA_EVAL. */
 typedef struct cuda_device cuda_device;
 struct cuda_device {
     void *impl; /* dlrt_cuda, or the emulation's state */
     int (*write_weights)(cuda_device *d, const float *w, char *err, size_t errlen);
-    int (*step)(cuda_device *d, int train, int n, const void *const *inputs, const double *scalars,
+    int (*step)(cuda_device *d, int fn, int n, const void *const *inputs, const double *scalars,
                 double *loss, char *err, size_t errlen);
     int (*read_arena)(cuda_device *d, long long offset, void *dst, long long bytes, char *err,
                       size_t errlen);
@@ -23,7 +25,7 @@ struct cuda_device {
     /* op by op: stage a step's inputs, run some launches, write into the arena */
     int (*stage)(cuda_device *d, int n, const void *const *inputs, const double *scalars, char *err,
                  size_t errlen);
-    int (*run)(cuda_device *d, int train, int n, int first, int count, char *err, size_t errlen);
+    int (*run)(cuda_device *d, int fn, int n, int first, int count, char *err, size_t errlen);
     int (*write_arena)(cuda_device *d, long long offset, const void *src, long long bytes, char *err,
                        size_t errlen);
     void (*close)(cuda_device *d);

@@ -2,11 +2,11 @@
  * cuda_emulate.c — the emulated CUDA device of cuda_device.h. The kernel source is prefixed
  * with a shim (the CUDA keywords as no-ops, one block of one thread, the math functions of
  * <cmath>), compiled by the C++ compiler into a shared object in the model cache (built under
- * a temporary name and renamed, as the C builds are: dlc_run_into) and loaded;
- * each launch calls its kernel once (every kernel loops over its whole range whatever the grid:
- * grid-stride loops, per-channel block loops, DLC_BLOCK = 1 for the block sums; one thread,
- * so atomicMin is a plain compare and store), and each GEMM
- * is a plain row-major loop on the host arena and weights.
+ * a temporary name and renamed, as the C builds are: dlc_run_into) and loaded; each launch of
+ * a function (every training step's, the evaluation step's) calls its kernel once (every
+ * kernel loops over its whole range whatever the grid: grid-stride loops, per-channel block
+ * loops, DLC_BLOCK = 1 for the block sums; one thread, so atomicMin is a plain compare and
+ * store), and each GEMM is a plain row-major loop on the host arena and weights.
  */
 #include "cuda_device.h"
 #include <dlfcn.h>
@@ -22,7 +22,9 @@ typedef struct emu {
     void *so;                   /* the compiled kernels */
     unsigned char *arena;       /* arena_bytes */
     float *weights;             /* weights_count */
-    emu_kernel *train, *eval;   /* per launch: its kernel (NULL for GEMMs) */
+    emu_kernel *train[DLRT_CUDA_MAX_STEPS]; /* per training step, per launch: its kernel (NULL
+                                   for GEMMs) */
+    emu_kernel *eval;           /* the same for the evaluation step */
 } emu;
 
 static const char shim[] =
@@ -133,11 +135,26 @@ static int emu_stage(cuda_device *d, int n, const void *const *inputs, const dou
     return 0;
 }
 
-static int emu_run(cuda_device *d, int train, int n, int first, int count, char *err, size_t errlen) {
+/* function fn's table and kernels; NULL after setting err when fn is not one */
+static const dlrt_cuda_fn *function(emu *e, int fn, emu_kernel **k, char *err, size_t errlen) {
+    if (fn == DLRT_CUDA_EVAL) {
+        *k = e->eval;
+        return &e->p->eval;
+    }
+    if (fn < 0 || fn >= e->p->n_train) {
+        snprintf(err, errlen, "emulated CUDA: no training step %d (the program has %d)", fn,
+                 e->p->n_train);
+        return NULL;
+    }
+    *k = e->train[fn];
+    return &e->p->train[fn];
+}
+
+static int emu_run(cuda_device *d, int fn, int n, int first, int count, char *err, size_t errlen) {
     emu *e = E(d);
-    const dlrt_cuda_fn *f = train ? &e->p->train : &e->p->eval;
-    emu_kernel *k = train ? e->train : e->eval;
-    (void)err, (void)errlen;
+    emu_kernel *k;
+    const dlrt_cuda_fn *f = function(e, fn, &k, err, errlen);
+    if (!f) return -1;
     for (int i = first; i < first + count && i < f->n_launches; i++) {
         if (f->launches[i].kind == DLRT_CUDA_GEMM) gemm(e, &f->launches[i], n);
         else k[i](e->arena, e->weights, n);
@@ -152,15 +169,20 @@ static int emu_write_arena(cuda_device *d, long long offset, const void *src, lo
     return 0;
 }
 
-static int emu_step(cuda_device *d, int train, int n, const void *const *inputs,
+static int emu_step(cuda_device *d, int fn, int n, const void *const *inputs,
                     const double *scalars, double *loss, char *err, size_t errlen) {
     emu *e = E(d);
-    const dlrt_cuda_program *p = e->p;
+    emu_kernel *k;
+    const dlrt_cuda_fn *f = function(e, fn, &k, err, errlen);
+    if (!f) return -1;
+    if (n < 1 || n > e->p->max_batch) {
+        snprintf(err, errlen, "emulated CUDA step: batch %d outside 1..%d", n, e->p->max_batch);
+        return -1;
+    }
     emu_stage(d, n, inputs, scalars, err, errlen);
-    const dlrt_cuda_fn *f = train ? &p->train : &p->eval;
-    emu_run(d, train, n, 0, f->n_launches, err, errlen);
+    emu_run(d, fn, n, 0, f->n_launches, err, errlen);
     float l = 0;
-    if (p->loss_offset >= 0) memcpy(&l, e->arena + p->loss_offset, sizeof l);
+    if (f->loss_offset >= 0) memcpy(&l, e->arena + f->loss_offset, sizeof l);
     *loss = l;
     return 0;
 }
@@ -189,7 +211,7 @@ static void emu_close(cuda_device *d) {
     if (!e) return;
     free(e->arena);
     free(e->weights);
-    free(e->train);
+    for (int k = 0; k < DLRT_CUDA_MAX_STEPS; k++) free(e->train[k]);
     free(e->eval);
     if (e->so) dlclose(e->so);
     free(e);
@@ -206,8 +228,10 @@ int dlc_cuda_emulate_open(cuda_device *d, const dlrt_cuda_program *p, const floa
     char *src = cpu_source(p->source);
     e->arena = calloc((size_t)p->arena_bytes + 1, 1);
     e->weights = calloc((size_t)p->weights_count + 1, 4);
-    if (!src || !e->arena || !e->weights || !(e->so = build(src, o)) ||
-        !(e->eval = resolve(e, &p->eval)) || (p->has_train && !(e->train = resolve(e, &p->train)))) {
+    int ok = src && e->arena && e->weights && p->n_train <= DLRT_CUDA_MAX_STEPS &&
+             (e->so = build(src, o)) && (e->eval = resolve(e, &p->eval));
+    for (int k = 0; ok && k < p->n_train; k++) ok = (e->train[k] = resolve(e, &p->train[k])) != NULL;
+    if (!ok) {
         free(src);
         emu_close(d);
         return -1;

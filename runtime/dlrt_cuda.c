@@ -84,11 +84,14 @@ struct dlrt_cuda {
     void *cublas;               /* cuBLAS handle (NULL until a program with GEMMs loads) */
     CUhandle module;            /* the program's module */
     const dlrt_cuda_program *p; /* the program */
-    CUhandle *train_fn, *eval_fn; /* per launch: its CUfunction (NULL for GEMMs) */
+    CUhandle *train_fn[DLRT_CUDA_MAX_STEPS]; /* per training step, per launch: its CUfunction
+                                   (NULL for GEMMs) */
+    CUhandle *eval_fn;          /* the same for the evaluation step */
     CUdeviceptr arena, weights; /* the two allocations */
-    CUhandle *graphs;           /* per batch size 1..max_batch: the training step's graph */
-    char *ran;                  /* per batch size: the training step ran once without a graph */
-    int use_graphs;             /* capture the training step */
+    CUhandle *graphs;           /* per training step k and batch size n (1..max_batch), at
+                                   k * (max_batch + 1) + n: the step's graph */
+    char *ran;                  /* the same: the step ran once at that batch without a graph */
+    int use_graphs;             /* capture the training steps */
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) {
@@ -283,8 +286,13 @@ dlrt_cuda *dlrt_cuda_open(char *arch, size_t archlen, char *err, size_t errlen) 
 
 const char *dlrt_cuda_device_name(const dlrt_cuda *c) { return c->name; }
 
+/* entries of graphs and ran */
+static size_t n_graphs(const dlrt_cuda_program *p) {
+    return (size_t)(p->max_batch + 1) * (size_t)(p->n_train > 0 ? p->n_train : 1);
+}
+
 static void free_graphs(dlrt_cuda *c) {
-    for (int i = 0; c->graphs && c->p && i <= c->p->max_batch; i++)
+    for (size_t i = 0; c->graphs && c->p && i < n_graphs(c->p); i++)
         if (c->graphs[i]) c->cu.GraphExecDestroy(c->graphs[i]);
     free(c->graphs);
     c->graphs = NULL;
@@ -303,7 +311,7 @@ void dlrt_cuda_close(dlrt_cuda *c) {
         if (c->stream) c->cu.StreamDestroy(c->stream);
         c->cu.DevicePrimaryCtxRelease(c->device);
     }
-    free(c->train_fn);
+    for (int k = 0; k < DLRT_CUDA_MAX_STEPS; k++) free(c->train_fn[k]);
     free(c->eval_fn);
     if (c->libcublas) dlclose(c->libcublas);
     if (c->libcuda) dlclose(c->libcuda);
@@ -360,6 +368,11 @@ static CUhandle *resolve(dlrt_cuda *c, const dlrt_cuda_fn *f, char *err, size_t 
 
 int dlrt_cuda_load(dlrt_cuda *c, const dlrt_cuda_program *p, const void *cubin,
                    const float *weights, char *err, size_t errlen) {
+    if (p->n_train < 0 || p->n_train > DLRT_CUDA_MAX_STEPS) {
+        set_err(err, errlen, "CUDA: the program has %d training steps (at most %d)", p->n_train,
+                DLRT_CUDA_MAX_STEPS);
+        return -1;
+    }
     c->p = p;
     size_t wbytes = (size_t)(p->weights_count > 0 ? p->weights_count : 1) * 4;
     if (check(c, c->cu.ModuleLoadData(&c->module, cubin), "cuModuleLoadData", err, errlen) ||
@@ -368,13 +381,15 @@ int dlrt_cuda_load(dlrt_cuda *c, const dlrt_cuda_program *p, const void *cubin,
         check(c, c->cu.MemsetD8(c->arena, 0, (size_t)p->arena_bytes), "cuMemsetD8", err, errlen))
         return -1;
     if (p->weights_count > 0 && dlrt_cuda_write_weights(c, weights, err, errlen)) return -1;
-    if ((has_gemm(&p->eval) || (p->has_train && has_gemm(&p->train))) && load_cublas(c, err, errlen))
-        return -1;
+    int gemms = has_gemm(&p->eval);
+    for (int k = 0; k < p->n_train; k++) gemms |= has_gemm(&p->train[k]);
+    if (gemms && load_cublas(c, err, errlen)) return -1;
     c->eval_fn = resolve(c, &p->eval, err, errlen);
     if (!c->eval_fn) return -1;
-    if (p->has_train && !(c->train_fn = resolve(c, &p->train, err, errlen))) return -1;
-    c->graphs = calloc((size_t)p->max_batch + 1, sizeof *c->graphs);
-    c->ran = calloc((size_t)p->max_batch + 1, 1);
+    for (int k = 0; k < p->n_train; k++)
+        if (!(c->train_fn[k] = resolve(c, &p->train[k], err, errlen))) return -1;
+    c->graphs = calloc(n_graphs(p), sizeof *c->graphs);
+    c->ran = calloc(n_graphs(p), 1);
     if (!c->graphs || !c->ran) {
         set_err(err, errlen, "out of memory");
         return -1;
@@ -430,20 +445,35 @@ static int enqueue(dlrt_cuda *c, const dlrt_cuda_fn *f, CUhandle *fns, int n, ch
     return enqueue_range(c, f, fns, n, 0, f->n_launches, err, errlen);
 }
 
-/* the training step at batch n as a graph, captured on first use */
-static int train_graph(dlrt_cuda *c, int n, char *err, size_t errlen) {
-    if (c->graphs[n]) return 0;
+/* function fn's table and its CUfunctions; NULL after setting err when fn is not one */
+static const dlrt_cuda_fn *function(dlrt_cuda *c, int fn, CUhandle **fns, char *err, size_t errlen) {
+    if (fn == DLRT_CUDA_EVAL) {
+        *fns = c->eval_fn;
+        return &c->p->eval;
+    }
+    if (fn < 0 || fn >= c->p->n_train) {
+        set_err(err, errlen, "CUDA: no training step %d (the program has %d)", fn, c->p->n_train);
+        return NULL;
+    }
+    *fns = c->train_fn[fn];
+    return &c->p->train[fn];
+}
+
+/* training step k at batch n as a graph, captured on first use */
+static int train_graph(dlrt_cuda *c, int k, int n, char *err, size_t errlen) {
+    CUhandle *exec = &c->graphs[(size_t)k * (size_t)(c->p->max_batch + 1) + (size_t)n];
+    if (*exec) return 0;
     CUhandle graph = NULL;
     if (check(c, c->cu.StreamBeginCapture(c->stream, CU_CAPTURE_RELAXED), "cuStreamBeginCapture", err, errlen))
         return -1;
-    int bad = enqueue(c, &c->p->train, c->train_fn, n, err, errlen);
+    int bad = enqueue(c, &c->p->train[k], c->train_fn[k], n, err, errlen);
     CUresult r = c->cu.StreamEndCapture(c->stream, &graph);
     if (bad) {
         if (graph) c->cu.GraphDestroy(graph);
         return -1;
     }
     if (check(c, r, "cuStreamEndCapture", err, errlen)) return -1;
-    r = c->cu.GraphInstantiateWithFlags(&c->graphs[n], graph, 0);
+    r = c->cu.GraphInstantiateWithFlags(exec, graph, 0);
     c->cu.GraphDestroy(graph);
     return check(c, r, "cuGraphInstantiate", err, errlen);
 }
@@ -467,27 +497,31 @@ static int upload_inputs(dlrt_cuda *c, int n, const void *const *inputs, const d
     return 0;
 }
 
-int dlrt_cuda_step(dlrt_cuda *c, int train, int n, const void *const *inputs,
+int dlrt_cuda_step(dlrt_cuda *c, int fn, int n, const void *const *inputs,
                    const double *scalars, double *loss, char *err, size_t errlen) {
     const dlrt_cuda_program *p = c->p;
-    if (n < 1 || n > p->max_batch || (train && !p->has_train)) {
-        set_err(err, errlen, "CUDA step: batch %d outside 1..%d or no training step", n, p->max_batch);
+    CUhandle *fns;
+    const dlrt_cuda_fn *f = function(c, fn, &fns, err, errlen);
+    if (!f) return -1;
+    if (n < 1 || n > p->max_batch) {
+        set_err(err, errlen, "CUDA step: batch %d outside 1..%d", n, p->max_batch);
         return -1;
     }
     if (upload_inputs(c, n, inputs, scalars, err, errlen)) return -1;
     /* a batch size's first training step runs directly: cuBLAS and the module finish loading
      * (lazily) outside any capture; the graph is captured at its second step */
-    if (train && c->use_graphs && c->ran[n]) {
-        if (train_graph(c, n, err, errlen) ||
-            check(c, c->cu.GraphLaunch(c->graphs[n], c->stream), "cuGraphLaunch", err, errlen))
+    size_t g = fn >= 0 ? (size_t)fn * (size_t)(p->max_batch + 1) + (size_t)n : 0;
+    if (fn >= 0 && c->use_graphs && c->ran[g]) {
+        if (train_graph(c, fn, n, err, errlen) ||
+            check(c, c->cu.GraphLaunch(c->graphs[g], c->stream), "cuGraphLaunch", err, errlen))
             return -1;
-    } else if (enqueue(c, train ? &p->train : &p->eval, train ? c->train_fn : c->eval_fn, n, err, errlen)) {
+    } else if (enqueue(c, f, fns, n, err, errlen)) {
         return -1;
     }
-    if (train) c->ran[n] = 1;
+    if (fn >= 0) c->ran[g] = 1;
     float l = 0;
-    if (p->loss_offset >= 0 &&
-        check(c, c->cu.MemcpyDtoHAsync(&l, c->arena + (CUdeviceptr)p->loss_offset, sizeof l, c->stream),
+    if (f->loss_offset >= 0 &&
+        check(c, c->cu.MemcpyDtoHAsync(&l, c->arena + (CUdeviceptr)f->loss_offset, sizeof l, c->stream),
               "reading the loss", err, errlen))
         return -1;
     if (check(c, c->cu.StreamSynchronize(c->stream), "the step", err, errlen)) return -1;
@@ -500,14 +534,15 @@ int dlrt_cuda_stage(dlrt_cuda *c, int n, const void *const *inputs, const double
     return upload_inputs(c, n, inputs, scalars, err, errlen);
 }
 
-int dlrt_cuda_run(dlrt_cuda *c, int train, int n, int first, int count, char *err, size_t errlen) {
-    const dlrt_cuda_program *p = c->p;
-    const dlrt_cuda_fn *f = train ? &p->train : &p->eval;
+int dlrt_cuda_run(dlrt_cuda *c, int fn, int n, int first, int count, char *err, size_t errlen) {
+    CUhandle *fns;
+    const dlrt_cuda_fn *f = function(c, fn, &fns, err, errlen);
+    if (!f) return -1;
     if (first < 0 || count < 0 || first + count > f->n_launches) {
         set_err(err, errlen, "CUDA: launches %d..%d outside the table", first, first + count);
         return -1;
     }
-    if (enqueue_range(c, f, train ? c->train_fn : c->eval_fn, n, first, first + count, err, errlen))
+    if (enqueue_range(c, f, fns, n, first, first + count, err, errlen))
         return -1;
     return check(c, c->cu.StreamSynchronize(c->stream), "the launches", err, errlen);
 }

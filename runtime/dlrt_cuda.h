@@ -5,9 +5,10 @@
  *
  * One device, its primary context, one stream and one cuBLAS handle; the program's arena and
  * weights are two device allocations made once. A step copies its inputs and scalars into the
- * arena's staging area, runs the function's launch table (the training step captured once per
- * batch size as a CUDA graph and replayed) and reads back the loss. Nothing is allocated per
- * step. Errors are returned as messages (err, errlen); functions return 0 or -1.
+ * arena's staging area, runs the function's launch table (each training step captured once per
+ * batch size as a CUDA graph and replayed) and reads back the function's loss. Nothing is
+ * allocated per step. Functions are picked by `fn`: training step k of the program (0 ..
+ * n_train - 1, in the train block's order), or DLRT_CUDA_EVAL. Errors are returned as messages (err, errlen); functions return 0 or -1.
  */
 #ifndef DLRT_CUDA_H
 #define DLRT_CUDA_H
@@ -38,20 +39,20 @@ const char *dlrt_cuda_device_name(const dlrt_cuda *c);
 int dlrt_cuda_load(dlrt_cuda *c, const dlrt_cuda_program *p, const void *cubin,
                    const float *weights, char *err, size_t errlen);
 
-/* Runs one step: train (1: the training step, as a CUDA graph when graphs is set) or eval, at
- * batch n, with host inputs (one per program input) and scalars (n_scalars doubles); *loss
- * gets the loss (0 without one). */
-int dlrt_cuda_step(dlrt_cuda *c, int train, int n, const void *const *inputs,
+/* Runs one step of function fn (a training step, as a CUDA graph when graphs are on, or
+ * DLRT_CUDA_EVAL) at batch n, with host inputs (one per program input) and scalars (n_scalars
+ * doubles; NULL: zeros); *loss gets the function's loss (0 without one). */
+int dlrt_cuda_step(dlrt_cuda *c, int fn, int n, const void *const *inputs,
                    const double *scalars, double *loss, char *err, size_t errlen);
-/* Uses CUDA graphs for the training step (default on). */
+/* Uses CUDA graphs for the training steps (default on). */
 void dlrt_cuda_use_graphs(dlrt_cuda *c, int on);
 
 /* Checking op by op (dlc --check-cuda): copy the inputs and scalars of a step at batch n into
- * the arena's staging area; run launches [first, first + count) of the training (train = 1) or
- * evaluation function directly (no graph) and wait for them. */
+ * the arena's staging area; run launches [first, first + count) of function fn directly (no
+ * graph) and wait for them. */
 int dlrt_cuda_stage(dlrt_cuda *c, int n, const void *const *inputs, const double *scalars,
                     char *err, size_t errlen);
-int dlrt_cuda_run(dlrt_cuda *c, int train, int n, int first, int count, char *err, size_t errlen);
+int dlrt_cuda_run(dlrt_cuda *c, int fn, int n, int first, int count, char *err, size_t errlen);
 int dlrt_cuda_write_arena(dlrt_cuda *c, long long offset, const void *src, long long bytes,
                           char *err, size_t errlen);
 

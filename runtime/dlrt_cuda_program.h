@@ -1,12 +1,14 @@
 /*
  * dlrt_cuda_program.h — what the CUDA code generator (codegen/cg_cuda.c) hands the CUDA runtime
- * (dlrt_cuda.c): one CUDA C translation unit of kernels and, per step function, the launch
+ * (dlrt_cuda.c): one CUDA C translation unit of kernels and, per step function (each training
+ * step of the train block, `step NAME` sections in order, and the evaluation step), the launch
  * table that runs it. Plain data: the generator fills it in its arena, `dlc --target cuda -o`
  * writes it out as C initialisers beside the kernel source.
  *
  * Device memory: one arena allocation (`arena_bytes`: the memory plan's arena, then the input
- * staging area, then the per-step scalars as doubles, then with --check-numerics the 8-byte
- * record of the first NaN or Inf) and one weights allocation
+ * staging area, then the per-step scalars as doubles (DLRT_CUDA_SCALAR_SLOTS of them, or more
+ * when the model has more), then with --check-numerics the 8-byte record of the first NaN or
+ * Inf) and one weights allocation
  * (`weights_count` floats, the memory plan's weights block). Every kernel has the signature
  *     extern "C" __global__ void NAME(unsigned char *A, float *W, int n)
  * (A: the arena, W: the weights, n: the batch of this step); the offsets of what it reads and
@@ -54,9 +56,19 @@ typedef struct dlrt_cuda_launch {
 typedef struct dlrt_cuda_fn {
     int n_launches;                   /* entries of launches */
     const dlrt_cuda_launch *launches; /* in order, one stream */
+    long long loss_offset;            /* arena byte offset of the loss it reports (a float; a
+                                         training step: its step's loss), -1: none */
+    const char *name;                 /* a training step of a `step NAME` section: NAME; else
+                                         NULL */
 } dlrt_cuda_fn;
 
-enum { DLRT_CUDA_MAX_INPUTS = 16, DLRT_CUDA_MAX_SCALARS = 8 };
+/* DLRT_CUDA_MAX_STEPS: training step functions at most (the compiler's IR_MAX_STEPS);
+ * DLRT_CUDA_SCALAR_SLOTS: the scalars area holds at least this many doubles */
+enum { DLRT_CUDA_MAX_INPUTS = 16, DLRT_CUDA_MAX_SCALARS = 64, DLRT_CUDA_SCALAR_SLOTS = 8,
+       DLRT_CUDA_MAX_STEPS = 8 };
+/* the function argument of dlrt_cuda_step and dlrt_cuda_run that picks the evaluation step
+ * (training step k: k) */
+enum { DLRT_CUDA_EVAL = -1 };
 
 typedef struct dlrt_cuda_program {
     const char *name;            /* model name */
@@ -73,11 +85,11 @@ typedef struct dlrt_cuda_program {
     int input_batched[DLRT_CUDA_MAX_INPUTS];          /* it has a batch dim */
     int n_scalars;               /* per-step scalars (doubles) at scalars_offset */
     long long scalars_offset;    /* arena byte offset of the scalars */
-    long long loss_offset;       /* arena byte offset of the loss (a float), -1: none */
     long long numerics_offset;   /* --check-numerics: arena byte offset of the 8-byte record
                                     (after the scalars; see codegen/cg_cuda_numerics.c), -1: off */
-    int has_train;               /* train is present */
-    dlrt_cuda_fn train;          /* forward + backward + update */
+    int n_train;                 /* training step functions (0: no training) */
+    dlrt_cuda_fn train[DLRT_CUDA_MAX_STEPS]; /* each: forward + backward + update of its
+                                    parameters, in the train block's order */
     dlrt_cuda_fn eval;           /* forward (and loss) */
 } dlrt_cuda_program;
 

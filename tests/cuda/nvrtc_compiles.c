@@ -1,6 +1,7 @@
 /*
  * nvrtc_compiles.c — the CUDA that dlc generates compiles: for each model file given, the
- * training graph's CUDA (train step and eval step, cg_cuda_generate) is compiled by NVRTC,
+ * training graph's CUDA (every training step of the train block and the eval step, one
+ * translation unit, cg_cuda_generate) is compiled by NVRTC,
  * loaded with dlopen as the runtime loads it, for every architecture given (--arch sm_80
  * --arch sm_90). No GPU is needed. A compile error fails with NVRTC's log. With
  * --check-numerics the training step carries --check-numerics's checks (cg_cuda_numerics.c).
@@ -40,8 +41,12 @@ static int compile_model(const char *path, const char *const *arch, int n_arch, 
             failed = 1;
             continue;
         }
-        printf("ok %s %s: %d + %d launches, %zu bytes of cubin\n", path, arch[i],
-               p->has_train ? p->train.n_launches : 0, p->eval.n_launches, size);
+        printf("ok %s %s: ", path, arch[i]);
+        for (int k = 0; k < p->n_train; k++)
+            printf("%s%d (%s)", k ? " + " : "", p->train[k].n_launches,
+                   p->train[k].name ? p->train[k].name : "train_step");
+        printf("%s%d (eval_step) launches, %zu bytes of cubin\n", p->n_train ? " + " : "",
+               p->eval.n_launches, size);
         free(cubin);
     }
     dlc_unit_free(&u);
