@@ -59,6 +59,7 @@ typedef struct dlrt_epoch_record {
 typedef struct dlrt_phase_test {
     double loss;                          /* the first step's loss (the test line's) */
     double metrics[DLRT_MAX_METRICS];     /* per entry of the metrics list */
+    double accuracy;                      /* the accuracy among them (NAN if not listed) */
     double step_loss[DLRT_MAX_STEPS];     /* each step's loss */
 } dlrt_phase_test;
 

@@ -37,25 +37,13 @@ static int model_step(const dlrt_model_desc *m, const char *name) {
     return -1;
 }
 
-/* the per-step scalars for a call: every step's lr (at its phase epoch) and count, the seed,
- * and the calls so far ("step") */
-static void fill_scalars(const dlrt_session *s, const dlrt_train_opts *o, const double *lr,
-                         const long long *count, long long calls, double *scalars) {
-    const dlrt_model_desc *m = s->model;
-    for (int i = 0; i < m->n_tensors; i++) {
-        const dlrt_tensor_desc *t = &m->tensors[i];
-        if (t->kind != DLRT_SCALAR) continue;
-        double v = !strcmp(t->name, "step") ? (double)calls
-                 : !strcmp(t->name, "seed") ? (double)o->seed : 0;
-        for (int k = 0; k < o->n_steps; k++) {
-            size_t len = strlen(o->steps[k].name);
-            if (strncmp(t->name, o->steps[k].name, len) || t->name[len] != '.') continue;
-            if (!strcmp(t->name + len + 1, "lr")) v = lr[k];
-            if (!strcmp(t->name + len + 1, "step")) v = (double)count[k];
-        }
-        scalars[t->index] = v;
-    }
-}
+/* what each per-step scalar holds, worked out once from its name: "step" (the calls so far),
+ * "seed", step k's "NAME.lr" or "NAME.step" (its own count), or nothing */
+enum { SCALAR_ZERO, SCALAR_CALLS, SCALAR_SEED, SCALAR_LR, SCALAR_COUNT };
+typedef struct scalar_role {
+    int kind;  /* SCALAR_* */
+    int step;  /* SCALAR_LR, SCALAR_COUNT: the configured step */
+} scalar_role;
 
 typedef struct step_run {
     run_state *r;
@@ -64,8 +52,39 @@ typedef struct step_run {
     int fn[DLRT_MAX_STEPS];        /* per configured step: its index in the model's steps */
     long long count[DLRT_MAX_STEPS]; /* per step: its calls so far (its optimizer's t) */
     long long calls;               /* calls of every step so far */
+    scalar_role role[64];          /* per scalar index (the model has at most 64) */
     double scalars[64];
 } step_run;
+
+static scalar_role role_of(const dlrt_train_opts *o, const char *name) {
+    if (!strcmp(name, "step")) return (scalar_role){SCALAR_CALLS, 0};
+    if (!strcmp(name, "seed")) return (scalar_role){SCALAR_SEED, 0};
+    for (int k = 0; k < o->n_steps; k++) {
+        size_t len = strlen(o->steps[k].name);
+        if (strncmp(name, o->steps[k].name, len) || name[len] != '.') continue;
+        if (!strcmp(name + len + 1, "lr")) return (scalar_role){SCALAR_LR, k};
+        if (!strcmp(name + len + 1, "step")) return (scalar_role){SCALAR_COUNT, k};
+    }
+    return (scalar_role){SCALAR_ZERO, 0};
+}
+
+static void find_roles(step_run *sr, const dlrt_model_desc *m) {
+    for (int i = 0; i < m->n_tensors; i++)
+        if (m->tensors[i].kind == DLRT_SCALAR)
+            sr->role[m->tensors[i].index] = role_of(sr->o, m->tensors[i].name);
+}
+
+/* the per-step scalars for a call: every step's lr (at its phase epoch) and count, the seed,
+ * and the calls so far */
+static void fill_scalars(step_run *sr, const double *lr) {
+    for (int i = 0; i < sr->r->sess.model->n_scalars; i++) {
+        const scalar_role *ro = &sr->role[i];
+        sr->scalars[i] = ro->kind == SCALAR_CALLS ? (double)sr->calls
+                       : ro->kind == SCALAR_SEED ? (double)sr->o->seed
+                       : ro->kind == SCALAR_LR ? lr[ro->step]
+                       : ro->kind == SCALAR_COUNT ? (double)sr->count[ro->step] : 0;
+    }
+}
 
 /* one call of step k on the gathered batch; 0 after a non-finite loss (reported) */
 static int call_step(step_run *sr, int k, const double *lr, int bn, long long epoch, double *loss) {
@@ -73,7 +92,7 @@ static int call_step(step_run *sr, int k, const double *lr, int bn, long long ep
     sr->count[k]++;
     sr->calls++;
     s->step = sr->calls;
-    fill_scalars(s, sr->o, lr, sr->count, sr->calls, sr->scalars);
+    fill_scalars(sr, lr);
     s->model->steps[sr->fn[k]].train(s->weights, s->arena, sr->r->train_b.inputs, bn, sr->scalars,
                                      loss);
     if (dlrt_tr_numerics_found(sr->o, &sr->r->report, epoch, sr->calls) || !isfinite(*loss)) {
@@ -138,8 +157,8 @@ static totals steps_epoch(step_run *sr, long long epoch, long long phase_epoch, 
     return t;
 }
 
-static void print_step_losses(const dlrt_train_opts *o, const dlrt_phase_opts *ph,
-                              const char *prefix, const double *loss) {
+void dlrt_tr_print_step_losses(const dlrt_train_opts *o, const dlrt_phase_opts *ph,
+                               const char *prefix, const double *loss) {
     for (int k = ph->first_step; k < ph->first_step + ph->n_steps; k++) {
         char name[96];
         snprintf(name, sizeof name, "%s_loss", o->steps[k].name);
@@ -152,9 +171,9 @@ static void print_steps_epoch(const dlrt_train_opts *o, const dlrt_phase_opts *p
     if (o->quiet) return;
     if (ph->name) printf("%s ", ph->name);
     printf("epoch %lld/%lld", phase_epoch, ph->epochs);
-    print_step_losses(o, ph, "", e->step_loss);
+    dlrt_tr_print_step_losses(o, ph, "", e->step_loss);
     if (measures_metrics(o)) dlrt_tr_print_metrics(o, "", e->train_metrics, 1);
-    if (val) print_step_losses(o, ph, "val_", e->val_step_loss);
+    if (val) dlrt_tr_print_step_losses(o, ph, "val_", e->val_step_loss);
     if (val) dlrt_tr_print_metrics(o, "val_", e->val_metrics, 1);
     printf("  %.0f samples/s  %.1fs\n", e->samples_per_sec, e->seconds);
     fflush(stdout);
@@ -162,18 +181,14 @@ static void print_steps_epoch(const dlrt_train_opts *o, const dlrt_phase_opts *p
 
 /* the test split after phase p: its losses and metrics into the report's phase_test[p] */
 static void phase_test(run_state *r, const dlrt_train_opts *o, int p) {
-    int pairs = r->test_b.arity > 1;
-    int64_t *test_idx = pairs ? r->tuples[2] : dlrt_tr_iota(r->test.n);
-    totals t = dlrt_tr_evaluate(&r->sess, &r->test_b, o, test_idx,
-                                !test_idx ? 0 : pairs ? r->n_tuples[2] : r->test.n);
-    if (!pairs) free(test_idx);
+    totals t = dlrt_tr_test_totals(r, o);
     dlrt_phase_test *pt = &r->report.phase_test[p];
     pt->loss = t.loss / (double)t.n;
-    dlrt_tr_metric_values(o, &t, pt->metrics);
+    pt->accuracy = dlrt_tr_metric_values(o, &t, pt->metrics);
     for (int k = 0; k < o->n_steps; k++) pt->step_loss[k] = t.step_loss[k] / (double)t.n;
     if (o->quiet || o->n_phases < 2) return;
     printf("%s test", o->phases[p].name ? o->phases[p].name : "");
-    print_step_losses(o, &o->phases[p], "", pt->step_loss);
+    dlrt_tr_print_step_losses(o, &o->phases[p], "", pt->step_loss);
     dlrt_tr_print_metrics(o, "", pt->metrics, 0);
     printf("  (%lld samples)\n", t.n);
 }
@@ -216,6 +231,7 @@ static void run_phase(step_run *sr, int p, int64_t n_val, long long *epoch) {
 void dlrt_tr_run_steps(run_state *r, const dlrt_train_opts *o, int64_t n_val) {
     step_run sr = {.r = r, .o = o};
     for (int k = 0; k < o->n_steps; k++) sr.fn[k] = model_step(r->sess.model, o->steps[k].name);
+    find_roles(&sr, r->sess.model);
     long long epoch = 0;
     for (int p = 0; p < o->n_phases && !r->report.diverged_step && !r->failed; p++)
         run_phase(&sr, p, n_val, &epoch);

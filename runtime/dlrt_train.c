@@ -132,12 +132,7 @@ void dlrt_step_scalars(const dlrt_model_desc *m, long long seed, long long step,
 }
 
 void dlrt_eval_scalars(const dlrt_model_desc *m, long long seed, long long batch, double *scalars) {
-    for (int i = 0; i < m->n_tensors; i++) {
-        const dlrt_tensor_desc *t = &m->tensors[i];
-        if (t->kind != DLRT_SCALAR || t->index >= 64) continue;
-        scalars[t->index] = !strcmp(t->name, "step") ? -1.0 - (double)batch
-                          : !strcmp(t->name, "seed") ? (double)seed : 0;
-    }
+    dlrt_step_scalars(m, seed, -1 - batch, 0, scalars);
 }
 
 /* the first step whose loss was not finite: epoch, step and loss into the report */
@@ -383,8 +378,13 @@ void dlrt_tr_free(run_state *r) {
 /* the configured steps are the model's, and their scalars fit */
 static int check_steps(const dlrt_model_desc *m, const dlrt_train_opts *o, char *err,
                        size_t errlen) {
+    if (m->n_scalars > 64) { /* the loops' scalars arrays */
+        snprintf(err, errlen, "model '%s' has %d per-step scalars; at most 64 are supported",
+                 m->name, m->n_scalars);
+        return -1;
+    }
     if (o->n_steps == 0) return 0;
-    if (m->n_scalars > 64 || m->n_steps != o->n_steps) {
+    if (m->n_steps != o->n_steps) {
         snprintf(err, errlen, "model '%s' has %d training steps (%d scalars), but %d were "
                  "configured", m->name, m->n_steps, m->n_scalars, o->n_steps);
         return -1;
@@ -579,6 +579,15 @@ static void restore_best(run_state *r, const dlrt_train_opts *o, int64_t n_val) 
            r->report.restored);
 }
 
+totals dlrt_tr_test_totals(run_state *r, const dlrt_train_opts *o) {
+    int pairs = r->test_b.arity > 1;
+    int64_t *test_idx = pairs ? r->tuples[2] : dlrt_tr_iota(r->test.n);
+    totals t = dlrt_tr_evaluate(&r->sess, &r->test_b, o, test_idx,
+                                !test_idx ? 0 : pairs ? r->n_tuples[2] : r->test.n);
+    if (!pairs) free(test_idx);
+    return t;
+}
+
 /* with steps: the last phase's test split (evaluated as it ended) is the run's */
 static void test_of_last_phase(run_state *r, const dlrt_train_opts *o) {
     const dlrt_phase_test *pt = &r->report.phase_test[o->n_phases - 1];
@@ -586,16 +595,10 @@ static void test_of_last_phase(run_state *r, const dlrt_train_opts *o) {
     r->report.test_loss = pt->loss;
     memcpy(r->report.test_metrics, pt->metrics, sizeof pt->metrics);
     memcpy(r->report.test_step_loss, pt->step_loss, sizeof pt->step_loss);
-    r->report.test_accuracy = NAN;
-    for (int i = 0; i < o->n_metrics; i++)
-        if (o->metrics[i].kind == DLRT_METRIC_ACCURACY) r->report.test_accuracy = pt->metrics[i];
+    r->report.test_accuracy = pt->accuracy;
     if (o->quiet) return;
     printf("test");
-    for (int k = ph->first_step; k < ph->first_step + ph->n_steps; k++) {
-        char name[96];
-        snprintf(name, sizeof name, "%s_loss", o->steps[k].name);
-        dlrt_tr_print_value("", name, pt->step_loss[k]);
-    }
+    dlrt_tr_print_step_losses(o, ph, "", pt->step_loss);
     dlrt_tr_print_metrics(o, "", pt->metrics, 0);
     printf("  (%lld samples, after the last %s)\n", (long long)r->report.n_test,
            o->n_phases > 1 ? "phase" : "epoch");
@@ -606,11 +609,7 @@ static void test_once(run_state *r, const dlrt_train_opts *o) {
         test_of_last_phase(r, o);
         return;
     }
-    int pairs = r->test_b.arity > 1;
-    int64_t *test_idx = pairs ? r->tuples[2] : dlrt_tr_iota(r->test.n);
-    totals t = dlrt_tr_evaluate(&r->sess, &r->test_b, o, test_idx,
-                        !test_idx ? 0 : pairs ? r->n_tuples[2] : r->test.n);
-    if (!pairs) free(test_idx);
+    totals t = dlrt_tr_test_totals(r, o);
     r->report.test_loss = t.loss / (double)t.n;
     r->report.test_accuracy = dlrt_tr_metric_values(o, &t, r->report.test_metrics);
     if (o->quiet) return;

@@ -77,6 +77,11 @@ void dlrt_tr_print_metrics(const dlrt_train_opts *o, const char *prefix, const d
 /* dlrt_steps.c: the epochs of a train block with steps, phase after phase (each phase's test
  * split into r->report.phase_test); dlrt_tr_steps_test: the test split's step losses */
 void dlrt_tr_run_steps(run_state *r, const dlrt_train_opts *o, int64_t n_val);
+/* the eval step over the test split (its samples, or its tuples) */
+totals dlrt_tr_test_totals(run_state *r, const dlrt_train_opts *o);
+/* "  d_loss 0.6931  g_loss 0.6931" for the steps of phase ph */
+void dlrt_tr_print_step_losses(const dlrt_train_opts *o, const dlrt_phase_opts *ph,
+                               const char *prefix, const double *loss);
 /* each step's loss in the arena after an eval step (the OUTPUT rows steps[k].loss_output) */
 void dlrt_tr_step_losses(const dlrt_session *s, double *loss);
 
